@@ -1,0 +1,1 @@
+"""Subcommands of `sitebench`, one module each, discovered by bench.cli."""

@@ -1,0 +1,56 @@
+"""`sitebench list`: every workload and every power meter, with why a meter is unavailable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("list", help="list workloads and the power meters found on this machine",
+                       description="List every registered workload (name, unit, devices, presets) and every "
+                       "power meter back-end: the meters it opened here, and why the others are unavailable.")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from bench import console
+    from bench.power.discovery import discover
+    from bench.registry import all_workload_classes
+
+    workloads = [
+        {"name": c.name, "unit": c.unit, "devices": list(c.devices), "presets": list(c.presets),
+         "default": bool(getattr(c, "default_suite", False)), "description": c.description,
+         "module": c.__module__}
+        for c in all_workload_classes()
+    ]
+    meters, unavailable = discover(None)
+    meter_rows = [{**m.describe(), "available": True, "reason": None} for m in meters]
+    meter_rows += [{"name": u.name, "available": False, "reason": u.reason} for u in unavailable]
+    for m in meters:
+        m.close()
+    if args.json:
+        print(json.dumps({"workloads": workloads, "meters": meter_rows}, indent=1))
+        return 0
+    wt = Table(title="Workloads", title_justify="left")
+    for col in ("name", "unit", "devices", "presets", "in suite", "description"):
+        wt.add_column(col)
+    for w in workloads:
+        wt.add_row(w["name"], w["unit"], ", ".join(w["devices"]), ", ".join(w["presets"]),
+                   "yes" if w["default"] else "", w["description"])
+    mt = Table(title="Power meters", title_justify="left")
+    for col in ("meter", "scope", "method", "accuracy", "status"):
+        mt.add_column(col)
+    for m in meter_rows:
+        if m["available"]:
+            status = "[green]available[/green]" + ("" if m["measured"] else " [yellow](modelled)[/yellow]")
+            mt.add_row(m["name"], m["scope"], m["method"], m["accuracy_note"], status)
+        else:
+            mt.add_row(m["name"], "", "", "", f"[red]unavailable[/red]: {m['reason']}")
+    console.out().print(wt)
+    console.out().print(mt)
+    return 0

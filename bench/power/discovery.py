@@ -1,0 +1,60 @@
+"""Finding the meters that work on this machine, and why others do not."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from bench.errors import MeterUnavailable, UsageError
+from bench.power.meter import Meter
+
+#: Back-ends probed by default, in order; each module has ``probe(arg=None)``.
+BACKENDS: dict[str, str] = {
+    "rapl": "bench.power.rapl",
+    "model": "bench.power.modelled",
+}
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A back-end that cannot work here, with the reason."""
+
+    name: str
+    reason: str
+
+
+def _probe_fn(name: str) -> Callable[..., list[Meter]]:
+    if name not in BACKENDS:
+        raise UsageError(f"unknown meter {name!r} (known: {', '.join(BACKENDS)})")
+    return importlib.import_module(BACKENDS[name]).probe
+
+
+def discover(specs: list[str] | None = None) -> tuple[list[Meter], list[Unavailable]]:
+    """Open meters.
+
+    Args:
+        specs: ``NAME[:ARG]`` strings chosen by the user; None means every
+            back-end that works here.
+
+    Returns:
+        The working meters and the back-ends that could not be opened.
+
+    Raises:
+        UsageError: when a meter the user named explicitly cannot be opened.
+    """
+    meters: list[Meter] = []
+    unavailable: list[Unavailable] = []
+    explicit = specs is not None
+    for spec in specs if explicit else list(BACKENDS):
+        name, _, arg = spec.partition(":")
+        probe = _probe_fn(name)
+        try:
+            meters.extend(probe(arg) if arg else probe())
+        except MeterUnavailable as exc:
+            if explicit:
+                raise UsageError(f"--meter {spec}: {exc}") from None
+            unavailable.append(Unavailable(name, str(exc)))
+    if not explicit and any(m.measured for m in meters):
+        meters = [m for m in meters if m.measured]
+    return meters, unavailable

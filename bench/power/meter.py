@@ -1,0 +1,82 @@
+"""The Meter interface every power back-end implements.
+
+A meter has a name, a scope (``gpu:N``, ``cpu-package:N``, ``dram:N``,
+``node``, ``wall``, ``modelled``), an accuracy statement, an update period,
+and gives either a cumulative energy counter or an instantaneous power
+reading, or both. Counters are preferred; polled power is integrated. A
+failing read raises :class:`~bench.errors.MeterReadError` — never a silent 0.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of one meter.
+
+    Attributes:
+        t: ``time.monotonic()`` when the reading was taken.
+        energy_j: cumulative energy in J since the meter was opened (wrap
+            corrected), or None when the meter has no counter.
+        power_w: power in W at ``t``, or None when the meter has only a counter.
+        extra: other figures read at the same time (clocks, temperature...).
+    """
+
+    t: float
+    energy_j: float | None = None
+    power_w: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Meter(ABC):
+    """One source of power or energy readings covering one scope."""
+
+    #: back-end name, e.g. ``"rapl"``, ``"nvml"``, ``"model"``.
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        name: str,
+        scope: str,
+        *,
+        accuracy: float | None,
+        accuracy_note: str,
+        update_period_s: float,
+        method: str,
+        measured: bool = True,
+    ) -> None:
+        self.name = name
+        self.scope = scope
+        self.accuracy = accuracy
+        self.accuracy_note = accuracy_note
+        self.update_period_s = update_period_s
+        self.method = method
+        self.measured = measured
+
+    @abstractmethod
+    def read(self) -> Reading:
+        """Take one reading now.
+
+        Raises:
+            MeterReadError: when the read fails; the sampler records a gap.
+        """
+
+    def close(self) -> None:
+        """Release handles; the default has none."""
+
+    def describe(self) -> dict[str, Any]:
+        """The meter's provenance as recorded in a result file."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "scope": self.scope,
+            "method": self.method,
+            "measured": self.measured,
+            "accuracy": self.accuracy,
+            "accuracy_note": self.accuracy_note,
+            "update_period_s": self.update_period_s,
+        }

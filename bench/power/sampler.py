@@ -1,0 +1,118 @@
+"""A background thread that polls every meter at a fixed rate.
+
+Readings carry ``time.monotonic()`` timestamps. Phase markers take a reading
+of every meter at the moment they are set (after the caller synchronised the
+device), so a window's energy is bounded by readings at its exact edges. A
+failed read is recorded as a gap with its reason; it never becomes a 0. Every
+reading and marker can stream to a journal so an interrupted run keeps what
+it measured.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.errors import MeterReadError
+from bench.power.meter import Meter, Reading
+
+
+@dataclass
+class Gap:
+    """A failed read of one meter."""
+
+    t: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A phase marker: its time and, per meter, the index of the reading taken with it."""
+
+    phase: str
+    t: float
+    index: dict[str, int]
+
+
+@dataclass
+class MeterLog:
+    """Everything one meter gave during a sampling session."""
+
+    meter: Meter
+    readings: list[Reading] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+
+class Sampler:
+    """Polls ``meters`` every ``1 / rate_hz`` seconds in a daemon thread."""
+
+    def __init__(self, meters: list[Meter], rate_hz: float = 10.0, journal: Any | None = None) -> None:
+        self.logs = {m.name: MeterLog(m) for m in meters}
+        self.period_s = 1.0 / rate_hz
+        self.journal = journal
+        self.markers: list[Marker] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _poll(self) -> None:
+        with self._lock:
+            self._poll_locked()
+
+    def _poll_locked(self) -> None:
+        for log in self.logs.values():
+            try:
+                reading = log.meter.read()
+            except MeterReadError as exc:
+                log.gaps.append(Gap(time.monotonic(), str(exc)))
+                if self.journal:
+                    self.journal.write({"type": "gap", "meter": log.meter.name, "reason": str(exc)})
+                continue
+            log.readings.append(reading)
+            if self.journal:
+                self.journal.write(
+                    {"type": "reading", "meter": log.meter.name, "t": reading.t,
+                     "energy_j": reading.energy_j, "power_w": reading.power_w}
+                )
+
+    def _loop(self) -> None:
+        next_t = time.monotonic()
+        while not self._stop.is_set():
+            self._poll()
+            next_t += self.period_s
+            self._stop.wait(max(0.0, next_t - time.monotonic()))
+
+    def start(self) -> None:
+        """Take a first reading and start polling."""
+        self._poll()
+        self._thread = threading.Thread(target=self._loop, name="sitebench-sampler", daemon=True)
+        self._thread.start()
+
+    def mark(self, phase: str) -> float:
+        """Record a phase marker with a reading of every meter; returns its time."""
+        with self._lock:
+            t = time.monotonic()
+            self._poll_locked()
+            index = {name: len(log.readings) - 1 for name, log in self.logs.items()}
+            self.markers.append(Marker(phase, t, index))
+        if self.journal:
+            self.journal.write({"type": "marker", "phase": phase, "t": t}, flush=True)
+        return t
+
+    def stop(self) -> None:
+        """Stop polling (one last reading is taken) and close the meters."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        self._poll()
+        for log in self.logs.values():
+            log.meter.close()
+
+    def marker(self, phase: str) -> Marker:
+        """The last marker named ``phase``."""
+        for m in reversed(self.markers):
+            if m.phase == phase:
+                return m
+        raise KeyError(phase)

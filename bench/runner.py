@@ -1,0 +1,290 @@
+"""The runner: idle baseline -> setup -> verify -> warm-up -> measured windows -> idle tail.
+
+Power and throughput come from the same windows: a phase marker (with a
+reading of every meter) is set right before the first step of a window and
+right after its last step returned (steps synchronise their device). Every
+repeat's throughput is kept; no best-of-N.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from bench.errors import VerificationError
+from bench.power import energy
+from bench.power.sampler import Sampler
+from bench.resultfile import utc_now
+from bench.stats import summarize
+from bench.workload import Workload, synchronize
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long each phase lasts; ``repeats`` measured windows of ``window_s`` each."""
+
+    idle_s: float
+    warmup_s: float
+    window_s: float
+    repeats: int
+    tail_s: float
+
+    def total_s(self) -> float:
+        """Planned wall time of one workload, excluding setup and verification."""
+        return self.idle_s + self.warmup_s + self.window_s * self.repeats + self.tail_s
+
+
+#: Phase timings per preset. ``ci`` finishes the default suite in well under a
+#: minute on 2 cores; ``full`` measures 10 minutes per workload, as MLPerf Power asks.
+TIMINGS: dict[str, Timing] = {
+    "ci": Timing(idle_s=0.5, warmup_s=0.5, window_s=1.0, repeats=3, tail_s=0.3),
+    "full": Timing(idle_s=10.0, warmup_s=30.0, window_s=120.0, repeats=5, tail_s=10.0),
+}
+
+ProgressFn = Callable[[str, float], None]
+
+
+def _noop(phase: str, fraction: float) -> None:
+    pass
+
+
+class Interrupted(Exception):
+    """Raised by :func:`run_suite` after Ctrl-C; carries the runs recorded so far."""
+
+    def __init__(self, runs: list[dict[str, Any]]) -> None:
+        super().__init__("interrupted")
+        self.runs = runs
+
+
+def _sum_traces(traces: list[list[list[float]]]) -> list[list[float]]:
+    traces = [t for t in traces if t]
+    if not traces:
+        return []
+    if len(traces) == 1:
+        return traces[0]
+    grid = np.array([p[0] for p in traces[0]])
+    total = np.zeros_like(grid, dtype=float)
+    for tr in traces:
+        a = np.array(tr, dtype=float)
+        total += np.interp(grid, a[:, 0], a[:, 1])
+    return [[float(t), float(w)] for t, w in zip(grid, total)]
+
+
+def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, str]],
+                idle: tuple[str, str] | None, whole: tuple[str, str]) -> dict[str, Any]:
+    """The ``power`` block of a run from the sampler's markers.
+
+    ``windows`` are (start, end) marker names of the measured windows; their
+    span is the measured window. ``idle`` names the idle-baseline markers and
+    ``whole`` the markers bounding the full-run trace.
+    """
+    empty = {"avg_w": None, "energy_j": None, "peak_w": None, "idle_w": None, "scope": None,
+             "measured": False, "window_s": None, "meters": [], "trace": []}
+    if sampler is None or not sampler.logs or not windows:
+        return empty
+    start, end = sampler.marker(windows[0][0]), sampler.marker(windows[-1][1])
+    meters = []
+    for log in sampler.logs.values():
+        fig = energy.window(log, start, end, t_ref)
+        fig["trace"] = energy.window(log, sampler.marker(whole[0]), sampler.marker(whole[1]), t_ref)["trace"]
+        fig["idle_w"] = (
+            energy.window(log, sampler.marker(idle[0]), sampler.marker(idle[1]), t_ref)["avg_w"] if idle else None
+        )
+        meters.append(fig)
+    chosen = energy.primary(meters)
+    if not chosen:
+        return {**empty, "meters": meters}
+    window_s = end.t - start.t
+    energy_j = sum(m["energy_j"] for m in chosen)
+    idle_ws = [m["idle_w"] for m in chosen]
+    trace = _sum_traces([m["trace"] for m in chosen])
+    in_window = [w for t, w in trace if start.t - t_ref <= t <= end.t - t_ref]
+    return {
+        "avg_w": energy_j / window_s if window_s > 0 else None,
+        "energy_j": energy_j,
+        "peak_w": max(in_window) if in_window else None,
+        "idle_w": sum(idle_ws) if all(w is not None for w in idle_ws) else None,
+        "scope": "+".join(m["scope"] for m in chosen),
+        "measured": all(m["measured"] for m in chosen),
+        "window_s": window_s,
+        "meters": meters,
+        "trace": trace,
+    }
+
+
+def _failed_run(base: dict[str, Any], status: str, error: str) -> dict[str, Any]:
+    return {
+        **base,
+        "status": status,
+        "error": error,
+        "throughput": {**summarize([]), "samples": [], "units": [], "durations_s": [], "unit": f"{base['unit']}/s"},
+        "power": power_block(None, 0.0, [], None, ("", "")),
+        "efficiency": {"per_joule": None, "unit": f"{base['unit']}/J"},
+        "ceiling": None,
+        "ceiling_fraction": None,
+        "phases": [],
+        "metrics": {},
+    }
+
+
+def run_workload(
+    workload: Workload,
+    device: str,
+    params: Mapping[str, Any],
+    timing: Timing,
+    sampler: Sampler | None,
+    *,
+    preset: str | None = None,
+    progress: ProgressFn = _noop,
+) -> dict[str, Any]:
+    """Run one workload through every phase; return its run record.
+
+    A workload that fails verification (or setup) is never timed: its record
+    has ``status: "failed"`` and the reason. KeyboardInterrupt propagates with
+    the partial record attached as ``exc.run``.
+    """
+    base: dict[str, Any] = {
+        "workload": workload.name,
+        "device": device,
+        "params": dict(params),
+        "preset": preset,
+        "started": utc_now(),
+        "verified": False,
+        "unit": workload.unit,
+    }
+    tag = f"{workload.name}@{device}"
+    mark = sampler.mark if sampler else (lambda phase: time.monotonic())
+    phases: list[dict[str, Any]] = []
+    units: list[int] = []
+    durations: list[float] = []
+    window_names: list[tuple[str, str]] = []
+    t_ref = time.monotonic()
+
+    def phase(name: str, seconds: float, work: bool) -> tuple[float, float, int]:
+        t0 = mark(f"{tag}/{name}/start")
+        done = 0
+        while True:
+            now = time.monotonic()
+            if now - t0 >= seconds:
+                break
+            if work:
+                done += workload.step()
+            else:
+                time.sleep(min(0.05, seconds - (now - t0)))
+            progress(name, min(1.0, (time.monotonic() - t0) / seconds) if seconds else 1.0)
+        t1 = mark(f"{tag}/{name}/end")
+        phases.append({"name": name, "start": round(t0 - t_ref, 4), "end": round(t1 - t_ref, 4)})
+        return t0, t1, done
+
+    try:
+        t_ref = mark(f"{tag}/run/start")
+        phase("idle", timing.idle_s, work=False)
+        progress("setup", 0.0)
+        try:
+            workload.setup(device, params)
+            progress("verify", 0.0)
+            workload.verify()
+        except VerificationError as exc:
+            return _failed_run(base, "failed", f"verification failed: {exc}")
+        except Exception as exc:  # a broken workload must not take the suite down
+            return _failed_run(base, "failed", f"setup failed: {type(exc).__name__}: {exc}")
+        base["verified"] = True
+        ceiling = workload.ceiling(device)
+        phase("warmup", timing.warmup_s, work=True)
+        synchronize(device)
+        workload.reset_metrics()
+        for i in range(timing.repeats):
+            t0, t1, done = phase(f"window-{i}", timing.window_s, work=True)
+            units.append(done)
+            durations.append(t1 - t0)
+            window_names.append((f"{tag}/window-{i}/start", f"{tag}/window-{i}/end"))
+        metrics = workload.metrics()
+        phase("tail", timing.tail_s, work=False)
+        status, error = "ok", None
+    except KeyboardInterrupt as exc:
+        status, error, metrics, ceiling = "interrupted", "interrupted by the user", {}, None
+        exc.run = None  # type: ignore[attr-defined]
+        interrupted = exc
+    else:
+        interrupted = None
+    finally:
+        try:
+            workload.teardown()
+        except Exception:
+            pass
+
+    if not units:
+        record = _failed_run(base, status if status != "ok" else "failed", error or "no measured window")
+    else:
+        samples = [u / d for u, d in zip(units, durations)]
+        pw = power_block(
+            sampler, t_ref, window_names,
+            (f"{tag}/idle/start", f"{tag}/idle/end") if sampler else None,
+            (f"{tag}/run/start", sampler.markers[-1].phase) if sampler else ("", ""),
+        )
+        median = summarize(samples)["median"]
+        record = {
+            **base,
+            "status": status,
+            "error": error,
+            "throughput": {**summarize(samples), "samples": samples, "units": units,
+                           "durations_s": durations, "unit": f"{workload.unit}/s"},
+            "power": pw,
+            "efficiency": {
+                "per_joule": sum(units) / pw["energy_j"] if pw["energy_j"] else None,
+                "unit": f"{workload.unit}/J",
+            },
+            "ceiling": ceiling,
+            "ceiling_fraction": median / ceiling if ceiling and median is not None else None,
+            "phases": phases,
+            "metrics": metrics,
+        }
+    if interrupted is not None:
+        interrupted.run = record  # type: ignore[attr-defined]
+        raise interrupted
+    return record
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One workload on one device with its parameters."""
+
+    workload: Workload
+    device: str
+    params: dict[str, Any]
+    preset: str | None = None
+
+
+def run_suite(
+    specs: list[RunSpec],
+    timing: Timing,
+    sampler: Sampler | None,
+    progress: Callable[[RunSpec], ProgressFn] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every spec in order.
+
+    Raises:
+        Interrupted: after Ctrl-C, carrying every complete run plus the
+            interrupted one (``status: "interrupted"``).
+    """
+    runs: list[dict[str, Any]] = []
+    for spec in specs:
+        try:
+            runs.append(
+                run_workload(spec.workload, spec.device, spec.params, timing, sampler, preset=spec.preset,
+                             progress=progress(spec) if progress else _noop)
+            )
+        except KeyboardInterrupt as exc:
+            partial = getattr(exc, "run", None)
+            if partial is not None:
+                runs.append(partial)
+            raise Interrupted(runs) from None
+    return runs
+
+
+def timing_dict(timing: Timing) -> dict[str, Any]:
+    """The timing as recorded in a result file's settings."""
+    return asdict(timing)

@@ -1,0 +1,61 @@
+"""Tables of runs and of what a megawatt buys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from bench import units
+from bench.sizing import per_megawatt
+
+
+def runs_table(runs: list[dict[str, Any]], title: str | None = None) -> Table:
+    """Workload, device, throughput, average W, efficiency, ceiling fraction, verified, status."""
+    table = Table(title=title, title_justify="left")
+    for col in ("workload", "device", "throughput", "cv", "avg W", "efficiency", "ceiling", "verified", "status"):
+        table.add_column(col, justify="right" if col not in ("workload", "device", "status") else "left")
+    for run in runs:
+        thr = run["throughput"]
+        pw = run["power"]
+        watts = units.watts(pw.get("avg_w"))
+        if pw.get("avg_w") is not None and not pw.get("measured"):
+            watts += " (modelled)"
+        frac = run.get("ceiling_fraction")
+        cv = thr.get("cv")
+        table.add_row(
+            run["workload"],
+            run["device"],
+            units.rate(thr.get("median"), run["unit"]),
+            f"{cv:.1%}" if cv is not None else "-",
+            watts,
+            units.efficiency(run["efficiency"].get("per_joule"), run["unit"]),
+            f"{frac:.1%}" if frac is not None else "-",
+            "yes" if run["verified"] else "[red]no[/red]",
+            run["status"] if run["status"] == "ok" else f"[red]{run['status']}[/red]",
+        )
+    return table
+
+
+def per_mw_table(runs: list[dict[str, Any]]) -> tuple[Table, bool]:
+    """What one MW of IT power buys per run; the flag says whether any power was modelled."""
+    table = Table(title="What 1 MW of IT power buys (PUE 1.0, no node overhead)", title_justify="left")
+    for col in ("workload", "device", "machines / MW", "throughput / MW", "MW per", "power"):
+        table.add_column(col, justify="right" if col not in ("workload", "device", "power") else "left")
+    modelled = False
+    for run in runs:
+        fig = per_megawatt(run)
+        if fig is None:
+            table.add_row(run["workload"], run["device"], "-", "-", "-", "no power figure")
+            continue
+        scale, label = units.throughput_per_mw_unit(run["unit"])
+        modelled |= not fig["measured"]
+        table.add_row(
+            run["workload"],
+            run["device"],
+            f"{fig['machines_per_mw']:,.0f}",
+            units.rate(fig["throughput_per_mw"], run["unit"]),
+            f"{fig['mw_per_unit_per_s'] * scale:.4g} MW per {label}",
+            "measured" if fig["measured"] else "[yellow]MODELLED[/yellow]",
+        )
+    return table, modelled

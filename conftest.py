@@ -1,0 +1,1 @@
+"""Top-level pytest configuration: sitebench's benchmark fixtures live here."""

@@ -1,0 +1,1 @@
+"""Built-in sitebench workloads, registered through the `sitebench.workloads` entry points."""

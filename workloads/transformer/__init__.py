@@ -1,0 +1,1 @@
+"""Transformer inference workloads: a Llama-class decoder in plain PyTorch."""
