@@ -103,7 +103,7 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
     trace = _sum_traces([m["trace"] for m in chosen])
     in_window = [w for t, w in trace if start.t - t_ref <= t <= end.t - t_ref]
     return {
-        "avg_w": energy_j / window_s if window_s > 0 else None,
+        "avg_w": sum(m["avg_w"] for m in chosen),
         "energy_j": energy_j,
         "peak_w": max(in_window) if in_window else None,
         "idle_w": sum(idle_ws) if all(w is not None for w in idle_ws) else None,

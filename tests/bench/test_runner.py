@@ -1,0 +1,121 @@
+"""The runner: phases, windows, statistics and power from the same window."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+import pytest
+
+from bench.errors import VerificationError
+from bench.power.meter import Meter, Reading
+from bench.power.sampler import Sampler
+from bench.runner import Interrupted, RunSpec, Timing, run_suite, run_workload
+from bench.workload import Workload
+
+FAST = Timing(idle_s=0.05, warmup_s=0.05, window_s=0.3, repeats=3, tail_s=0.05)
+
+
+class ConstantMeter(Meter):
+    """A counter meter that reads exactly ``watts`` at all times."""
+
+    kind = "test"
+
+    def __init__(self, watts: float, scope: str = "node") -> None:
+        super().__init__(f"test:{scope}", scope, accuracy=0.01, accuracy_note="test", update_period_s=0.001,
+                         method="counter")
+        self.watts = watts
+        self.t0 = time.monotonic()
+
+    def read(self) -> Reading:
+        t = time.monotonic()
+        return Reading(t=t, energy_j=(t - self.t0) * self.watts)
+
+
+class Sleeper(Workload):
+    name = "sleeper"
+    unit = "op"
+    presets = {"ci": {"units": 10, "fail": False}, "full": {"units": 10, "fail": False}}
+
+    def __init__(self, interrupt_at: int | None = None) -> None:
+        self.steps = 0
+        self.interrupt_at = interrupt_at
+        self.torn_down = False
+
+    def setup(self, device: str, params: Mapping[str, Any]) -> None:
+        self.units = params["units"]
+        self.fail = params["fail"]
+
+    def verify(self) -> None:
+        if self.fail:
+            raise VerificationError("wrong answer")
+
+    def step(self) -> int:
+        self.steps += 1
+        if self.interrupt_at is not None and self.steps >= self.interrupt_at:
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+        return self.units
+
+    def ceiling(self, device: str) -> float:
+        return 2000.0
+
+    def teardown(self) -> None:
+        self.torn_down = True
+
+
+def test_run_records_windows_power_and_derived_figures() -> None:
+    sampler = Sampler([ConstantMeter(200.0)], rate_hz=50)
+    sampler.start()
+    wl = Sleeper()
+    run = run_workload(wl, "cpu", wl.params_for("ci"), FAST, sampler, preset="ci")
+    sampler.stop()
+    assert run["status"] == "ok" and run["verified"] is True and wl.torn_down
+    thr = run["throughput"]
+    assert len(thr["samples"]) == 3
+    for s, u, d in zip(thr["samples"], thr["units"], thr["durations_s"]):
+        assert s == pytest.approx(u / d)
+        assert d >= FAST.window_s
+    assert 400 < thr["median"] <= 1000  # 10 units per >= 10 ms step
+    pw = run["power"]
+    assert pw["avg_w"] == pytest.approx(200.0, rel=1e-4)
+    assert pw["idle_w"] == pytest.approx(200.0, rel=1e-4)
+    assert pw["measured"] is True and pw["scope"] == "node"
+    # Power and throughput come from the same window: energy covers exactly the windows' span.
+    assert pw["window_s"] == pytest.approx(sum(thr["durations_s"]), rel=0.05)
+    assert run["efficiency"]["per_joule"] == pytest.approx(sum(thr["units"]) / pw["energy_j"])
+    assert run["ceiling_fraction"] == pytest.approx(thr["median"] / 2000.0)
+    names = [p["name"] for p in run["phases"]]
+    assert names == ["idle", "warmup", "window-0", "window-1", "window-2", "tail"]
+    starts = [p["start"] for p in run["phases"]]
+    assert starts == sorted(starts)
+    assert pw["meters"][0]["readings"] >= 10
+
+
+def test_failed_verification_is_never_timed() -> None:
+    wl = Sleeper()
+    run = run_workload(wl, "cpu", wl.params_for("ci", {"fail": True}), FAST, None)
+    assert run["status"] == "failed" and run["verified"] is False
+    assert "wrong answer" in run["error"]
+    assert wl.steps == 0
+    assert run["throughput"]["samples"] == []
+
+
+def test_no_meter_means_no_power_figure_not_zero() -> None:
+    wl = Sleeper()
+    run = run_workload(wl, "cpu", wl.params_for("ci"), FAST, None)
+    assert run["power"]["avg_w"] is None and run["efficiency"]["per_joule"] is None
+
+
+def test_interrupt_keeps_complete_runs_and_marks_the_current_one() -> None:
+    first, second = Sleeper(), Sleeper(interrupt_at=45)
+    sampler = Sampler([ConstantMeter(100.0)], rate_hz=50)
+    sampler.start()
+    specs = [RunSpec(first, "cpu", first.params_for("ci")), RunSpec(second, "cpu", second.params_for("ci"))]
+    with pytest.raises(Interrupted) as info:
+        run_suite(specs, FAST, sampler)
+    sampler.stop()
+    runs = info.value.runs
+    assert [r["status"] for r in runs] == ["ok", "interrupted"]
+    assert second.torn_down
+    assert runs[1]["throughput"]["samples"], "windows completed before Ctrl-C are kept"
