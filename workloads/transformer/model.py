@@ -6,6 +6,7 @@ RMSNorm, rotary embeddings, grouped-query attention through
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -26,6 +27,7 @@ class ModelArgs:
     norm_eps: float = 1e-5
     rope_theta: float = 10000.0
     max_seq_len: int = 2048
+    rope_scaling: tuple[float, float, float, int] | None = None  # llama3: factor, low, high, original max
 
     @property
     def head_dim(self) -> int:
@@ -35,7 +37,24 @@ class ModelArgs:
 PRESETS: dict[str, ModelArgs] = {
     "tiny": ModelArgs(vocab_size=512, dim=128, n_layers=2, n_heads=4, n_kv_heads=2, intermediate_size=352,
                       max_seq_len=256),
+    "llama-3.2-1b": ModelArgs(vocab_size=128256, dim=2048, n_layers=16, n_heads=32, n_kv_heads=8,
+                              intermediate_size=8192, rope_theta=500000.0, max_seq_len=4096,
+                              rope_scaling=(32.0, 1.0, 4.0, 8192)),
+    "llama-3.1-8b": ModelArgs(vocab_size=128256, dim=4096, n_layers=32, n_heads=32, n_kv_heads=8,
+                              intermediate_size=14336, rope_theta=500000.0, max_seq_len=4096,
+                              rope_scaling=(8.0, 1.0, 4.0, 8192)),
+    "llama-3.1-70b": ModelArgs(vocab_size=128256, dim=8192, n_layers=80, n_heads=64, n_kv_heads=8,
+                               intermediate_size=28672, rope_theta=500000.0, max_seq_len=4096,
+                               rope_scaling=(8.0, 1.0, 4.0, 8192)),
 }
+
+
+def param_count(args: ModelArgs) -> int:
+    """Number of weights (untied embeddings)."""
+    hd = args.head_dim
+    attn = args.dim * (args.n_heads + 2 * args.n_kv_heads) * hd + args.n_heads * hd * args.dim
+    mlp = 3 * args.dim * args.intermediate_size
+    return args.n_layers * (attn + mlp + 2 * args.dim) + 2 * args.vocab_size * args.dim + args.dim
 
 
 class KVCache(nn.Module):
@@ -69,8 +88,21 @@ def rope_table(args: ModelArgs, device: torch.device | None = None) -> Tensor:
     """(max_seq_len, head_dim / 2, 2) cos/sin table."""
     half = args.head_dim // 2
     freqs = 1.0 / (args.rope_theta ** (torch.arange(0, half, device=device, dtype=torch.float32) / half))
+    if args.rope_scaling is not None:
+        freqs = _llama3_scale(freqs, *args.rope_scaling)
     angles = torch.outer(torch.arange(args.max_seq_len, device=device, dtype=torch.float32), freqs)
     return torch.stack([angles.cos(), angles.sin()], dim=-1)
+
+
+def _llama3_scale(freqs: Tensor, factor: float, low: float, high: float, original: int) -> Tensor:
+    """Llama 3.1 ``rope_scaling`` (rope_type llama3), as in HF ``_compute_llama3_parameters``."""
+    wavelen = 2 * math.pi / freqs
+    low_wl, high_wl = original / low, original / high
+    scaled = torch.where(wavelen > low_wl, freqs / factor, freqs)
+    smooth = (original / wavelen - low) / (high - low)
+    mid = (1 - smooth) * scaled / factor + smooth * scaled
+    is_mid = (wavelen >= high_wl) & (wavelen <= low_wl)
+    return torch.where(is_mid, mid, scaled)
 
 
 def apply_rope(x: Tensor, table: Tensor) -> Tensor:
