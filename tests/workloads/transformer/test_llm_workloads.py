@@ -1,0 +1,92 @@
+"""The llm-* workloads: verification, metrics, checkpoint parameter, memory check, roofline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from bench.errors import UsageError
+from workloads.transformer.common import bytes_needed, percentile
+from workloads.transformer.decode import LlmDecodeWorkload
+from workloads.transformer.model import PRESETS, param_count
+from workloads.transformer.roofline import peaks
+
+
+def _run(workload: LlmDecodeWorkload, params: dict, steps: int = 20) -> dict:
+    workload.setup("cpu", params)
+    workload.verify()
+    workload.reset_metrics()
+    done = sum(workload.step() for _ in range(steps))
+    assert done == steps * params["batch"]
+    return workload.metrics()
+
+
+def test_decode_metrics_are_consistent() -> None:
+    w = LlmDecodeWorkload()
+    params = w.params_for("ci", {"batch": "2", "max_new_tokens": "8"})
+    m = _run(w, params, steps=20)
+    assert m["steps"] == 20 and m["batch"] == 2
+    assert m["itl_p50_ms"] <= m["itl_p90_ms"] <= m["itl_p99_ms"]
+    assert m["decode_tok_s"] == pytest.approx(2 / (m["tpot_ms"] / 1e3))
+    assert m["ttft_ms"] is not None  # 20 steps over 8-token sequences wrap to fresh prefills
+    assert 0 < m["mbu"] < 1
+
+
+def test_decode_bf16_verifies_on_cpu() -> None:
+    w = LlmDecodeWorkload()
+    m = _run(w, w.params_for("ci", {"dtype": "bfloat16", "batch": "1"}), steps=3)
+    assert w.model.output.weight.dtype == torch.bfloat16 and m["steps"] == 3
+
+
+def test_too_big_model_is_refused_before_allocating() -> None:
+    w = LlmDecodeWorkload()
+    with pytest.raises(UsageError, match="bytes"):
+        w.setup("cpu", w.params_for("ci", {"model": "llama-3.1-70b", "batch": "64"}))
+
+
+def test_unknown_preset_and_dtype_are_usage_errors() -> None:
+    w = LlmDecodeWorkload()
+    with pytest.raises(UsageError):
+        w.setup("cpu", w.params_for("ci", {"model": "nope"}))
+    with pytest.raises(UsageError):
+        w.setup("cpu", w.params_for("ci", {"dtype": "float16"}))
+
+
+def test_real_shapes_have_known_parameter_counts() -> None:
+    # tied embeddings in the 1B release: subtract one vocab x dim matrix
+    a1 = PRESETS["llama-3.2-1b"]
+    assert param_count(a1) - a1.vocab_size * a1.dim == pytest.approx(1.236e9, rel=0.01)
+    assert param_count(PRESETS["llama-3.1-8b"]) == pytest.approx(8.03e9, rel=0.01)
+    assert param_count(PRESETS["llama-3.1-70b"]) == pytest.approx(70.6e9, rel=0.01)
+    assert bytes_needed(PRESETS["llama-3.1-8b"], torch.bfloat16, 1, 0) == 2 * param_count(PRESETS["llama-3.1-8b"])
+
+
+def test_cpu_peaks_are_measured_and_cached() -> None:
+    bw, flops = peaks("cpu")
+    assert bw > 1e8 and flops > 1e8
+    assert peaks("cpu") == (bw, flops)
+
+
+def test_percentile() -> None:
+    assert percentile([], 50) is None
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50) == 3.0
+    assert percentile([1.0, 2.0], 100) == 2.0
+
+
+def test_checkpoint_parameter_loads_weights(tmp_path: Path) -> None:
+    transformers = pytest.importorskip("transformers")
+    from safetensors.torch import save_file
+
+    t = PRESETS["tiny"]
+    cfg = transformers.LlamaConfig(vocab_size=t.vocab_size, hidden_size=t.dim, num_hidden_layers=t.n_layers,
+                                   num_attention_heads=t.n_heads, num_key_value_heads=t.n_kv_heads,
+                                   intermediate_size=t.intermediate_size, max_position_embeddings=t.max_seq_len,
+                                   tie_word_embeddings=False)
+    hf = transformers.LlamaForCausalLM(cfg)
+    cfg.save_pretrained(tmp_path)
+    save_file({k: v.contiguous() for k, v in hf.state_dict().items()}, str(tmp_path / "model.safetensors"))
+    w = LlmDecodeWorkload()
+    _run(w, w.params_for("ci", {"checkpoint": str(tmp_path), "batch": "1"}), steps=2)
+    assert torch.equal(w.model.output.weight, hf.lm_head.weight)
