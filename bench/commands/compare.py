@@ -1,0 +1,47 @@
+"""`sitebench compare BASE NEW`: per-run median change with a Mann-Whitney U test."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("compare", help="compare two result files run by run",
+                       description="Match runs by workload, device and params; flag a regression when "
+                       "the median slows by more than the threshold and Mann-Whitney U says the samples "
+                       "differ. Exit 1 on a regression.")
+    p.add_argument("base", metavar="BASE")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--threshold", type=float, default=5.0, metavar="PCT", help="slowdown percent (default 5)")
+    p.add_argument("--workload-threshold", action="append", default=[], metavar="NAME=PCT")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    import json
+
+    from bench import console
+    from bench.compare import compare_documents, format_table
+    from bench.errors import UsageError
+    from bench.resultfile import load
+
+    per: dict[str, float] = {}
+    for item in args.workload_threshold:
+        name, _, pct = item.partition("=")
+        try:
+            per[name] = float(pct) / 100
+        except ValueError:
+            raise UsageError(f"--workload-threshold {item!r}: expected NAME=PCT") from None
+        if not name:
+            raise UsageError(f"--workload-threshold {item!r}: expected NAME=PCT")
+    if args.threshold < 0:
+        raise UsageError("--threshold must be >= 0")
+    comps = compare_documents(load(args.base), load(args.new), args.threshold / 100, per, args.alpha)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in comps], indent=2))
+    else:
+        console.out().print(format_table(comps))
+    return 1 if any(c.regression for c in comps) else 0
