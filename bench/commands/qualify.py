@@ -1,0 +1,40 @@
+"""`sitebench qualify RESULT --spec SPEC.toml`: PASS/FAIL per GPU, node and fleet."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("qualify", help="PASS/FAIL per GPU, node and fleet against a spec",
+                       description="Judge a sitebench.result/1 file against a TOML spec (minimum throughput "
+                       "or efficiency per workload, maximum GPU and node power, no throttling, MAD outliers). "
+                       "Exit 1 on any FAIL, 2 on a bad spec.")
+    p.add_argument("result", metavar="RESULT", help="result file")
+    p.add_argument("--spec", required=True, metavar="SPEC.toml", help="qualification spec (TOML)")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from bench import console
+    from bench.fleet.spec import load_spec
+    from bench.fleet.verdict import qualify
+    from bench.resultfile import load
+
+    spec = load_spec(args.spec)
+    doc = load(args.result)
+    gpus, nodes, fleet = qualify(doc, spec)
+    table = Table(title=f"qualify {args.result} against {spec.name}")
+    for col in ("level", "unit", "verdict", "reasons / notes"):
+        table.add_column(col)
+    for v in [*gpus, *nodes, fleet]:
+        verdict = "[green]PASS[/green]" if v.passed else "[red]FAIL[/red]"
+        table.add_row(v.level, v.key, verdict, "; ".join(v.reasons or v.notes) or "-")
+    out = console.out()
+    out.print(table)
+    bad = sum(not v.passed for v in [*gpus, *nodes, fleet])
+    out.print(f"fleet: {'PASS' if fleet.passed else 'FAIL'} ({bad} FAIL)")
+    return 1 if bad else 0

@@ -1,0 +1,1 @@
+"""Whole nodes and fleets: per-GPU outliers and qualification verdicts."""

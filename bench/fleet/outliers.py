@@ -1,0 +1,85 @@
+"""Outliers by median absolute deviation (MAD) across the GPUs of a fleet.
+
+A GPU is an outlier for a workload when its value (throughput or efficiency) is
+below the fleet median by more than ``k`` x MAD *and* by more than a minimum
+relative gap (so identical ranks, whose MAD is 0, are never flagged for noise).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+K_MAD = 3.0
+MIN_REL_GAP = 0.05
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """One flagged unit (GPU key) for one workload and metric."""
+
+    key: str
+    workload: str
+    metric: str
+    value: float
+    median: float
+    mad: float
+
+    def reason(self) -> str:
+        """One line saying why it was flagged."""
+        gap = (self.median - self.value) / self.median * 100 if self.median else 0.0
+        return (f"{self.workload} {self.metric} {self.value:.4g} is {gap:.1f}% below the fleet median "
+                f"{self.median:.4g} (MAD {self.mad:.3g})")
+
+
+def run_key(run: dict[str, Any], index: int, hostname: str = "?") -> str:
+    """``node/rank<R>/<device>`` for a fleet run, ``node/<device>`` when no rank is recorded."""
+    node = run.get("node") or hostname
+    dev = run.get("local_device") or run.get("device", "?")
+    return f"{node}/rank{run['rank']}/{dev}" if "rank" in run else f"{node}/{dev}"
+
+
+def metric_value(run: dict[str, Any], metric: str) -> float | None:
+    """``throughput`` (median units/s) or ``efficiency`` (units per joule), or None."""
+    if run.get("status") != "ok":
+        return None
+    if metric == "throughput":
+        v = (run.get("throughput") or {}).get("median")
+    elif metric == "efficiency":
+        v = (run.get("efficiency") or {}).get("per_joule")
+    else:
+        raise ValueError(f"unknown metric {metric!r}")
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def low_outliers(values: dict[str, float], *, workload: str, metric: str,
+                 k: float = K_MAD, min_rel_gap: float = MIN_REL_GAP) -> list[Outlier]:
+    """The keys whose value lies below the median by more than k*MAD and min_rel_gap*median."""
+    if len(values) < 3:
+        return []
+    med = statistics.median(values.values())
+    mad = statistics.median(abs(v - med) for v in values.values())
+    out = []
+    for key, v in values.items():
+        gap = med - v
+        if gap > k * mad and gap > min_rel_gap * abs(med):
+            out.append(Outlier(key, workload, metric, v, med, mad))
+    return out
+
+
+def fleet_outliers(runs: list[dict[str, Any]], hostname: str = "?", *, k: float = K_MAD,
+                   min_rel_gap: float = MIN_REL_GAP,
+                   metrics: tuple[str, ...] = ("throughput", "efficiency")) -> list[Outlier]:
+    """Low outliers per workload and metric across every run of a fleet result."""
+    by_wl: dict[str, dict[str, dict[str, float]]] = {}
+    for i, run in enumerate(runs):
+        for m in metrics:
+            v = metric_value(run, m)
+            if v is not None:
+                by_wl.setdefault(run["workload"], {}).setdefault(m, {})[run_key(run, i, hostname)] = v
+    found: list[Outlier] = []
+    for wl, per_metric in by_wl.items():
+        for m, values in per_metric.items():
+            found += low_outliers(values, workload=wl, metric=m, k=k, min_rel_gap=min_rel_gap)
+    return found

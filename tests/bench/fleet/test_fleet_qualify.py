@@ -1,0 +1,132 @@
+"""Outliers (MAD), spec parsing and qualify verdicts, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.errors import UsageError
+from bench.fleet.outliers import fleet_outliers, low_outliers
+from bench.fleet.spec import load_spec, parse_spec
+from bench.fleet.verdict import qualify
+from bench.resultfile import new_document, schema_errors
+
+ROOT = Path(__file__).resolve().parents[3]
+SPEC = ROOT / "results" / "specs" / "h100x8-node.toml"
+
+
+def _run(rank: int, node: str, tput: float, watts: float | None = 600.0, wl: str = "sha256d",
+         meter_extra: dict | None = None) -> dict:
+    meter = {"name": "nvml:0", "kind": "nvml", "scope": "gpu", "measured": True, **(meter_extra or {})}
+    return {"workload": wl, "device": f"cuda:{rank % 8}", "local_device": f"cuda:{rank % 8}", "rank": rank,
+            "node": node, "params": {}, "status": "ok", "error": None, "verified": True, "unit": "hash",
+            "throughput": {"median": tput, "samples": [tput], "unit": "hash/s"},
+            "power": {"avg_w": watts, "energy_j": None if watts is None else watts * 10, "scope": "gpu",
+                      "measured": watts is not None, "meters": [meter]},
+            "efficiency": {"per_joule": None if watts is None else tput / watts, "unit": "hash/J"}}
+
+
+def _fleet(n_nodes: int = 2, slow: set[int] = frozenset(), **kw) -> dict:
+    runs = [_run(r, f"node{r // 8}", 6.0e9 * (0.5 if r in slow else 1.0) * (1 + 0.001 * (r % 3)), **kw)
+            for r in range(8 * n_nodes)]
+    return new_document({"hostname": "node0"}, runs)
+
+
+def test_mad_flags_only_the_slow_one_and_never_identical() -> None:
+    same = {f"g{i}": 100.0 for i in range(8)}
+    assert low_outliers(same, workload="w", metric="throughput") == []
+    vals = {**same, "g3": 80.0}
+    found = low_outliers(vals, workload="w", metric="throughput")
+    assert [o.key for o in found] == ["g3"]
+    assert "20.0% below the fleet median 100" in found[0].reason()
+    # 1% slower: beyond k*MAD (MAD 0) but inside the 5% minimum gap -> not flagged
+    assert low_outliers({**same, "g3": 99.0}, workload="w", metric="throughput") == []
+    # faster than the median is never a problem
+    assert low_outliers({**same, "g3": 150.0}, workload="w", metric="throughput") == []
+
+
+def test_fleet_outliers_per_workload_and_metric() -> None:
+    doc = _fleet(slow={5})
+    keys = {(o.key, o.metric) for o in fleet_outliers(doc["runs"])}
+    assert keys == {("node0/rank5/cuda:5", "throughput"), ("node0/rank5/cuda:5", "efficiency")}
+
+
+def test_example_spec_is_valid_and_schema_accepts_fleet_runs() -> None:
+    spec = load_spec(SPEC)
+    assert spec.gpus_per_node == 8 and spec.max_gpu_w == 700 and "sha256d" in spec.workloads
+    assert schema_errors(_fleet()) == []
+
+
+def test_qualify_pass_and_reasons() -> None:
+    spec = load_spec(SPEC)
+    gpus, nodes, fleet = qualify(_fleet(), spec)
+    assert len(gpus) == 16 and all(v.passed for v in gpus) and all(n.passed for n in nodes) and fleet.passed
+    assert any("throttling not recorded" in n for n in gpus[0].notes)
+
+    gpus, nodes, fleet = qualify(_fleet(slow={9}), spec)
+    bad = {v.key: v.reasons for v in gpus if not v.passed}
+    assert set(bad) == {"node1/rank9/cuda:1"}
+    assert any("below minimum 5.5e+09" in r for r in bad["node1/rank9/cuda:1"])
+    assert any(r.startswith("outlier: sha256d throughput") for r in bad["node1/rank9/cuda:1"])
+    assert [n.key for n in nodes if not n.passed] == ["node1"] and not fleet.passed
+
+
+def test_qualify_power_throttle_lost_rank_and_missing_gpus() -> None:
+    spec = load_spec(SPEC)
+    doc = _fleet(n_nodes=1, meter_extra={"throttle_reasons": {"hw_slowdown": False, "sw_thermal": True}})
+    doc["runs"][0]["power"]["avg_w"] = 750.0
+    doc["runs"].pop()
+    doc["fleet"] = {"lost_ranks": [7]}
+    gpus, nodes, fleet = qualify(doc, spec)
+    assert any("power 750.0 W above maximum 700 W" in r for r in gpus[0].reasons)
+    assert all(any("throttled" in r for r in v.reasons) for v in gpus)
+    assert any("7 GPUs reported, spec wants 8" in r for r in nodes[0].reasons)
+    assert "rank 7 lost (died or timed out)" in fleet.reasons
+
+
+def test_failed_meters_are_not_sized_as_zero() -> None:
+    spec = load_spec(SPEC)
+    gpus, nodes, fleet = qualify(_fleet(n_nodes=1, watts=None), spec)
+    assert all(any("power not recorded" in r for r in v.reasons) for v in gpus)
+    assert any("node power not recorded (meters failed), not sized as zero" in r for r in nodes[0].reasons)
+    assert not fleet.passed
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("[workloads.sha256d]\nmin_throughput = -1\n", "min_throughput must be a positive number"),
+    ("[power]\nmax_gpu = 700\n", "unknown key power.max_gpu"),
+    ("[spec\n", "not valid TOML"),
+    ("[spec]\ngpus_per_node = 0\n", "gpus_per_node must be a positive integer"),
+    ("[throttling]\nallowed = \"no\"\n", "allowed must be true or false"),
+])
+def test_bad_specs_raise_usage_error(tmp_path: Path, text: str, needle: str) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text(text)
+    with pytest.raises(UsageError, match=needle):
+        load_spec(p)
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps(_fleet(n_nodes=1)))
+    slow = tmp_path / "slow.json"
+    slow.write_text(json.dumps(_fleet(n_nodes=1, slow={2})))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[nonsense]\n")
+    cli = [sys.executable, "-m", "bench", "qualify"]
+
+    def run(*a: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*cli, *a], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                              env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"})
+
+    r = run(str(ok), "--spec", str(SPEC))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "fleet: PASS" in r.stdout
+    r = run(str(slow), "--spec", str(SPEC))
+    assert r.returncode == 1 and "FAIL" in r.stdout and "outlier" in r.stdout
+    r = run(str(ok), "--spec", str(bad))
+    assert r.returncode == 2 and "unknown key <top>.nonsense" in r.stderr and "Traceback" not in r.stderr
