@@ -23,9 +23,9 @@ class LlmDecodeWorkload(Workload):
     description = "Llama-class decoder generating tokens from a static KV cache"
     presets = {
         "ci": {"model": "tiny", "batch": 4, "prompt_len": 16, "max_new_tokens": 64, "seed": 0,
-               "dtype": "auto", "checkpoint": ""},
+               "dtype": "auto", "checkpoint": "", "compile": True},
         "full": {"model": "tiny", "batch": 8, "prompt_len": 128, "max_new_tokens": 128, "seed": 0,
-                 "dtype": "auto", "checkpoint": ""},
+                 "dtype": "auto", "checkpoint": "", "compile": True},
     }
 
     def setup(self, device: str, params: Mapping[str, Any]) -> None:
@@ -39,8 +39,24 @@ class LlmDecodeWorkload(Workload):
         gen = torch.Generator().manual_seed(int(params["seed"]))
         self.prompt = torch.randint(0, self.args.vocab_size, (self.batch, self.prompt_len), generator=gen).to(device)
         self.model.setup_caches(self.batch, self.prompt_len + self.max_new)
+        self.decode_one = self._eager_decode
+        if device.startswith("cuda") and bool(params.get("compile", True)):
+            # CUDA graphs through reduce-overhead; the eager path stays for CPU and for failures.
+            self.decode_one = torch.compile(self._eager_decode, mode="reduce-overhead", fullgraph=True)
         self.reset_metrics()
         self._prefill()
+
+    def _eager_decode(self, token: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        return self.model(token, pos)[:, -1:].argmax(-1)
+
+    def _decode(self, token: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        try:
+            return self.decode_one(token, pos).clone()  # CUDA-graph outputs are overwritten by the next replay
+        except Exception:  # compile unavailable here (no compiler, unsupported op): run eager
+            if self.decode_one is self._eager_decode:
+                raise
+            self.decode_one = self._eager_decode
+            return self._eager_decode(token, pos)
 
     def _prefill(self) -> None:
         logits = self.model(self.prompt, torch.arange(self.prompt_len, device=self.device))
@@ -83,8 +99,7 @@ class LlmDecodeWorkload(Workload):
             t1 = time.perf_counter()
             self.ttft.append(t1 - t0)
             t0 = t1
-        logits = self.model(self.next_token, torch.tensor([self.pos], device=self.device))
-        self.next_token = logits[:, -1:].argmax(-1)
+        self.next_token = self._decode(self.next_token, torch.tensor([self.pos], device=self.device))
         self.pos += 1
         synchronize(self.device)  # the step is synchronous by contract, so host timing is exact here
         self.itl.append(time.perf_counter() - t0)
