@@ -1,0 +1,55 @@
+"""`sitebench mine`: every nonce in a range whose double SHA-256 meets the target."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+SLICE = 1 << 24
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("mine", help="find the nonces of a block header that meet a target",
+                       description="Print every hit nonce in [start, start+count), one decimal per line on "
+                       "stdout; progress and a summary go to stderr. Exit 2 on bad input.")
+    p.add_argument("--header", required=True, help="76-byte prefix or 80-byte header, hex, wire byte order")
+    p.add_argument("--start", type=int, default=0, help="first nonce (default 0)")
+    p.add_argument("--count", type=int, default=2 ** 32, help="number of nonces (default all 2^32)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--bits", help="compact target as in a block, e.g. 1d00ffff")
+    g.add_argument("--target", help="256-bit target, big-endian hex")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="cpu (default) or cuda")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench.errors import UsageError
+    from workloads.hashing.target import bits_to_target, parse_header, parse_target
+
+    prefix = parse_header(args.header)
+    target = bits_to_target(args.bits) if args.bits else parse_target(args.target)
+    if args.start < 0 or args.count <= 0 or args.start + args.count > 2 ** 32:
+        raise UsageError("nonce range must be non-empty and lie within 0..2^32-1")
+    if args.device == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda: no CUDA GPU is available")
+        raise UsageError("--device cuda: the Triton kernel is not available in this build yet")
+    from workloads.hashing.kernel_cpu import scan
+
+    t0 = time.perf_counter()
+    done, hits = 0, 0
+    while done < args.count:
+        n = min(SLICE, args.count - done)
+        found, _ = scan(prefix, args.start + done, n, target)
+        for nonce in found.tolist():
+            print(nonce, flush=True)
+        hits += found.size
+        done += n
+        if args.count > SLICE:
+            print(f"{done}/{args.count} nonces", file=sys.stderr, flush=True)
+    dt = time.perf_counter() - t0
+    print(f"{hits} hit(s) in {done} nonces, {dt:.2f} s, {done / dt / 1e6:.2f} MH/s", file=sys.stderr)
+    return 0
