@@ -1,0 +1,25 @@
+"""`sitebench sign FILE --key KEY`: sign a result file in place."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("sign", help="sign a result file with an Ed25519 key",
+                       description="Validate FILE's schema, then add an Ed25519 signature block in place.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--key", required=True, metavar="KEY", help="private key from sitebench keygen")
+    p.add_argument("--out", metavar="PATH", help="write here instead of in place")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench.resultfile import load, write_result
+    from bench.signing import sign_document
+
+    doc = sign_document(load(args.file), args.key)
+    write_result(args.out or args.file, doc)
+    print(f"signed {args.out or args.file} with key {doc['signature']['key_id']}")
+    return 0

@@ -1,0 +1,172 @@
+"""Ed25519 signatures over canonical JSON of a result file.
+
+Canonical form: sorted keys, no insignificant whitespace, UTF-8, with the
+top-level ``signature`` block left out. The key id is the first 16 hex digits
+of the SHA-256 of the raw 32-byte public key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from bench.errors import CheckFailed, UsageError
+
+ALG = "ed25519"
+
+
+class _Literal(str):
+    """A JSON number kept exactly as written, so a changed digit is a changed document."""
+
+
+def _canon(o: Any) -> str:
+    if isinstance(o, _Literal):
+        return str(o)
+    if isinstance(o, dict):
+        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + _canon(o[k]) for k in sorted(o)) + "}"
+    if isinstance(o, list):
+        return "[" + ",".join(_canon(v) for v in o) + "]"
+    return json.dumps(o, ensure_ascii=False, allow_nan=False)
+
+
+def canonical_bytes(doc: dict[str, Any]) -> bytes:
+    """The bytes that are signed: ``doc`` without ``signature``, canonical JSON.
+
+    Sorted keys, no insignificant whitespace; floats as Python's shortest repr
+    (what ``sitebench`` writes), or verbatim when parsed by :func:`parse_exact`.
+    """
+    return _canon({k: v for k, v in doc.items() if k != "signature"}).encode("utf-8")
+
+
+def parse_exact(text: str) -> Any:
+    """Parse JSON keeping every non-integer number's literal text (for verification)."""
+    return json.loads(text, parse_float=_Literal)
+
+
+def key_id(public_raw: bytes) -> str:
+    """Short id of a raw public key."""
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def generate_keypair(private_path: str | os.PathLike[str], public_path: str | os.PathLike[str]) -> str:
+    """Write a new PEM private key (mode 0600) and PEM public key; return the key id."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    priv, pub = Path(private_path), Path(public_path)
+    for p in (priv, pub):
+        if p.exists():
+            raise UsageError(f"{p}: already exists, not overwriting a key")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    try:
+        fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise UsageError(f"{priv}: cannot write ({exc.strerror})") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    public = key.public_key()
+    pub.write_bytes(public.public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key_id(public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def _load_private(path: str | os.PathLike[str]) -> Any:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: not a readable unencrypted PEM private key ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UsageError(f"{path}: not an Ed25519 private key")
+    return key
+
+
+def load_public(path: str | os.PathLike[str]) -> Any:
+    """An Ed25519 public key from a PEM file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: not a readable PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise UsageError(f"{path}: not an Ed25519 public key")
+    return key
+
+
+def _raw(public: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def sign_document(doc: dict[str, Any], private_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Add (or replace) ``doc["signature"]`` signed with the key at ``private_path``; return ``doc``."""
+    key = _load_private(private_path)
+    value = key.sign(canonical_bytes(doc))
+    doc["signature"] = {"alg": ALG, "key_id": key_id(_raw(key.public_key())),
+                        "value": base64.b64encode(value).decode("ascii")}
+    return doc
+
+
+def trusted_keys(keys_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """``{key_id: public key}`` for every ``*.pem``/``*.pub`` in ``keys_dir`` (missing dir: none)."""
+    out: dict[str, Any] = {}
+    d = Path(keys_dir)
+    if not d.is_dir():
+        return out
+    for p in sorted(d.iterdir()):
+        if p.suffix in (".pem", ".pub") and p.is_file():
+            try:
+                pub = load_public(p)
+            except UsageError:
+                continue
+            out[key_id(_raw(pub))] = pub
+    return out
+
+
+def verify_document(doc: dict[str, Any], keys: dict[str, Any], text: str | None = None) -> str:
+    """Check ``doc``'s signature against ``keys``; return the key id.
+
+    Pass the file's ``text`` to verify the numbers exactly as written: a digit
+    changed past a float's precision still fails then.
+
+    Raises:
+        CheckFailed: unsigned, unknown key, malformed or wrong signature.
+    """
+    from cryptography.exceptions import InvalidSignature
+
+    if text is not None:
+        try:
+            exact = parse_exact(text)
+        except (ValueError, RecursionError):
+            raise CheckFailed("$: not valid JSON") from None
+        if isinstance(exact, dict):
+            doc = exact
+    sig = doc.get("signature")
+    if not isinstance(sig, dict):
+        raise CheckFailed("$.signature: file is not signed")
+    if sig.get("alg") != ALG:
+        raise CheckFailed(f"$.signature.alg: expected {ALG!r}, found {sig.get('alg')!r}")
+    kid = sig.get("key_id")
+    if not isinstance(kid, str) or kid not in keys:
+        raise CheckFailed(f"$.signature.key_id: key {kid!r} is not a trusted key")
+    try:
+        value = base64.b64decode(str(sig.get("value")), validate=True)
+        body = canonical_bytes(doc)
+    except (ValueError, TypeError):
+        raise CheckFailed("$.signature.value: not valid base64 / document not canonicalisable") from None
+    try:
+        keys[kid].verify(value, body)
+    except InvalidSignature:
+        raise CheckFailed("$.signature.value: signature does not match the document (altered after signing?)") from None
+    return kid

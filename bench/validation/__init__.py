@@ -1,0 +1,13 @@
+"""Result-file checker: small registered checks, each reporting file and JSON path.
+
+In the style of the MLPerf submission checker: every check is a function
+``check(doc) -> list[Finding]`` registered with :func:`check`; :func:`validate`
+runs the schema first, then every check, and never raises on malformed input.
+"""
+
+from __future__ import annotations
+
+from bench.validation.core import CHECKS, Finding, check, validate, validate_file
+from bench.validation import consistency as _consistency  # noqa: F401  (registers checks)
+
+__all__ = ["CHECKS", "Finding", "check", "validate", "validate_file"]

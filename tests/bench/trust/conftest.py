@@ -1,0 +1,19 @@
+"""Shared fixtures for the trust tests: a real CPU result file recorded by sitebench run."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parent / "data" / "result_cpu.json"
+_DOC = json.loads(DATA.read_text())
+
+
+@pytest.fixture
+def doc() -> dict[str, Any]:
+    """A fresh copy of a valid measured result document."""
+    return copy.deepcopy(_DOC)
