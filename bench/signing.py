@@ -89,6 +89,11 @@ def _load_private(path: str | os.PathLike[str]) -> Any:
     return key
 
 
+def check_private_key(path: str | os.PathLike[str]) -> None:
+    """Raise UsageError now, before a long run, when ``path`` is not a usable signing key."""
+    _load_private(path)
+
+
 def load_public(path: str | os.PathLike[str]) -> Any:
     """An Ed25519 public key from a PEM file."""
     from cryptography.hazmat.primitives import serialization

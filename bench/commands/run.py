@@ -45,6 +45,7 @@ def register(sub: Any) -> None:
     p.add_argument("--rate", type=float, default=10.0, metavar="HZ", help="power sampling rate (default: 10)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.add_argument("--sign", metavar="KEY", help="sign the result file with this Ed25519 private key (sitebench keygen)")
     p.set_defaults(func=main)
 
 
@@ -125,6 +126,9 @@ def main(args: argparse.Namespace) -> int:
     if args.rate <= 0:
         raise UsageError(f"--rate {args.rate}: must be positive")
     timing = _timing(args)
+    if getattr(args, "sign", None):
+        from bench.signing import check_private_key
+        check_private_key(args.sign)
     device = devices.resolve(args.device)
     specs = build_specs(args, device)
     out = Path(args.out) if args.out else default_out()
@@ -169,6 +173,9 @@ def main(args: argparse.Namespace) -> int:
     finally:
         sampler.stop()
     doc["runs"] = runs
+    if getattr(args, "sign", None):
+        from bench.signing import sign_document
+        sign_document(doc, args.sign)
     write_result(out, doc)
     journal.close(remove=True)
 
