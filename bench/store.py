@@ -1,0 +1,139 @@
+"""Submission store: validated result files under ``results/submissions/<org>/<system>/<id>.json``.
+
+Every write happens under an exclusive ``fcntl.flock`` on ``<store>/.lock``:
+validate first, derive safe names, refuse duplicates (same id or same
+content), then write atomically. Nothing is written through a symlink or
+outside the store.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from bench.errors import CheckFailed, UsageError
+
+DEFAULT_STORE = Path("results/submissions")
+_SAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def safe_name(text: Any, fallback: str = "unknown") -> str:
+    """A lower-case file-name component: ``[a-z0-9._-]``, no leading dot, at most 64 chars."""
+    s = _SAFE.sub("-", str(text).lower()).strip("-.")[:64].strip("-.")
+    return s or fallback
+
+
+def content_hash(doc: dict[str, Any]) -> str:
+    """SHA-256 of the canonical document without ``id`` and ``signature``: a re-labelled copy is a duplicate."""
+    from bench.signing import canonical_bytes
+
+    return hashlib.sha256(canonical_bytes({k: v for k, v in doc.items() if k != "id"})).hexdigest()
+
+
+def _system_name(doc: dict[str, Any]) -> str:
+    sysinfo = doc.get("system") if isinstance(doc.get("system"), dict) else {}
+    gpus = sysinfo.get("gpus") or []
+    if gpus and isinstance(gpus[0], dict):
+        return f"{len(gpus)}x-{gpus[0].get('name', 'gpu')}"
+    cpu = sysinfo.get("cpu") if isinstance(sysinfo.get("cpu"), dict) else {}
+    return str(cpu.get("model") or sysinfo.get("hostname") or "system")
+
+
+@contextmanager
+def _locked(store: Path) -> Iterator[None]:
+    fd = os.open(store / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _safe_dir(store: Path, *parts: str) -> Path:
+    d = store
+    for part in parts:
+        d = d / part
+        if d.is_symlink():
+            raise CheckFailed(f"{d}: is a symlink, refusing to write through it")
+        d.mkdir(exist_ok=True)
+    if store.resolve() not in d.resolve().parents:
+        raise CheckFailed(f"{d}: outside the store")
+    return d
+
+
+def _index(store: Path) -> tuple[set[str], set[str]]:
+    ids, hashes = set(), set()
+    for p in store.glob("*/*/*.json"):
+        if p.is_symlink():
+            continue
+        ids.add(p.stem)
+        try:
+            hashes.add(content_hash(json.loads(p.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, RecursionError):
+            continue
+    return ids, hashes
+
+
+def submit(path: str | os.PathLike[str], org: str, store: str | os.PathLike[str] = DEFAULT_STORE,
+           keys: dict[str, Any] | None = None) -> Path:
+    """Validate ``path`` and file it in ``store``; return the stored path.
+
+    ``keys`` (trusted public keys) makes a trusted signature mandatory.
+
+    Raises:
+        CheckFailed: invalid file, bad signature or a duplicate. UsageError: unreadable file, bad org.
+    """
+    from bench.resultfile import write_atomic
+    from bench.signing import verify_document
+    from bench.validation import validate_file
+    from bench.validation.core import read_text
+
+    if not safe_name(org, "") or safe_name(org) != str(org).lower():
+        raise UsageError(f"--org {org!r}: use letters, digits, '.', '_' or '-'")
+    doc, findings = validate_file(path)
+    if findings or doc is None:
+        f = findings[0]
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        raise CheckFailed(f"{path}: {f.path}: {f.message}{more}")
+    if keys is not None:
+        verify_document(doc, keys, read_text(path))
+    root = Path(store)
+    if root.is_symlink():
+        raise CheckFailed(f"{root}: is a symlink, refusing to write through it")
+    root.mkdir(parents=True, exist_ok=True)
+    doc_id = safe_name(doc.get("id"), "")
+    if not doc_id or doc_id != str(doc.get("id")).lower():
+        raise CheckFailed(f"{path}: $.id: {str(doc.get('id'))[:80]!r} is not a safe file name")
+    digest = content_hash(doc)
+    with _locked(root):
+        ids, hashes = _index(root)
+        if doc_id in ids:
+            raise CheckFailed(f"{path}: $.id: a submission with id {doc_id!r} is already in the store")
+        if digest in hashes:
+            raise CheckFailed(f"{path}: $: the same content is already in the store")
+        target = _safe_dir(root, safe_name(org), safe_name(_system_name(doc))) / f"{doc_id}.json"
+        if target.exists() or target.is_symlink():
+            raise CheckFailed(f"{target}: already exists")
+        from bench.resultfile import dumps
+        write_atomic(target, dumps(doc))
+    return target
+
+
+def submissions(store: str | os.PathLike[str] = DEFAULT_STORE) -> list[tuple[str, Path, dict[str, Any]]]:
+    """``(org, path, doc)`` for every readable stored submission."""
+    out = []
+    root = Path(store)
+    for p in sorted(root.glob("*/*/*.json")):
+        if p.is_symlink():
+            continue
+        try:
+            out.append((p.parent.parent.name, p, json.loads(p.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, RecursionError):
+            continue
+    return out
