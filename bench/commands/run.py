@@ -46,6 +46,8 @@ def register(sub: Any) -> None:
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--sign", metavar="KEY", help="sign the result file with this Ed25519 private key (sitebench keygen)")
+    p.add_argument("--all-devices", action="store_true",
+                   help="one process per local GPU (torchrun --standalone), one shared window; needs CUDA GPUs")
     p.set_defaults(func=main)
 
 
@@ -129,9 +131,20 @@ def main(args: argparse.Namespace) -> int:
     if getattr(args, "sign", None):
         from bench.signing import check_private_key
         check_private_key(args.sign)
+    if getattr(args, "all_devices", False):
+        from bench.fleet.node import run_all_devices
+        return run_all_devices()
+    from bench.fleet.dist import env_fleet
+    fleet = None
+    if env_fleet():
+        from bench.fleet.dist import join, rank_device
+        args.device = rank_device(args.device)
+        fleet = join(args.device)
     device = devices.resolve(args.device)
     specs = build_specs(args, device)
     out = Path(args.out) if args.out else default_out()
+    if fleet is not None and fleet.rank:
+        out = out.with_name(f"{out.name}.rank{fleet.rank}")  # only this rank's journal; rank 0 writes the file
     check_writable(out)
     meters, unavailable = discover(args.meter)
     err = console.err()
@@ -173,6 +186,13 @@ def main(args: argparse.Namespace) -> int:
     finally:
         sampler.stop()
     doc["runs"] = runs
+    if fleet is not None:
+        fleet_doc = fleet.collect(doc)
+        if fleet_doc is None:
+            journal.close(remove=True)
+            return 0
+        doc = fleet_doc
+        runs = doc["runs"]
     if getattr(args, "sign", None):
         from bench.signing import sign_document
         sign_document(doc, args.sign)
