@@ -1,0 +1,30 @@
+"""`sitebench leaderboard`: stored submissions ranked by work per joule."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("leaderboard", help="rank stored submissions by work per joule",
+                       description="Rank every run in the submission store per workload by work per joule; "
+                       "declared and modelled-power figures are marked.")
+    p.add_argument("--store", default="results/submissions", metavar="DIR")
+    p.add_argument("--workload", "-w", metavar="NAME", help="only this workload")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    import json
+
+    from bench import console
+    from bench.leaderboard import entries, format_table
+
+    rows = entries(args.store, args.workload)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+    else:
+        console.out().print(format_table(rows))
+    return 0
