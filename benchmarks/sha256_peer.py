@@ -1,0 +1,77 @@
+"""Peer benchmark: sitebench CPU sha256d vs a hashlib loop vs hashcat -b -m 1400, same machine, one run.
+
+Prints R = sitebench sha256d H/s / (hashcat mode-1400 H/s / 2): parity in compressions, since a
+double hash of an 80-byte header with midstate costs two compressions. Not a test.
+Run: .venv/bin/python benchmarks/sha256_peer.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+
+
+def sitebench_rate(seconds: float) -> float:
+    """sitebench's numba sha256d kernel, H/s over ``seconds`` (after a compile/warm-up call)."""
+    from workloads.hashing.kernel_cpu import scan
+    prefix = os.urandom(76)
+    scan(prefix, 0, 1 << 16, 0)
+    n, start, t0 = 0, 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        scan(prefix, start, 1 << 22, 0)
+        start += 1 << 22
+        n += 1 << 22
+    return n / (time.perf_counter() - t0)
+
+
+def hashlib_rate(seconds: float) -> float:
+    """A plain single-threaded hashlib double-SHA-256 loop, H/s."""
+    prefix = os.urandom(76)
+    sha = hashlib.sha256
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for i in range(10000):
+            sha(sha(prefix + i.to_bytes(4, "little")).digest()).digest()
+        n += 10000
+    return n / (time.perf_counter() - t0)
+
+
+def hashcat_rate() -> float | None:
+    """hashcat mode-1400 benchmark H/s summed over devices, or None when hashcat is absent/fails."""
+    exe = shutil.which("hashcat")
+    if exe is None:
+        return None
+    proc = subprocess.run([exe, "-b", "-m", "1400", "--machine-readable", "--force"],
+                          capture_output=True, text=True, timeout=600)
+    total = 0.0
+    for line in proc.stdout.splitlines():
+        parts = line.split(":")
+        if len(parts) >= 6 and parts[1] == "1400":
+            total += float(parts[5])
+    return total or None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=3.0, help="seconds per sitebench/hashlib figure")
+    a = ap.parse_args()
+    sb = sitebench_rate(a.seconds)
+    hl = hashlib_rate(a.seconds)
+    print(f"cores                      : {len(os.sched_getaffinity(0))}")
+    print(f"sitebench sha256d (numba)  : {sb / 1e6:10.2f} MH/s")
+    print(f"hashlib loop (1 thread)    : {hl / 1e6:10.2f} MH/s")
+    hc = hashcat_rate()
+    if hc is None:
+        print("hashcat mode 1400          : not available (install hashcat and pocl-opencl-icd); R not computed")
+        return 0
+    print(f"hashcat -b -m 1400         : {hc / 1e6:10.2f} MH/s (one SHA-256 compression per hash)")
+    print(f"R = sitebench / (hashcat/2): {sb / (hc / 2):10.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
