@@ -1,0 +1,30 @@
+"""Plausibility: over-ceiling throughput and impossible GPU power are flagged; declared files pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.hardware import gpu_tdp_w
+from bench.validation import validate
+
+
+def test_over_ceiling_flagged(doc: dict[str, Any]) -> None:
+    run = doc["runs"][0]
+    assert isinstance(run["ceiling"], float)
+    run["ceiling"] = run["throughput"]["median"] / 2
+    run["ceiling_fraction"] = 2.0
+    assert any(f.check == "ceiling" and f.path == "$.runs[0].throughput.median" for f in validate(doc))
+
+
+def test_gpu_power_over_tdp_flagged(doc: dict[str, Any]) -> None:
+    doc["system"]["gpus"] = [{"name": "NVIDIA H100 80GB HBM3"}]
+    doc["runs"][0]["power"]["meters"][0]["scope"] = "gpu:0"
+    doc["runs"][0]["power"]["meters"][0]["avg_w"] = 2000.0
+    msgs = [f.message for f in validate(doc) if f.check == "gpu-power"]
+    assert len(msgs) == 1 and "700 W TDP" in msgs[0]
+
+
+def test_tdp_by_nvml_name() -> None:
+    assert gpu_tdp_w("NVIDIA H100 80GB HBM3") == 700.0
+    assert gpu_tdp_w("NVIDIA H100 PCIe") == 350.0
+    assert gpu_tdp_w("Tesla T4") is None
