@@ -1,4 +1,4 @@
-"""`sitebench keygen NAME`: a new Ed25519 key pair for signing result files."""
+"""`sitebench keygen --out DIR --org NAME`: a new Ed25519 key pair for signing result files."""
 
 from __future__ import annotations
 
@@ -8,15 +8,24 @@ from typing import Any
 
 def register(sub: Any) -> None:
     p = sub.add_parser("keygen", help="create an Ed25519 signing key pair",
-                       description="Write NAME.key (private, mode 0600) and NAME.pub (public). Give the .pub "
-                       "to the site; it goes into results/keys/.")
-    p.add_argument("name", metavar="NAME", help="path prefix for NAME.key and NAME.pub")
+                       description="Write DIR/<org>.key (private, mode 0600) and DIR/<org>.pub (public). Give "
+                       "the .pub to the site; it goes into its trusted keys directory (results/keys/).")
+    p.add_argument("--out", default=".", metavar="DIR", help="directory for the key pair (default .)")
+    p.add_argument("--org", default="vendor", metavar="NAME", help="organisation the key belongs to")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.signing import generate_keypair
+    from pathlib import Path
 
-    kid = generate_keypair(f"{args.name}.key", f"{args.name}.pub")
-    print(f"key id {kid}: private {args.name}.key, public {args.name}.pub")
+    from bench.errors import UsageError
+    from bench.signing import generate_keypair
+    from bench.store import safe_name
+
+    d = Path(args.out)
+    if not d.is_dir():
+        raise UsageError(f"--out {d}: not a directory")
+    name = safe_name(args.org, "vendor")
+    kid = generate_keypair(d / f"{name}.key", d / f"{name}.pub")
+    print(f"key id {kid} ({args.org}): private {d / (name + '.key')}, public {d / (name + '.pub')}")
     return 0

@@ -10,7 +10,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("leaderboard", help="rank stored submissions by work per joule",
                        description="Rank every run in the submission store per workload by work per joule; "
                        "declared and modelled-power figures are marked.")
-    p.add_argument("--store", default="results/submissions", metavar="DIR")
+    p.add_argument("dir", nargs="?", metavar="DIR", help="submission store (default results/submissions)")
+    p.add_argument("--store", default="results/submissions", metavar="DIR", help=argparse.SUPPRESS)
     p.add_argument("--workload", "-w", metavar="NAME", help="only this workload")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=main)
@@ -22,7 +23,7 @@ def main(args: argparse.Namespace) -> int:
     from bench import console
     from bench.leaderboard import entries, format_table
 
-    rows = entries(args.store, args.workload)
+    rows = entries(args.dir or args.store, args.workload)
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))
     else:

@@ -10,5 +10,6 @@ from __future__ import annotations
 from bench.validation.core import CHECKS, Finding, check, validate, validate_file
 from bench.validation import consistency as _consistency  # noqa: F401  (registers checks)
 from bench.validation import plausibility as _plausibility  # noqa: F401
+from bench.validation import provenance as _provenance  # noqa: F401
 
 __all__ = ["CHECKS", "Finding", "check", "validate", "validate_file"]

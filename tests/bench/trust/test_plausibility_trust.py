@@ -28,3 +28,11 @@ def test_tdp_by_nvml_name() -> None:
     assert gpu_tdp_w("NVIDIA H100 80GB HBM3") == 700.0
     assert gpu_tdp_w("NVIDIA H100 PCIe") == 350.0
     assert gpu_tdp_w("Tesla T4") is None
+
+
+def test_provenance(doc: dict[str, Any]) -> None:
+    doc["runs"][1]["verified"] = False
+    doc["runs"][0]["power"]["meters"][0]["method"] = ""
+    doc["harness"]["version"] = ""
+    paths = {f.path for f in validate(doc) if f.check == "provenance"}
+    assert paths == {"$.harness", "$.runs[1].verified", "$.runs[0].power.meters[0]"}

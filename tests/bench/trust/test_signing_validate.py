@@ -95,7 +95,7 @@ def _mutate(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzzed_documents_never_raise(doc: dict[str, Any], data: st.DataObject) -> None:
     import copy
@@ -104,7 +104,7 @@ def test_fuzzed_documents_never_raise(doc: dict[str, Any], data: st.DataObject) 
     assert all(f.path.startswith("$") and f.message for f in findings)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(text=st.text(max_size=60) | st.binary(max_size=60).map(lambda b: b.decode("latin-1")))
 def test_fuzzed_text_validate_file(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     p = tmp_path_factory.mktemp("f") / "r.json"

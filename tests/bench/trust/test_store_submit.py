@@ -76,7 +76,7 @@ def test_concurrent_submits_leave_one_copy(doc: dict[str, Any], tmp_path: Path) 
     assert len(_files(store)) == 1
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(patch=st.dictionaries(st.sampled_from(["id", "schema", "runs", "system", "source", "created"]),
                              st.none() | st.integers() | st.text(max_size=20) | st.lists(st.integers(), max_size=3),
                              min_size=1, max_size=3))
