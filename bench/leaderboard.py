@@ -32,7 +32,7 @@ class Entry:
 
 
 def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None = None) -> list[Entry]:
-    """Every ok run in the store, sorted by workload, then work per joule (best first)."""
+    """Every ok run in the store: per workload, measured before declared, then work per joule (best first)."""
     out: list[Entry] = []
     for org, path, doc in submissions(store):
         if not isinstance(doc, dict):
@@ -49,7 +49,7 @@ def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None 
                              pj if isinstance(pj, (int, float)) else None, str(e.get("unit") or ""),
                              str(doc.get("source") or "measured"), bool(p.get("measured")),
                              isinstance(doc.get("signature"), dict), str(doc.get("id"))))
-    out.sort(key=lambda x: (x.workload, -(x.per_joule or 0.0)))
+    out.sort(key=lambda x: (x.workload, x.source == "declared", -(x.per_joule or 0.0)))
     return out
 
 
@@ -60,11 +60,12 @@ def format_table(rows: list[Entry]) -> Any:
     table = Table(title="leaderboard (work per joule)")
     for col in ("workload", "#", "org", "system", "device", "median", "per joule", "power", "signed"):
         table.add_column(col)
-    rank: dict[str, int] = {}
+    rank: dict[tuple[str, str], int] = {}
     for r in rows:
-        rank[r.workload] = rank.get(r.workload, 0) + 1
+        group = (r.workload, r.source)
+        rank[group] = rank.get(group, 0) + 1
         power = "declared" if r.source == "declared" else "measured" if r.power_measured else "MODELLED"
-        table.add_row(r.workload, str(rank[r.workload]), r.org, r.system, r.device,
+        table.add_row(r.workload, str(rank[(r.workload, r.source)]), r.org, r.system, r.device,
                       "-" if r.median is None else f"{r.median:.4g} {r.unit}/s",
                       "-" if r.per_joule is None else f"{r.per_joule:.4g} {r.per_joule_unit}",
                       power, "yes" if r.signed else "no")

@@ -36,3 +36,14 @@ def test_provenance(doc: dict[str, Any]) -> None:
     doc["harness"]["version"] = ""
     paths = {f.path for f in validate(doc) if f.check == "provenance"}
     assert paths == {"$.harness", "$.runs[1].verified", "$.runs[0].power.meters[0]"}
+
+
+def test_declared_file_skips_measurement_checks(doc: dict[str, Any]) -> None:
+    doc["source"] = "declared"
+    for run in doc["runs"]:
+        run["verified"] = False
+        run["throughput"]["samples"] = []
+        run["efficiency"]["per_joule"] = 1.0
+        run["power"].update(measured=False, scope="declared")
+        run["power"]["meters"][0]["readings"] = 0
+    assert validate(doc) == []
