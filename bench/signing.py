@@ -116,8 +116,11 @@ def _raw(public: Any) -> bytes:
 
 def sign_document(doc: dict[str, Any], private_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Add (or replace) ``doc["signature"]`` signed with the key at ``private_path``; return ``doc``."""
+    from bench.resultfile import dumps
+
     key = _load_private(private_path)
-    value = key.sign(canonical_bytes(doc))
+    # sign what will be written: dumps() turns NaN/inf into null
+    value = key.sign(canonical_bytes(json.loads(dumps(doc))))
     doc["signature"] = {"alg": ALG, "key_id": key_id(_raw(key.public_key())),
                         "value": base64.b64encode(value).decode("ascii")}
     return doc

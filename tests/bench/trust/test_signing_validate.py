@@ -121,3 +121,12 @@ def test_cli_handful(tmp_path: Path) -> None:
         r = subprocess.run([sys.executable, "-m", "bench", "validate", str(p)], capture_output=True, text=True)
         assert r.returncode == 1 and "Traceback" not in r.stderr and str(p) in r.stdout
     assert sorted(x.name for x in tmp_path.iterdir()) == [f"{i}.json" for i in range(5)]
+
+
+def test_nan_signed_as_written(doc: dict[str, Any], keys: tuple[Path, Path, Path]) -> None:
+    from bench.resultfile import dumps
+
+    key, trusted, _ = keys
+    doc["runs"][0]["metrics"] = {"x": float("nan")}
+    text = dumps(sign_document(doc, key))
+    assert verify_document(json.loads(text), trusted_keys(trusted), text)
