@@ -1,4 +1,6 @@
-"""numba CPU kernel for double SHA-256 over a nonce range (midstate, parallel over cores).
+"""sha256d over a nonce range: ``scan`` (numba lane kernel in kernel_lanes, hashlib fallback).
+
+Also the scalar numba compression used by the batch kernel.
 
 All arithmetic is uint32 and masked; hashlib is the reference (see tests).
 """
@@ -47,56 +49,6 @@ if HAVE_NUMBA:
         out[4] = (state[4] + e) & _M; out[5] = (state[5] + f) & _M
         out[6] = (state[6] + g) & _M; out[7] = (state[7] + h) & _M
 
-    @njit(parallel=True, fastmath=False, cache=True)
-    def _sha256d_range(mid, tail, start, count, target, digests, hits):
-        """Hash nonces start..start+count-1; store digest words if ``digests`` has rows.
-
-        ``target`` holds the 8 words of the hash as Bitcoin compares it (most significant
-        first, i.e. byte-reversed final state); hits[i] = 1 where hash <= target.
-        """
-        iv = _IV64
-        nchunks = (count + CHUNK - 1) // CHUNK
-        keep = digests.shape[0] > 0
-        for ci in prange(nchunks):
-            w = np.empty(64, dtype=np.uint64)
-            s1 = np.empty(8, dtype=np.uint64)
-            s2 = np.empty(8, dtype=np.uint64)
-            lo = ci * CHUNK
-            hi = min(count, lo + CHUNK)
-            for j in range(lo, hi):
-                nonce = (start + j) & 0xFFFFFFFF
-                w[0] = tail[0]; w[1] = tail[1]; w[2] = tail[2]
-                nb = np.uint64(nonce)
-                w[3] = (((nb & np.uint64(0xFF)) << np.uint64(24)) | ((nb & np.uint64(0xFF00)) << np.uint64(8))
-                        | ((nb >> np.uint64(8)) & np.uint64(0xFF00)) | (nb >> np.uint64(24)))
-                w[4] = np.uint64(0x80000000)
-                for k in range(5, 15):
-                    w[k] = np.uint64(0)
-                w[15] = np.uint64(640)
-                _compress(mid, w, s1)
-                for k in range(8):
-                    w[k] = s1[k]
-                w[8] = np.uint64(0x80000000)
-                for k in range(9, 15):
-                    w[k] = np.uint64(0)
-                w[15] = np.uint64(256)
-                _compress(iv, w, s2)
-                if keep:
-                    for k in range(8):
-                        digests[j, k] = s2[k]
-                # Early test: the most significant word is byte-swapped s2[7].
-                ok = 1
-                for k in range(8):
-                    x = s2[7 - k]
-                    v = (((x & np.uint64(0xFF)) << np.uint64(24)) | ((x & np.uint64(0xFF00)) << np.uint64(8))
-                         | ((x >> np.uint64(8)) & np.uint64(0xFF00)) | (x >> np.uint64(24)))
-                    if v < target[k]:
-                        break
-                    if v > target[k]:
-                        ok = 0
-                        break
-                hits[j] = ok
-
     _K64 = K.astype(np.uint64)
     _IV64 = IV.astype(np.uint64)
 
@@ -118,11 +70,13 @@ def scan(prefix76: bytes, start: int, count: int, target: int, keep_digests: boo
         raise ValueError("nonce range must lie within 0..2^32-1")
     if not HAVE_NUMBA:
         return _scan_fallback(prefix76, start, count, target, keep_digests)
-    mid = compress(IV, words_be(prefix76[:64]).reshape(16, 1))[:, 0].astype(np.uint64)
-    tail = words_be(prefix76[64:76]).astype(np.uint64)
-    digests = np.zeros((count if keep_digests else 0, 8), dtype=np.uint64)
+    from workloads.hashing.kernel_lanes import sha256d_lanes
+    mid = compress(IV, words_be(prefix76[:64]).reshape(16, 1))[:, 0].astype(np.uint32)
+    tail = words_be(prefix76[64:76]).astype(np.uint32)
+    digests = np.zeros((count if keep_digests else 0, 8), dtype=np.uint32)
     hits = np.zeros(count, dtype=np.uint8)
-    _sha256d_range(mid, tail, np.int64(start), np.int64(count), _target_words(target), digests, hits)
+    sha256d_lanes(mid, tail, np.int64(start), np.int64(count), _target_words(target).astype(np.uint32),
+                  digests, hits)
     found = (np.nonzero(hits)[0] + start).astype(np.uint32)
     if not keep_digests:
         return found, None
