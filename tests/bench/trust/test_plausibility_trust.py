@@ -47,3 +47,14 @@ def test_declared_file_skips_measurement_checks(doc: dict[str, Any]) -> None:
         run["power"].update(measured=False, scope="declared")
         run["power"]["meters"][0]["readings"] = 0
     assert validate(doc) == []
+
+
+def test_phases_not_monotonic(doc: dict[str, Any]) -> None:
+    ph = doc["runs"][0]["phases"]
+    ph[1]["start"], ph[1]["end"] = ph[1]["end"], ph[1]["start"]
+    assert [f.path for f in validate(doc) if f.check == "phases"] == ["$.runs[0].phases[1]"]
+
+
+def test_power_average_mismatch(doc: dict[str, Any]) -> None:
+    doc["runs"][0]["power"]["avg_w"] *= 1.1
+    assert [f.path for f in validate(doc) if f.check == "power"] == ["$.runs[0].power.avg_w"]
