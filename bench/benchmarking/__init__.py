@@ -1,0 +1,1 @@
+"""pytest-benchmark integration for sitebench (conversion to and from sitebench.result/1)."""

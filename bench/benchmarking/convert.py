@@ -1,0 +1,62 @@
+"""Convert pytest-benchmark JSON to ``sitebench.result/1`` documents and back.
+
+Each benchmark round becomes one throughput sample: ``units_per_round / seconds``,
+with ``units_per_round`` and ``unit`` taken from the benchmark's ``extra_info``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from bench.errors import InvalidResultFile
+
+
+def _throughput(samples: list[float], units: list[float], durations: list[float], unit: str) -> dict[str, Any]:
+    return {"median": statistics.median(samples), "mean": statistics.fmean(samples),
+            "min": min(samples), "max": max(samples), "samples": samples,
+            "units": units, "durations_s": durations, "unit": f"{unit}/s"}
+
+
+def benchmark_to_run(bench: dict[str, Any]) -> dict[str, Any]:
+    """One pytest-benchmark entry -> one sitebench run (rounds as samples)."""
+    info = bench.get("extra_info") or {}
+    stats = bench.get("stats") or {}
+    durations = [float(t) for t in (stats.get("data") or [stats.get("median")]) if t]
+    if not durations:
+        raise InvalidResultFile("<benchmark json>", f"$.benchmarks[{bench.get('name')!r}].stats", "no round timings")
+    per_round = float(info.get("units_per_round", 1.0))
+    unit = str(info.get("unit", "round"))
+    samples = [per_round / t for t in durations]
+    return {"workload": str(info.get("workload") or bench.get("group") or bench.get("name")),
+            "device": str(info.get("device", "cpu")), "params": dict(info.get("params") or {}),
+            "preset": info.get("preset", "ci"), "verified": bool(info.get("verified", True)),
+            "unit": unit, "status": "ok", "error": None,
+            "throughput": _throughput(samples, [per_round] * len(samples), durations, unit)}
+
+
+def to_result(bench_json: dict[str, Any], system: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A whole pytest-benchmark JSON document -> a ``sitebench.result/1`` document."""
+    from bench.resultfile import new_document
+    if not isinstance(bench_json.get("benchmarks"), list):
+        raise InvalidResultFile("<benchmark json>", "$.benchmarks", "not a pytest-benchmark JSON document (no 'benchmarks' list)")
+    runs = [benchmark_to_run(b) for b in bench_json["benchmarks"]]
+    return new_document(system if system is not None else {}, runs)
+
+
+def from_result(doc: dict[str, Any]) -> dict[str, Any]:
+    """A ``sitebench.result/1`` document -> pytest-benchmark-shaped JSON (round times as data)."""
+    benches = []
+    for run in doc.get("runs", []):
+        tp = run.get("throughput") or {}
+        data = [float(d) for d in tp.get("durations_s") or []]
+        units = tp.get("units") or [1.0]
+        benches.append({
+            "group": run["workload"], "name": f"test_workload[{run['workload']}-{run['device']}]",
+            "extra_info": {"workload": run["workload"], "device": run["device"],
+                           "params": run.get("params") or {}, "preset": run.get("preset"),
+                           "verified": run.get("verified", True), "unit": run.get("unit"),
+                           "units_per_round": float(units[0])},
+            "stats": {"data": data, "median": statistics.median(data) if data else None,
+                      "rounds": len(data)}})
+    return {"benchmarks": benches}
