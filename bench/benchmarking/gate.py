@@ -1,0 +1,22 @@
+"""The CI regression gate: a pytest-benchmark run against a stored sitebench baseline.
+
+Uses ``bench.compare.compare_documents`` (median change beyond the threshold AND
+Mann-Whitney U p < alpha), so noise alone never fails the gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.benchmarking.convert import to_result
+from bench.compare import Comparison, compare_documents
+
+
+def gate(baseline: dict[str, Any], bench_json: dict[str, Any], threshold: float = 0.05,
+         alpha: float = 0.05) -> tuple[bool, list[Comparison]]:
+    """Compare a pytest-benchmark JSON run with a baseline result document.
+
+    Returns ``(passed, comparisons)``; ``passed`` is False when any run regressed.
+    """
+    comparisons = compare_documents(baseline, to_result(bench_json), threshold=threshold, alpha=alpha)
+    return not any(c.regression for c in comparisons), comparisons
