@@ -1,0 +1,52 @@
+"""`sitebench report FILE... --out report.html`: a self-contained HTML site qualification report."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench.errors import UsageError
+
+DESCRIPTION = """\
+Write one self-contained HTML page (plots embedded, no network needed to view it)
+from one or more sitebench.result/1 files: summary, efficiency and sizing plots,
+power and throughput over time per run, per-GPU fleet tables with outliers,
+validation findings and the full system description. Several files are shown
+side by side (e.g. a vendor's claim against the site's own measurement).
+
+examples:
+  sitebench report results/runs/*.json --out report.html
+  sitebench report vendor.json site.json --mw 20 --pue 1.25 --out compare.html
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("report", help="write a self-contained HTML report with plots",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="+", metavar="FILE", help="result file(s)")
+    p.add_argument("--out", "-o", default="report.html", metavar="HTML", help="output file (default: report.html)")
+    p.add_argument("--mw", type=float, default=1.0, help="facility power allocation in MW (default: 1)")
+    p.add_argument("--pue", type=float, default=1.0, help="power usage effectiveness (default: 1.0)")
+    p.add_argument("--title", default="Site qualification report", help="page title")
+    p.set_defaults(func=main)
+
+
+def check_allocation(mw: float, pue: float) -> None:
+    """Raise UsageError unless ``mw`` > 0 and ``pue`` >= 1 (both finite)."""
+    if not (mw > 0 and mw < float("inf")):
+        raise UsageError(f"--mw {mw}: must be a positive number")
+    if not (pue >= 1.0 and pue < float("inf")):
+        raise UsageError(f"--pue {pue}: must be at least 1.0")
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench import console
+    from bench.report import write_report
+    from bench.resultfile import check_writable, load
+
+    check_allocation(args.mw, args.pue)
+    check_writable(args.out)
+    files = [(path, load(path)) for path in args.files]
+    out = write_report(files, args.out, mw=args.mw, pue=args.pue, title=args.title)
+    console.err().print(f"report: {out}")
+    return 0
