@@ -59,7 +59,7 @@ def summary(sources: list[model.Source], refs: list[model.RunRef], mw: float, pu
     note = (f'<p class="note">Allocation: {esc(f"{mw:g}")} MW of facility power at PUE {esc(f"{pue:g}")} '
             f'= {esc(f"{mw / pue:.4g}")} MW of IT power; node overhead not included. Throughput is the median '
             f'of the measured windows.</p>')
-    return section("summary", "Summary", cards + "<h3>Headline per workload</h3>" + head + note)
+    return section("summary", "Summary", f'<div class="cards">{cards}</div>' + "<h3>Headline per workload</h3>" + head + note)
 
 
 def _quality_cell(q: str) -> str:
