@@ -46,6 +46,8 @@ def register(sub: Any) -> None:
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--sign", metavar="KEY", help="sign the result file with this Ed25519 private key (sitebench keygen)")
+    p.add_argument("--report", action="store_true",
+                   help="also write a self-contained HTML report next to the result file (<out>.html)")
     p.add_argument("--all-devices", action="store_true",
                    help="one process per local GPU (torchrun --standalone), one shared window; needs CUDA GPUs")
     p.set_defaults(func=main)
@@ -206,6 +208,9 @@ def main(args: argparse.Namespace) -> int:
         err.print("[yellow]warning:[/yellow] power was MODELLED (utilisation x TDP), not measured: "
                   "MW figures are estimates, use a real meter (--meter) before sizing a site")
     err.print(f"result file: {out}")
+    if getattr(args, "report", False):
+        from bench.report import write_report
+        err.print(f"report: {write_report([(str(out), doc)], out.with_suffix('.html'))}")
     if interrupted:
         err.print("[red]interrupted[/red]: the result file holds every run measured so far")
         return 130
