@@ -130,6 +130,18 @@ def _failed_run(base: dict[str, Any], status: str, error: str) -> dict[str, Any]
     }
 
 
+def _base(workload: Workload, device: str, params: Mapping[str, Any], preset: str | None) -> dict[str, Any]:
+    return {
+        "workload": workload.name,
+        "device": device,
+        "params": dict(params),
+        "preset": preset,
+        "started": utc_now(),
+        "verified": False,
+        "unit": workload.unit,
+    }
+
+
 def run_workload(
     workload: Workload,
     device: str,
@@ -146,15 +158,7 @@ def run_workload(
     has ``status: "failed"`` and the reason. KeyboardInterrupt propagates with
     the partial record attached as ``exc.run``.
     """
-    base: dict[str, Any] = {
-        "workload": workload.name,
-        "device": device,
-        "params": dict(params),
-        "preset": preset,
-        "started": utc_now(),
-        "verified": False,
-        "unit": workload.unit,
-    }
+    base = _base(workload, device, params, preset)
     tag = f"{workload.name}@{device}"
     mark = sampler.mark if sampler else (lambda phase: time.monotonic())
     phases: list[dict[str, Any]] = []
@@ -208,6 +212,9 @@ def run_workload(
         status, error, metrics, ceiling = "interrupted", "interrupted by the user", {}, None
         exc.run = None  # type: ignore[attr-defined]
         interrupted = exc
+    except Exception as exc:  # out of memory at one sweep point, a crashing kernel: record it, go on
+        status, error, metrics, ceiling = "failed", f"step failed: {type(exc).__name__}: {exc}", {}, None
+        interrupted = None
     else:
         interrupted = None
     finally:
@@ -250,12 +257,18 @@ def run_workload(
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One workload on one device with its parameters."""
+    """One workload on one device with its parameters.
+
+    ``failed`` is set for a sweep point refused before running (e.g. a model
+    that does not fit in device memory at that batch): it is recorded as a
+    failed run with that reason and the sweep goes on.
+    """
 
     workload: Workload
     device: str
     params: dict[str, Any]
     preset: str | None = None
+    failed: str | None = None
 
 
 def run_suite(
@@ -272,6 +285,9 @@ def run_suite(
     """
     runs: list[dict[str, Any]] = []
     for spec in specs:
+        if spec.failed:
+            runs.append(_failed_run(_base(spec.workload, spec.device, spec.params, spec.preset), "failed", spec.failed))
+            continue
         try:
             runs.append(
                 run_workload(spec.workload, spec.device, spec.params, timing, sampler, preset=spec.preset,

@@ -10,12 +10,23 @@ from bench import units
 from bench.sizing import per_megawatt
 
 
+def labels(runs: list[dict[str, Any]]) -> list[str]:
+    """Each run's workload name, plus the parameters that tell apart runs of the same workload (a sweep)."""
+    out = []
+    for run in runs:
+        peers = [r for r in runs if r["workload"] == run["workload"] and r["device"] == run["device"]]
+        params = run.get("params", {})
+        differ = [k for k in params if any(p.get("params", {}).get(k) != params[k] for p in peers)]
+        out.append(run["workload"] + "".join(f" {k}={params[k]}" for k in differ))
+    return out
+
+
 def runs_table(runs: list[dict[str, Any]], title: str | None = None) -> Table:
     """Workload, device, throughput, average W, efficiency, ceiling fraction, verified, status."""
     table = Table(title=title, title_justify="left")
     for col in ("workload", "device", "throughput", "cv", "avg W", "efficiency", "ceiling", "verified", "status"):
         table.add_column(col, justify="right" if col not in ("workload", "device", "status") else "left")
-    for run in runs:
+    for run, label in zip(runs, labels(runs)):
         thr = run["throughput"]
         pw = run["power"]
         watts = units.watts(pw.get("avg_w"))
@@ -24,7 +35,7 @@ def runs_table(runs: list[dict[str, Any]], title: str | None = None) -> Table:
         frac = run.get("ceiling_fraction")
         cv = thr.get("cv")
         table.add_row(
-            run["workload"],
+            label,
             run["device"],
             units.rate(thr.get("median"), run["unit"]),
             f"{cv:.1%}" if cv is not None else "-",
@@ -43,15 +54,15 @@ def per_mw_table(runs: list[dict[str, Any]]) -> tuple[Table, bool]:
     for col in ("workload", "device", "machines / MW", "throughput / MW", "MW per", "power"):
         table.add_column(col, justify="right" if col not in ("workload", "device", "power") else "left")
     modelled = False
-    for run in runs:
+    for run, name in zip(runs, labels(runs)):
         fig = per_megawatt(run)
         if fig is None:
-            table.add_row(run["workload"], run["device"], "-", "-", "-", "no power figure")
+            table.add_row(name, run["device"], "-", "-", "-", "no power figure")
             continue
         scale, label = units.throughput_per_mw_unit(run["unit"])
         modelled |= not fig["measured"]
         table.add_row(
-            run["workload"],
+            name,
             run["device"],
             f"{fig['machines_per_mw']:,.0f}",
             units.rate(fig["throughput_per_mw"], run["unit"]),

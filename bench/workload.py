@@ -51,6 +51,14 @@ class Workload(ABC):
             params[key] = coerce(value, params[key])
         return params
 
+    def preflight(self, device: str, params: Mapping[str, Any]) -> None:
+        """Refuse, before anything is allocated, parameters that cannot run on ``device``.
+
+        Raises:
+            UsageError: naming what is wrong (e.g. the bytes a model needs). The
+                default accepts everything.
+        """
+
     @abstractmethod
     def setup(self, device: str, params: Mapping[str, Any]) -> None:
         """Allocate inputs and compile kernels for ``device`` (e.g. ``"cpu"``, ``"cuda:0"``)."""

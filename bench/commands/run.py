@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import socket
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ examples:
   sitebench run                                   CPU suite, ci preset
   sitebench run --workload sha256d --preset full  qualification size
   sitebench run --workload llm-decode --param batch=4 --repeats 5
+  sitebench run -w llm-decode --param batch=1,4,16 batch sweep: one run per value
   sitebench run --meter rapl --meter model --out r.json
 """
 
@@ -35,7 +37,8 @@ def register(sub: Any) -> None:
     p.add_argument("--device", "-d", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     p.add_argument("--preset", "-p", default="ci", help="parameter and timing preset: ci or full (default: ci)")
     p.add_argument("--param", action="append", default=[], metavar="[WORKLOAD.]KEY=VALUE",
-                   help="override a workload parameter (repeatable)")
+                   help="override a workload parameter (repeatable); a comma-separated numeric value "
+                        "is a sweep, one run per value (a point that fails is recorded and the sweep goes on)")
     p.add_argument("--idle", type=float, metavar="S", help="idle baseline seconds before each workload")
     p.add_argument("--warmup", type=float, metavar="S", help="warm-up seconds")
     p.add_argument("--window", type=float, metavar="S", help="seconds per measured window")
@@ -110,11 +113,37 @@ def build_specs(args: argparse.Namespace, device: str) -> list[Any]:
     specs = []
     for wl in workloads:
         own = {k: v for k, v in params[wl.name].items() if k in wl.presets.get(args.preset, {})}
-        try:
-            specs.append(RunSpec(wl, device, wl.params_for(args.preset, own), args.preset))
-        except ValueError as exc:
-            raise UsageError(f"--param for {wl.name}: {exc}") from None
+        points = sweep_points(own, wl.presets.get(args.preset, {}))
+        for i, point in enumerate(points):
+            instance = wl if i == 0 else type(wl)()
+            try:
+                chosen = instance.params_for(args.preset, point)
+            except ValueError as exc:
+                raise UsageError(f"--param for {wl.name}: {exc}") from None
+            try:
+                instance.preflight(device, chosen)
+            except UsageError as exc:
+                if len(points) == 1:
+                    raise UsageError(f"{wl.name}: {exc}") from None
+                specs.append(RunSpec(instance, device, chosen, args.preset, failed=f"refused before running: {exc}"))
+                continue
+            specs.append(RunSpec(instance, device, chosen, args.preset))
     return specs
+
+
+def sweep_points(overrides: dict[str, str], preset: dict[str, Any]) -> list[dict[str, str]]:
+    """One override set per sweep point.
+
+    A comma-separated value of a numeric parameter (``batch=1,4,16``) is a
+    sweep; several swept parameters give every combination.
+    """
+    swept = {k: v.split(",") for k, v in overrides.items()
+             if "," in v and isinstance(preset.get(k), (int, float)) and not isinstance(preset.get(k), bool)}
+    for key, values in swept.items():
+        if any(not v.strip() for v in values):
+            raise UsageError(f"--param {key}={overrides[key]}: empty value in the sweep")
+    fixed = {k: v for k, v in overrides.items() if k not in swept}
+    return [{**fixed, **dict(zip(swept, combo))} for combo in itertools.product(*swept.values())]
 
 
 def main(args: argparse.Namespace) -> int:

@@ -119,3 +119,29 @@ def test_interrupt_keeps_complete_runs_and_marks_the_current_one() -> None:
     assert [r["status"] for r in runs] == ["ok", "interrupted"]
     assert second.torn_down
     assert runs[1]["throughput"]["samples"], "windows completed before Ctrl-C are kept"
+
+
+class Crasher(Sleeper):
+    """Fails in its measured window the way an out-of-memory step does."""
+
+    def step(self) -> int:
+        self.steps += 1
+        if self.steps > 3:
+            raise MemoryError("out of memory at this batch size")
+        return super().step()
+
+
+def test_a_step_that_raises_fails_its_run_and_the_suite_goes_on() -> None:
+    crasher, after = Crasher(), Sleeper()
+    runs = run_suite([RunSpec(crasher, "cpu", crasher.params_for("ci")), RunSpec(after, "cpu", after.params_for("ci"))],
+                     FAST, None)
+    assert runs[0]["status"] == "failed" and "MemoryError" in runs[0]["error"]
+    assert crasher.torn_down
+    assert runs[1]["status"] == "ok" and runs[1]["throughput"]["median"] > 0
+
+
+def test_a_spec_refused_before_running_is_recorded_failed_without_setup() -> None:
+    wl = Sleeper()
+    runs = run_suite([RunSpec(wl, "cpu", wl.params_for("ci"), "ci", failed="does not fit: 9 bytes needed")], FAST, None)
+    assert runs[0]["status"] == "failed" and runs[0]["error"] == "does not fit: 9 bytes needed"
+    assert runs[0]["params"] == {"units": 10, "fail": False} and wl.steps == 0

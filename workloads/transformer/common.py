@@ -39,25 +39,53 @@ def available_bytes(device: str) -> int:
     return psutil.virtual_memory().available
 
 
-def build_model(device: str, params: Mapping[str, Any], batch: int, seq: int) -> Transformer:
-    """The model of ``params`` (``checkpoint`` dir, else ``model`` preset with seeded weights)."""
+#: The model preset ``model="auto"`` stands for: qualification size on a GPU, CI size on a CPU.
+AUTO_MODEL = {"cpu": "tiny", "cuda": "llama-3.1-8b"}
+
+
+def resolve_model(device: str, params: Mapping[str, Any], batch: int, seq: int) -> tuple[ModelArgs, torch.dtype]:
+    """The model shape and dtype of ``params``, checked before anything is allocated.
+
+    Raises:
+        UsageError: unknown preset or dtype, a sequence longer than the model's
+            positions, or weights plus KV cache larger than the free memory (the
+            message gives the bytes needed).
+    """
     dtype = dtype_for(device, str(params.get("dtype", "auto")))
     checkpoint = str(params.get("checkpoint", ""))
     if checkpoint:
-        from workloads.transformer.checkpoint import load_checkpoint, read_config
+        from workloads.transformer.checkpoint import read_config
 
         args, _ = read_config(checkpoint)
     else:
-        if params["model"] not in PRESETS:
-            raise UsageError(f"unknown model preset {params['model']!r} (known: {', '.join(PRESETS)})")
-        args = PRESETS[params["model"]]
+        name = str(params["model"])
+        if name == "auto":
+            name = AUTO_MODEL[device.split(":", 1)[0]]
+        if name not in PRESETS:
+            raise UsageError(f"unknown model preset {name!r} (known: auto, {', '.join(PRESETS)})")
+        args = PRESETS[name]
     if seq > args.max_seq_len:
         raise UsageError(f"prompt + output length {seq} exceeds the model's {args.max_seq_len} positions")
     need, have = bytes_needed(args, dtype, batch, seq), available_bytes(device)
     if need > have:
-        raise UsageError(f"model needs {need} bytes on {device} ({need / 2**30:.1f} GiB), "
+        raise UsageError(f"model needs {need} bytes on {device} ({need / 2**30:.1f} GiB) at batch {batch}, "
                          f"only {have} bytes are free")
+    return args, dtype
+
+
+def preflight(device: str, params: Mapping[str, Any]) -> None:
+    """:meth:`Workload.preflight` of every transformer workload."""
+    seq = int(params["prompt_len"]) + int(params.get("max_new_tokens", 1))
+    resolve_model(device, params, int(params["batch"]), seq)
+
+
+def build_model(device: str, params: Mapping[str, Any], batch: int, seq: int) -> Transformer:
+    """The model of ``params`` (``checkpoint`` dir, else ``model`` preset with seeded weights)."""
+    args, dtype = resolve_model(device, params, batch, seq)
+    checkpoint = str(params.get("checkpoint", ""))
     if checkpoint:
+        from workloads.transformer.checkpoint import load_checkpoint
+
         return load_checkpoint(checkpoint, dtype=dtype, device=device)
     return random_model(args, seed=int(params.get("seed", 0)), dtype=dtype, device=device)
 

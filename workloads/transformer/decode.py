@@ -9,7 +9,7 @@ import torch
 
 from bench.errors import VerificationError
 from bench.workload import Workload, synchronize
-from workloads.transformer.common import build_model, percentile, weight_bytes
+from workloads.transformer.common import build_model, preflight, percentile, weight_bytes
 from workloads.transformer.roofline import peaks
 
 
@@ -24,9 +24,12 @@ class LlmDecodeWorkload(Workload):
     presets = {
         "ci": {"model": "tiny", "batch": 4, "prompt_len": 16, "max_new_tokens": 64, "seed": 0,
                "dtype": "auto", "checkpoint": "", "compile": True},
-        "full": {"model": "tiny", "batch": 8, "prompt_len": 128, "max_new_tokens": 128, "seed": 0,
+        "full": {"model": "auto", "batch": 8, "prompt_len": 128, "max_new_tokens": 128, "seed": 0,
                  "dtype": "auto", "checkpoint": "", "compile": True},
     }
+
+    def preflight(self, device: str, params: Mapping[str, Any]) -> None:
+        preflight(device, params)
 
     def setup(self, device: str, params: Mapping[str, Any]) -> None:
         torch.set_grad_enabled(False)

@@ -9,7 +9,7 @@ import torch
 
 from bench.errors import VerificationError
 from bench.workload import Workload, synchronize
-from workloads.transformer.common import build_model, percentile
+from workloads.transformer.common import build_model, preflight, percentile
 from workloads.transformer.generate import greedy
 from workloads.transformer.model import param_count
 from workloads.transformer.roofline import peaks
@@ -21,6 +21,9 @@ class _LlmBase(Workload):
     unit = "token"
     devices = ("cpu", "cuda")
     default_suite = False
+
+    def preflight(self, device: str, params: Mapping[str, Any]) -> None:
+        preflight(device, params)
 
     def setup(self, device: str, params: Mapping[str, Any]) -> None:
         torch.set_grad_enabled(False)
@@ -62,7 +65,7 @@ class LlmPrefillWorkload(_LlmBase):
 
     name = "llm-prefill"
     description = "Llama-class prefill of a batch of prompts (compute-bound)"
-    presets = {"ci": {**_BASE, "batch": 4, "prompt_len": 64}, "full": {**_BASE, "batch": 8, "prompt_len": 512}}
+    presets = {"ci": {**_BASE, "batch": 4, "prompt_len": 64}, "full": {**_BASE, "model": "auto", "batch": 8, "prompt_len": 512}}
 
     def step(self) -> int:
         t0 = time.perf_counter()
@@ -95,7 +98,7 @@ class LlmServeWorkload(_LlmBase):
     name = "llm-serve"
     description = "Llama-class serving: a batch of requests, prefill plus decode, end to end"
     presets = {"ci": {**_BASE, "batch": 4, "prompt_len": 32, "max_new_tokens": 32},
-               "full": {**_BASE, "batch": 8, "prompt_len": 256, "max_new_tokens": 256}}
+               "full": {**_BASE, "model": "auto", "batch": 8, "prompt_len": 256, "max_new_tokens": 256}}
 
     def step(self) -> int:
         t0 = time.perf_counter()
