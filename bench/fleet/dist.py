@@ -57,17 +57,49 @@ class Fleet:
 
 
 def totals(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per workload: fleet throughput and power sums, and per-node sums; power None if any meter failed."""
+    """Per workload: fleet throughput and power sums, and per-node sums; power None if any meter failed.
+
+    Every rank on a node samples the node's meters over the same synchronised
+    window, so a node's power is taken once per meter scope (the node's BMC,
+    its CPU packages, each GPU), not once per rank; see :func:`node_power`.
+    """
     out: dict[str, Any] = {}
+    by_node: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for run in runs:
         wl = out.setdefault(run["workload"], {"throughput": 0.0, "avg_w": 0.0, "nodes": {}})
         node = wl["nodes"].setdefault(run.get("node", "?"), {"throughput": 0.0, "avg_w": 0.0})
+        by_node.setdefault((run["workload"], run.get("node", "?")), []).append(run)
         tput = (run.get("throughput") or {}).get("median") if run.get("status") == "ok" else None
-        watts = (run.get("power") or {}).get("avg_w")
         for t in (wl, node):
             t["throughput"] = t["throughput"] + tput if isinstance(tput, (int, float)) else t["throughput"]
-            t["avg_w"] = t["avg_w"] + watts if isinstance(watts, (int, float)) and t["avg_w"] is not None else None
+    for (workload, node_name), node_runs in by_node.items():
+        watts = node_power(node_runs)
+        wl = out[workload]
+        wl["nodes"][node_name]["avg_w"] = watts
+        wl["avg_w"] = wl["avg_w"] + watts if watts is not None and wl["avg_w"] is not None else None
     return out
+
+
+def node_power(runs: list[dict[str, Any]]) -> float | None:
+    """Average W of one node over its ranks' shared window, each meter scope counted once.
+
+    The meters of all ranks are de-duplicated by scope and the widest measured
+    scope is used (:func:`bench.power.energy.primary`). Runs recorded without a
+    meter list (older files) are summed as they are. None when any rank's
+    power failed: a node whose meters failed is not sized as drawing nothing.
+    """
+    from bench.power.energy import primary
+
+    if any(not isinstance((r.get("power") or {}).get("avg_w"), (int, float)) for r in runs):
+        return None
+    meters: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for m in run["power"].get("meters") or []:
+            meters.setdefault(m.get("scope") or m.get("name", "?"), m)
+    if not meters:
+        return float(sum(r["power"]["avg_w"] for r in runs))
+    chosen = primary(list(meters.values()))
+    return float(sum(m["avg_w"] for m in chosen)) if chosen else None
 
 
 def env_fleet() -> bool:

@@ -90,3 +90,18 @@ def test_cli_fleet_dry_run_and_all_devices_without_gpu() -> None:
     assert r.returncode == 2 and "needs --rdzv" in r.stderr
     r = cli("run", "--all-devices", "-w", "sha256d")
     assert r.returncode == 2 and "no CUDA GPU" in r.stderr and "Traceback" not in r.stderr
+
+
+def _metered(wl: str, tput: float, local: int, meters: list[tuple[str, float]]) -> dict:
+    ms = [{"name": s, "scope": s, "measured": True, "energy_j": w * 10, "avg_w": w} for s, w in meters]
+    return {"workload": wl, "device": f"cuda:{local}", "status": "ok", "node": "n0", "throughput": {"median": tput},
+            "power": {"avg_w": sum(w for _, w in meters), "meters": ms}}
+
+
+def test_node_power_counts_each_meter_scope_once_not_once_per_rank() -> None:
+    node_wide = [("node", 3000.0), ("cpu-package:0", 300.0)]
+    runs = [_metered("w", 10.0, i, [*node_wide, (f"gpu:{i}", 600.0 + i)]) for i in range(4)]
+    t = totals(runs)["w"]
+    assert t["nodes"]["n0"]["avg_w"] == 3000.0, "the node meter, once, not 4 x 3000"
+    components = [_metered("w", 10.0, i, [("cpu-package:0", 300.0), (f"gpu:{i}", 600.0)]) for i in range(2)]
+    assert totals(components)["w"]["avg_w"] == 300.0 + 2 * 600.0, "shared package once, each GPU once"
