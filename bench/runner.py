@@ -86,6 +86,7 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
     if sampler is None or not sampler.logs or not windows:
         return empty
     start, end = sampler.marker(windows[0][0]), sampler.marker(windows[-1][1])
+    sampler.backfill(sampler.marker(whole[0]).t, sampler.marker(whole[1]).t)
     meters = []
     for log in sampler.logs.values():
         fig = energy.window(log, start, end, t_ref)

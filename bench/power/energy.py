@@ -31,8 +31,11 @@ def _trace(readings: list[Reading], t_ref: float) -> list[list[float]]:
 def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> dict[str, Any]:
     """Figures of one meter between two markers (inclusive of their readings)."""
     name = log.meter.name
-    readings = log.readings[start.index.get(name, 0) : end.index.get(name, -1) + 1]
-    readings = [r for r in readings if start.t - 1.0 <= r.t <= end.t + 1.0]
+    if log.meter.polled:
+        readings = log.readings[start.index.get(name, 0) : end.index.get(name, -1) + 1]
+        readings = [r for r in readings if start.t - 1.0 <= r.t <= end.t + 1.0]
+    else:  # backfilled: no reading was taken at the markers, select by clock
+        readings = [r for r in log.readings if start.t <= r.t <= end.t]
     gaps = [g for g in log.gaps if start.t <= g.t <= end.t]
     fig: dict[str, Any] = {
         **log.meter.describe(),

@@ -37,6 +37,9 @@ class Meter(ABC):
 
     #: back-end name, e.g. ``"rapl"``, ``"nvml"``, ``"model"``.
     kind: ClassVar[str]
+    #: False for a meter the sampler must not poll: its readings come from
+    #: :meth:`backfill` after the run (a PDU or wall-meter log imported by clock).
+    polled: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -61,9 +64,18 @@ class Meter(ABC):
     def read(self) -> Reading:
         """Take one reading now.
 
+        A meter with ``polled = False`` is never read by the sampler; it may
+        implement this by raising MeterReadError.
+
         Raises:
             MeterReadError: when the read fails; the sampler records a gap.
         """
+
+    def backfill(self, t0: float, t1: float) -> list[Reading] | None:
+        """Readings for [t0, t1] (time.monotonic() seconds) delivered after the fact, for meters
+        that cannot be polled live (a PDU or wall-meter log imported by clock). None (the default)
+        means the meter is polled live by the sampler."""
+        return None
 
     def close(self) -> None:
         """Release handles; the default has none."""

@@ -63,6 +63,8 @@ class Sampler:
 
     def _poll_locked(self) -> None:
         for log in self.logs.values():
+            if not log.meter.polled:
+                continue
             try:
                 reading = log.meter.read()
             except MeterReadError as exc:
@@ -95,7 +97,7 @@ class Sampler:
         with self._lock:
             t = time.monotonic()
             self._poll_locked()
-            index = {name: len(log.readings) - 1 for name, log in self.logs.items()}
+            index = {name: len(log.readings) - 1 for name, log in self.logs.items() if log.meter.polled}
             self.markers.append(Marker(phase, t, index))
         if self.journal:
             self.journal.write({"type": "marker", "phase": phase, "t": t}, flush=True)
@@ -109,6 +111,23 @@ class Sampler:
         self._poll()
         for log in self.logs.values():
             log.meter.close()
+
+    def backfill(self, t0: float, t1: float) -> None:
+        """Fill the logs of meters that are not polled with their readings for [t0, t1].
+
+        A backfill that fails is recorded as a gap at ``t0``, like a failed read.
+        """
+        for log in self.logs.values():
+            if log.meter.polled:
+                continue
+            try:
+                readings = log.meter.backfill(t0, t1) or []
+            except MeterReadError as exc:
+                log.gaps.append(Gap(t0, str(exc)))
+                continue
+            known = {r.t for r in log.readings}
+            log.readings.extend(r for r in readings if r.t not in known)
+            log.readings.sort(key=lambda r: r.t)
 
     def marker(self, phase: str) -> Marker:
         """The last marker named ``phase``."""

@@ -1,0 +1,103 @@
+"""Meters that cannot be polled live deliver their readings after the run (Meter.backfill)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+import pytest
+
+from bench.errors import MeterReadError
+from bench.power.meter import Meter, Reading
+from bench.power.sampler import Sampler
+from bench.runner import Timing, run_workload
+from bench.workload import Workload
+
+FAST = Timing(idle_s=0.1, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.1)
+
+
+class LogMeter(Meter):
+    """A wall meter whose log (300 W every 10 ms) is imported after the run."""
+
+    kind = "test-log"
+    polled = False
+
+    def __init__(self, watts: float = 300.0) -> None:
+        super().__init__("log:wall", "wall", accuracy=0.01, accuracy_note="test", update_period_s=0.01,
+                         method="log")
+        self.watts = watts
+        self.asked: list[tuple[float, float]] = []
+
+    def read(self) -> Reading:
+        raise AssertionError("a backfilled meter must never be polled")
+
+    def backfill(self, t0: float, t1: float) -> list[Reading]:
+        self.asked.append((t0, t1))
+        n = int((t1 - t0) / 0.01) + 1
+        return [Reading(t=t0 + i * 0.01, power_w=self.watts) for i in range(n)]
+
+
+class CounterMeter(Meter):
+    kind = "test"
+
+    def __init__(self) -> None:
+        super().__init__("test:node", "node", accuracy=0.01, accuracy_note="test", update_period_s=0.001,
+                         method="counter")
+        self.t0 = time.monotonic()
+
+    def read(self) -> Reading:
+        t = time.monotonic()
+        return Reading(t=t, energy_j=(t - self.t0) * 250.0)
+
+
+class Sleeper(Workload):
+    name = "sleeper"
+    unit = "op"
+    presets = {"ci": {}, "full": {}}
+
+    def setup(self, device: str, params: Mapping[str, Any]) -> None:
+        pass
+
+    def verify(self) -> None:
+        pass
+
+    def step(self) -> int:
+        time.sleep(0.01)
+        return 1
+
+    def ceiling(self, device: str) -> None:
+        return None
+
+
+def test_backfilled_meter_is_not_polled_and_its_log_goes_through_the_same_windows() -> None:
+    log = LogMeter()
+    sampler = Sampler([CounterMeter(), log], rate_hz=50)
+    sampler.start()
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    sampler.stop()
+    assert len(log.asked) == 1
+    t0, t1 = log.asked[0]
+    assert t1 - t0 >= FAST.total_s()
+    pw = run["power"]
+    wall = next(m for m in pw["meters"] if m["scope"] == "wall")
+    assert wall["avg_w"] == pytest.approx(300.0)
+    assert wall["idle_w"] == pytest.approx(300.0)
+    assert pw["scope"] == "wall" and pw["avg_w"] == pytest.approx(300.0)
+    node = next(m for m in pw["meters"] if m["scope"] == "node")
+    assert node["avg_w"] == pytest.approx(250.0, rel=1e-3)
+
+
+class BrokenLog(LogMeter):
+    def backfill(self, t0: float, t1: float) -> list[Reading]:
+        raise MeterReadError("pdu.csv: no rows inside the run")
+
+
+def test_failed_backfill_is_a_gap_not_a_zero() -> None:
+    sampler = Sampler([CounterMeter(), BrokenLog()], rate_hz=50)
+    sampler.start()
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    sampler.stop()
+    wall = next(m for m in run["power"]["meters"] if m["scope"] == "wall")
+    assert wall["avg_w"] is None and wall["energy_j"] is None
+    assert run["power"]["scope"] == "node"
+    assert [g.reason for g in sampler.logs["log:wall"].gaps] == ["pdu.csv: no rows inside the run"]
