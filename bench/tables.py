@@ -70,3 +70,26 @@ def per_mw_table(runs: list[dict[str, Any]]) -> tuple[Table, bool]:
             "measured" if fig["measured"] else "[yellow]MODELLED[/yellow]",
         )
     return table, modelled
+
+
+def fleet_table(doc: dict[str, Any]) -> Table | None:
+    """Per workload and node of a fleet file: ranks, throughput and power (each meter scope once per node)."""
+    fleet = doc.get("fleet")
+    if not fleet:
+        return None
+    unit_of = {r["workload"]: r["unit"] for r in doc.get("runs", [])}
+    lost = fleet.get("lost_ranks") or []
+    title = f"fleet: {fleet.get('world_size', '?')} ranks on {len(fleet.get('nodes', {}))} node(s)"
+    table = Table(title=title + (f", LOST ranks {lost}" if lost else ""), title_justify="left")
+    for col in ("workload", "node", "ranks", "throughput", "avg W"):
+        table.add_column(col, justify="left" if col in ("workload", "node") else "right")
+    for workload, tot in (fleet.get("totals") or {}).items():
+        unit = unit_of.get(workload, "")
+        for name, node in tot.get("nodes", {}).items():
+            ranks = fleet.get("nodes", {}).get(name, {}).get("ranks", [])
+            watts = units.watts(node.get("avg_w")) if node.get("avg_w") is not None else "[red]meter failed[/red]"
+            table.add_row(workload, name, str(len(ranks)), units.rate(node.get("throughput"), unit), watts)
+        total_w = units.watts(tot.get("avg_w")) if tot.get("avg_w") is not None else "[red]incomplete[/red]"
+        table.add_row(f"[bold]{workload}[/bold]", "[bold]fleet[/bold]", str(fleet.get("world_size", "")),
+                      units.rate(tot.get("throughput"), unit), total_w)
+    return table

@@ -9,7 +9,7 @@ from typing import Any
 def register(sub: Any) -> None:
     p = sub.add_parser("show", help="print a result file as tables",
                        description="Print a sitebench.result/1 file as tables: the system, every run, "
-                       "and what one MW buys. Exit 1 when the file is not a valid result file.")
+                       "fleet totals per node for fleet files, and what one MW buys. Exit 1 when the file is not a valid result file.")
     p.add_argument("files", nargs="+", metavar="FILE", help="result file(s)")
     p.set_defaults(func=main)
 
@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from bench import console
     from bench.resultfile import load
-    from bench.tables import per_mw_table, runs_table
+    from bench.tables import fleet_table, per_mw_table, runs_table
 
     out = console.out()
     for path in args.files:
@@ -30,6 +30,9 @@ def main(args: argparse.Namespace) -> int:
         out.print(f"system: {sysinfo.get('hostname', '?')}  cpu {cpu.get('model', '?')} "
                   f"({cpu.get('logical_cpus', '?')} logical)  gpus {gpus}")
         out.print(runs_table(doc["runs"]))
+        fleet = fleet_table(doc)
+        if fleet is not None:
+            out.print(fleet)
         table, modelled = per_mw_table(doc["runs"])
         out.print(table)
         if modelled:
