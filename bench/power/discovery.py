@@ -13,6 +13,7 @@ from bench.power.meter import Meter
 BACKENDS: dict[str, str] = {
     "rapl": "bench.power.rapl",
     "model": "bench.power.modelled",
+    "ipmi": "bench.power.ipmi",
 }
 
 
