@@ -14,6 +14,7 @@ BACKENDS: dict[str, str] = {
     "rapl": "bench.power.rapl",
     "model": "bench.power.modelled",
     "ipmi": "bench.power.ipmi",
+    "redfish": "bench.power.redfish",
 }
 
 
