@@ -12,10 +12,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping
 
-import numpy as np
-
 from bench.errors import VerificationError
-from bench.power import energy
+from bench.power.block import empty_block, power_block
 from bench.power.sampler import Sampler
 from bench.resultfile import utc_now
 from bench.stats import summarize
@@ -59,70 +57,13 @@ class Interrupted(Exception):
         self.runs = runs
 
 
-def _sum_traces(traces: list[list[list[float]]]) -> list[list[float]]:
-    traces = [t for t in traces if t]
-    if not traces:
-        return []
-    if len(traces) == 1:
-        return traces[0]
-    grid = np.array([p[0] for p in traces[0]])
-    total = np.zeros_like(grid, dtype=float)
-    for tr in traces:
-        a = np.array(tr, dtype=float)
-        total += np.interp(grid, a[:, 0], a[:, 1])
-    return [[float(t), float(w)] for t, w in zip(grid, total)]
-
-
-def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, str]],
-                idle: tuple[str, str] | None, whole: tuple[str, str]) -> dict[str, Any]:
-    """The ``power`` block of a run from the sampler's markers.
-
-    ``windows`` are (start, end) marker names of the measured windows; their
-    span is the measured window. ``idle`` names the idle-baseline markers and
-    ``whole`` the markers bounding the full-run trace.
-    """
-    empty = {"avg_w": None, "energy_j": None, "peak_w": None, "idle_w": None, "scope": None,
-             "measured": False, "window_s": None, "meters": [], "trace": []}
-    if sampler is None or not sampler.logs or not windows:
-        return empty
-    start, end = sampler.marker(windows[0][0]), sampler.marker(windows[-1][1])
-    sampler.backfill(sampler.marker(whole[0]).t, sampler.marker(whole[1]).t)
-    meters = []
-    for log in sampler.logs.values():
-        fig = energy.window(log, start, end, t_ref)
-        fig["trace"] = energy.window(log, sampler.marker(whole[0]), sampler.marker(whole[1]), t_ref)["trace"]
-        fig["idle_w"] = (
-            energy.window(log, sampler.marker(idle[0]), sampler.marker(idle[1]), t_ref)["avg_w"] if idle else None
-        )
-        meters.append(fig)
-    chosen = energy.primary(meters)
-    if not chosen:
-        return {**empty, "meters": meters}
-    window_s = end.t - start.t
-    energy_j = sum(m["energy_j"] for m in chosen)
-    idle_ws = [m["idle_w"] for m in chosen]
-    trace = _sum_traces([m["trace"] for m in chosen])
-    in_window = [w for t, w in trace if start.t - t_ref <= t <= end.t - t_ref]
-    return {
-        "avg_w": sum(m["avg_w"] for m in chosen),
-        "energy_j": energy_j,
-        "peak_w": max(in_window) if in_window else None,
-        "idle_w": sum(idle_ws) if all(w is not None for w in idle_ws) else None,
-        "scope": "+".join(m["scope"] for m in chosen),
-        "measured": all(m["measured"] for m in chosen),
-        "window_s": window_s,
-        "meters": meters,
-        "trace": trace,
-    }
-
-
 def _failed_run(base: dict[str, Any], status: str, error: str) -> dict[str, Any]:
     return {
         **base,
         "status": status,
         "error": error,
         "throughput": {**summarize([]), "samples": [], "units": [], "durations_s": [], "unit": f"{base['unit']}/s"},
-        "power": power_block(None, 0.0, [], None, ("", "")),
+        "power": empty_block(),
         "efficiency": {"per_joule": None, "unit": f"{base['unit']}/J"},
         "ceiling": None,
         "ceiling_fraction": None,
@@ -232,6 +173,7 @@ def run_workload(
             sampler, t_ref, window_names,
             (f"{tag}/idle/start", f"{tag}/idle/end") if sampler else None,
             (f"{tag}/run/start", sampler.markers[-1].phase) if sampler else ("", ""),
+            (f"{tag}/tail/start", f"{tag}/tail/end") if sampler and status == "ok" else None,
         )
         median = summarize(samples)["median"]
         record = {

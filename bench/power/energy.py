@@ -1,7 +1,11 @@
 """Energy, average and peak power of one meter over a window between markers.
 
 Counters are differenced; polled power is integrated with the trapezoid
-rule. A window with fewer than two readings has no figure (None), never 0.
+rule. A window is refused (``valid: false`` with the reason) when it has fewer
+than :data:`MIN_READINGS` readings, lasts less than :data:`MIN_PERIODS` update
+periods of the meter, holds a counter discontinuity, or its readings cover
+too little of it. A window with fewer than two readings has no figure (None),
+never 0.
 """
 
 from __future__ import annotations
@@ -10,32 +14,80 @@ from typing import Any
 
 import numpy as np
 
+from bench.power import telemetry
 from bench.power.meter import Reading
 from bench.power.sampler import Marker, MeterLog
 
 # Scopes from widest to narrowest; components are summed when nothing wider was measured.
 WIDE_SCOPES = ("wall", "node")
+#: EEHPC asks for at least 10 readings in the core phase.
+MIN_READINGS = 10
+#: A window must last this many update periods of the meter.
+MIN_PERIODS = 10
+#: Readings must span this fraction of the window, and no interval between two
+#: readings of a polled meter may exceed (1 - this) of it.
+MIN_COVERAGE = 0.9
 
 
 def _trace(readings: list[Reading], t_ref: float) -> list[list[float]]:
-    if readings and readings[0].energy_j is not None:
-        out = []
-        for a, b in zip(readings, readings[1:]):
-            dt = b.t - a.t
-            if dt > 0:
-                out.append([round((a.t + b.t) / 2 - t_ref, 4), (b.energy_j - a.energy_j) / dt])
-        return out
-    return [[round(r.t - t_ref, 4), r.power_w] for r in readings if r.power_w is not None]
+    if any(r.power_w is not None for r in readings):
+        return [[round(r.t - t_ref, 4), r.power_w] for r in readings if r.power_w is not None]
+    out = []
+    for a, b in zip(readings, readings[1:]):
+        dt = b.t - a.t
+        if dt > 0 and a.energy_j is not None and b.energy_j is not None:
+            out.append([round((a.t + b.t) / 2 - t_ref, 4), (b.energy_j - a.energy_j) / dt])
+    return out
+
+
+def select(log: MeterLog, start: Marker, end: Marker) -> list[Reading]:
+    """The readings of ``log`` between two markers (inclusive of the readings taken with them)."""
+    if log.meter.polled:
+        name = log.meter.name
+        readings = log.readings[start.index.get(name, 0) : end.index.get(name, -1) + 1]
+        return [r for r in readings if start.t - 1.0 <= r.t <= end.t + 1.0]
+    # backfilled: no reading was taken at the markers, select by clock
+    return [r for r in log.readings if start.t <= r.t <= end.t]
+
+
+def _energy(readings: list[Reading]) -> tuple[float, str] | None:
+    if readings[0].energy_j is not None and readings[-1].energy_j is not None:
+        return readings[-1].energy_j - readings[0].energy_j, "counter difference"
+    pts = [(r.t, r.power_w) for r in readings if r.power_w is not None]
+    if len(pts) < 2:
+        return None
+    t, p = np.array(pts, dtype=float).T
+    return float(np.sum((p[1:] + p[:-1]) / 2 * np.diff(t))), "trapezoid of polled power"
+
+
+def refusals(log: MeterLog, readings: list[Reading], start: Marker, end: Marker) -> list[str]:
+    """Why this window of this meter cannot be used for sizing (empty when it can)."""
+    meter = log.meter
+    span = end.t - start.t
+    reasons = []
+    if len(readings) < MIN_READINGS:
+        reasons.append(f"{len(readings)} readings in the window, need >= {MIN_READINGS}")
+    if span < MIN_PERIODS * meter.update_period_s:
+        reasons.append(f"window of {span:.3g} s is shorter than {MIN_PERIODS} x the update period "
+                       f"({meter.update_period_s:g} s)")
+    if len(readings) >= 2 and span > 0:
+        covered = readings[-1].t - readings[0].t
+        if covered < MIN_COVERAGE * span:
+            reasons.append(f"readings cover {covered / span:.0%} of the window")
+        counter = readings[0].energy_j is not None and readings[-1].energy_j is not None
+        if not counter:
+            widest = max(b.t - a.t for a, b in zip(readings, readings[1:]))
+            if widest > (1 - MIN_COVERAGE) * span:
+                reasons.append(f"a {widest:.3g} s hole between readings ({widest / span:.0%} of the window)")
+        broken = [g for g in log.gaps if g.discontinuity and start.t <= g.t <= end.t]
+        if counter and broken:
+            reasons.append(f"counter discontinuity in the window: {broken[0].reason}")
+    return reasons
 
 
 def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> dict[str, Any]:
     """Figures of one meter between two markers (inclusive of their readings)."""
-    name = log.meter.name
-    if log.meter.polled:
-        readings = log.readings[start.index.get(name, 0) : end.index.get(name, -1) + 1]
-        readings = [r for r in readings if start.t - 1.0 <= r.t <= end.t + 1.0]
-    else:  # backfilled: no reading was taken at the markers, select by clock
-        readings = [r for r in log.readings if start.t <= r.t <= end.t]
+    readings = select(log, start, end)
     gaps = [g for g in log.gaps if start.t <= g.t <= end.t]
     fig: dict[str, Any] = {
         **log.meter.describe(),
@@ -44,26 +96,31 @@ def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> dict[str,
         "avg_w": None,
         "peak_w": None,
         "duration_s": None,
+        "energy_method": None,
         "trace": _trace(readings, t_ref),
         "gaps": [{"t": round(g.t - t_ref, 4), "reason": g.reason} for g in gaps],
+        "valid": False,
+        "invalid_reasons": [],
     }
-    if len(readings) < 2:
+    summary = telemetry.summary(readings)
+    if summary:
+        fig["telemetry_summary"] = summary
+    result = _energy(readings) if len(readings) >= 2 else None
+    duration = readings[-1].t - readings[0].t if len(readings) >= 2 else 0.0
+    if result is None or duration <= 0:
+        fig["invalid_reasons"] = [f"{len(readings)} readings in the window: no figure"]
         return fig
-    duration = readings[-1].t - readings[0].t
-    if duration <= 0:
-        return fig
-    if readings[0].energy_j is not None:
-        energy = readings[-1].energy_j - readings[0].energy_j
-    else:
-        t = np.array([r.t for r in readings])
-        p = np.array([r.power_w for r in readings], dtype=float)
-        energy = float(np.sum((p[1:] + p[:-1]) / 2 * np.diff(t)))
+    energy, how = result
     powers = [w for _, w in fig["trace"]]
+    reasons = refusals(log, readings, start, end)
     fig.update(
         energy_j=energy,
         avg_w=energy / duration,
         peak_w=max(powers) if powers else None,
         duration_s=duration,
+        energy_method=how,
+        valid=not reasons,
+        invalid_reasons=reasons,
     )
     return fig
 
@@ -72,14 +129,16 @@ def primary(meters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The meters whose sum is the run's power: the widest measured scope.
 
     Wall, else node, else the sum of measured components (GPUs, CPU packages,
-    DRAM), else the modelled estimate.
+    DRAM), else the modelled estimate. Meters whose window is valid are
+    preferred over refused ones at every step.
     """
     usable = [m for m in meters if m["energy_j"] is not None]
-    measured = [m for m in usable if m["measured"]]
-    for scope in WIDE_SCOPES:
-        wide = [m for m in measured if m["scope"] == scope]
-        if wide:
-            return wide[:1]
-    if measured:
-        return measured
+    for pool in ([m for m in usable if m.get("valid", True)], usable):
+        measured = [m for m in pool if m["measured"]]
+        for scope in WIDE_SCOPES:
+            wide = [m for m in measured if m["scope"] == scope]
+            if wide:
+                return wide[:1]
+        if measured:
+            return measured
     return usable[:1]

@@ -13,6 +13,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from bench.errors import MeterReadError
+
+
+class CounterDiscontinuity(MeterReadError):
+    """A counter went backwards (by less than a wrap) or jumped by more than the meter can draw.
+
+    The energy across it is unknown: a window containing one is refused.
+    """
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -51,6 +60,7 @@ class Meter(ABC):
         update_period_s: float,
         method: str,
         measured: bool = True,
+        accuracy_w: float | None = None,
     ) -> None:
         self.name = name
         self.scope = scope
@@ -59,6 +69,12 @@ class Meter(ABC):
         self.update_period_s = update_period_s
         self.method = method
         self.measured = measured
+        #: absolute accuracy in W where the maker states one (NVML: +/- 5 W);
+        #: the tolerance at power P is max(accuracy x P, accuracy_w).
+        self.accuracy_w = accuracy_w
+        #: the longest poll period that keeps the meter exact (a RAPL counter's
+        #: wrap time); None when any rate works. The sampler polls faster or warns.
+        self.max_poll_period_s: float | None = None
 
     @abstractmethod
     def read(self) -> Reading:
@@ -77,6 +93,13 @@ class Meter(ABC):
         means the meter is polled live by the sampler."""
         return None
 
+    def tolerance_w(self, power_w: float) -> float | None:
+        """The stated accuracy in W at ``power_w``; None when no accuracy is stated."""
+        rel = None if self.accuracy is None else self.accuracy * abs(power_w)
+        if rel is None and self.accuracy_w is None:
+            return None
+        return max(rel or 0.0, self.accuracy_w or 0.0)
+
     def close(self) -> None:
         """Release handles; the default has none."""
 
@@ -89,6 +112,7 @@ class Meter(ABC):
             "method": self.method,
             "measured": self.measured,
             "accuracy": self.accuracy,
+            "accuracy_w": self.accuracy_w,
             "accuracy_note": self.accuracy_note,
             "update_period_s": self.update_period_s,
         }

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.errors import MeterReadError
-from bench.power.meter import Meter, Reading
+from bench.power.meter import CounterDiscontinuity, Meter, Reading
 
 
 @dataclass
 class Gap:
-    """A failed read of one meter."""
+    """A failed read of one meter; ``discontinuity`` when a counter broke (energy across it unknown)."""
 
     t: float
     reason: str
+    discontinuity: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Sampler:
             try:
                 reading = log.meter.read()
             except MeterReadError as exc:
-                log.gaps.append(Gap(time.monotonic(), str(exc)))
+                log.gaps.append(Gap(time.monotonic(), str(exc), isinstance(exc, CounterDiscontinuity)))
                 if self.journal:
                     self.journal.write({"type": "gap", "meter": log.meter.name, "reason": str(exc)})
                 continue

@@ -83,9 +83,16 @@ def power_consistent(doc: dict[str, Any]) -> list[Finding]:
             # avg_w comes from the meter's own duration, a few timer reads off window_s
             if not (isinstance(avg, (int, float)) and math.isclose(avg, energy / window, rel_tol=1e-3, abs_tol=1e-6)):
                 out.append(Finding("power", f"{base}.avg_w", f"{avg} != energy_j/window_s = {energy / window}"))
+        primary = set(str(p.get("scope") or "").split("+"))
         for k, m in enumerate(p.get("meters") or []):
-            n = m.get("readings") if isinstance(m, dict) else None
-            if isinstance(n, int) and n < MIN_READINGS:
+            if not isinstance(m, dict):
+                continue
+            n = m.get("readings")
+            if m.get("valid") is False:  # refused by the harness itself: only its use for sizing is wrong
+                if m.get("scope") in primary and p.get("valid_for_sizing") is True:
+                    out.append(Finding("power", f"{base}.valid_for_sizing",
+                                       f"meters[{k}] ({m.get('name')}) was refused but the run is marked valid for sizing"))
+            elif isinstance(n, int) and n < MIN_READINGS:
                 out.append(Finding("power", f"{base}.meters[{k}].readings", f"{n} readings, need >= {MIN_READINGS}"))
     return out
 

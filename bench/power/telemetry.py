@@ -1,0 +1,55 @@
+"""Device telemetry recorded beside power (GPU clocks, temperature, throttle reasons).
+
+A meter puts these keys in :attr:`Reading.extra`; the result file carries them
+per meter in one layout that the report and fleet verdicts read:
+
+``meter["telemetry"]``
+    ``{key: [[t, value], ...]}`` over the whole run, ``t`` in seconds from the
+    run's start, for every numeric key in :data:`SERIES_KEYS`.
+``meter["telemetry_summary"]``
+    over the measured window: ``{key: {"min", "mean", "max"}}`` for the same
+    keys, ``"throttle_reasons": {name: fraction of readings}`` and
+    ``"throttled": bool`` (a reason outside :data:`BENIGN_REASONS` was active).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.power.meter import Reading
+
+#: Numeric extras kept as time series.
+SERIES_KEYS = ("sm_clock_mhz", "mem_clock_mhz", "temperature_c")
+#: The extra holding the list of active throttle (clock event) reason names.
+REASONS_KEY = "throttle_reasons"
+#: Reasons that do not slow a busy GPU: idle, a clock set by the user or the display.
+BENIGN_REASONS = frozenset({"gpu_idle", "applications_clocks_setting", "display_clock_setting"})
+
+
+def series(readings: list[Reading], t_ref: float) -> dict[str, list[list[float]]]:
+    """The telemetry time series of ``readings`` (empty when the meter records none)."""
+    out: dict[str, list[list[float]]] = {}
+    for r in readings:
+        for key in SERIES_KEYS:
+            value = r.extra.get(key)
+            if isinstance(value, (int, float)):
+                out.setdefault(key, []).append([round(r.t - t_ref, 4), float(value)])
+    return out
+
+
+def summary(readings: list[Reading]) -> dict[str, Any] | None:
+    """Min/mean/max per series key and throttle reasons over ``readings``; None when none recorded."""
+    out: dict[str, Any] = {}
+    for key in SERIES_KEYS:
+        values = [float(r.extra[key]) for r in readings if isinstance(r.extra.get(key), (int, float))]
+        if values:
+            out[key] = {"min": min(values), "mean": sum(values) / len(values), "max": max(values)}
+    with_reasons = [r.extra[REASONS_KEY] for r in readings if isinstance(r.extra.get(REASONS_KEY), list)]
+    if with_reasons:
+        counts: dict[str, int] = {}
+        for names in with_reasons:
+            for name in names:
+                counts[name] = counts.get(name, 0) + 1
+        out["throttle_reasons"] = {k: v / len(with_reasons) for k, v in sorted(counts.items())}
+        out["throttled"] = any(k not in BENIGN_REASONS for k in counts)
+    return out or None
