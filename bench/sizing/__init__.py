@@ -1,7 +1,13 @@
-"""What one megawatt buys, from one run's measured throughput and power.
+"""Sizing: from measured work per joule to machines, throughput and MW per unit of throughput.
 
-The end-of-run summary uses this; ``sitebench size`` builds on it with PUE,
-node overhead and error bars.
+- :func:`per_megawatt` — the quick end-of-run figure (IT power, no PUE, no
+  overhead, no bounds), used by ``sitebench run`` / ``show`` and the report.
+- :mod:`bench.sizing.power` — the power one machine draws, its scope class,
+  node overhead and accuracy band.
+- :mod:`bench.sizing.model` — ``sitebench size``: an allocation of MW sized
+  with low and high bounds (the formula is in that module's docstring).
+- :mod:`bench.sizing.plan` — ``sitebench plan``: TOML site plans.
+- :mod:`bench.sizing.declare` — declared (not measured) result files.
 """
 
 from __future__ import annotations

@@ -1,0 +1,77 @@
+"""`sitebench size RESULT... --mw MW`: machines, throughput and MW per unit of throughput, with bounds."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from bench.errors import UsageError
+
+DESCRIPTION = """\
+For every run in the given result files: the machines an allocation of MW
+powers, the total throughput, the efficiency and the facility MW per unit of
+throughput (MW per EH/s for hashing, MW per M tok/s for inference), each with
+a low and high bound from the meters' stated accuracy and the run-to-run
+spread. Facility MW = IT MW x PUE. Power per machine is the run's widest
+measured scope (wall > node > components); components-only runs add a node
+overhead (--node-overhead-w, else 30%% of component power, bounded 10-60%%)
+shown in the output. Modelled power is sized but marked MODELLED. Declared
+(vendor) entries are shown apart from measured ones.
+
+examples:
+  sitebench size r.json --mw 100
+  sitebench size results/declared/*.json r.json --mw 2000 --pue 1.1 --plot size.png
+  sitebench size r.json --mw 1 --node-overhead-w 400 --json
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("size", help="size an allocation of MW from result files, with error bars",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="+", metavar="RESULT", help="result file(s), measured or declared")
+    p.add_argument("--mw", type=float, required=True, help="facility power allocation in MW")
+    p.add_argument("--pue", type=float, default=1.0, help="power usage effectiveness (default: 1.0)")
+    p.add_argument("--node-overhead-w", type=float, default=None, metavar="W",
+                   help="W per machine added to components-only power (default: 30%% of component power)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per run, in base units")
+    p.add_argument("--plot", metavar="FILE.png|svg", help="draw throughput per MW with error bars")
+    p.set_defaults(func=main)
+
+
+def check_overhead(watts: float | None, where: str = "--node-overhead-w") -> None:
+    """Raise UsageError unless the node overhead is None or a finite number >= 0."""
+    if watts is not None and (isinstance(watts, bool) or not (0 <= watts < math.inf)):
+        raise UsageError(f"{where} {watts}: must be a number of W >= 0")
+
+
+def main(args: argparse.Namespace) -> int:
+    import json
+
+    from bench import console
+    from bench.resultfile import load
+    from bench.sizing.model import Allocation, Sized, size
+    from bench.sizing.render import as_json, print_sizing
+    from bench.sizing.sources import candidates
+
+    alloc = Allocation(args.mw, args.pue)
+    check_overhead(args.node_overhead_w)
+    if args.plot:
+        from bench.sizing.plots import check_path
+
+        check_path(args.plot)
+    results = [size(c, alloc, args.node_overhead_w) for path in args.files for c in candidates(load(path), path)]
+    sized = [r for r in results if isinstance(r, Sized)]
+    if not sized:
+        reasons = "; ".join(f"{r.file} run {r.run}: {r.reason}" for r in results if not isinstance(r, Sized))
+        raise UsageError(f"no usable runs to size ({reasons or 'the files hold no runs'})")
+    if args.json:
+        print(json.dumps(as_json(results), indent=2))
+    else:
+        print_sizing(console.out(), sized, [r for r in results if not isinstance(r, Sized)], args.mw, args.pue)
+    if args.plot:
+        from bench.sizing.plots import sizing_plot
+
+        out = sizing_plot(sized, args.plot, f"Throughput per facility MW at PUE {args.pue:g} (low-high bounds)")
+        console.err().print(f"plot: {out}")
+    return 0

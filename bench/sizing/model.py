@@ -1,0 +1,165 @@
+"""``sitebench size``: what an allocation of MW buys of one run's hardware, with low and high bounds.
+
+For one run (one machine), in base units (units/s, W, MW):
+
+    T, T_lo, T_hi   throughput median, p10 and p90 of the run's windows
+                    (T_lo = min(p10, T), T_hi = max(p90, T); one window: all T)
+    P, P_lo, P_hi   power per machine from :func:`bench.sizing.power.machine_power`:
+                    P = P_m + O, P_lo = P_m_lo x f_lo + O_lo, P_hi = P_m_hi x f_hi + O_hi
+                    (P_m the widest measured scope's average, P_m_lo/hi the p10/p90
+                    of per-window power, f the meter-accuracy band, O node overhead)
+    IT_W            MW x 1e6 / PUE
+
+    machines        = floor(IT_W / P),   low = floor(IT_W / P_hi),   high = floor(IT_W / P_lo)
+    throughput      = machines x T,      low = machines_low x T_lo,  high = machines_high x T_hi
+    efficiency      = T / P,             low = T_lo / P_hi,          high = T_hi / P_lo      (units/J)
+    mw_per_throughput = PUE x P / (T x 1e6), low = PUE x P_lo / (T_hi x 1e6),
+                                             high = PUE x P_hi / (T_lo x 1e6)    (facility MW per unit/s)
+
+The bounds are worst-case intervals (every error at its bad end at once), not
+a confidence interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.errors import UsageError
+from bench.sizing.power import MachinePower, machine_power, refusal
+from bench.sizing.sources import Candidate
+from bench.stats import summarize
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Facility MW and PUE; checked on creation."""
+
+    mw: float
+    pue: float = 1.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.mw, bool) or not (0 < self.mw < math.inf):
+            raise UsageError(f"--mw {self.mw}: must be a positive number of MW")
+        if isinstance(self.pue, bool) or not (1.0 <= self.pue < math.inf):
+            raise UsageError(f"--pue {self.pue}: must be at least 1.0")
+
+    @property
+    def it_w(self) -> float:
+        """IT power in W: MW x 1e6 / PUE."""
+        return self.mw * 1e6 / self.pue
+
+
+@dataclass(frozen=True)
+class RunHead:
+    """Which run: file, index, workload, device, readable system name, unit, measured or declared."""
+
+    file: str
+    run: int
+    workload: str
+    device: str
+    system: str
+    unit: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` object."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Sized(RunHead):
+    """One run sized for an allocation; every figure in base units with its bounds."""
+
+    mw: float
+    pue: float
+    machines: int
+    machines_low: int
+    machines_high: int
+    throughput_per_machine: float
+    throughput: float
+    throughput_low: float
+    throughput_high: float
+    efficiency: float
+    efficiency_low: float
+    efficiency_high: float
+    mw_per_throughput: float
+    mw_per_throughput_low: float
+    mw_per_throughput_high: float
+    power_w_per_machine: float
+    power_w_per_machine_low: float
+    power_w_per_machine_high: float
+    measured: bool
+    modelled: bool
+    scope: str
+    scope_class: str
+    accuracy_note: str
+    node_overhead_w: float
+    node_overhead_note: str
+    sized: bool = True
+
+
+@dataclass(frozen=True)
+class Skipped(RunHead):
+    """A run that cannot be sized, and why."""
+
+    reason: str
+    sized: bool = False
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+
+def throughput_bounds(run: dict[str, Any]) -> tuple[float, float, float]:
+    """(T_lo, T, T_hi) per machine: the run's p10 / median / p90, from the samples when not recorded."""
+    thr = run.get("throughput") or {}
+    t = float(thr["median"])
+    samples = [s for s in thr.get("samples") or [] if _positive(s)]
+    stats = summarize(samples)
+    lo = thr.get("p10") if _positive(thr.get("p10")) else stats["p10"]
+    hi = thr.get("p90") if _positive(thr.get("p90")) else stats["p90"]
+    return (min(lo, t) if lo is not None else t), t, (max(hi, t) if hi is not None else t)
+
+
+def why_not(run: dict[str, Any], declared: bool) -> str | None:
+    """The reason a run cannot be sized, or None when it can."""
+    if run.get("status") != "ok":
+        return f"status {run.get('status')!r}" + (f": {run['error']}" if run.get("error") else "")
+    if not declared and not run.get("verified"):
+        return "not verified"
+    if not _positive((run.get("throughput") or {}).get("median")):
+        return "no throughput"
+    power = run.get("power") or {}
+    if not _positive(power.get("avg_w")):
+        return "no power figure"
+    return refusal(power)
+
+
+def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) -> Sized | Skipped:
+    """Size one candidate run for ``alloc``; a run that cannot be sized comes back as Skipped."""
+    run = c.run
+    head = {"file": c.file, "run": c.index, "workload": str(run.get("workload", "?")),
+            "device": str(run.get("device", "?")), "system": c.system, "unit": str(run.get("unit", "?")),
+            "source": "declared" if c.declared else "measured"}
+    reason = why_not(run, c.declared)
+    if reason:
+        return Skipped(**head, reason=reason)
+    t_lo, t, t_hi = throughput_bounds(run)
+    p: MachinePower = machine_power(run, node_overhead_w, c.declared)
+    it_w = alloc.it_w
+    machines = (math.floor(it_w / p.watts), math.floor(it_w / p.high_w), math.floor(it_w / p.low_w))
+    return Sized(
+        **head, mw=alloc.mw, pue=alloc.pue,
+        machines=machines[0], machines_low=machines[1], machines_high=machines[2],
+        throughput_per_machine=t,
+        throughput=machines[0] * t, throughput_low=machines[1] * t_lo, throughput_high=machines[2] * t_hi,
+        efficiency=t / p.watts, efficiency_low=t_lo / p.high_w, efficiency_high=t_hi / p.low_w,
+        mw_per_throughput=alloc.pue * p.watts / (t * 1e6),
+        mw_per_throughput_low=alloc.pue * p.low_w / (t_hi * 1e6),
+        mw_per_throughput_high=alloc.pue * p.high_w / (t_lo * 1e6),
+        power_w_per_machine=p.watts, power_w_per_machine_low=p.low_w, power_w_per_machine_high=p.high_w,
+        measured=p.measured, modelled=p.modelled, scope=p.scope, scope_class=p.scope_class,
+        accuracy_note=p.band_note, node_overhead_w=p.overhead_w, node_overhead_note=p.overhead_note,
+    )
