@@ -95,6 +95,27 @@ def compare_documents(base: dict, new: dict, threshold: float = 0.05,
     return out
 
 
+def parse_workload_thresholds(items: list[str]) -> dict[str, float]:
+    """``["NAME=PCT", ...]`` -> ``{NAME: fraction}``.
+
+    Raises:
+        UsageError: naming the item that is not ``NAME=PCT`` with PCT >= 0.
+    """
+    from bench.errors import UsageError
+
+    per: dict[str, float] = {}
+    for item in items:
+        name, _, pct = item.partition("=")
+        try:
+            value = float(pct)
+        except ValueError:
+            value = -1.0
+        if not name or not value >= 0:
+            raise UsageError(f"--workload-threshold {item!r}: expected NAME=PCT with PCT >= 0")
+        per[name] = value / 100
+    return per
+
+
 def format_table(comparisons: list[Comparison]) -> Any:
     """A rich Table of ``comparisons``."""
     from rich.table import Table

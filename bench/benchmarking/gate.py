@@ -13,10 +13,12 @@ from bench.compare import Comparison, compare_documents
 
 
 def gate(baseline: dict[str, Any], bench_json: dict[str, Any], threshold: float = 0.05,
-         alpha: float = 0.05) -> tuple[bool, list[Comparison]]:
+         alpha: float = 0.05, per_workload: dict[str, float] | None = None) -> tuple[bool, list[Comparison]]:
     """Compare a pytest-benchmark JSON run with a baseline result document.
 
+    ``threshold`` (and ``per_workload`` by workload name) are relative slowdowns.
     Returns ``(passed, comparisons)``; ``passed`` is False when any run regressed.
     """
-    comparisons = compare_documents(baseline, to_result(bench_json), threshold=threshold, alpha=alpha)
+    comparisons = compare_documents(baseline, to_result(bench_json), threshold=threshold,
+                                    per_workload=per_workload, alpha=alpha)
     return not any(c.regression for c in comparisons), comparisons

@@ -6,17 +6,25 @@ Benchmarks run only with ``--benchmark-only`` or ``--sitebench-bench``; a plain
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+#: Rounds shorter than this are batched (several ``step()`` calls per round) so
+#: timer resolution and scheduler jitter do not dominate a round, and ten rounds
+#: make a power window of over 1 s (10 update periods of the slowest meters).
+MIN_ROUND_S = 0.11
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register ``--sitebench-bench``, ``--sitebench-device`` and ``--sitebench-workload``."""
+    """Register the ``--sitebench-*`` options."""
     group = parser.getgroup("sitebench")
     group.addoption("--sitebench-bench", action="store_true", help="run sitebench workload benchmarks")
     group.addoption("--sitebench-device", default=None, help="device (default: cuda when present, else cpu)")
     group.addoption("--sitebench-workload", action="append", default=[], help="only these workloads")
+    group.addoption("--sitebench-rounds", type=int, default=10, help="timed rounds per workload (default 10)")
+    group.addoption("--sitebench-no-power", action="store_true", help="do not sample power meters")
 
 
 def _default_device() -> str:
@@ -31,21 +39,39 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise ``sitebench_case`` as (workload, device) over the registry."""
     if "sitebench_case" not in metafunc.fixturenames:
         return
-    from bench.registry import workload_names
+    from bench.registry import load_workload_class, workload_names
+    from bench.workload import device_kind
     opt = metafunc.config.getoption
-    names = [n for n in workload_names() if not opt("sitebench_workload") or n in opt("sitebench_workload")]
     device = opt("sitebench_device") or _default_device()
+    names = [n for n in workload_names() if not opt("sitebench_workload") or n in opt("sitebench_workload")]
+    # a workload that does not run on this device kind (a GPU-only kernel on CPU CI) is left out
+    names = [n for n in names if device_kind(device) in load_workload_class(n).devices]
     metafunc.parametrize("sitebench_case", [(n, device) for n in names],
                          ids=[f"{n}-{device}" for n in names])
 
 
-def run_case(benchmark: Any, name: str, device: str, preset: str = "ci") -> None:
-    """Set up and verify outside the timer, time ``step()`` (synchronised), record extra_info."""
+def _iterations(step: Any, min_round_s: float) -> int:
+    """Steps per round so that one round lasts at least ``min_round_s`` (one untimed calibration step)."""
+    t0 = time.perf_counter()
+    step()
+    took = time.perf_counter() - t0
+    return max(1, min(1000, int(min_round_s / took) + 1)) if took < min_round_s else 1
+
+
+def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds: int = 10,
+             power: bool = True, min_round_s: float = MIN_ROUND_S) -> None:
+    """Set up and verify outside the timer, time ``step()`` (synchronised), record extra_info.
+
+    ``extra_info`` gets the workload, device, params, unit, units per round and,
+    when a meter works here, the power and efficiency over the timed rounds.
+    """
+    from bench.benchmarking.power import END, START, open_sampler, power_info
     from bench.registry import create_workload
     from bench.workload import synchronize
     wl = create_workload(name)
     params = wl.params_for(preset)
     wl.setup(device, params)
+    sampler = None
     try:
         wl.verify()
         units: list[int] = []
@@ -54,11 +80,28 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci") -> None
             units.append(wl.step())
             synchronize(device)
 
+        iterations = _iterations(step, min_round_s)  # also the warm-up
+        units.clear()
+        sampler = open_sampler() if power else None
+        if sampler:
+            sampler.mark(START)
         benchmark.group = name
-        benchmark.pedantic(step, rounds=5, warmup_rounds=1)
-        per_round = units[-1] if units else 0
+        benchmark.pedantic(step, rounds=rounds, iterations=iterations, warmup_rounds=0)
+        if sampler:
+            sampler.mark(END)
+        # pytest-benchmark stores round time / iterations, so a 'round' here is one step();
+        # with iterations > 1 it calls step() once more after the rounds, untimed (but metered)
+        timed = rounds * iterations
+        per_round = sum(units[:timed]) / timed
         benchmark.extra_info.update({"workload": name, "device": device, "params": params,
                                      "preset": preset, "unit": getattr(wl, "unit", "unit"),
-                                     "units_per_round": per_round, "verified": True})
+                                     "units_per_round": per_round, "steps_per_timed_round": iterations,
+                                     "verified": True})
+        info = power_info(sampler, float(sum(units))) if sampler else None
+        if info:
+            info["efficiency"]["unit"] = f"{benchmark.extra_info['unit']}/J"
+            benchmark.extra_info.update(info)
     finally:
+        if sampler:
+            sampler.stop()
         wl.teardown()

@@ -24,19 +24,11 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from bench import console
-    from bench.compare import compare_documents, format_table
+    from bench.compare import compare_documents, format_table, parse_workload_thresholds
     from bench.errors import UsageError
     from bench.resultfile import load
 
-    per: dict[str, float] = {}
-    for item in args.workload_threshold:
-        name, _, pct = item.partition("=")
-        try:
-            per[name] = float(pct) / 100
-        except ValueError:
-            raise UsageError(f"--workload-threshold {item!r}: expected NAME=PCT") from None
-        if not name:
-            raise UsageError(f"--workload-threshold {item!r}: expected NAME=PCT")
+    per = parse_workload_thresholds(args.workload_threshold)
     if args.threshold < 0:
         raise UsageError("--threshold must be >= 0")
     comps = compare_documents(load(args.base), load(args.new), args.threshold / 100, per, args.alpha)

@@ -15,6 +15,7 @@ BACKENDS: dict[str, str] = {
     "model": "bench.power.modelled",
     "ipmi": "bench.power.ipmi",
     "redfish": "bench.power.redfish",
+    "csv": "bench.power.csvlog",
 }
 
 

@@ -33,3 +33,24 @@ def test_round_trip() -> None:
 def test_rejects_non_benchmark_json() -> None:
     with pytest.raises(InvalidResultFile):
         to_result({"runs": []})
+
+
+def test_power_and_efficiency_carried_both_ways() -> None:
+    bj = _bench_json()
+    bj["benchmarks"][0]["extra_info"].update(
+        power={"avg_w": 19.5, "energy_j": 39.0, "window_s": 2.0, "scope": "modelled", "measured": False,
+               "modelled": True, "meters": ["model:cpu"]},
+        efficiency={"per_joule": 1.5, "unit": "hash/J"})
+    run = to_result(bj)["runs"][0]
+    assert run["power"]["energy_j"] == 39.0 and run["power"]["measured"] is False
+    assert run["power"]["meters"] == [{"name": "model:cpu", "scope": "modelled", "measured": False}]
+    assert run["efficiency"] == {"per_joule": 1.5, "unit": "hash/J"}
+    info = from_result(to_result(bj))["benchmarks"][0]["extra_info"]
+    assert info["power"]["modelled"] is True and info["power"]["avg_w"] == 19.5
+    assert info["efficiency"]["per_joule"] == 1.5
+
+
+def test_without_power_no_power_block() -> None:
+    run = to_result(_bench_json())["runs"][0]
+    assert run["power"]["energy_j"] is None and run["efficiency"]["per_joule"] is None
+    assert "power" not in from_result(to_result(_bench_json()))["benchmarks"][0]["extra_info"]

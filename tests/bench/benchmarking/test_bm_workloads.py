@@ -10,5 +10,7 @@ def test_workload(benchmark, sitebench_case, request) -> None:
     if not (cfg.getoption("sitebench_bench") or cfg.getoption("benchmark_only")):
         pytest.skip("benchmarks run with --benchmark-only or --sitebench-bench")
     name, device = sitebench_case
-    run_case(benchmark, name, device)
-    assert benchmark.extra_info["units_per_round"] > 0
+    run_case(benchmark, name, device, rounds=cfg.getoption("sitebench_rounds"),
+             power=not cfg.getoption("sitebench_no_power"))
+    info = benchmark.extra_info
+    assert info["units_per_round"] > 0 and info["unit"]

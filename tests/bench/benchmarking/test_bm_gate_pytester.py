@@ -1,0 +1,80 @@
+"""End to end through pytest itself: a third-party workload that sleeps, benchmarked by the
+plugin, fails the baseline gate when it sleeps longer and passes when unchanged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+# imported here, once: in-process pytester runs drop modules they imported, and numpy cannot load twice
+import bench.benchmarking.power  # noqa: F401
+import bench.registry  # noqa: F401
+from bench.benchmarking.convert import to_result
+from bench.benchmarking.gate import gate
+
+pytest_plugins = ["pytester"]
+
+NAP = '''
+import os, time
+from bench.workload import Workload
+
+class Nap(Workload):
+    name = "nap"
+    unit = "nap"
+    presets = {"ci": {"n": 1}, "full": {"n": 1}}
+
+    def setup(self, device, params): self.s = float(os.environ["NAP_S"])
+    def verify(self): pass
+    def step(self):
+        time.sleep(self.s)
+        return 1
+'''
+
+CONFTEST = '''
+# skip the slow cpuinfo / git probes; the gate needs neither
+def pytest_benchmark_generate_machine_info(config): return {"node": "test"}
+def pytest_benchmark_generate_commit_info(config): return {}
+'''
+
+TEST = '''
+from bench.benchmarking.plugin import run_case
+
+def test_workload(benchmark, sitebench_case, request):
+    run_case(benchmark, *sitebench_case, rounds=6, power=False, min_round_s=0)
+'''
+
+
+@pytest.fixture
+def nap_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A tmp project whose `nap` workload registers through the sitebench.workloads entry point."""
+    pytester.makepyfile(nap_wl=NAP)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_bm=TEST)
+    pytester.syspathinsert()
+    info = pytester.path / "nap_wl-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nap-wl\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[sitebench.workloads]\nnap = nap_wl:Nap\n")
+    return pytester
+
+
+def _bench(project: pytest.Pytester, nap_s: float, out: str) -> dict:
+    project._monkeypatch.setenv("NAP_S", str(nap_s))
+    r = project.runpytest_inprocess("-p", "bench.benchmarking.plugin", "--benchmark-only",
+                                    "--sitebench-workload", "nap", "--sitebench-device", "cpu",
+                                    f"--benchmark-json={out}", "-p", "no:cacheprovider")
+    r.assert_outcomes(passed=1)
+    doc = json.loads(Path(project.path / out).read_text())
+    (b,) = doc["benchmarks"]
+    assert b["extra_info"]["workload"] == "nap" and b["extra_info"]["units_per_round"] == 1
+    return doc
+
+
+def test_slowed_workload_fails_and_unchanged_passes(nap_project: pytest.Pytester) -> None:
+    base = to_result(_bench(nap_project, 0.02, "base.json"))
+    same_ok, _ = gate(base, _bench(nap_project, 0.02, "same.json"), threshold=0.25)
+    slow_ok, comps = gate(base, _bench(nap_project, 0.06, "slow.json"), threshold=0.25)
+    assert same_ok
+    assert not slow_ok and comps[0].regression and comps[0].change < -0.5
