@@ -7,14 +7,20 @@ from typing import Any, Mapping
 
 import torch
 
-from bench.errors import VerificationError
+from bench.errors import UsageError, VerificationError
 from bench.workload import Workload, synchronize
+from workloads.transformer.clock import TokenClock
 from workloads.transformer.common import build_model, preflight, percentile, weight_bytes
 from workloads.transformer.roofline import peaks
 
 
 class LlmDecodeWorkload(Workload):
-    """Greedy decode with a static KV cache; each step emits ``batch`` tokens."""
+    """Greedy decode with a static KV cache.
+
+    Each step emits ``step_tokens`` tokens for every sequence of the batch with
+    no host synchronisation between tokens (per-token times come from CUDA
+    events on a GPU), and waits for the device once at its end.
+    """
 
     name = "llm-decode"
     unit = "token"
@@ -23,9 +29,9 @@ class LlmDecodeWorkload(Workload):
     description = "Llama-class decoder generating tokens from a static KV cache"
     presets = {
         "ci": {"model": "tiny", "batch": 4, "prompt_len": 16, "max_new_tokens": 64, "seed": 0,
-               "dtype": "auto", "checkpoint": "", "compile": True},
+               "dtype": "auto", "checkpoint": "", "compile": True, "step_tokens": 8},
         "full": {"model": "auto", "batch": 8, "prompt_len": 128, "max_new_tokens": 128, "seed": 0,
-                 "dtype": "auto", "checkpoint": "", "compile": True},
+                 "dtype": "auto", "checkpoint": "", "compile": True, "step_tokens": 8},
     }
 
     def preflight(self, device: str, params: Mapping[str, Any]) -> None:
@@ -37,6 +43,10 @@ class LlmDecodeWorkload(Workload):
         self.batch = int(params["batch"])
         self.prompt_len = int(params["prompt_len"])
         self.max_new = int(params["max_new_tokens"])
+        self.step_tokens = int(params.get("step_tokens", 1))
+        if self.step_tokens < 1:
+            raise UsageError(f"step_tokens must be >= 1, got {self.step_tokens}")
+        self.clock = TokenClock(device)
         self.model = build_model(device, params, self.batch, self.prompt_len + self.max_new)
         self.args = self.model.args
         gen = torch.Generator().manual_seed(int(params["seed"]))
@@ -94,19 +104,24 @@ class LlmDecodeWorkload(Workload):
         self._prefill()
 
     def step(self) -> int:
-        """Generate one token for every sequence; wrap to a fresh prefill when the cache is full."""
-        t0 = time.perf_counter()
-        if self.pos >= self.prompt_len + self.max_new:
-            self._prefill()
-            synchronize(self.device)
-            t1 = time.perf_counter()
-            self.ttft.append(t1 - t0)
-            t0 = t1
-        self.next_token = self._decode(self.next_token, torch.tensor([self.pos], device=self.device))
-        self.pos += 1
-        synchronize(self.device)  # the step is synchronous by contract, so host timing is exact here
-        self.itl.append(time.perf_counter() - t0)
-        return self.batch
+        """Generate ``step_tokens`` tokens for every sequence, wrapping to a fresh prefill when the cache is full."""
+        self.clock.restart()
+        produced, prefilled_at = 0, None
+        for _ in range(self.step_tokens):
+            if self.pos >= self.prompt_len + self.max_new:
+                self._prefill()
+                self.clock.stamp()
+                prefilled_at = len(self.clock.marks) - 2
+            self.next_token = self._decode(self.next_token, torch.tensor([self.pos], device=self.device))
+            self.pos += 1
+            produced += self.batch
+            self.clock.stamp()
+        synchronize(self.device)  # the one wait of the step: a step is synchronous by contract
+        intervals = self.clock.intervals()
+        if prefilled_at is not None:
+            self.ttft.append(intervals.pop(prefilled_at))
+        self.itl.extend(intervals)
+        return produced
 
     def reset_metrics(self) -> None:
         self.itl: list[float] = []

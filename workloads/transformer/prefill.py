@@ -9,6 +9,7 @@ import torch
 
 from bench.errors import VerificationError
 from bench.workload import Workload, synchronize
+from workloads.transformer.clock import TokenClock
 from workloads.transformer.common import build_model, preflight, percentile
 from workloads.transformer.generate import greedy
 from workloads.transformer.model import param_count
@@ -37,6 +38,7 @@ class _LlmBase(Workload):
         self.prompt = torch.randint(0, self.args.vocab_size, (self.batch, self.prompt_len), generator=gen).to(device)
         self.model.setup_caches(self.batch, self.prompt_len + self.max_new)
         self.positions = torch.arange(self.prompt_len, device=device)
+        self.clock = TokenClock(device)
         self.reset_metrics()
 
     def verify(self) -> None:
@@ -101,21 +103,18 @@ class LlmServeWorkload(_LlmBase):
                "full": {**_BASE, "model": "auto", "batch": 8, "prompt_len": 256, "max_new_tokens": 256}}
 
     def step(self) -> int:
-        t0 = time.perf_counter()
-        logits = self.model(self.prompt, self.positions)
-        nxt = logits[:, -1:].argmax(-1)
-        synchronize(self.device)
-        t_first = time.perf_counter()
-        itl = []
+        """Prefill then decode; per-token stamps, one host wait at the end of the request batch."""
+        self.clock.restart()
+        nxt = self.model(self.prompt, self.positions)[:, -1:].argmax(-1)
+        self.clock.stamp()
         for i in range(self.max_new - 1):
-            t = time.perf_counter()
             nxt = self.model(nxt, self.positions.new_tensor([self.prompt_len + i])).argmax(-1)[:, -1:]
-            synchronize(self.device)
-            itl.append(time.perf_counter() - t)
-        end = time.perf_counter()
-        self.ttft.append(t_first - t0)
-        self.e2e.append(end - t0)
-        self.itl.extend(itl)
+            self.clock.stamp()
+        synchronize(self.device)
+        intervals = self.clock.intervals()
+        self.ttft.append(intervals[0])
+        self.e2e.append(sum(intervals))
+        self.itl.extend(intervals[1:])
         return self.batch * self.max_new
 
     def reset_metrics(self) -> None:

@@ -19,15 +19,15 @@ def _run(workload: LlmDecodeWorkload, params: dict, steps: int = 20) -> dict:
     workload.verify()
     workload.reset_metrics()
     done = sum(workload.step() for _ in range(steps))
-    assert done == steps * params["batch"]
+    assert done == steps * params["batch"] * params["step_tokens"]
     return workload.metrics()
 
 
 def test_decode_metrics_are_consistent() -> None:
     w = LlmDecodeWorkload()
-    params = w.params_for("ci", {"batch": "2", "max_new_tokens": "8"})
+    params = w.params_for("ci", {"batch": "2", "max_new_tokens": "8", "step_tokens": "4"})
     m = _run(w, params, steps=20)
-    assert m["steps"] == 20 and m["batch"] == 2
+    assert m["steps"] == 20 * 4 and m["batch"] == 2, "one inter-token latency per token"
     assert m["itl_p50_ms"] <= m["itl_p90_ms"] <= m["itl_p99_ms"]
     assert m["decode_tok_s"] == pytest.approx(2 / (m["tpot_ms"] / 1e3))
     assert m["ttft_ms"] is not None  # 20 steps over 8-token sequences wrap to fresh prefills
@@ -36,7 +36,7 @@ def test_decode_metrics_are_consistent() -> None:
 
 def test_decode_bf16_verifies_on_cpu() -> None:
     w = LlmDecodeWorkload()
-    m = _run(w, w.params_for("ci", {"dtype": "bfloat16", "batch": "1"}), steps=3)
+    m = _run(w, w.params_for("ci", {"dtype": "bfloat16", "batch": "1", "step_tokens": "1"}), steps=3)
     assert w.model.output.weight.dtype == torch.bfloat16 and m["steps"] == 3
 
 
@@ -90,3 +90,18 @@ def test_checkpoint_parameter_loads_weights(tmp_path: Path) -> None:
     w = LlmDecodeWorkload()
     _run(w, w.params_for("ci", {"checkpoint": str(tmp_path), "batch": "1"}), steps=2)
     assert torch.equal(w.model.output.weight, hf.lm_head.weight)
+
+
+def test_decode_step_tokens_continue_one_greedy_sequence_across_steps() -> None:
+    """Tokens from several multi-token steps equal one greedy generation (no token lost or repeated)."""
+    from workloads.transformer.generate import greedy
+
+    w = LlmDecodeWorkload()
+    w.setup("cpu", w.params_for("ci", {"batch": "1", "max_new_tokens": "12", "step_tokens": "3"}))
+    got = [w.next_token]
+    for _ in range(3):
+        w.step()
+        got.append(w.next_token)
+    ref = greedy(w.model, w.prompt, 10)
+    seen = torch.cat(got, dim=1)[0].tolist()
+    assert seen == [ref[0, i].item() for i in (0, 3, 6, 9)]
