@@ -26,6 +26,7 @@ examples:
   sitebench run --workload llm-decode --param batch=4 --repeats 5
   sitebench run -w llm-decode --param batch=1,4,16 batch sweep: one run per value
   sitebench run --meter rapl --meter model --out r.json
+  sitebench run --meter nvml --meter redfish:https://bmc/redfish/v1/Chassis/1 --sample-hz 20
 """
 
 
@@ -45,7 +46,8 @@ def register(sub: Any) -> None:
     p.add_argument("--repeats", type=int, metavar="N", help="number of measured windows")
     p.add_argument("--meter", action="append", metavar="NAME[:ARG]",
                    help="power meter to use (repeatable; default: every meter that works here)")
-    p.add_argument("--rate", type=float, default=10.0, metavar="HZ", help="power sampling rate (default: 10)")
+    p.add_argument("--sample-hz", "--rate", dest="rate", type=float, default=10.0, metavar="HZ",
+                   help="power sampling rate (default: 10; raised where a counter would wrap between polls)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--sign", metavar="KEY", help="sign the result file with this Ed25519 private key (sitebench keygen)")
@@ -157,7 +159,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.tables import per_mw_table, runs_table
 
     if args.rate <= 0:
-        raise UsageError(f"--rate {args.rate}: must be positive")
+        raise UsageError(f"--sample-hz {args.rate}: must be positive")
     timing = _timing(args)
     if getattr(args, "sign", None):
         from bench.signing import check_private_key
@@ -181,12 +183,18 @@ def main(args: argparse.Namespace) -> int:
     err = console.err()
     if not meters:
         err.print("[yellow]warning:[/yellow] no power meter works here; power figures will be missing")
+    for u in unavailable:
+        if "permission denied" in u.reason:
+            err.print(f"[yellow]warning:[/yellow] meter {u.name} unavailable: {u.reason}")
 
     journal = Journal(out.with_name(out.name + ".journal.jsonl"))
     sampler = Sampler(meters, rate_hz=args.rate, journal=journal)
+    for note in sampler.notes:
+        err.print(f"[yellow]note:[/yellow] {note}")
     doc = new_document(
         system.describe(),
-        settings={"preset": args.preset, "timing": timing_dict(timing), "sample_rate_hz": args.rate,
+        settings={"preset": args.preset, "timing": timing_dict(timing), "sample_rate_hz": sampler.rate_hz,
+                  "sampler_notes": sampler.notes,
                   "meters_unavailable": [{"name": u.name, "reason": u.reason} for u in unavailable]},
     )
     progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.fields[phase]:<10}"),

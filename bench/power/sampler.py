@@ -46,12 +46,34 @@ class MeterLog:
     gaps: list[Gap] = field(default_factory=list)
 
 
+#: The fastest the sampler polls, whatever a meter asks for.
+MAX_RATE_HZ = 1000.0
+
+
 class Sampler:
-    """Polls ``meters`` every ``1 / rate_hz`` seconds in a daemon thread."""
+    """Polls ``meters`` every ``1 / rate_hz`` seconds in a daemon thread.
+
+    A meter that must be read more often than that to stay exact (a RAPL
+    counter that wraps, :attr:`Meter.max_poll_period_s`) raises the rate, up to
+    :data:`MAX_RATE_HZ`; ``notes`` says so, or warns when even that is too slow.
+    """
 
     def __init__(self, meters: list[Meter], rate_hz: float = 10.0, journal: Any | None = None) -> None:
         self.logs = {m.name: MeterLog(m) for m in meters}
+        self.notes: list[str] = []
         self.period_s = 1.0 / rate_hz
+        for m in meters:
+            need = m.max_poll_period_s
+            if need is None or not m.polled or need >= self.period_s:
+                continue
+            self.period_s = max(need, 1.0 / MAX_RATE_HZ)
+            if need < 1.0 / MAX_RATE_HZ:
+                self.notes.append(f"{m.name} must be read every {need:.3g} s to stay exact, faster than "
+                                  f"{MAX_RATE_HZ:g} Hz: counter wraps may be missed")
+            else:
+                self.notes.append(f"sampling raised from {rate_hz:g} Hz to {1 / self.period_s:.3g} Hz: "
+                                  f"{m.name} must be read every {need:.3g} s to stay exact")
+        self.rate_hz = 1.0 / self.period_s
         self.journal = journal
         self.markers: list[Marker] = []
         self._lock = threading.Lock()
@@ -69,16 +91,19 @@ class Sampler:
             try:
                 reading = log.meter.read()
             except MeterReadError as exc:
-                log.gaps.append(Gap(time.monotonic(), str(exc), isinstance(exc, CounterDiscontinuity)))
+                gap = Gap(time.monotonic(), str(exc), isinstance(exc, CounterDiscontinuity))
+                log.gaps.append(gap)
                 if self.journal:
-                    self.journal.write({"type": "gap", "meter": log.meter.name, "reason": str(exc)})
+                    self.journal.write({"type": "gap", "meter": log.meter.name, "t": gap.t, "reason": gap.reason,
+                                        "discontinuity": gap.discontinuity})
                 continue
             log.readings.append(reading)
             if self.journal:
-                self.journal.write(
-                    {"type": "reading", "meter": log.meter.name, "t": reading.t,
-                     "energy_j": reading.energy_j, "power_w": reading.power_w}
-                )
+                record = {"type": "reading", "meter": log.meter.name, "t": reading.t,
+                          "energy_j": reading.energy_j, "power_w": reading.power_w}
+                if reading.extra:
+                    record["extra"] = reading.extra
+                self.journal.write(record)
 
     def _loop(self) -> None:
         next_t = time.monotonic()
