@@ -112,6 +112,11 @@ def _positive(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
 
 
+def whole(machines: float) -> int:
+    """Whole machines, not rounded down by float noise (6.6 MW / 1.1 / 1 kW is 6,000, not 5,999)."""
+    return math.floor(machines * (1 + 1e-12))
+
+
 def throughput_bounds(run: dict[str, Any]) -> tuple[float, float, float]:
     """(T_lo, T, T_hi) per machine: the run's p10 / median / p90, from the samples when not recorded."""
     thr = run.get("throughput") or {}
@@ -149,7 +154,7 @@ def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) 
     t_lo, t, t_hi = throughput_bounds(run)
     p: MachinePower = machine_power(run, node_overhead_w, c.declared)
     it_w = alloc.it_w
-    machines = (math.floor(it_w / p.watts), math.floor(it_w / p.high_w), math.floor(it_w / p.low_w))
+    machines = (whole(it_w / p.watts), whole(it_w / p.high_w), whole(it_w / p.low_w))
     return Sized(
         **head, mw=alloc.mw, pue=alloc.pue,
         machines=machines[0], machines_low=machines[1], machines_high=machines[2],

@@ -159,7 +159,8 @@ def machine_power(run: dict[str, Any], node_overhead_w: float | None = None,
         else:
             o, o_lo, o_hi = (f * p_m for f in (DEFAULT_OVERHEAD, *OVERHEAD_BAND))
             o_note = (f"+{o:.4g} W node overhead per machine: default {DEFAULT_OVERHEAD:.0%} of component power "
-                      f"(bounds {OVERHEAD_BAND[0]:.0%}..{OVERHEAD_BAND[1]:.0%}); set --node-overhead-w")
+                      f"(bounds {OVERHEAD_BAND[0]:.0%}..{OVERHEAD_BAND[1]:.0%}); "
+                      "set --node-overhead-w (plan: node_overhead_w)")
     return MachinePower(
         watts=p_m + o, low_w=p_lo * band[0] + o_lo, high_w=p_hi * band[1] + o_hi,
         scope=str(power.get("scope") or "?"), scope_class=cls, measured=bool(power.get("measured")) and not declared,

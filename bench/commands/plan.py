@@ -1,0 +1,65 @@
+"""`sitebench plan PLAN.toml`: a site plan's machines, throughput, energy, cost and revenue per year."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+DESCRIPTION = """\
+Evaluate a site plan (TOML): allocations of facility MW (with PUE and
+availability), each split into uses filled by one result file's hardware
+(measured or declared). Prints per allocation and in total: machines,
+throughput, energy per year (MWh) and, where the plan gives prices, cost and
+revenue per year. Paths in the plan are relative to the plan file. See
+results/plans/ for an example and bench/sizing/plan.py for every key.
+
+examples:
+  sitebench plan results/plans/phase1-2000mw.toml
+  sitebench plan results/plans/phase1-2000mw.toml --plot plan.png --json
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("plan", help="evaluate a site plan: machines, throughput, energy, cost, revenue",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("plan", metavar="PLAN.toml", help="site plan")
+    p.add_argument("--json", action="store_true", help="print JSON (base units) instead of tables")
+    p.add_argument("--plot", metavar="FILE.png|svg", help="draw throughput per MW per option and the plan's split")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    import json
+
+    from bench import console
+    from bench.sizing import plan_render
+    from bench.sizing.plan import evaluate, parse_plan, warnings
+    from bench.sizing.render import notes
+
+    if args.plot:
+        from bench.sizing.plots import check_path
+
+        check_path(args.plot)
+    plan = parse_plan(args.plan)
+    results = evaluate(plan)
+    warns = warnings(plan)
+    if args.json:
+        print(json.dumps(plan_render.as_json(plan, results, warns), indent=2))
+    else:
+        out = console.out()
+        out.print(plan_render.plan_table(plan, results))
+        out.print(plan_render.totals_table(plan, plan_render.totals(plan, results)))
+        unique = list({(r.sized.file, r.sized.run): r.sized for r in results}.values())
+        for line in notes(unique, []):
+            out.print(line)
+        for w in warns:
+            out.print(f"[yellow]warning: {w}[/yellow]")
+    if args.plot:
+        from bench.sizing.plots import plan_plot
+
+        options = list({(r.sized.file, r.sized.run): r.sized for r in results}.values())
+        split = [{"name": a.name, "mw": a.mw, "uses": [(r.use, r.mw) for r in results if r.allocation == a.name]}
+                 for a in plan.allocations]
+        path = plan_plot(options, split, args.plot, f"{plan.name}: throughput per facility MW and the split")
+        console.err().print(f"plot: {path}")
+    return 0

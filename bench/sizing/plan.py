@@ -1,0 +1,276 @@
+"""Site plans (TOML): allocations of MW split between uses, each filled by one result file's hardware.
+
+A plan::
+
+    [plan]
+    name = "..."
+    pue = 1.1              # default for every allocation (>= 1)
+    availability = 0.95    # default: fraction of the year the allocation runs, (0, 1]
+    node_overhead_w = 500  # optional, per machine, components-only runs (else the sizing default)
+
+    [prices]               # optional; each price optional
+    currency = "USD"
+    electricity_per_mwh = 60.0
+    revenue_per_ph_day = 50.0            # per PH/s per day (hashing)
+    revenue_per_million_tokens = 0.9     # tokens
+
+    [[allocation]]
+    name = "Sahiwal"
+    mw = 667               # facility MW
+    site_capacity_mw = 1320   # optional: the plant, and how loaded it runs now,
+    site_load_factor = 0.15   # to warn when the allocation exceeds its spare capacity
+
+    [[allocation.use]]
+    name = "ASIC mining"
+    share = 0.6            # of the allocation's MW; the shares may not sum above 1
+    result = "../declared/bitmain-antminer-s21-pro.json"   # relative to the plan file
+    workload = "sha256d"   # which run, when the file holds several usable runs
+
+Per use: the sizing of :mod:`bench.sizing.model` for ``mw x share``; energy
+per year = ``mw x share x availability x 8760`` MWh (the machines fill the
+allocation); cost = energy x electricity price; revenue = throughput x
+availability x a year at the price per unit (PH/s-day or million tokens),
+with the throughput's low and high bounds.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.errors import UsageError
+from bench.resultfile import load
+from bench.sizing.model import Allocation, Sized, size, why_not
+from bench.sizing.sources import Candidate, candidates
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+HOURS_PER_YEAR = 8760.0
+SECONDS_PER_YEAR = HOURS_PER_YEAR * 3600
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Optional prices; None where the plan gives none."""
+
+    currency: str = "USD"
+    electricity_per_mwh: float | None = None
+    revenue_per_ph_day: float | None = None
+    revenue_per_million_tokens: float | None = None
+
+
+@dataclass(frozen=True)
+class Use:
+    """One use of an allocation: a share of its MW filled by one result file's hardware."""
+
+    name: str
+    share: float
+    result: Path
+    workload: str | None = None
+
+
+@dataclass(frozen=True)
+class AllocationSpec:
+    """One allocation of facility MW at one site."""
+
+    name: str
+    mw: float
+    pue: float
+    availability: float
+    uses: tuple[Use, ...]
+    site_capacity_mw: float | None = None
+    site_load_factor: float | None = None
+
+    @property
+    def spare_mw(self) -> float | None:
+        """The site's capacity not in use now, when the plan says so."""
+        if self.site_capacity_mw is None or self.site_load_factor is None:
+            return None
+        return self.site_capacity_mw * (1 - self.site_load_factor)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A parsed site plan."""
+
+    name: str
+    path: Path
+    allocations: tuple[AllocationSpec, ...]
+    prices: Prices = field(default_factory=Prices)
+    node_overhead_w: float | None = None
+
+
+def _fail(path: Path, where: str, message: str) -> UsageError:
+    return UsageError(f"{path}: {where}: {message}")
+
+
+def _known(table: Any, keys: set[str], path: Path, where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise _fail(path, where, "must be a table")
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        raise _fail(path, f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(keys))})")
+    return table
+
+
+def _number(table: dict[str, Any], key: str, path: Path, where: str, *, low: float, high: float = math.inf,
+            low_open: bool = True, default: float | None = None) -> float | None:
+    value = table.get(key, default)
+    if value is None:
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        bound = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
+        raise _fail(path, f"{where}.{key}", f"must be a number {bound}, got {value!r}")
+    return float(value)
+
+
+def _text(table: dict[str, Any], key: str, path: Path, where: str, default: str | None = None) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, f"{where}.{key}", f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _use(table: Any, path: Path, where: str) -> Use:
+    t = _known(table, {"name", "share", "result", "workload"}, path, where)
+    share = _number(t, "share", path, where, low=0.0, high=1.0)
+    if share is None:
+        raise _fail(path, f"{where}.share", "missing (a fraction of the allocation's MW)")
+    result = path.parent / _text(t, "result", path, where)
+    if not result.is_file():
+        raise _fail(path, f"{where}.result", f"no such file {result}")
+    workload = _text(t, "workload", path, where) if "workload" in t else None
+    return Use(_text(t, "name", path, where, Path(result).stem), share, result, workload)
+
+
+def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> AllocationSpec:
+    where = f"allocation[{i}]"
+    t = _known(table, {"name", "mw", "pue", "availability", "use", "site_capacity_mw", "site_load_factor"},
+               path, where)
+    mw = _number(t, "mw", path, where, low=0.0)
+    if mw is None:
+        raise _fail(path, f"{where}.mw", "missing (facility MW of the allocation)")
+    uses = t.get("use")
+    if not isinstance(uses, list) or not uses:
+        raise _fail(path, f"{where}.use", "needs at least one [[allocation.use]]")
+    parsed = tuple(_use(u, path, f"{where}.use[{j}]") for j, u in enumerate(uses))
+    total = sum(u.share for u in parsed)
+    if total > 1 + 1e-9:
+        raise _fail(path, where, f"uses allocate {total:.1%} of its MW, more than 100%")
+    return AllocationSpec(
+        name=_text(t, "name", path, where, f"allocation {i + 1}"), mw=mw,
+        pue=_number(t, "pue", path, where, low=1.0, low_open=False, default=head["pue"]) or 1.0,
+        availability=_number(t, "availability", path, where, low=0.0, high=1.0,
+                             default=head["availability"]) or 1.0,
+        uses=parsed,
+        site_capacity_mw=_number(t, "site_capacity_mw", path, where, low=0.0),
+        site_load_factor=_number(t, "site_load_factor", path, where, low=0.0, high=1.0, low_open=False),
+    )
+
+
+def parse_plan(path: str | Path) -> Plan:
+    """Read and check a plan file; any problem is one UsageError naming the file and key."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{p}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{p}: not valid TOML ({exc})") from None
+    _known(data, {"plan", "prices", "allocation"}, p, "<top>")
+    plan = _known(data.get("plan", {}), {"name", "pue", "availability", "node_overhead_w"}, p, "plan")
+    head = {"pue": _number(plan, "pue", p, "plan", low=1.0, low_open=False, default=1.0),
+            "availability": _number(plan, "availability", p, "plan", low=0.0, high=1.0, default=1.0)}
+    prices = _known(data.get("prices", {}), {"currency", "electricity_per_mwh", "revenue_per_ph_day",
+                                              "revenue_per_million_tokens"}, p, "prices")
+    allocs = data.get("allocation")
+    if not isinstance(allocs, list) or not allocs:
+        raise _fail(p, "allocation", "the plan needs at least one [[allocation]]")
+    return Plan(
+        name=_text(plan, "name", p, "plan", p.stem), path=p,
+        allocations=tuple(_allocation(a, p, i, head) for i, a in enumerate(allocs)),
+        prices=Prices(
+            currency=_text(prices, "currency", p, "prices", "USD"),
+            **{k: _number(prices, k, p, "prices", low=0.0, low_open=False)
+               for k in ("electricity_per_mwh", "revenue_per_ph_day", "revenue_per_million_tokens")}),
+        node_overhead_w=_number(plan, "node_overhead_w", p, "plan", low=0.0, low_open=False),
+    )
+
+
+@dataclass(frozen=True)
+class UseResult:
+    """One use sized, with its energy, cost and revenue per year (None without a price)."""
+
+    allocation: str
+    use: str
+    mw: float
+    sized: Sized
+    energy_mwh: float
+    cost: float | None
+    revenue: float | None
+    revenue_low: float | None
+    revenue_high: float | None
+
+
+def choose(use: Use, alloc_name: str) -> Candidate:
+    """The one usable run of the use's result file (filtered by ``workload`` when given)."""
+    doc = load(use.result)
+    found = [c for c in candidates(doc, str(use.result)) if use.workload in (None, c.run.get("workload"))]
+    usable = [c for c in found if why_not(c.run, c.declared) is None]
+    where = f"allocation {alloc_name!r} use {use.name!r}"
+    if not usable:
+        reasons = "; ".join(f"run {c.index}: {why_not(c.run, c.declared)}" for c in found) or "no matching runs"
+        raise UsageError(f"{use.result}: no usable runs for {where} ({reasons})")
+    if len(usable) > 1:
+        names = ", ".join(sorted({str(c.run.get("workload")) for c in usable}))
+        raise UsageError(f"{use.result}: {len(usable)} usable runs ({names}): set workload = ... in {where}")
+    return usable[0]
+
+
+def revenue_per_year(s: Sized, throughput: float, availability: float, prices: Prices) -> float | None:
+    """Revenue per year of ``throughput`` units/s, None when the plan prices no such unit."""
+    if s.unit == "hash" and prices.revenue_per_ph_day is not None:
+        return throughput / 1e15 * prices.revenue_per_ph_day * 365 * availability
+    if s.unit == "token" and prices.revenue_per_million_tokens is not None:
+        return throughput * SECONDS_PER_YEAR * availability / 1e6 * prices.revenue_per_million_tokens
+    return None
+
+
+def evaluate(plan: Plan) -> list[UseResult]:
+    """Every use of every allocation sized, with energy, cost and revenue per year."""
+    out = []
+    for a in plan.allocations:
+        for u in a.uses:
+            mw = a.mw * u.share
+            s = size(choose(u, a.name), Allocation(mw, a.pue), plan.node_overhead_w)
+            assert isinstance(s, Sized)  # choose() returned a usable run
+            energy = mw * a.availability * HOURS_PER_YEAR
+            price = plan.prices.electricity_per_mwh
+            out.append(UseResult(
+                a.name, u.name, mw, s, energy, energy * price if price is not None else None,
+                revenue_per_year(s, s.throughput, a.availability, plan.prices),
+                revenue_per_year(s, s.throughput_low, a.availability, plan.prices),
+                revenue_per_year(s, s.throughput_high, a.availability, plan.prices)))
+    return out
+
+
+def warnings(plan: Plan) -> list[str]:
+    """Allocations larger than their site's spare capacity."""
+    out = []
+    for a in plan.allocations:
+        spare = a.spare_mw
+        if spare is not None and a.mw > spare:
+            out.append(f"allocation {a.name!r}: {a.mw:g} MW is more than the site's spare capacity "
+                       f"({a.site_capacity_mw:g} MW x (1 - {a.site_load_factor:g}) = {spare:g} MW)")
+    return out

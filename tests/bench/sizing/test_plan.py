@@ -1,0 +1,142 @@
+"""Site plans: parsing, the per-year arithmetic with and without prices, the example plan, plots, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from bench.cli import main
+from bench.resultfile import write_result
+from bench.sizing.declare import declared_document
+from bench.sizing.plan import evaluate, parse_plan, warnings
+from bench.sizing.plan_render import totals
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "results" / "plans" / "phase1-2000mw.toml"
+PRICES = """
+[prices]
+currency = "USD"
+electricity_per_mwh = 60.0
+revenue_per_ph_day = 50.0
+revenue_per_million_tokens = 0.9
+"""
+
+
+@pytest.fixture
+def hardware(tmp_path: Path) -> Path:
+    """hw/miner.json (1 TH/s at 1 kW wall) and hw/gpu.json (1,000 tok/s at 1 kW wall), both exact."""
+    (tmp_path / "hw").mkdir()
+    write_result(tmp_path / "hw" / "miner.json",
+                 declared_document("Miner", "sha256d", 1e12, 1000.0, unit="hash", tolerance=0.0))
+    write_result(tmp_path / "hw" / "gpu.json",
+                 declared_document("GPU box", "llm", 1000.0, 1000.0, unit="token", tolerance=0.0))
+    return tmp_path
+
+
+def write_plan(dirpath: Path, uses: str, *, prices: str = PRICES, alloc: str = "mw = 11\npue = 1.1") -> Path:
+    (dirpath / "plans").mkdir(exist_ok=True)
+    path = dirpath / "plans" / "p.toml"
+    path.write_text(f'[plan]\nname = "test"\navailability = 0.5\n{prices}\n'
+                    f'[[allocation]]\nname = "A"\n{alloc}\n{uses}')
+    return path
+
+
+def use(result: str, share: float, name: str = "u", extra: str = "") -> str:
+    return f'[[allocation.use]]\nname = "{name}"\nshare = {share}\nresult = "{result}"\n{extra}\n'
+
+
+def test_plan_by_hand_with_prices(hardware: Path) -> None:
+    # 11 MW at PUE 1.1 -> 10 MW IT; half to each use: 5,000 machines of 1 kW each
+    plan = parse_plan(write_plan(hardware, use("../hw/miner.json", 0.5, "mine") + use("../hw/gpu.json", 0.5, "ai")))
+    mine, ai = evaluate(plan)
+    assert (mine.sized.machines, mine.sized.throughput) == (5000, pytest.approx(5e15))
+    assert mine.energy_mwh == pytest.approx(5.5 * 0.5 * 8760)
+    assert mine.cost == pytest.approx(5.5 * 0.5 * 8760 * 60)
+    assert mine.revenue == pytest.approx(5 * 50 * 365 * 0.5)  # 5 PH/s x 50 USD/PH/day x 365 days x 50%
+    assert ai.revenue == pytest.approx(5e6 * 8760 * 3600 * 0.5 / 1e6 * 0.9)  # 5 M tok/s for half a year
+    tot = totals(plan, [mine, ai])["total"]
+    assert tot["energy_mwh"] == pytest.approx(11 * 0.5 * 8760)
+    assert tot["margin"] == pytest.approx(mine.revenue + ai.revenue - 11 * 0.5 * 8760 * 60)
+    assert tot["by_unit"]["hash"]["machines"] == 5000
+
+
+def test_plan_without_prices_has_energy_but_no_money(hardware: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_plan(hardware, use("../hw/miner.json", 0.6), prices="")
+    (r,) = evaluate(parse_plan(path))
+    assert r.energy_mwh == pytest.approx(11 * 0.6 * 0.5 * 8760)
+    assert r.cost is None and r.revenue is None
+    assert main(["plan", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "unallocated" in out and "4.4" in out  # 40% of 11 MW left
+    assert main(["plan", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["total"]["cost"] is None and data["uses"][0]["sizing"]["machines"] == 6000
+
+
+def test_example_plan_is_2000_mw_over_three_plants(capsys: pytest.CaptureFixture[str]) -> None:
+    plan = parse_plan(EXAMPLE)
+    assert [a.name for a in plan.allocations] == ["Sahiwal", "Port Qasim", "China Hub"]
+    assert sum(a.mw for a in plan.allocations) == 2000
+    assert all(a.site_capacity_mw == 1320 and a.site_load_factor == 0.15 for a in plan.allocations)
+    assert not warnings(plan)
+    results = evaluate(plan)
+    assert {r.sized.source for r in results} == {"declared"}
+    assert {r.sized.unit for r in results} == {"hash", "token"}
+    assert main(["plan", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "EH/s" in out and "tok/s" in out and "declared" in out and "node overhead" in out
+
+
+def test_allocation_over_the_sites_spare_capacity_warns(hardware: Path) -> None:
+    path = write_plan(hardware, use("../hw/miner.json", 1.0),
+                      alloc="mw = 1200\nsite_capacity_mw = 1320\nsite_load_factor = 0.15")
+    (w,) = warnings(parse_plan(path))
+    assert "1122" in w
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_plan_plot_is_a_valid_image(hardware: Path, tmp_path: Path, suffix: str,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_plan(hardware, use("../hw/miner.json", 0.3, "mine") + use("../hw/gpu.json", 0.5, "ai"))
+    plot = tmp_path / f"plan.{suffix}"
+    assert main(["plan", str(path), "--plot", str(plot)]) == 0
+    data = plot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") if suffix == "png" else b"<svg" in data[:2000]
+
+
+@pytest.mark.parametrize(("uses", "alloc", "message"), [
+    (use("../hw/miner.json", 0.7) + use("../hw/gpu.json", 0.4), "mw = 10", "more than 100%"),
+    (use("../hw/missing.json", 0.5), "mw = 10", "no such file"),
+    (use("../hw/miner.json", 0.5), "mw = 0", "allocation[0].mw"),
+    (use("../hw/miner.json", 0.5), "mw = -10", "allocation[0].mw"),
+    (use("../hw/miner.json", 0.5), "mw = 10\npue = 0.9", "allocation[0].pue"),
+    (use("../hw/miner.json", 0.5), "mw = 10\navailability = 1.5", "availability"),
+    (use("../hw/miner.json", 0), "mw = 10", "share"),
+    (use("../hw/miner.json", 0.5), "mw = 10\ncolour = 'red'", "unknown key"),
+    ("", "mw = 10", "at least one"),
+    (use("../hw/miner.json", 0.5, extra='workload = "nope"'), "mw = 10", "no usable runs"),
+])
+def test_bad_plans_exit_2_with_one_line(hardware: Path, capsys: pytest.CaptureFixture[str], uses: str, alloc: str,
+                                        message: str) -> None:
+    assert main(["plan", str(write_plan(hardware, uses, alloc=alloc))]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_plan_files(hardware: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                        run_factory: Callable[..., dict[str, Any]], write_doc: Callable[..., Path]) -> None:
+    assert main(["plan", str(tmp_path / "none.toml")]) == 2
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[plan\n")
+    assert main(["plan", str(broken)]) == 2 and "not valid TOML" in capsys.readouterr().err
+    bad = hardware / "hw" / "bad.json"
+    bad.write_text('{"schema": "sitebench.result/1"}')
+    assert main(["plan", str(write_plan(hardware, use("../hw/bad.json", 0.5)))]) == 1
+    assert "bad.json" in capsys.readouterr().err
+    two = write_doc(run_factory(), run_factory(workload="sha256"), name="two.json")
+    assert main(["plan", str(write_plan(hardware, use(str(two), 0.5)))]) == 2
+    assert "set workload" in capsys.readouterr().err
+    assert main(["plan", str(write_plan(hardware, use(str(two), 0.5, extra='workload = "sha256"')))]) == 0
