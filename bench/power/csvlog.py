@@ -45,6 +45,21 @@ LOGGER_GRACE_S = 1.0
 PTDAEMON_ACCURACY = 0.01
 
 
+class LogGap(MeterReadError):
+    """A stretch of the log without readings inside the backfilled span.
+
+    ``t`` is where it starts (monotonic s) and ``readings`` are the span's valid
+    readings on both sides: a sampler that knows this error can keep them and
+    refuse only the windows that hold the gap; one that does not records the
+    whole backfill as failed.
+    """
+
+    def __init__(self, message: str, t: float, readings: list[Reading]) -> None:
+        super().__init__(message)
+        self.t = t
+        self.readings = readings
+
+
 def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).strftime("%H:%M:%S.%f")[:-3]
 
@@ -126,11 +141,14 @@ class CsvLogMeter(Meter):
             raise MeterReadError(f"{path}: the log starts {start_gap:.1f} s after the start of {span}")
         if end_gap > tol:
             raise MeterReadError(f"{path}: the log ends {end_gap:.1f} s before the end of {span}")
-        for (ta, _), (tb, _) in zip(inside, inside[1:]):
-            if tb - ta > tol:
-                raise MeterReadError(f"{path}: gap of {tb - ta:.1f} s in the log after {_clock(ta)} (more than "
-                                     f"{GAP_FACTOR:g}x its median interval {self.interval_s():g} s) inside {span}")
-        return [Reading(t=self.to_monotonic(t), power_w=w) for t, w in inside]
+        readings = [Reading(t=self.to_monotonic(t), power_w=w) for t, w in inside]
+        gaps = [(ta, tb - ta) for (ta, _), (tb, _) in zip(inside, inside[1:]) if tb - ta > tol]
+        if gaps:
+            (ta, length), more = gaps[0], f" and {len(gaps) - 1} more" if len(gaps) > 1 else ""
+            raise LogGap(f"{path}: gap of {length:.1f} s in the log after {_clock(ta)}{more} (more than "
+                         f"{GAP_FACTOR:g}x its median interval {self.interval_s():g} s) inside {span}",
+                         self.to_monotonic(ta), readings)
+        return readings
 
     def _epoch(self, t_monotonic: float) -> float:
         return t_monotonic + self.wall_minus_monotonic + self.offset_s

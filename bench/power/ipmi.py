@@ -42,7 +42,8 @@ def parse_dcmi(text: str) -> tuple[float, float | None]:
     """
     state = _STATE.search(text)
     if state and state.group(1).lower() != "activated":
-        raise ValueError(f"the BMC reports power reading state {state.group(1)!r}: its DCMI power readings are not valid")
+        raise ValueError(f"the BMC reports power reading state {state.group(1)!r}: "
+                         "its DCMI power readings are not valid")
     instant = _INSTANT.search(text)
     if not instant:
         raise ValueError("no 'Instantaneous power reading' in the ipmitool output (BMC without DCMI power readings?)")

@@ -99,7 +99,8 @@ class RedfishClient:
                     else f"set {USER_ENV} and {PASSWORD_ENV}")
             return f"{url}: unauthorised (HTTP {code}): {hint} (an account with read access)"
         if code == 404:
-            return f"{url}: not found (HTTP 404): not a Redfish chassis URL (expected https://BMC/redfish/v1/Chassis/ID)"
+            return (f"{url}: not found (HTTP 404): not a Redfish chassis URL "
+                    "(expected https://BMC/redfish/v1/Chassis/ID)")
         return f"{url}: HTTP {code}"
 
     def _connection_error(self, url: str, reason: object) -> str:
@@ -192,7 +193,8 @@ def find_power_source(client: RedfishClient) -> PowerSource:
         if found:
             return found
     if power:
-        legacy = PowerSource(power, ("PowerControl", 0, "PowerConsumedWatts"), "Power PowerControl[0].PowerConsumedWatts")
+        legacy = PowerSource(power, ("PowerControl", 0, "PowerConsumedWatts"),
+                             "Power PowerControl[0].PowerConsumedWatts")
         if legacy.watts(client.get(power)) is not None:
             return legacy
     raise MeterUnavailable(

@@ -91,8 +91,13 @@ def test_gap_in_the_run_is_reported_not_interpolated(tmp_path: Path) -> None:
     now = time.time()
     rows = [(now - 20 + i, 300.0) for i in range(8)] + [(now - 20 + i, 300.0) for i in range(12, 20)]
     meter = only(str(write_log(tmp_path / "gap.csv", rows)))
-    with pytest.raises(MeterReadError, match=r"gap of 5.0 s in the log after .* \(more than 3x its median interval 1 s\)"):
-        meter.backfill(*span(meter, now - 18, now - 2))
+    t0, t1 = span(meter, now - 18, now - 2)
+    needle = r"gap of 5.0 s in the log after .* \(more than 3x its median interval 1 s\)"
+    with pytest.raises(csvlog.LogGap, match=needle) as exc:
+        meter.backfill(t0, t1)
+    assert exc.value.t == pytest.approx(meter.to_monotonic(now - 13))
+    inside = [meter.to_monotonic(t) for t, _ in meter.log.rows if t0 <= meter.to_monotonic(t) <= t1]
+    assert [r.t for r in exc.value.readings] == inside and len(inside) >= 11, "the valid readings around the gap"
     assert len(meter.backfill(*span(meter, now - 20.5, now - 12.5))) == 8, "outside the gap the log is fine"
 
 

@@ -138,8 +138,8 @@ def only(arg: str) -> redfish.RedfishMeter:
 
 
 def test_environment_metrics_power_watts_preferred(serve: Any) -> None:
-    bmc = serve({CHASSIS: chassis("EnvironmentMetrics", "Sensors", "Power"), f"{CHASSIS}/EnvironmentMetrics": ENVIRONMENT,
-                 f"{CHASSIS}/Power": LEGACY_POWER})
+    bmc = serve({CHASSIS: chassis("EnvironmentMetrics", "Sensors", "Power"),
+                 f"{CHASSIS}/EnvironmentMetrics": ENVIRONMENT, f"{CHASSIS}/Power": LEGACY_POWER})
     meter = only(bmc.url())
     assert (meter.scope, meter.method, meter.kind) == ("node", "polled", "redfish")
     assert meter.name == f"redfish:127.0.0.1:{bmc.server_address[1]}"
@@ -190,7 +190,8 @@ def test_basic_auth_from_the_environment(serve: Any, monkeypatch: pytest.MonkeyP
          "offers no chassis power reading"),
     ],
 )
-def test_wrong_url_or_malformed_answers_are_one_line(serve: Any, routes: dict[str, Any], path: str, needle: str) -> None:
+def test_wrong_url_or_malformed_answers_are_one_line(serve: Any, routes: dict[str, Any], path: str,
+                                                     needle: str) -> None:
     bmc = serve(routes)
     with pytest.raises(UsageError) as exc:
         discover([f"redfish:{bmc.url(path)}"])
