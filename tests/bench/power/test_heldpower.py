@@ -16,7 +16,7 @@ class StuckableMeter(HeldPowerMeter):
 
     def __init__(self) -> None:
         super().__init__("held:node", "node", accuracy=0.05, accuracy_note="test", update_period_s=0.05,
-                         timeout_s=0.1)
+                         timeout_s=1.0)
         self.watts = 200.0
         self.unstuck = threading.Event()
         self.unstuck.set()
