@@ -97,6 +97,7 @@ class Sized(RunHead):
     accuracy_note: str
     node_overhead_w: float
     node_overhead_note: str
+    quality_level: int | None = None
     sized: bool = True
 
 
@@ -126,6 +127,12 @@ def throughput_bounds(run: dict[str, Any]) -> tuple[float, float, float]:
     lo = thr.get("p10") if _positive(thr.get("p10")) else stats["p10"]
     hi = thr.get("p90") if _positive(thr.get("p90")) else stats["p90"]
     return (min(lo, t) if lo is not None else t), t, (max(hi, t) if hi is not None else t)
+
+
+def quality_level(run: dict[str, Any]) -> int | None:
+    """The power layer's measurement quality level (0-3, EEHPC-style), None in older files."""
+    level = ((run.get("power") or {}).get("quality") or {}).get("level")
+    return level if isinstance(level, int) and not isinstance(level, bool) else None
 
 
 def why_not(run: dict[str, Any], declared: bool) -> str | None:
@@ -167,4 +174,5 @@ def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) 
         power_w_per_machine=p.watts, power_w_per_machine_low=p.low_w, power_w_per_machine_high=p.high_w,
         measured=p.measured, modelled=p.modelled, scope=p.scope, scope_class=p.scope_class,
         accuracy_note=p.band_note, node_overhead_w=p.overhead_w, node_overhead_note=p.overhead_note,
+        quality_level=quality_level(run),
     )

@@ -30,7 +30,8 @@ Per use: the sizing of :mod:`bench.sizing.model` for ``mw x share``; energy
 per year = ``mw x share x availability x 8760`` MWh (the machines fill the
 allocation); cost = energy x electricity price; revenue = throughput x
 availability x a year at the price per unit (PH/s-day or million tokens),
-with the throughput's low and high bounds.
+with the throughput's low and high bounds. Revenue assumes all the work is
+sold at the price (no demand limit) and there is no capital cost.
 """
 
 from __future__ import annotations

@@ -18,25 +18,26 @@ def money(v: float | None) -> str:
     return "-" if v is None else units.si(v, "", 3).replace(" ", "")
 
 
-def _hardware(r: UseResult) -> str:
+def _use(r: UseResult) -> str:
     s = r.sized
     tag = "declared" if s.source == "declared" else "[yellow]MODELLED[/yellow]" if s.modelled else "measured"
-    return f"{escape(s.system)}\n[dim]{escape(s.workload)}, {tag}[/dim]"
+    return f"{escape(r.use)}\n[dim]{escape(s.system)}, {tag}[/dim]"
 
 
 def plan_table(plan: Plan, results: Sequence[UseResult]) -> Table:
     """Per allocation and use: MW, hardware, machines, throughput, energy, cost and revenue per year."""
     cur = plan.prices.currency
     table = Table(title=f"{plan.name}: per year, figures (low - high)", title_justify="left")
-    for col in ("allocation", "use", "MW", "hardware", "machines", "throughput", "energy MWh/yr",
+    for col in ("allocation", "use: hardware", "MW", "machines", "throughput", "energy MWh/yr",
                 f"cost/yr {cur}", f"revenue/yr {cur}"):
-        table.add_column(col, justify="left" if col in ("allocation", "use", "hardware") else "right")
+        table.add_column(col, justify="left" if col in ("allocation", "use: hardware") else "right",
+                         no_wrap=col != "use: hardware")
     for a in plan.allocations:
         mine = [r for r in results if r.allocation == a.name]
         for i, r in enumerate(mine):
             s = r.sized
             table.add_row(
-                escape(a.name) if i == 0 else "", escape(r.use), f"{r.mw:,.4g}", _hardware(r),
+                escape(a.name) if i == 0 else "", _use(r), f"{r.mw:,.4g}",
                 span(count(s.machines), s.machines_low, s.machines_high, count),
                 span(units.rate(s.throughput, s.unit), s.throughput_low, s.throughput_high,
                      lambda v, u=s.unit: units.rate(v, u)),
@@ -46,7 +47,7 @@ def plan_table(plan: Plan, results: Sequence[UseResult]) -> Table:
             )
         used = sum(r.mw for r in mine)
         if used < a.mw:
-            table.add_row("", "[dim]unallocated[/dim]", f"{a.mw - used:,.4g}", "", "", "", "", "", "")
+            table.add_row("", "[dim]unallocated[/dim]", f"{a.mw - used:,.4g}", "", "", "", "", "")
         table.add_section()
     return table
 

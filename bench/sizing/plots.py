@@ -107,7 +107,7 @@ def plan_plot(options: Sequence[Sized], split: Sequence[dict[str, Any]], path: s
     ax.set_xlabel("facility MW")
     handles, labels = ax.get_legend_handles_labels()
     seen = dict(zip(labels, handles))
-    ax.legend(seen.values(), seen.keys(), fontsize=7, frameon=False, loc="lower right")
+    ax.legend(seen.values(), seen.keys(), fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", visible=False)
     if title:
         axes[0, 0].set_title(title, fontsize=9, loc="left")

@@ -79,6 +79,8 @@ def notes(rows: Sequence[Sized], skipped: Sequence[Skipped]) -> list[str]:
     grouped: dict[str, list[str]] = {}
     for s in rows:
         note = f"power scope {s.scope}, {s.accuracy_note}" + (f"; {s.node_overhead_note}" if s.node_overhead_note else "")
+        if s.quality_level is not None:
+            note += f"; measurement quality level {s.quality_level}"
         grouped.setdefault(note, []).append(f"{s.workload} on {s.system}")
     out = [escape(f"{', '.join(dict.fromkeys(who))}: {note}") for note, who in grouped.items()]
     if any(s.modelled for s in rows):
@@ -95,7 +97,7 @@ def print_sizing(console: Any, rows: Sequence[Sized], skipped: Sequence[Skipped]
     measured = [s for s in rows if s.source != "declared"]
     declared = [s for s in rows if s.source == "declared"]
     if measured:
-        console.print(size_table(measured, f"Measured: what {head}"))
+        console.print(size_table(measured, f"Runs measured by sitebench (power MODELLED where marked): what {head}"))
     if declared:
         console.print(size_table(declared, f"Declared (vendor figures, not measured): what {head}"))
     for line in notes(rows, skipped):

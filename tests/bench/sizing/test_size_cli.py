@@ -62,7 +62,7 @@ def test_declared_entries_are_kept_apart(capsys: pytest.CaptureFixture[str], tmp
     rc, out, _ = run_cli(capsys, "size", str(declared), str(write_doc(run_factory())), "--mw", "100")
     assert rc == 0
     measured_part, declared_part = out.split("Declared (vendor figures, not measured)")
-    assert "Measured" in measured_part and "S21 Pro" not in measured_part and "S21 Pro" in declared_part
+    assert "Runs measured by sitebench" in measured_part and "S21 Pro" not in measured_part and "S21 Pro" in declared_part
     rc, out, _ = run_cli(capsys, "size", str(declared), "--mw", "100", "--json")
     (s,) = json.loads(out)
     # 100 MW / 3531 W = 28,320 machines x 234 TH/s; 3531 / 234e12 W per H/s = 15.09 J/TH

@@ -145,3 +145,9 @@ def test_a_fleet_file_is_sized_per_node(run_factory: Callable[..., dict[str, Any
     doc["fleet"]["lost_ranks"] = [3]
     (c,) = candidates(doc, "fleet.json")
     assert isinstance(size(c, Allocation(1.0)), Skipped)
+
+
+def test_the_power_layers_quality_level_is_carried(run_factory: Callable[..., dict[str, Any]]) -> None:
+    s = sized(run_factory(quality={"level": 2, "reasons": []}))
+    assert isinstance(s, Sized) and s.quality_level == 2
+    assert isinstance(t := sized(run_factory()), Sized) and t.quality_level is None
