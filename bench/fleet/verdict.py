@@ -25,14 +25,13 @@ class Verdict:
 
 
 def throttled(run: dict[str, Any]) -> bool | None:
-    """True/False from NVML throttle samples on the run's meters; None when not recorded."""
+    """True/False from the meters' ``telemetry_summary.throttled`` over the measured window
+    (layout: bench.power.telemetry); None when no meter recorded throttle reasons."""
     seen = None
     for m in (run.get("power") or {}).get("meters") or []:
-        for key in ("throttled", "throttle_reasons", "clock_throttle_reasons"):
-            if key in m:
-                v = m[key]
-                active = any(bool(x) for x in v.values()) if isinstance(v, dict) else bool(v)
-                seen = bool(seen) or active
+        summary = m.get("telemetry_summary") if isinstance(m, dict) else None
+        if isinstance(summary, dict) and isinstance(summary.get("throttled"), bool):
+            seen = bool(seen) or summary["throttled"]
     return seen
 
 

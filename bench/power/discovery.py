@@ -12,6 +12,7 @@ from bench.power.meter import Meter
 #: Back-ends probed by default, in order; each module has ``probe(arg=None)``.
 BACKENDS: dict[str, str] = {
     "rapl": "bench.power.rapl",
+    "nvml": "bench.power.nvml",
     "model": "bench.power.modelled",
     "ipmi": "bench.power.ipmi",
     "redfish": "bench.power.redfish",

@@ -68,16 +68,12 @@ def _shade(ax: Any, phases: list[dict[str, Any]], label: bool) -> None:
 def telemetry_series(run: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
     """GPU clocks, temperature and the like where recorded: ``{label: [(t, value)]}``.
 
-    Read from ``run["telemetry"]`` and each meter's ``telemetry`` (``{name: [[t, v], ...]}``)
-    and any meter key ending in ``_trace``; empty when nothing was recorded.
+    Read from each meter's ``telemetry`` (``{name: [[t, v], ...]}``, the layout of
+    bench.power.telemetry); empty when nothing was recorded.
     """
     found: dict[str, list[tuple[float, float]]] = {}
-    sources = [("", run.get("telemetry"))]
-    for m in (run.get("power") or {}).get("meters") or []:
-        if isinstance(m, dict):
-            sources.append((str(m.get("name", "?")) + " ", m.get("telemetry")))
-            sources.append((str(m.get("name", "?")) + " ", {k[:-6]: v for k, v in m.items()
-                                                               if k.endswith("_trace") and k != "trace"}))
+    sources = [(str(m.get("name", "?")) + " ", m.get("telemetry"))
+               for m in (run.get("power") or {}).get("meters") or [] if isinstance(m, dict)]
     for prefix, block in sources:
         if isinstance(block, dict):
             for key, trace in block.items():

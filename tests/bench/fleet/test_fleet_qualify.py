@@ -77,7 +77,8 @@ def test_qualify_pass_and_reasons() -> None:
 
 def test_qualify_power_throttle_lost_rank_and_missing_gpus() -> None:
     spec = load_spec(SPEC)
-    doc = _fleet(n_nodes=1, meter_extra={"throttle_reasons": {"hw_slowdown": False, "sw_thermal": True}})
+    doc = _fleet(n_nodes=1, meter_extra={"telemetry_summary": {
+        "throttle_reasons": {"sw_thermal_slowdown": 0.4}, "throttled": True}})
     doc["runs"][0]["power"]["avg_w"] = 750.0
     doc["runs"].pop()
     doc["fleet"] = {"lost_ranks": [7]}

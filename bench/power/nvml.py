@@ -1,0 +1,193 @@
+"""NVIDIA GPUs through NVML (``pynvml`` from nvidia-ml-py), one meter per GPU.
+
+Energy comes from the cumulative counter ``nvmlDeviceGetTotalEnergyConsumption``
+(mJ since the driver loaded; Volta and newer), differenced over the window.
+The power trace comes from the instant power field value
+(``NVML_FI_DEV_POWER_INSTANT``), else the average one
+(``NVML_FI_DEV_POWER_AVERAGE``), else - and ``method`` says so - the 1-second
+averaged ``nvmlDeviceGetPowerUsage``, never presented as instantaneous. Each
+reading also records SM and memory clocks, GPU temperature and the active
+clock event (throttle) reasons, decoded to names (see
+:mod:`bench.power.telemetry`).
+"""
+
+from __future__ import annotations
+
+import time
+from types import ModuleType
+from typing import Any
+
+from bench.errors import MeterReadError, MeterUnavailable
+from bench.power.meter import CounterDiscontinuity, Meter, Reading
+
+#: Clock event (throttle) reason bits, as in nvml.h, and the names recorded.
+REASON_BITS = {
+    0x1: "gpu_idle",
+    0x2: "applications_clocks_setting",
+    0x4: "sw_power_cap",
+    0x8: "hw_slowdown",
+    0x10: "sync_boost",
+    0x20: "sw_thermal_slowdown",
+    0x40: "hw_thermal_slowdown",
+    0x80: "hw_power_brake_slowdown",
+    0x100: "display_clock_setting",
+}
+ACCURACY_NOTE = ("NVIDIA states board power within +/-5% (nvmlDeviceGetPowerUsage) and +/-5 W (nvidia-smi "
+                 "power.draw) on recent data-centre GPUs; the energy counter reads the same sensor. GPU board only")
+#: The energy counter updates every 10-100 ms depending on the part; the slow end is assumed.
+UPDATE_PERIOD_S = 0.1
+
+
+def decode_reasons(mask: int) -> list[str]:
+    """Names of the reason bits set in ``mask`` (unknown bits as ``bit_0x...``)."""
+    names = [name for bit, name in REASON_BITS.items() if mask & bit]
+    unknown = mask & ~sum(REASON_BITS)
+    names += [f"bit_{1 << i:#x}" for i in range(64) if unknown >> i & 1]
+    return names
+
+
+def _import() -> ModuleType:
+    try:
+        import pynvml
+    except ImportError:
+        raise MeterUnavailable("nvml: pynvml (nvidia-ml-py) not installed") from None
+    return pynvml
+
+
+class NvmlMeter(Meter):
+    """One GPU: energy counter differenced, instant/average power for the trace, telemetry per reading."""
+
+    kind = "nvml"
+
+    def __init__(self, nv: ModuleType, index: int, handle: Any) -> None:
+        self.nv, self.index, self.handle = nv, index, handle
+        self.gpu_name = _text(nv.nvmlDeviceGetName(handle))
+        self._base_mj = nv.nvmlDeviceGetTotalEnergyConsumption(handle)
+        self._last_mj = self._base_mj
+        self.power_field, source = self._choose_power_source()
+        self._reasons_fn = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
+            nv, "nvmlDeviceGetCurrentClocksThrottleReasons", None)
+        super().__init__(
+            f"nvml:gpu:{index}",
+            f"gpu:{index}",
+            accuracy=0.05,
+            accuracy_w=5.0,
+            accuracy_note=f"{self.gpu_name}: {ACCURACY_NOTE}",
+            update_period_s=UPDATE_PERIOD_S,
+            method=f"counter (nvmlDeviceGetTotalEnergyConsumption); trace: {source}",
+        )
+
+    def _field_power_w(self, field: int) -> float | None:
+        try:
+            (value,) = self.nv.nvmlDeviceGetFieldValues(self.handle, [field])
+        except self.nv.NVMLError:
+            return None
+        if value.nvmlReturn != 0:
+            return None
+        return value.value.uiVal / 1000.0
+
+    def _choose_power_source(self) -> tuple[int | None, str]:
+        for field, label in ((self.nv.NVML_FI_DEV_POWER_INSTANT, "NVML_FI_DEV_POWER_INSTANT field value"),
+                             (self.nv.NVML_FI_DEV_POWER_AVERAGE, "NVML_FI_DEV_POWER_AVERAGE field value "
+                                                                 "(instant power unsupported here)")):
+            if self._field_power_w(field) is not None:
+                return field, label
+        return None, ("nvmlDeviceGetPowerUsage, a 1-second average: field values unsupported here, "
+                      "so the trace is smoothed, not instantaneous")
+
+    def _power_w(self) -> float:
+        if self.power_field is not None:
+            watts = self._field_power_w(self.power_field)
+            if watts is None:
+                raise MeterReadError(f"{self.name}: power field {self.power_field} stopped answering")
+            return watts
+        return self.nv.nvmlDeviceGetPowerUsage(self.handle) / 1000.0
+
+    def _telemetry(self) -> dict[str, Any]:
+        nv, h = self.nv, self.handle
+        extra: dict[str, Any] = {}
+        for key, fn in (("sm_clock_mhz", lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM)),
+                        ("mem_clock_mhz", lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_MEM)),
+                        ("temperature_c", lambda: nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU)),
+                        ("throttle_reasons", lambda: decode_reasons(self._reasons_fn(h)) if self._reasons_fn else None)):
+            try:
+                value = fn()
+            except nv.NVMLError:
+                continue  # telemetry that a part does not offer is left out, not zeroed
+            if value is not None:
+                extra[key] = value
+        return extra
+
+    def read(self) -> Reading:
+        try:
+            mj = self.nv.nvmlDeviceGetTotalEnergyConsumption(self.handle)
+            t = time.monotonic()
+            watts = self._power_w()
+        except self.nv.NVMLError as exc:
+            raise MeterReadError(f"{self.name}: {exc}") from exc
+        if mj < self._last_mj:
+            back = self._last_mj - mj
+            self._base_mj -= back  # carry on from the new value; the window across it is refused
+            self._last_mj = mj
+            raise CounterDiscontinuity(f"{self.name}: energy counter went backwards by {back} mJ")
+        self._last_mj = mj
+        return Reading(t=t, energy_j=(mj - self._base_mj) / 1000.0, power_w=watts, extra=self._telemetry())
+
+    def close(self) -> None:
+        try:
+            self.nv.nvmlShutdown()
+        except self.nv.NVMLError:
+            pass
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _indices(arg: str | None, count: int) -> list[int]:
+    if not arg:
+        return list(range(count))
+    try:
+        wanted = [int(x) for x in arg.split(",")]
+    except ValueError:
+        raise MeterUnavailable(f"nvml:{arg}: expected GPU indices such as 0 or 0,1") from None
+    bad = [i for i in wanted if not 0 <= i < count]
+    if bad:
+        raise MeterUnavailable(f"nvml:{arg}: no GPU {bad[0]} ({count} present)")
+    return wanted
+
+
+def probe(arg: str | None = None) -> list[Meter]:
+    """One meter per GPU (``arg``: comma-separated indices, default all).
+
+    Raises:
+        MeterUnavailable: no pynvml, no NVIDIA driver, no GPUs, or no GPU with an energy counter.
+    """
+    nv = _import()
+    try:
+        nv.nvmlInit()
+    except (nv.NVMLError_LibraryNotFound, nv.NVMLError_DriverNotLoaded) as exc:
+        raise MeterUnavailable(f"nvml: no NVIDIA driver ({exc})") from None
+    except nv.NVMLError as exc:
+        raise MeterUnavailable(f"nvml: initialisation failed ({exc})") from None
+    try:
+        count = nv.nvmlDeviceGetCount()
+        if count == 0:
+            raise MeterUnavailable("nvml: no GPUs")
+        meters: list[Meter] = []
+        refused: list[str] = []
+        for i in _indices(arg, count):
+            handle = nv.nvmlDeviceGetHandleByIndex(i)
+            try:
+                nv.nvmlInit()  # one reference per meter; each meter's close() drops its own
+                meters.append(NvmlMeter(nv, i, handle))
+            except nv.NVMLError_NotSupported:
+                nv.nvmlShutdown()
+                refused.append(f"GPU {i} ({_text(nv.nvmlDeviceGetName(handle))})")
+    except nv.NVMLError as exc:
+        raise MeterUnavailable(f"nvml: {exc}") from None
+    finally:
+        nv.nvmlShutdown()
+    if not meters:
+        raise MeterUnavailable(f"nvml: energy counter unsupported (pre-Volta) on {', '.join(refused)}")
+    return meters

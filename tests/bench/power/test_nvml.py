@@ -1,0 +1,109 @@
+"""The nvml meter against recorded H100 answers from a fake pynvml (no GPU here)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from bench.errors import MeterReadError, MeterUnavailable
+from bench.fleet.verdict import throttled
+from bench.power import nvml
+from bench.power.meter import CounterDiscontinuity
+from bench.power.sampler import Sampler
+from bench.runner import Timing, run_workload
+from tests.bench.power import fake_pynvml
+from tests.bench.power.fake_pynvml import Gpu
+from tests.bench.power.fakes import Sleeper
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, **kw: object) -> object:
+    nv = fake_pynvml.make(**kw)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "pynvml", nv)
+    return nv
+
+
+def test_h100_meter_counter_energy_instant_trace_and_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(monkeypatch, gpus=[Gpu(), Gpu(watts=401.5)])
+    meters = nvml.probe()
+    assert [m.scope for m in meters] == ["gpu:0", "gpu:1"]
+    m = meters[0]
+    d = m.describe()
+    assert d["kind"] == "nvml" and d["accuracy"] == 0.05 and d["accuracy_w"] == 5.0
+    assert "NVIDIA H100 80GB HBM3" in d["accuracy_note"] and "+/-5%" in d["accuracy_note"]
+    assert d["method"].startswith("counter (nvmlDeviceGetTotalEnergyConsumption)")
+    assert "NVML_FI_DEV_POWER_INSTANT" in d["method"]
+    first = m.read()
+    time.sleep(0.2)
+    r = m.read()
+    assert (r.energy_j - first.energy_j) / (r.t - first.t) == pytest.approx(652.13, rel=0.05)
+    assert r.power_w == pytest.approx(652.13)
+    assert r.extra == {"sm_clock_mhz": 1980, "mem_clock_mhz": 2619, "temperature_c": 61,
+                       "throttle_reasons": ["sw_power_cap"]}
+
+
+def test_average_field_then_power_usage_fallbacks_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(monkeypatch, gpus=[Gpu(instant=False), Gpu(instant=False, average=False)])
+    avg, usage = nvml.probe()
+    assert "NVML_FI_DEV_POWER_AVERAGE" in avg.method and "instant power unsupported" in avg.method
+    assert avg.read().power_w == pytest.approx(652.13 - 3.231)
+    assert "1-second average" in usage.method and "not instantaneous" in usage.method
+    assert usage.read().power_w == pytest.approx(652.13 - 10.87)
+
+
+@pytest.mark.parametrize("kw, reason", [
+    ({"init_error": fake_pynvml.NVMLError_LibraryNotFound}, "nvml: no NVIDIA driver"),
+    ({"init_error": fake_pynvml.NVMLError_DriverNotLoaded}, "nvml: no NVIDIA driver"),
+    ({"gpus": []}, "nvml: no GPUs"),
+    ({"gpus": [Gpu(name="Tesla P100-SXM2-16GB", energy=False)]}, "energy counter unsupported (pre-Volta)"),
+])
+def test_probe_reasons(monkeypatch: pytest.MonkeyPatch, kw: dict, reason: str) -> None:
+    nv = _install(monkeypatch, **kw)
+    with pytest.raises(MeterUnavailable) as info:
+        nvml.probe()
+    assert str(info.value).startswith(reason) or reason in str(info.value)
+    assert nv.refs() <= 0  # type: ignore[attr-defined]
+
+
+def test_bad_index_argument_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(monkeypatch)
+    with pytest.raises(MeterUnavailable, match="no GPU 3"):
+        nvml.probe("3")
+    assert [m.scope for m in nvml.probe("0")] == ["gpu:0"]
+
+
+def test_lost_gpu_and_backwards_counter(monkeypatch: pytest.MonkeyPatch) -> None:
+    gpu = Gpu()
+    _install(monkeypatch, gpus=[gpu])
+    (m,) = nvml.probe()
+    gpu.shift_mj = 10_000
+    with pytest.raises(CounterDiscontinuity, match="went backwards"):
+        m.read()
+    gpu.lost = True
+    with pytest.raises(MeterReadError, match="nvml:gpu:0: GPU is lost"):
+        m.read()
+
+
+def test_decode_reasons_names_every_bit() -> None:
+    assert nvml.decode_reasons(0x1 | 0x40 | 0x1000) == ["gpu_idle", "hw_thermal_slowdown", "bit_0x1000"]
+    assert nvml.decode_reasons(0) == []
+
+
+def test_run_records_telemetry_and_throttling_in_one_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(monkeypatch)
+    sampler = Sampler(nvml.probe(), rate_hz=50)
+    sampler.start()
+    try:
+        run = run_workload(Sleeper(), "cpu", {}, Timing(0.1, 0.05, 0.6, 2, 0.1), sampler)
+    finally:
+        sampler.stop()
+    (m,) = run["power"]["meters"]
+    assert m["valid"] is True and m["avg_w"] == pytest.approx(652.13, rel=0.05)
+    assert m["peak_w"] == pytest.approx(652.13)
+    summary = m["telemetry_summary"]
+    assert summary["sm_clock_mhz"] == {"min": 1980.0, "mean": 1980.0, "max": 1980.0}
+    assert summary["throttle_reasons"] == {"sw_power_cap": 1.0} and summary["throttled"] is True
+    assert set(m["telemetry"]) == {"sm_clock_mhz", "mem_clock_mhz", "temperature_c"}
+    assert throttled(run) is True
+    assert run["power"]["scope_class"] == "components"
