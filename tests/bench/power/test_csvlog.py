@@ -181,12 +181,12 @@ with open(sys.argv[1], "a") as f:
     while True:
         f.write(f"{time.time():.3f},420.0\\n")
         f.flush()
-        time.sleep(0.05)
+        time.sleep(0.1)
 """
 
 
 def test_run_end_to_end_with_a_log_written_during_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A wall meter logging 420 W at 20 Hz while `sitebench run` runs.
+    """A wall meter logging 420 W at 10 Hz while `sitebench run` runs.
 
     The logger is its own process, as a real one is: a thread in this process would be starved of the
     GIL while numba compiles and leave real holes in the log, which the meter (rightly) refuses.
@@ -198,7 +198,7 @@ def test_run_end_to_end_with_a_log_written_during_the_run(tmp_path: Path, capsys
         while log.read_text().count("\n") < 4:
             time.sleep(0.05)
         code = main(["run", "-w", "sha256d", "--meter", f"csv:{log}", "--idle", "0.3", "--warmup", "0.1",
-                     "--window", "0.6", "--repeats", "1", "--quiet", "--out", str(out)])
+                     "--window", "1.0", "--repeats", "1", "--quiet", "--out", str(out)])
     finally:
         logger.kill()
         logger.wait()
