@@ -16,6 +16,10 @@ from bench.power.meter import Meter, Reading
 
 #: Assumed TDP per logical CPU when ``SITEBENCH_CPU_TDP_W`` is not set.
 DEFAULT_TDP_W_PER_CPU = 10.0
+#: Blocking utilisation sample taken when the meter opens.
+PRIME_S = 0.1
+#: Reads closer together than this reuse the last utilisation.
+MIN_INTERVAL_S = 0.05
 
 
 def cpu_tdp_w() -> tuple[float, str]:
@@ -50,11 +54,17 @@ class ModelledCpuMeter(Meter):
             method="model",
             measured=False,
         )
-        psutil.cpu_percent(interval=None)
+        # psutil's first non-blocking call has no earlier sample and returns 0.0: prime with a
+        # short blocking measurement so the first reading is a real utilisation, not 0 W.
+        self._util = psutil.cpu_percent(interval=PRIME_S) / 100.0
+        self._last = time.monotonic()
 
     def read(self) -> Reading:
-        util = psutil.cpu_percent(interval=None) / 100.0
-        return Reading(t=time.monotonic(), power_w=util * self.tdp_w, extra={"cpu_util": util})
+        now = time.monotonic()
+        if now - self._last >= MIN_INTERVAL_S:  # a shorter interval is noise (or 0.0): keep the last value
+            self._util = psutil.cpu_percent(interval=None) / 100.0
+            self._last = now
+        return Reading(t=now, power_w=self._util * self.tdp_w, extra={"cpu_util": self._util})
 
 
 def probe() -> list[Meter]:

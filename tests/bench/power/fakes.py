@@ -1,4 +1,4 @@
-"""Test meters and a workload shared by the power tests (imported by path-less name via conftest)."""
+"""Test meters and a workload shared by the power tests."""
 
 from __future__ import annotations
 

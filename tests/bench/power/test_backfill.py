@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any, Mapping
-
 import pytest
 
 from bench.errors import MeterReadError
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Sampler
 from bench.runner import Timing, run_workload
-from bench.workload import Workload
+from tests.bench.power.fakes import CounterMeter, Sleeper
 
 FAST = Timing(idle_s=0.1, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.1)
 
@@ -37,41 +34,9 @@ class LogMeter(Meter):
         return [Reading(t=t0 + i * 0.01, power_w=self.watts) for i in range(n)]
 
 
-class CounterMeter(Meter):
-    kind = "test"
-
-    def __init__(self) -> None:
-        super().__init__("test:node", "node", accuracy=0.01, accuracy_note="test", update_period_s=0.001,
-                         method="counter")
-        self.t0 = time.monotonic()
-
-    def read(self) -> Reading:
-        t = time.monotonic()
-        return Reading(t=t, energy_j=(t - self.t0) * 250.0)
-
-
-class Sleeper(Workload):
-    name = "sleeper"
-    unit = "op"
-    presets = {"ci": {}, "full": {}}
-
-    def setup(self, device: str, params: Mapping[str, Any]) -> None:
-        pass
-
-    def verify(self) -> None:
-        pass
-
-    def step(self) -> int:
-        time.sleep(0.01)
-        return 1
-
-    def ceiling(self, device: str) -> None:
-        return None
-
-
 def test_backfilled_meter_is_not_polled_and_its_log_goes_through_the_same_windows() -> None:
     log = LogMeter()
-    sampler = Sampler([CounterMeter(), log], rate_hz=50)
+    sampler = Sampler([CounterMeter(250.0), log], rate_hz=50)
     sampler.start()
     run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
     sampler.stop()
@@ -93,7 +58,7 @@ class BrokenLog(LogMeter):
 
 
 def test_failed_backfill_is_a_gap_not_a_zero() -> None:
-    sampler = Sampler([CounterMeter(), BrokenLog()], rate_hz=50)
+    sampler = Sampler([CounterMeter(250.0), BrokenLog()], rate_hz=50)
     sampler.start()
     run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
     sampler.stop()
