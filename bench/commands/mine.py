@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 SLICE = 1 << 24
+GPU_SLICE = 1 << 30
 
 
 def register(sub: Any) -> None:
@@ -32,24 +33,41 @@ def main(args: argparse.Namespace) -> int:
     target = bits_to_target(args.bits) if args.bits else parse_target(args.target)
     if args.start < 0 or args.count <= 0 or args.start + args.count > 2 ** 32:
         raise UsageError("nonce range must be non-empty and lie within 0..2^32-1")
-    if args.device == "cuda":
-        import torch
-        if not torch.cuda.is_available():
-            raise UsageError("--device cuda: no CUDA GPU is available")
-        raise UsageError("--device cuda: the Triton kernel is not available in this build yet")
-    from workloads.hashing.kernel_cpu import scan
-
+    scan, step = _scanner(args.device)
     t0 = time.perf_counter()
     done, hits = 0, 0
     while done < args.count:
-        n = min(SLICE, args.count - done)
-        found, _ = scan(prefix, args.start + done, n, target)
+        n = min(step, args.count - done)
+        found = scan(prefix, args.start + done, n, target)
         for nonce in found.tolist():
             print(nonce, flush=True)
         hits += found.size
         done += n
-        if args.count > SLICE:
+        if args.count > step:
             print(f"{done}/{args.count} nonces", file=sys.stderr, flush=True)
     dt = time.perf_counter() - t0
     print(f"{hits} hit(s) in {done} nonces, {dt:.2f} s, {done / dt / 1e6:.2f} MH/s", file=sys.stderr)
     return 0
+
+
+def _scanner(device: str) -> tuple[Callable[[bytes, int, int, int], Any], int]:
+    """(scan(prefix, start, count, target) -> hit nonces on ``device``, nonces per call).
+
+    Raises:
+        UsageError: when ``device`` cannot run (no GPU, no triton).
+    """
+    from bench.errors import UsageError
+
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda: no CUDA GPU is available")
+        try:
+            import triton  # noqa: F401
+        except ImportError:
+            raise UsageError("--device cuda: the Triton kernel needs the triton package") from None
+        from workloads.hashing.scan_cuda import scan_cuda
+        return scan_cuda, GPU_SLICE
+    from workloads.hashing.kernel_cpu import scan
+    return (lambda prefix, start, count, target: scan(prefix, start, count, target)[0]), SLICE

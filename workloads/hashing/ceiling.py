@@ -1,4 +1,4 @@
-"""Hashing ceilings: the machine's measured OpenSSL SHA-256 compression rate (CPU)."""
+"""Hashing ceilings: measured OpenSSL compression rate (CPU), integer lanes over instructions (GPU)."""
 
 from __future__ import annotations
 
@@ -30,3 +30,27 @@ def cpu_compressions_per_s() -> float:
 def compressions_sha256(length: int) -> int:
     """SHA-256 compressions for a message of ``length`` bytes: ceil((L + 9) / 64)."""
     return (length + 9 + 63) // 64
+
+
+# Integer-ALU SASS instructions per double hash of the Triton sha256d kernel compiled for sm_90
+# (Triton 3.9, ptxas of its wheel): SHF 1179, LOP3 634, IADD3 401, VIADD 40, ISETP 5, PRMT 2,
+# LEA 2 = 2263; IMAD (209, FMA pipe) is left out so the figure stays an upper bound.
+# Recount with ``python -m workloads.hashing.sass_count``.
+GPU_INSTR_PER_SHA256D = 2263
+
+
+def gpu_int_ops_per_s(name: str) -> float | None:
+    """Datasheet integer throughput of a GPU by name: SMs x int32 lanes per SM per clock x boost clock."""
+    from bench.hardware import gpu_row
+
+    row = gpu_row(name)
+    try:
+        return float(row["sms"]) * float(row["int32_lanes_per_sm_per_clk"]) * float(row["boost_ghz"]) * 1e9
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def gpu_sha256d_ceiling(name: str) -> float | None:
+    """Double hashes/s a GPU could do at one integer instruction per lane per clock, or None if unknown."""
+    ops = gpu_int_ops_per_s(name)
+    return None if ops is None else ops / GPU_INSTR_PER_SHA256D

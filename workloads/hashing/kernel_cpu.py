@@ -85,10 +85,10 @@ def scan(prefix76: bytes, start: int, count: int, target: int, keep_digests: boo
 
 def _scan_fallback(prefix76: bytes, start: int, count: int, target: int, keep: bool
                    ) -> tuple[np.ndarray, np.ndarray | None]:
-    import hashlib
+    from workloads.hashing.reference import header_hash
     found, out = [], []
     for n in range(start, start + count):
-        d = hashlib.sha256(hashlib.sha256(prefix76 + n.to_bytes(4, "little")).digest()).digest()
+        d = header_hash(prefix76, n)
         if int.from_bytes(d, "little") <= target:
             found.append(n)
         if keep:

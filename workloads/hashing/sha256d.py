@@ -2,51 +2,88 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any, Mapping
 
 import numpy as np
 
 from bench.errors import VerificationError
-from bench.workload import Workload
-from workloads.hashing.ceiling import cpu_compressions_per_s
+from bench.workload import Workload, device_kind
+from workloads.hashing.ceiling import cpu_compressions_per_s, gpu_sha256d_ceiling
 from workloads.hashing.kernel_cpu import scan
+from workloads.hashing.reference import header_hash, is_hit
 from workloads.hashing.sha256_numpy import sha256d_headers
+from workloads.hashing.vectors import GENESIS
 
-# Bitcoin's genesis block header: its nonce 2083236893 must hash under its own target.
-GENESIS_PREFIX = bytes.fromhex(
-    "01000000" + "00" * 32
-    + "3ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a"
-    + "29ab5f49" + "ffff001d"
-)
-GENESIS_NONCE = 2083236893
+# Bitcoin's genesis block: its nonce must hash under its own target.
+GENESIS_PREFIX = GENESIS.prefix
+GENESIS_NONCE = GENESIS.nonce
+GENESIS_TARGET = 0xFFFF << 208  # bits 1d00ffff
+
+__all__ = ["GENESIS_NONCE", "GENESIS_PREFIX", "GENESIS_TARGET", "Sha256dWorkload", "header_hash"]
 
 
-def header_hash(prefix76: bytes, nonce: int) -> bytes:
-    """hashlib's double SHA-256 of one header (the reference)."""
-    return hashlib.sha256(hashlib.sha256(prefix76 + nonce.to_bytes(4, "little")).digest()).digest()
+def gpu_name(device: str) -> str | None:
+    """The CUDA device's name as the driver reports it, or None without a GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return torch.cuda.get_device_name(int(device.split(":", 1)[1]) if ":" in device else 0)
 
 
 class Sha256dWorkload(Workload):
-    """Double SHA-256 of 80-byte block headers, ``batch`` nonces per step."""
+    """Double SHA-256 of 80-byte block headers, ``batch`` nonces per step (``gpu_batch`` on CUDA)."""
 
     name = "sha256d"
     unit = "hash"
-    devices = ("cpu",)
+    devices = ("cpu", "cuda")
     default_suite = True
     description = "Bitcoin double SHA-256 over 80-byte headers, sweeping the nonce"
-    presets = {"ci": {"batch": 65536, "seed": 0}, "full": {"batch": 1048576, "seed": 0}}
+    presets = {"ci": {"batch": 65536, "gpu_batch": 1 << 26, "seed": 0},
+               "full": {"batch": 1048576, "gpu_batch": 1 << 30, "seed": 0}}
 
     def setup(self, device: str, params: Mapping[str, Any]) -> None:
-        self.batch = int(params["batch"])
-        if self.batch <= 0:
-            raise ValueError("batch must be positive")
+        self.device = device
+        self.cuda = device_kind(device) == "cuda"
+        self.batch = int(params["gpu_batch"] if self.cuda else params["batch"])
+        if not 0 < self.batch <= 2 ** 32:
+            raise ValueError("batch must be in 1..2^32")
+        if self.cuda:
+            import torch
+            import triton  # noqa: F401  (CUDA builds of torch ship it; the kernel needs it)
+
+            if not torch.cuda.is_available():
+                raise ValueError(f"{device}: no CUDA GPU is available")
         rng = np.random.default_rng(params.get("seed") or None)
         self.prefix = rng.bytes(76)
         self.next_nonce = 0
 
+    def _scan(self, prefix: bytes, start: int, count: int, target: int) -> np.ndarray:
+        if self.cuda:
+            from workloads.hashing.scan_cuda import scan_cuda
+            return scan_cuda(prefix, start, count, target, self.device)
+        return scan(prefix, start, count, target)[0]
+
     def verify(self) -> None:
+        """numpy second implementation, the compiled kernel and the genesis block against hashlib."""
+        self._verify_numpy()
+        if self.cuda:
+            self._verify_hits()
+        else:
+            self._verify_cpu_digests()
+        if self._scan(GENESIS_PREFIX, GENESIS_NONCE - 100, 200, GENESIS_TARGET).tolist() != [GENESIS_NONCE]:
+            raise VerificationError(f"{self.device} kernel does not find the genesis block nonce")
+
+    def _verify_hits(self) -> None:
+        target = 1 << 249  # about 1 nonce in 128 is a hit
+        start = int(np.frombuffer(os.urandom(4), dtype=np.uint32)[0]) % (2 ** 32 - 10000)
+        for lo, n in ((start, 9999), (2 ** 32 - 4097, 4097)):
+            want = [x for x in range(lo, lo + n) if is_hit(self.prefix, x, target)]
+            if self._scan(self.prefix, lo, n, target).tolist() != want:
+                raise VerificationError(f"nonces {lo}..{lo + n - 1}: kernel hits differ from hashlib")
+
+    def _verify_numpy(self) -> None:
         nonces = np.concatenate([
             np.frombuffer(os.urandom(4 * 61), dtype=np.uint32),
             np.array([0, 1, 0xFFFFFFFF], dtype=np.uint32),
@@ -55,29 +92,34 @@ class Sha256dWorkload(Workload):
         for i, nonce in enumerate(nonces.tolist()):
             if bytes(got[i]) != header_hash(self.prefix, nonce):
                 raise VerificationError(f"nonce {nonce}: double SHA-256 differs from hashlib")
+        genesis = bytes(sha256d_headers(GENESIS_PREFIX, np.array([GENESIS_NONCE], dtype=np.uint32))[0])
+        if genesis[::-1].hex() != GENESIS.hash:
+            raise VerificationError("genesis block header does not hash to the genesis block hash")
+
+    def _verify_cpu_digests(self) -> None:
         start = int(np.frombuffer(os.urandom(4), dtype=np.uint32)[0]) % (2 ** 32 - 1000)
         for lo in (start, 2 ** 32 - 1000):
             _, kd = scan(self.prefix, lo, 1000, 0, keep_digests=True)
             for i in range(0, 1000, 37):
                 if bytes(kd[i]) != header_hash(self.prefix, lo + i):
                     raise VerificationError(f"nonce {lo + i}: compiled kernel differs from hashlib")
-        hits, _ = scan(GENESIS_PREFIX, GENESIS_NONCE - 100, 200, 0xFFFF << 208)
-        if hits.tolist() != [GENESIS_NONCE]:
-            raise VerificationError("compiled kernel does not find the genesis block nonce")
-        genesis = bytes(sha256d_headers(GENESIS_PREFIX, np.array([GENESIS_NONCE], dtype=np.uint32))[0])
-        if genesis[::-1].hex() != "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f":
-            raise VerificationError("genesis block header does not hash to the genesis block hash")
 
     def step(self) -> int:
         start = self.next_nonce
         if start + self.batch > 2 ** 32:
             start = 0
-        scan(self.prefix, start, self.batch, 0)
+        self._scan(self.prefix, start, self.batch, 0)
         self.next_nonce = start + self.batch
         return self.batch
 
     def ceiling(self, device: str) -> float | None:
-        """CPU: measured OpenSSL compressions/s over 2 (two compressions per nonce with midstate)."""
+        """CPU: measured OpenSSL compressions/s over 2 (two compressions per nonce with midstate).
+
+        CUDA: the datasheet's integer lanes x clock over the kernel's instructions per double hash.
+        """
+        if device_kind(device) == "cuda":
+            name = gpu_name(device)
+            return None if name is None else gpu_sha256d_ceiling(name)
         if device != "cpu":
             return None
         return cpu_compressions_per_s() / 2

@@ -29,3 +29,11 @@ def test_random_messages_match_hashlib(length: int) -> None:
 def test_nist_vectors(msg: bytes, digest: str) -> None:
     got = sha256_batch(np.frombuffer(msg, np.uint8).reshape(1, len(msg)))
     assert bytes(got[0]).hex() == digest
+
+
+def test_hashlib_fallback_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
+    import workloads.hashing.kernel_batch as kb
+
+    monkeypatch.setattr(kb, "HAVE_NUMBA", False)
+    msgs = np.frombuffer(os.urandom(5 * 70), np.uint8).reshape(5, 70)
+    assert [bytes(d) for d in kb.sha256_batch(msgs)] == [hashlib.sha256(m.tobytes()).digest() for m in msgs]

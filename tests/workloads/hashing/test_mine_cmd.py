@@ -41,3 +41,40 @@ def test_bad_input_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_finds_block_125552_nonce(capsys: pytest.CaptureFixture[str]) -> None:
+    from workloads.hashing.vectors import BLOCK_125552 as B
+
+    rc = main(["mine", "--header", B.header80, "--start", str(B.nonce - 20000), "--count", "40001",
+               "--bits", B.bits])
+    out = capsys.readouterr()
+    assert rc == 0 and out.out == f"{B.nonce}\n"
+
+
+def test_hashlib_fallback_without_numba(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import workloads.hashing.kernel_cpu as kc
+    from workloads.hashing.vectors import BLOCK_125552 as B
+
+    def no_numba(*args: object) -> None:
+        raise AssertionError("numba kernel called with numba disabled")
+
+    monkeypatch.setattr(kc, "HAVE_NUMBA", False)
+    monkeypatch.setattr("workloads.hashing.kernel_lanes.sha256d_lanes", no_numba, raising=False)
+    rc = main(["mine", "--header", B.header80, "--start", str(B.nonce - 1500), "--count", "3000",
+               "--bits", B.bits])
+    assert rc == 0 and capsys.readouterr().out == f"{B.nonce}\n"
+    _, digests = kc.scan(B.prefix, 2 ** 32 - 3, 3, 0, keep_digests=True)
+    from workloads.hashing.reference import header_hash
+    assert [bytes(d) for d in digests] == [header_hash(B.prefix, n) for n in range(2 ** 32 - 3, 2 ** 32)]
+
+
+def test_cuda_without_gpu_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["mine", "--header", G, "--count", "1", "--bits", "1d00ffff", "--device", "cuda"]))
+    assert exc.value.code == 2 and "no CUDA GPU" in capsys.readouterr().err

@@ -1,0 +1,110 @@
+"""Triton sha256d kernel under TRITON_INTERPRET=1 on CPU tensors, against hashlib.
+
+Triton reads TRITON_INTERPRET when ``@triton.jit`` decorates a function, i.e. when
+workloads.hashing.kernel_triton is imported. The fixture imports (or reloads) that module with
+the variable set and restores the environment and the compiled-mode module afterwards, so other
+tests in the same process (and torch.compile on a GPU box) are unaffected. Each interpreted
+program costs about 2 s, so every launch here is one or two programs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+pytest.importorskip("triton")
+torch = pytest.importorskip("torch")
+
+from workloads.hashing.reference import header_hash, is_hit  # noqa: E402
+from workloads.hashing.scan_cuda import scan_cuda  # noqa: E402
+from workloads.hashing.target import bits_to_target  # noqa: E402
+from workloads.hashing.vectors import BLOCKS  # noqa: E402
+
+NAME = "workloads.hashing.kernel_triton"
+
+
+def _import_with(interpret: str | None) -> ModuleType:
+    old = os.environ.get("TRITON_INTERPRET")
+    if interpret is None:
+        os.environ.pop("TRITON_INTERPRET", None)
+    else:
+        os.environ["TRITON_INTERPRET"] = interpret
+    try:
+        return importlib.reload(sys.modules[NAME]) if NAME in sys.modules else importlib.import_module(NAME)
+    finally:
+        if old is None:
+            os.environ.pop("TRITON_INTERPRET", None)
+        else:
+            os.environ["TRITON_INTERPRET"] = old
+
+
+@pytest.fixture(scope="module")
+def kt() -> Iterator[ModuleType]:
+    """kernel_triton with its kernels decorated in interpreter mode."""
+    from triton.runtime.interpreter import InterpretedFunction
+
+    mod = _import_with("1")
+    assert isinstance(mod._sha256d_kernel, InterpretedFunction)
+    yield mod
+    _import_with(os.environ.get("TRITON_INTERPRET"))
+
+
+def test_h7_and_candidates_match_hashlib_up_to_2_32(kt: ModuleType) -> None:
+    prefix = os.urandom(76)
+    count = kt.INTERPRET_BLOCK + 903  # two programs, the second one partly masked
+    start = 2 ** 32 - count  # the last nonce is 2^32 - 1
+    h7 = torch.zeros(count, dtype=torch.int32)
+    top = 0x00FFFFFF  # about 1 nonce in 256 passes the early test
+    found, total = kt.candidates(prefix, start, count, top, "cpu", h7=h7)
+    ref = [header_hash(prefix, start + i) for i in range(count)]
+    got = h7.numpy().view(np.uint32)
+    wrong = [start + i for i in range(count) if int(got[i]) != int.from_bytes(ref[i][28:], "big")]
+    assert wrong == []
+    want = [start + i for i in range(count) if int.from_bytes(ref[i][28:], "little") <= top]
+    assert found == want and total == len(want) > 0
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: str(b.height))
+def test_finds_real_block_nonce(kt: ModuleType, block) -> None:
+    start = block.nonce - 1717
+    assert scan_cuda(block.prefix, start, 3001, bits_to_target(block.bits), "cpu").tolist() == [block.nonce]
+
+
+def test_easy_target_hits_match_hashlib(kt: ModuleType) -> None:
+    prefix = os.urandom(76)
+    start = int.from_bytes(os.urandom(4), "little") % (2 ** 32 - 3000)
+    target = 1 << 250  # about 1 in 64: the host's full comparison decides most candidates
+    want = [n for n in range(start, start + 2999) if is_hit(prefix, n, target)]
+    assert scan_cuda(prefix, start, 2999, target, "cpu").tolist() == want
+
+
+def test_full_buffer_is_split_and_rescanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More candidates than the buffer holds: halves are rescanned until each fits (no kernel)."""
+    import workloads.hashing.scan_cuda as sc
+
+    calls: list[tuple[int, int]] = []
+
+    def fake(prefix: bytes, lo: int, n: int, top: int, device: str, cap: int) -> tuple[list[int], int]:
+        calls.append((lo, n))
+        every = [x for x in range(lo, lo + n) if int.from_bytes(header_hash(prefix, x)[28:], "little") <= top]
+        return every[:cap], len(every)
+
+    monkeypatch.setitem(sys.modules, NAME, type(sys)("fake"))
+    sys.modules[NAME].candidates = fake  # type: ignore[attr-defined]
+    monkeypatch.setattr(sc, "CAP", 5)
+    prefix = os.urandom(76)
+    target = 1 << 252
+    want = [n for n in range(1000, 1600) if is_hit(prefix, n, target)]
+    assert sc.scan_cuda(prefix, 1000, 600, target, "cpu").tolist() == want
+    assert len(calls) > 1 and all(n <= 600 for _, n in calls)
+
+
+def test_bad_range_rejected() -> None:
+    with pytest.raises(ValueError):
+        scan_cuda(os.urandom(76), 2 ** 32 - 1, 2, 1)

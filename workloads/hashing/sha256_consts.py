@@ -1,0 +1,68 @@
+"""SHA-256 in plain Python integers: the host-side precomputation the GPU kernels fold in.
+
+Everything here runs once per header (or once at import), never per nonce.
+"""
+
+from __future__ import annotations
+
+from workloads.hashing.sha256_numpy import IV, K
+
+M32 = 0xFFFFFFFF
+K_INT: tuple[int, ...] = tuple(int(k) for k in K)
+IV_INT: tuple[int, ...] = tuple(int(v) for v in IV)
+
+
+def rotr(x: int, n: int) -> int:
+    """32-bit rotate right."""
+    return ((x >> n) | (x << (32 - n))) & M32
+
+
+def big_s0(a: int) -> int:
+    """Σ0 of the round function."""
+    return rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+
+
+def big_s1(e: int) -> int:
+    """Σ1 of the round function."""
+    return rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+
+
+def small_s0(w: int) -> int:
+    """σ0 of the message schedule."""
+    return rotr(w, 7) ^ rotr(w, 18) ^ (w >> 3)
+
+
+def small_s1(w: int) -> int:
+    """σ1 of the message schedule."""
+    return rotr(w, 17) ^ rotr(w, 19) ^ (w >> 10)
+
+
+def round_parts(state: tuple[int, ...], kw: int) -> tuple[int, int]:
+    """(T1, T2) of one round from ``state`` (a..h) and K[i] + W[i]."""
+    a, b, c, _, e, f, g, h = state
+    t1 = (h + big_s1(e) + (g ^ (e & (f ^ g))) + kw) & M32
+    t2 = (big_s0(a) + ((a & b) | (c & (a | b)))) & M32
+    return t1, t2
+
+
+def rounds(state: tuple[int, ...], words: list[int], first: int, last: int) -> tuple[int, ...]:
+    """Apply rounds first..last-1 with message words ``words`` (indexed by round)."""
+    for i in range(first, last):
+        t1, t2 = round_parts(state, (K_INT[i] + words[i]) & M32)
+        a, b, c, d, e, f, g, _ = state
+        state = ((t1 + t2) & M32, a, b, c, (d + t1) & M32, e, f, g)
+    return state
+
+
+def compress(state: tuple[int, ...], words: list[int]) -> tuple[int, ...]:
+    """One full compression of 16 big-endian words."""
+    w = list(words)
+    for i in range(16, 64):
+        w.append((small_s1(w[i - 2]) + w[i - 7] + small_s0(w[i - 15]) + w[i - 16]) & M32)
+    out = rounds(state, w, 0, 64)
+    return tuple((s + o) & M32 for s, o in zip(state, out))
+
+
+def folded_kw(words: dict[int, int], first: int, last: int) -> tuple[int, ...]:
+    """K[i] + W[i] for rounds first..last-1 whose message words are constants, as a table from round 0."""
+    return tuple((K_INT[i] + words[i]) & M32 if first <= i < last else 0 for i in range(last))
