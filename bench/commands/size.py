@@ -15,7 +15,7 @@ throughput (MW per EH/s for hashing, MW per M tok/s for inference), each with
 a low and high bound from the meters' stated accuracy and the run-to-run
 spread. Facility MW = IT MW x PUE. Power per machine is the run's widest
 measured scope (wall > node > components); components-only runs add a node
-overhead (--node-overhead-w, else 30%% of component power, bounded 10-60%%)
+overhead (--node-overhead-w, else 30% of component power, bounded 10-60%)
 shown in the output. Modelled power is sized but marked MODELLED. Declared
 (vendor) entries are shown apart from measured ones.
 

@@ -151,3 +151,16 @@ def test_the_power_layers_quality_level_is_carried(run_factory: Callable[..., di
     s = sized(run_factory(quality={"level": 2, "reasons": []}))
     assert isinstance(s, Sized) and s.quality_level == 2
     assert isinstance(t := sized(run_factory()), Sized) and t.quality_level is None
+
+
+def test_a_fleet_node_is_not_sized_when_a_rank_was_refused(run_factory: Callable[..., dict[str, Any]]) -> None:
+    runs = [run_factory(scope="gpu:0"), run_factory(scope="gpu:1", valid_for_sizing=False,
+                                                    invalid_reasons=["window too short"])]
+    for rank, r in enumerate(runs):
+        r.update(rank=rank, node="n0")
+    doc = {"runs": runs, "fleet": {"world_size": 2, "lost_ranks": [], "nodes": {"n0": {"ranks": [0, 1]}},
+                                   "totals": {"sha256d": {"throughput": 200.0, "avg_w": 1000.0,
+                                                          "nodes": {"n0": {"throughput": 200.0, "avg_w": 1000.0}}}}}}
+    (c,) = candidates(doc, "fleet.json")
+    s = size(c, Allocation(1.0))
+    assert isinstance(s, Skipped) and "window too short" in s.reason and "1 rank(s)" in s.reason
