@@ -40,6 +40,7 @@ MODELLED_NOTE = "MODELLED (utilisation x TDP): power bounds x1/2.9..x1/0.4 (Code
 DEFAULT_OVERHEAD = 0.30
 OVERHEAD_BAND = (0.10, 0.60)
 SCOPE_CLASSES = ("wall", "node", "components", "modelled")
+REFUSED = "power not valid for sizing: "
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def refusal(power: dict[str, Any]) -> str | None:
         reason = reason or power.get(key)
     if isinstance(reason, list):
         reason = "; ".join(str(r) for r in reason)
-    return f"power not valid for sizing: {reason or 'marked so by the power layer'}"
+    return f"{REFUSED}{reason or 'marked so by the power layer'}"
 
 
 def _scope_meters(power: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bench.sizing.power import refusal
+from bench.sizing.power import REFUSED, refusal
 from bench.validation.core import is_declared
 
 
@@ -67,7 +67,8 @@ def _fleet_nodes(doc: dict[str, Any], file: str) -> list[Candidate]:
                      trace=[])
         refused = [why for why in (refusal(r.get("power") or {}) for r in ok) if why]
         if refused:
-            power.update(valid_for_sizing=False, invalid_reasons=[f"{len(refused)} rank(s): {refused[0]}"])
+            first = refused[0].removeprefix(REFUSED)
+            power.update(valid_for_sizing=False, invalid_reasons=[f"{len(refused)} rank(s): {first}"])
         status = "ok" if ok and len(ok) == len(mine) and not fleet.get("lost_ranks") else "failed"
         run = {"workload": workload, "unit": model.get("unit", "?"), "device": f"node of {per_node} ranks",
                "status": status, "verified": all(r.get("verified") for r in mine),
