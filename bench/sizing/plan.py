@@ -255,7 +255,8 @@ def evaluate(plan: Plan) -> list[UseResult]:
         for u in a.uses:
             mw = a.mw * u.share
             s = size(choose(u, a.name), Allocation(mw, a.pue), plan.node_overhead_w)
-            assert isinstance(s, Sized)  # choose() returned a usable run
+            if not isinstance(s, Sized):
+                raise UsageError(f"{u.result}: allocation {a.name!r} use {u.name!r}: {s.reason}")
             energy = mw * a.availability * HOURS_PER_YEAR
             price = plan.prices.electricity_per_mwh
             out.append(UseResult(
