@@ -192,6 +192,8 @@ def run_workload(
             "phases": phases,
             "metrics": metrics,
         }
+    if sampler:
+        sampler.trim()  # this run's power block is built: memory holds one run at a time
     if interrupted is not None:
         interrupted.run = record  # type: ignore[attr-defined]
         raise interrupted

@@ -44,7 +44,9 @@ def select(log: MeterLog, start: Marker, end: Marker) -> list[Reading]:
     """The readings of ``log`` between two markers (inclusive of the readings taken with them)."""
     if log.meter.polled:
         name = log.meter.name
-        readings = log.readings[start.index.get(name, 0) : end.index.get(name, -1) + 1]
+        first = max(start.index.get(name, log.offset) - log.offset, 0)
+        last = end.index.get(name, log.offset + len(log.readings) - 1) - log.offset
+        readings = log.readings[first : last + 1]
         return [r for r in readings if start.t - 1.0 <= r.t <= end.t + 1.0]
     # backfilled: no reading was taken at the markers, select by clock
     return [r for r in log.readings if start.t <= r.t <= end.t]
@@ -79,7 +81,7 @@ def refusals(log: MeterLog, readings: list[Reading], start: Marker, end: Marker)
             widest = max(b.t - a.t for a, b in zip(readings, readings[1:]))
             if widest > (1 - MIN_COVERAGE) * span:
                 reasons.append(f"a {widest:.3g} s hole between readings ({widest / span:.0%} of the window)")
-        broken = [g for g in log.gaps if g.discontinuity and start.t <= g.t <= end.t]
+        broken = [g for g in log.gaps if g.discontinuity and g.overlaps(start.t, end.t)]
         if counter and broken:
             reasons.append(f"counter discontinuity in the window: {broken[0].reason}")
     return reasons
@@ -88,7 +90,7 @@ def refusals(log: MeterLog, readings: list[Reading], start: Marker, end: Marker)
 def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> dict[str, Any]:
     """Figures of one meter between two markers (inclusive of their readings)."""
     readings = select(log, start, end)
-    gaps = [g for g in log.gaps if start.t <= g.t <= end.t]
+    gaps = [g for g in log.gaps if g.overlaps(start.t, end.t)]
     fig: dict[str, Any] = {
         **log.meter.describe(),
         "readings": len(readings),

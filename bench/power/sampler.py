@@ -21,11 +21,17 @@ from bench.power.meter import CounterDiscontinuity, Meter, Reading
 
 @dataclass
 class Gap:
-    """A failed read of one meter; ``discontinuity`` when a counter broke (energy across it unknown)."""
+    """A failed read of one meter at ``t`` (or a failure spanning ``t``..``until``);
+    ``discontinuity`` when a counter broke (energy across it unknown)."""
 
     t: float
     reason: str
     discontinuity: bool = False
+    until: float | None = None
+
+    def overlaps(self, t0: float, t1: float) -> bool:
+        """True when the gap touches [t0, t1]."""
+        return self.t <= t1 and (self.until if self.until is not None else self.t) >= t0
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,16 @@ class Marker:
 
 @dataclass
 class MeterLog:
-    """Everything one meter gave during a sampling session."""
+    """What one meter gave since the last :meth:`Sampler.trim`.
+
+    ``offset`` readings were dropped from the front; marker indices count from
+    the first reading of the session, so ``readings[index - offset]``.
+    """
 
     meter: Meter
     readings: list[Reading] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    offset: int = 0
 
 
 #: The fastest the sampler polls, whatever a meter asks for.
@@ -123,7 +134,7 @@ class Sampler:
         with self._lock:
             t = time.monotonic()
             self._poll_locked()
-            index = {name: len(log.readings) - 1 for name, log in self.logs.items() if log.meter.polled}
+            index = {name: log.offset + len(log.readings) - 1 for name, log in self.logs.items() if log.meter.polled}
             self.markers.append(Marker(phase, t, index))
         if self.journal:
             self.journal.write({"type": "marker", "phase": phase, "t": t}, flush=True)
@@ -141,7 +152,7 @@ class Sampler:
     def backfill(self, t0: float, t1: float) -> None:
         """Fill the logs of meters that are not polled with their readings for [t0, t1].
 
-        A backfill that fails is recorded as a gap at ``t0``, like a failed read.
+        A backfill that fails is recorded as a gap over [t0, t1], like a failed read.
         """
         for log in self.logs.values():
             if log.meter.polled:
@@ -149,11 +160,29 @@ class Sampler:
             try:
                 readings = log.meter.backfill(t0, t1) or []
             except MeterReadError as exc:
-                log.gaps.append(Gap(t0, str(exc)))
+                log.gaps.append(Gap(t0, str(exc), until=t1))
                 continue
             known = {r.t for r in log.readings}
             log.readings.extend(r for r in readings if r.t not in known)
             log.readings.sort(key=lambda r: r.t)
+
+    def trim(self) -> None:
+        """Forget everything before the last marker (its reading is kept).
+
+        The runner calls this once a run's power block is built, so memory
+        holds one run's readings however long the suite; the journal keeps all.
+        """
+        with self._lock:
+            if not self.markers:
+                return
+            last = self.markers[-1]
+            for name, log in self.logs.items():
+                drop = last.index.get(name, log.offset) - log.offset if log.meter.polled else len(log.readings)
+                if drop > 0:
+                    del log.readings[:drop]
+                    log.offset += drop
+                log.gaps = [g for g in log.gaps if g.overlaps(last.t, float("inf"))]
+            self.markers = [last]
 
     def marker(self, phase: str) -> Marker:
         """The last marker named ``phase``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import jsonschema
 import pytest
 
@@ -114,3 +116,20 @@ def test_validator_accepts_a_refused_meter_but_not_one_passed_off_as_valid() -> 
     assert power_consistent(doc) == []
     run["power"]["valid_for_sizing"] = True
     assert [f.path for f in power_consistent(doc)] == ["$.runs[0].power.valid_for_sizing"]
+
+
+def test_counter_discontinuity_in_the_window_refuses_it() -> None:
+    from bench.power.meter import CounterDiscontinuity, Reading
+
+    class Jumpy(CounterMeter):
+        fired = False
+
+        def read(self) -> Reading:
+            if not self.fired and time.monotonic() - self.t0 > 0.5:  # inside window-0 or window-1
+                self.fired = True
+                raise CounterDiscontinuity("energy_uj: jumped by 900 J in 0.02 s")
+            return super().read()
+
+    pw = _run([Jumpy(300.0, "node")])["power"]
+    assert pw["valid_for_sizing"] is False
+    assert any("counter discontinuity in the window: energy_uj: jumped" in r for r in pw["invalid_reasons"])
