@@ -121,6 +121,8 @@ def run_workload(
             else:
                 time.sleep(min(0.05, seconds - (now - t0)))
             progress(name, min(1.0, (time.monotonic() - t0) / seconds) if seconds else 1.0)
+        if work:
+            synchronize(device)  # steps synchronise already; the end marker must follow the device
         t1 = mark(f"{tag}/{name}/end")
         phases.append({"name": name, "start": round(t0 - t_ref, 4), "end": round(t1 - t_ref, 4)})
         return t0, t1, done

@@ -28,9 +28,12 @@ def main(args: argparse.Namespace) -> int:
          "module": c.__module__}
         for c in all_workload_classes()
     ]
-    meters, unavailable = discover(None)
-    meter_rows = [{**m.describe(), "available": True, "reason": None} for m in meters]
-    meter_rows += [{"name": u.name, "available": False, "reason": u.reason} for u in unavailable]
+    meters, unavailable = discover(None, keep_modelled=True)
+    measured_here = any(m.measured for m in meters)
+    meter_rows = [{**m.describe(), "available": True,
+                   "reason": None if m.measured or not measured_here else "not used by default: a measured meter works"}
+                  for m in meters]
+    meter_rows += [{"name": u.name, "kind": u.name, "available": False, "reason": u.reason} for u in unavailable]
     for m in meters:
         m.close()
     if args.json:
@@ -48,6 +51,8 @@ def main(args: argparse.Namespace) -> int:
     for m in meter_rows:
         if m["available"]:
             status = "[green]available[/green]" + ("" if m["measured"] else " [yellow](modelled)[/yellow]")
+            if m["reason"]:
+                status += f": {m['reason']}"
             mt.add_row(m["name"], m["scope"], m["method"], m["accuracy_note"], status)
         else:
             mt.add_row(m["name"], "", "", "", f"[red]unavailable[/red]: {m['reason']}")

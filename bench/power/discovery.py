@@ -34,12 +34,14 @@ def _probe_fn(name: str) -> Callable[..., list[Meter]]:
     return importlib.import_module(BACKENDS[name]).probe
 
 
-def discover(specs: list[str] | None = None) -> tuple[list[Meter], list[Unavailable]]:
+def discover(specs: list[str] | None = None, keep_modelled: bool = False) -> tuple[list[Meter], list[Unavailable]]:
     """Open meters.
 
     Args:
         specs: ``NAME[:ARG]`` strings chosen by the user; None means every
             back-end that works here.
+        keep_modelled: keep the modelled estimate even when a measured meter
+            works (``sitebench list`` shows it; a run drops it).
 
     Returns:
         The working meters and the back-ends that could not be opened.
@@ -59,6 +61,6 @@ def discover(specs: list[str] | None = None) -> tuple[list[Meter], list[Unavaila
             if explicit:
                 raise UsageError(f"--meter {spec}: {exc}") from None
             unavailable.append(Unavailable(name, str(exc)))
-    if not explicit and any(m.measured for m in meters):
+    if not explicit and not keep_modelled and any(m.measured for m in meters):
         meters = [m for m in meters if m.measured]
     return meters, unavailable
