@@ -92,11 +92,12 @@ def submit(path: str | os.PathLike[str], org: str, store: str | os.PathLike[str]
     from bench.resultfile import write_atomic
     from bench.signing import verify_document
     from bench.validation import validate_file
-    from bench.validation.core import read_text
+    from bench.validation.core import errors, read_text
 
     if not safe_name(org, "") or safe_name(org) != str(org).lower():
         raise UsageError(f"--org {org!r}: use letters, digits, '.', '_' or '-'")
     doc, findings = validate_file(path)
+    findings = errors(findings)
     if findings or doc is None:
         f = findings[0]
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""

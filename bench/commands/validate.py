@@ -10,7 +10,8 @@ from typing import Any
 def register(sub: Any) -> None:
     p = sub.add_parser("validate", help="check result files (schema, consistency, plausibility, signature)",
                        description="Run every registered check on each FILE (or every *.json under DIR) and print "
-                       "one line per problem naming the file and JSON path. A present signature is checked "
+                       "one line per problem naming the file and JSON path (a check that could not run says so "
+                       "in a 'note:' line, which does not fail the file). A present signature is checked "
                        "against the trusted keys. Exit 1 when any file fails.")
     p.add_argument("files", nargs="+", metavar="FILE|DIR")
     p.add_argument("--require-signature", action="store_true", help="fail unless signed by a trusted key")
@@ -30,12 +31,15 @@ def main(args: argparse.Namespace) -> int:
     from bench.errors import CheckFailed
     from bench.signing import trusted_keys, verify_document
     from bench.validation import validate_file
-    from bench.validation.core import read_text
+    from bench.validation.core import errors, read_text
 
     keys = trusted_keys(args.keys)
     failed = 0
     for path in _expand(args.files):
         doc, findings = validate_file(path)
+        for note in (f for f in findings if f.level != "error"):
+            print(note.line(str(path)))
+        findings = errors(findings)
         lines = [f.line(str(path)) for f in findings]
         signed = False
         if doc is not None and not findings and (args.require_signature or doc.get("signature") is not None):

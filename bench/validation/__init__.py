@@ -11,5 +11,7 @@ from bench.validation.core import CHECKS, Finding, check, validate, validate_fil
 from bench.validation import consistency as _consistency  # noqa: F401  (registers checks)
 from bench.validation import plausibility as _plausibility  # noqa: F401
 from bench.validation import provenance as _provenance  # noqa: F401
+from bench.validation import trace as _trace  # noqa: F401
+from bench.validation import windows as _windows  # noqa: F401
 
 __all__ = ["CHECKS", "Finding", "check", "validate", "validate_file"]

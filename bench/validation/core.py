@@ -20,8 +20,14 @@ class Finding:
     level: str = "error"
 
     def line(self, file: str) -> str:
-        """``FILE: $.path: message [check]``."""
-        return f"{file}: {self.path}: {self.message} [{self.check}]"
+        """``FILE: $.path: message [check]`` (with ``note:`` in front of a note)."""
+        note = "note: " if self.level != "error" else ""
+        return f"{file}: {self.path}: {note}{self.message} [{self.check}]"
+
+
+def errors(findings: list[Finding]) -> list[Finding]:
+    """The findings that fail a file (notes left out)."""
+    return [f for f in findings if f.level == "error"]
 
 
 CheckFn = Callable[[dict[str, Any]], list[Finding]]
@@ -42,7 +48,10 @@ def is_declared(doc: dict[str, Any]) -> bool:
 
 
 def validate(doc: Any) -> list[Finding]:
-    """Schema errors, or (when the schema passes) every registered check's findings."""
+    """Schema errors, or (when the schema passes) every registered check's findings.
+
+    Findings of level ``note`` (a check skipped, and why) do not fail a file: see :func:`errors`.
+    """
     from bench.resultfile import SCHEMA_ID, schema_errors
 
     if not isinstance(doc, dict):

@@ -1,4 +1,4 @@
-"""Physical plausibility: throughput under the ceiling, GPU power under what the boards can draw."""
+"""Physical plausibility: throughput under the ceiling, power under what the declared hardware can draw."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from bench.validation.core import Finding, check, is_declared
 
 CEILING_MARGIN = 1.05
 POWER_MARGIN = 1.2
+#: CPU packages may run above TDP for a while (Intel PL2, AMD PPT): the average must stay under this x TDP.
+CPU_MARGIN = 1.5
+#: A node also feeds memory, disks, NICs and fans: (CPU + GPU TDPs) x this + NODE_EXTRA_W.
+NODE_MARGIN = 1.5
+NODE_EXTRA_W = 500.0
+#: Sockets assumed when the file does not say (an upper bound for servers, so no false failures).
+DEFAULT_SOCKETS = 2
 
 
 @check("ceiling")
@@ -53,4 +60,68 @@ def gpu_power_plausible(doc: dict[str, Any]) -> list[Finding]:
             if tdp and isinstance(avg, (int, float)) and avg > tdp * POWER_MARGIN:
                 out.append(Finding("gpu-power", f"$.runs[{i}].power.meters[{k}].avg_w",
                                    f"{avg:.1f} W is more than {gpu.get('name')} can draw ({tdp:.0f} W TDP)"))
+    return out
+
+
+def cpu_tdp_w(model: str) -> float | None:
+    """Datasheet TDP (W) of one CPU package by model name from ``bench/data/hardware.csv`` rows of kind ``cpu``."""
+    from bench import hardware
+
+    want = " ".join(model.lower().split())
+    for row in hardware.rows():
+        if row.get("kind") == "cpu" and want and " ".join(row.get("model", "").lower().split()) in want:
+            try:
+                return float(row["tdp_w"])
+            except (KeyError, ValueError):
+                return None
+    return None
+
+
+def _node_limit_w(system: dict[str, Any], cpu_w: float | None) -> tuple[float | None, str]:
+    from bench.hardware import gpu_tdp_w
+
+    if cpu_w is None:
+        return None, "CPU model not in the hardware table"
+    cpu = system.get("cpu") if isinstance(system.get("cpu"), dict) else {}
+    sockets = cpu.get("sockets") if isinstance(cpu.get("sockets"), int) and cpu.get("sockets") > 0 else DEFAULT_SOCKETS
+    gpu_ws = [gpu_tdp_w(str(g.get("name", ""))) if isinstance(g, dict) else None for g in system.get("gpus") or []]
+    if any(w is None for w in gpu_ws):
+        return None, "a GPU model is not in the hardware table"
+    return (cpu_w * sockets + sum(w or 0.0 for w in gpu_ws)) * NODE_MARGIN + NODE_EXTRA_W, ""
+
+
+@check("cpu-node-power")
+def cpu_and_node_power_plausible(doc: dict[str, Any]) -> list[Finding]:
+    """CPU-package meters under TDP x CPU_MARGIN; node/wall meters under the node's components' draw.
+
+    When the CPU (or a GPU) is not in the hardware table the check is skipped with a note.
+    """
+    out: list[Finding] = []
+    if is_declared(doc):
+        return out
+    system = doc.get("system") if isinstance(doc.get("system"), dict) else {}
+    cpu = system.get("cpu") if isinstance(system.get("cpu"), dict) else {}
+    model = str(cpu.get("model") or "")
+    cpu_w = cpu_tdp_w(model)
+    node_w, why = _node_limit_w(system, cpu_w)
+    noted: set[str] = set()
+    for i, run in enumerate(doc.get("runs") or []):
+        if not isinstance(run, dict):
+            continue
+        for k, m in enumerate((run.get("power") or {}).get("meters") or []):
+            scope = str(m.get("scope", "")) if isinstance(m, dict) else ""
+            avg = m.get("avg_w") if isinstance(m, dict) else None
+            kind = "cpu" if scope.startswith("cpu-package") else "node" if scope in ("node", "wall") else None
+            if kind is None or not isinstance(avg, (int, float)):
+                continue
+            limit = cpu_w * CPU_MARGIN if kind == "cpu" and cpu_w else node_w if kind == "node" else None
+            path = f"$.runs[{i}].power.meters[{k}].avg_w"
+            if limit is None:
+                if kind not in noted:
+                    noted.add(kind)
+                    reason = f"CPU model {model!r} not in the hardware table" if kind == "cpu" else why
+                    out.append(Finding("cpu-node-power", path, f"{scope} power not checked: {reason}", "note"))
+            elif avg > limit:
+                out.append(Finding("cpu-node-power", path,
+                                   f"{avg:.1f} W on {scope} is more than this hardware can draw ({limit:.0f} W)"))
     return out

@@ -1,4 +1,9 @@
-"""Shared fixtures for the trust tests: a real CPU result file recorded by sitebench run."""
+"""Shared fixtures for the trust tests: a real CPU result file recorded by sitebench run.
+
+``data/result_cpu.json``: ``sitebench run -w llm-decode -w sha256d --idle 0.3 --warmup 0.3``
+on a 2-core VM (modelled power), with the power traces cut to the measured windows
++-0.15 s so the fuzz tests stay fast.
+"""
 
 from __future__ import annotations
 

@@ -20,9 +20,10 @@ def test_ranked_best_first(doc: dict[str, Any], tmp_path: Path) -> None:
     better = json.loads(json.dumps(doc))
     better["id"] = "b" * 32
     for run in better["runs"]:
-        run["power"]["energy_j"] /= 2
-        run["power"]["avg_w"] /= 2
-        run["power"]["meters"][0]["readings"] = 40
+        for holder in (run["power"], run["power"]["meters"][0]):  # half the power, consistently
+            holder["energy_j"] /= 2
+            holder["avg_w"] /= 2
+            holder["trace"] = [[t, w / 2] for t, w in holder["trace"]]
         run["efficiency"]["per_joule"] *= 2
     src.write_text(json.dumps(better))
     submit(src, "beta", store)
