@@ -140,14 +140,15 @@ class Sampler:
             self.journal.write({"type": "marker", "phase": phase, "t": t}, flush=True)
         return t
 
-    def stop(self) -> None:
-        """Stop polling (one last reading is taken) and close the meters."""
+    def stop(self, close_meters: bool = True) -> None:
+        """Stop polling (one last reading is taken) and, unless told not to, close the meters."""
         self._stop.set()
         if self._thread:
             self._thread.join()
         self._poll()
-        for log in self.logs.values():
-            log.meter.close()
+        if close_meters:
+            for log in self.logs.values():
+                log.meter.close()
 
     def backfill(self, t0: float, t1: float) -> None:
         """Fill the logs of meters that are not polled with their readings for [t0, t1].
