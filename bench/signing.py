@@ -3,6 +3,10 @@
 Canonical form: sorted keys, no insignificant whitespace, UTF-8, with the
 top-level ``signature`` block left out. The key id is the first 16 hex digits
 of the SHA-256 of the raw 32-byte public key.
+
+Key files are PEM with a short text preamble that names the organisation the
+key belongs to (``org: NAME``); PEM readers skip it. Signing writes that org
+into ``submitter.org``, so the organisation is part of the signed content.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 from bench.errors import CheckFailed, UsageError
 
 ALG = "ed25519"
+_ORG_PREFIX = "org:"
+MAX_ORG_CHARS = 100
 
 
 class _Literal(str):
@@ -52,11 +58,42 @@ def key_id(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()[:16]
 
 
-def generate_keypair(private_path: str | os.PathLike[str], public_path: str | os.PathLike[str]) -> str:
-    """Write a new PEM private key (mode 0600) and PEM public key; return the key id."""
+def check_org(org: str) -> str:
+    """``org`` stripped; one printable line of at most MAX_ORG_CHARS characters.
+
+    Raises:
+        UsageError: otherwise.
+    """
+    o = org.strip()
+    if not o or len(o) > MAX_ORG_CHARS or not o.isprintable():
+        raise UsageError(f"--org {org[:40]!r}: one printable line of 1 to {MAX_ORG_CHARS} characters")
+    return o
+
+
+def _preamble(org: str | None) -> bytes:
+    lines = ["# sitebench Ed25519 key"] + ([f"{_ORG_PREFIX} {org}"] if org else [])
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def key_org(path: str | os.PathLike[str]) -> str | None:
+    """The organisation named in a key file's preamble (``org: NAME``), or None."""
+    try:
+        text = Path(path).read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return None
+    for line in text.split("-----BEGIN", 1)[0].splitlines():
+        if line.lower().startswith(_ORG_PREFIX):
+            return line[len(_ORG_PREFIX):].strip() or None
+    return None
+
+
+def generate_keypair(private_path: str | os.PathLike[str], public_path: str | os.PathLike[str],
+                     org: str | None = None) -> str:
+    """Write a new PEM private key (mode 0600) and PEM public key, both naming ``org``; return the key id."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    org = check_org(org) if org is not None else None
     priv, pub = Path(private_path), Path(public_path)
     for p in (priv, pub):
         if p.exists():
@@ -69,10 +106,10 @@ def generate_keypair(private_path: str | os.PathLike[str], public_path: str | os
     except OSError as exc:
         raise UsageError(f"{priv}: cannot write ({exc.strerror})") from None
     with os.fdopen(fd, "wb") as f:
-        f.write(pem)
+        f.write(_preamble(org) + pem)
     public = key.public_key()
-    pub.write_bytes(public.public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo))
+    pub.write_bytes(_preamble(org) + public.public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
     return key_id(public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
@@ -115,10 +152,23 @@ def _raw(public: Any) -> bytes:
 
 
 def sign_document(doc: dict[str, Any], private_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Add (or replace) ``doc["signature"]`` signed with the key at ``private_path``; return ``doc``."""
+    """Add (or replace) ``doc["signature"]`` signed with the key at ``private_path``; return ``doc``.
+
+    The key's organisation (its preamble, or the ``.pub`` beside it) goes into
+    ``submitter.org`` before signing.
+
+    Raises:
+        UsageError: unusable key, or a file that names another organisation.
+    """
     from bench.resultfile import dumps
 
     key = _load_private(private_path)
+    org = key_org(private_path) or key_org(Path(private_path).with_suffix(".pub"))
+    if org:
+        sub = doc.get("submitter") if isinstance(doc.get("submitter"), dict) else {}
+        if sub.get("org") not in (None, "", org):
+            raise UsageError(f"{private_path}: key belongs to {org!r} but the file's submitter.org is {sub['org']!r}")
+        doc["submitter"] = {**sub, "org": org}
     # sign what will be written: dumps() turns NaN/inf into null
     value = key.sign(canonical_bytes(json.loads(dumps(doc))))
     doc["signature"] = {"alg": ALG, "key_id": key_id(_raw(key.public_key())),
@@ -126,20 +176,29 @@ def sign_document(doc: dict[str, Any], private_path: str | os.PathLike[str]) -> 
     return doc
 
 
-def trusted_keys(keys_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """``{key_id: public key}`` for every ``*.pem``/``*.pub`` in ``keys_dir`` (missing dir: none)."""
-    out: dict[str, Any] = {}
+def _trusted(keys_dir: str | os.PathLike[str]) -> list[tuple[str, Any, Path]]:
     d = Path(keys_dir)
     if not d.is_dir():
-        return out
+        return []
+    out = []
     for p in sorted(d.iterdir()):
         if p.suffix in (".pem", ".pub") and p.is_file():
             try:
                 pub = load_public(p)
             except UsageError:
                 continue
-            out[key_id(_raw(pub))] = pub
+            out.append((key_id(_raw(pub)), pub, p))
     return out
+
+
+def trusted_keys(keys_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """``{key_id: public key}`` for every ``*.pem``/``*.pub`` in ``keys_dir`` (missing dir: none)."""
+    return {kid: pub for kid, pub, _ in _trusted(keys_dir)}
+
+
+def trusted_orgs(keys_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """``{key_id: organisation}`` for the trusted keys whose file names their organisation."""
+    return {kid: org for kid, _, p in _trusted(keys_dir) if (org := key_org(p))}
 
 
 def verify_document(doc: dict[str, Any], keys: dict[str, Any], text: str | None = None) -> str:

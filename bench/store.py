@@ -80,30 +80,49 @@ def _index(store: Path) -> tuple[set[str], set[str]]:
     return ids, hashes
 
 
-def submit(path: str | os.PathLike[str], org: str, store: str | os.PathLike[str] = DEFAULT_STORE,
-           keys: dict[str, Any] | None = None) -> Path:
-    """Validate ``path`` and file it in ``store``; return the stored path.
+def _org(doc: dict[str, Any], path: Any, cli_org: str | None, signer_org: str | None) -> str:
+    """The submitting organisation: the signing key's, else the signed-over ``submitter.org``, else ``--org``."""
+    sub = doc.get("submitter") if isinstance(doc.get("submitter"), dict) else {}
+    content = sub.get("org") if isinstance(sub.get("org"), str) and sub.get("org") else None
+    if signer_org and content and safe_name(signer_org) != safe_name(content):
+        raise CheckFailed(f"{path}: $.submitter.org: says {content!r} but the file is signed by {signer_org!r}'s key")
+    org = signer_org or content or cli_org
+    if not org:
+        raise UsageError(f"{path}: no organisation: unsigned and no submitter.org; give --org")
+    if cli_org and safe_name(cli_org) != safe_name(org):
+        raise CheckFailed(f"{path}: $.submitter.org: --org {cli_org!r} but the file is from {org!r}")
+    return org
 
-    ``keys`` (trusted public keys) makes a trusted signature mandatory.
+
+def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os.PathLike[str] = DEFAULT_STORE,
+           keys_dir: str | os.PathLike[str] | None = None, require_signature: bool = False) -> Path:
+    """Validate ``path`` and file it in ``store`` under its organisation; return the stored path.
+
+    A signature, when present (or required), must verify with a trusted key in
+    ``keys_dir``; the organisation is that key's, else the file's
+    ``submitter.org``, else ``org`` (``--org``), and these must agree.
 
     Raises:
-        CheckFailed: invalid file, bad signature or a duplicate. UsageError: unreadable file, bad org.
+        CheckFailed: invalid file, bad or untrusted signature, organisations that disagree, a duplicate.
+        UsageError: unreadable file, no organisation at all.
     """
     from bench.resultfile import write_atomic
-    from bench.signing import verify_document
+    from bench.signing import trusted_keys, trusted_orgs, verify_document
     from bench.validation import validate_file
     from bench.validation.core import errors, read_text
 
-    if not safe_name(org, "") or safe_name(org) != str(org).lower():
-        raise UsageError(f"--org {org!r}: use letters, digits, '.', '_' or '-'")
     doc, findings = validate_file(path)
     findings = errors(findings)
     if findings or doc is None:
         f = findings[0]
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
         raise CheckFailed(f"{path}: {f.path}: {f.message}{more}")
-    if keys is not None:
-        verify_document(doc, keys, read_text(path))
+    signer_org = None
+    if require_signature or doc.get("signature") is not None:
+        keys = trusted_keys(keys_dir) if keys_dir is not None else {}
+        kid = verify_document(doc, keys, read_text(path))
+        signer_org = trusted_orgs(keys_dir).get(kid) if keys_dir is not None else None
+    org = _org(doc, path, org, signer_org)
     root = Path(store)
     if root.is_symlink():
         raise CheckFailed(f"{root}: is a symlink, refusing to write through it")

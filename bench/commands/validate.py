@@ -29,11 +29,11 @@ def _expand(items: list[str]) -> list[Path]:
 
 def main(args: argparse.Namespace) -> int:
     from bench.errors import CheckFailed
-    from bench.signing import trusted_keys, verify_document
+    from bench.signing import trusted_keys, trusted_orgs, verify_document
     from bench.validation import validate_file
     from bench.validation.core import errors, read_text
 
-    keys = trusted_keys(args.keys)
+    keys, orgs = trusted_keys(args.keys), trusted_orgs(args.keys)
     failed = 0
     for path in _expand(args.files):
         doc, findings = validate_file(path)
@@ -41,11 +41,11 @@ def main(args: argparse.Namespace) -> int:
             print(note.line(str(path)))
         findings = errors(findings)
         lines = [f.line(str(path)) for f in findings]
-        signed = False
+        signer = ""
         if doc is not None and not findings and (args.require_signature or doc.get("signature") is not None):
             try:
-                verify_document(doc, keys, read_text(path))
-                signed = True
+                kid = verify_document(doc, keys, read_text(path))
+                signer = f", signed by a trusted key ({orgs.get(kid, 'no organisation named')})"
             except CheckFailed as exc:
                 lines.append(f"{path}: {exc} [signature]")
         for line in lines:
@@ -54,5 +54,5 @@ def main(args: argparse.Namespace) -> int:
             failed += 1
         else:
             kind = "declared (not measured, not verified)" if doc and doc.get("source") == "declared" else "measured"
-            print(f"{path}: ok ({kind}{', signed by a trusted key' if signed else ', unsigned'})")
+            print(f"{path}: ok ({kind}{signer or ', unsigned'})")
     return 1 if failed else 0
