@@ -1,8 +1,6 @@
-"""sha256d over a nonce range: ``scan`` (numba lane kernel in kernel_lanes, hashlib fallback).
+"""sha256d over a nonce range on the CPU: ``scan`` (SIMD kernel in kernel_simd, hashlib fallback).
 
-Also the scalar numba compression used by the batch kernel.
-
-All arithmetic is uint32 and masked; hashlib is the reference (see tests).
+Also the scalar numba compression used by the batch kernel (uint32 values masked in uint64).
 """
 
 from __future__ import annotations
@@ -10,15 +8,21 @@ from __future__ import annotations
 import numpy as np
 
 try:
-    from numba import njit, prange
+    from numba import njit
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - exercised only without numba
     HAVE_NUMBA = False
+try:
+    import llvmlite.binding  # noqa: F401  (ships with numba)
+    HAVE_SIMD = True
+except ImportError:  # pragma: no cover - exercised only without llvmlite
+    HAVE_SIMD = False
 
-from workloads.hashing.sha256_numpy import IV, K, compress, words_be
+from workloads.hashing.reference import header_hash, is_hit, target_top_word
+from workloads.hashing.sha256_consts import header_params
+from workloads.hashing.sha256_numpy import IV, K
 
 _M = np.uint64(0xFFFFFFFF)
-CHUNK = 4096
 
 if HAVE_NUMBA:
     @njit(cache=True, inline="always")
@@ -53,45 +57,40 @@ if HAVE_NUMBA:
     _IV64 = IV.astype(np.uint64)
 
 
-def _target_words(target: int) -> np.ndarray:
-    return np.array([(target >> (32 * (7 - k))) & 0xFFFFFFFF for k in range(8)], dtype=np.uint64)
-
-
-def scan(prefix76: bytes, start: int, count: int, target: int, keep_digests: bool = False
+def scan(prefix76: bytes, start: int, count: int, target: int, keep_h7: bool = False
          ) -> tuple[np.ndarray, np.ndarray | None]:
     """Double SHA-256 of ``prefix76 + nonce`` for nonces start..start+count-1 (< 2^32).
 
+    The SIMD kernel (kernel_simd) flags every nonce whose top hash word passes the target's top
+    word; hashlib decides the full 256-bit comparison for those few. Without llvmlite the whole
+    range goes through hashlib.
+
     Returns:
-        (hit nonces as uint32 array, (count, 32) uint8 digests in hashlib's byte order or None).
+        (hit nonces as a sorted uint32 array, H7 of the second hash per nonce when ``keep_h7``, else None).
     """
     if len(prefix76) != 76:
         raise ValueError("prefix must be 76 bytes")
     if start < 0 or count < 0 or start + count > 2 ** 32:
         raise ValueError("nonce range must lie within 0..2^32-1")
-    if not HAVE_NUMBA:
-        return _scan_fallback(prefix76, start, count, target, keep_digests)
-    from workloads.hashing.kernel_lanes import sha256d_lanes
-    mid = compress(IV, words_be(prefix76[:64]).reshape(16, 1))[:, 0].astype(np.uint32)
-    tail = words_be(prefix76[64:76]).astype(np.uint32)
-    digests = np.zeros((count if keep_digests else 0, 8), dtype=np.uint32)
-    hits = np.zeros(count, dtype=np.uint8)
-    sha256d_lanes(mid, tail, np.int64(start), np.int64(count), _target_words(target).astype(np.uint32),
-                  digests, hits)
-    found = (np.nonzero(hits)[0] + start).astype(np.uint32)
-    if not keep_digests:
-        return found, None
-    return found, digests.astype(">u4").view(np.uint8).reshape(count, 32)
+    if count == 0:
+        return np.zeros(0, np.uint32), (np.zeros(0, np.uint32) if keep_h7 else None)
+    if not HAVE_SIMD:
+        return _scan_fallback(prefix76, start, count, target, keep_h7)
+    from workloads.hashing.kernel_simd import kernel
+
+    params = np.array(header_params(prefix76, target_top_word(target)), dtype=np.uint32)
+    flags, h7 = kernel().run(params, start, count, keep_h7)
+    found = [n for n in (np.flatnonzero(flags) + start).tolist() if is_hit(prefix76, n, target)]
+    return np.array(found, dtype=np.uint32), h7
 
 
 def _scan_fallback(prefix76: bytes, start: int, count: int, target: int, keep: bool
                    ) -> tuple[np.ndarray, np.ndarray | None]:
-    from workloads.hashing.reference import header_hash
-    found, out = [], []
+    found, h7 = [], []
     for n in range(start, start + count):
         d = header_hash(prefix76, n)
         if int.from_bytes(d, "little") <= target:
             found.append(n)
         if keep:
-            out.append(np.frombuffer(d, dtype=np.uint8))
-    return np.array(found, dtype=np.uint32), (np.stack(out) if keep and out else
-                                               (np.zeros((0, 32), np.uint8) if keep else None))
+            h7.append(int.from_bytes(d[28:], "big"))
+    return np.array(found, dtype=np.uint32), (np.array(h7, dtype=np.uint32) if keep else None)

@@ -26,7 +26,7 @@ import torch
 import triton
 import triton.language as tl
 
-from workloads.hashing.sha256_consts import (IV_INT, K_INT, M32, compress, folded_kw, round_parts, rounds,
+from workloads.hashing.sha256_consts import (IV_INT, K_INT, M32, folded_kw, header_params, round_parts,
                                              small_s0, small_s1)
 
 BLOCK = 256  # nonces per program: one per thread at 8 warps, 40 registers on sm_90
@@ -205,23 +205,6 @@ def _sha256d_kernel(params, start, count, hits, n_hits, h7_out, CAP: tl.constexp
     cand = live & (_bswap(h7) <= _ld(params, 21))
     slot = tl.atomic_add(n_hits + tl.full([BLOCK], 0, tl.int32), 1, mask=cand)
     tl.store(hits + slot, nonce.to(tl.int32, bitcast=True), mask=cand & (slot < CAP))
-
-
-def header_params(prefix76: bytes, target_top: int) -> list[int]:
-    """The 22 nonce-independent uint32 words the kernel loads (layout in ``_sha256d_kernel``)."""
-    words = [int.from_bytes(prefix76[i:i + 4], "big") for i in range(0, 76, 4)]
-    mid = compress(IV_INT, words[:16])
-    tail = words[16:19]
-    st3 = rounds(mid, tail + [0], 0, 3)
-    t1, t2 = round_parts(st3, K_INT[3])  # without W3, which the kernel adds
-    a3, b3, c3, d3, e3, f3, g3, _ = st3
-    w16 = (small_s0(tail[1]) + tail[0]) & M32
-    w17 = (small_s1(640) + small_s0(tail[2]) + tail[1]) & M32
-    x18 = (small_s1(w16) + tail[2]) & M32
-    x19 = (small_s1(w17) + small_s0(0x80000000)) & M32
-    x31 = (small_s0(w16) + 640) & M32
-    return [*mid, (t1 + t2) & M32, (d3 + t1) & M32, a3, b3, c3, e3, f3, g3, w16, w17, x18, x19, x31, target_top]
-
 
 
 def candidates(prefix76: bytes, start: int, count: int, target_top: int, device: str,

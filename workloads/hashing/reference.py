@@ -13,3 +13,9 @@ def header_hash(prefix76: bytes, nonce: int) -> bytes:
 def is_hit(prefix76: bytes, nonce: int, target: int) -> bool:
     """Bitcoin's test: the digest read as a little-endian 256-bit integer is <= ``target``."""
     return int.from_bytes(header_hash(prefix76, nonce), "little") <= target
+
+
+def target_top_word(target: int) -> int:
+    """The target's most significant 32 bits, saturated: what the kernels' early test compares
+    bswap(H7) with (the digest's last four bytes are the top of the little-endian integer)."""
+    return min(target >> 224, 0xFFFFFFFF)

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from workloads.hashing.reference import is_hit
+from workloads.hashing.reference import is_hit, target_top_word
 
 SLICE = 1 << 30  # nonces per launch; a launch's candidate buffer holds CAP of them
 CAP = 4096
-
-
-def target_top_word(target: int) -> int:
-    """The target's most significant 32 bits (what bswap(H7) is compared with), saturated."""
-    return min(target >> 224, 0xFFFFFFFF)
 
 
 def scan_cuda(prefix76: bytes, start: int, count: int, target: int, device: str = "cuda") -> np.ndarray:

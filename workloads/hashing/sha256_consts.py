@@ -66,3 +66,24 @@ def compress(state: tuple[int, ...], words: list[int]) -> tuple[int, ...]:
 def folded_kw(words: dict[int, int], first: int, last: int) -> tuple[int, ...]:
     """K[i] + W[i] for rounds first..last-1 whose message words are constants, as a table from round 0."""
     return tuple((K_INT[i] + words[i]) & M32 if first <= i < last else 0 for i in range(last))
+
+
+def header_params(prefix76: bytes, target_top: int) -> list[int]:
+    """The 22 nonce-independent words the sha256d kernels load, one header's worth of folding.
+
+    0-7 midstate; 8/9 a and e after round 3 less W3 (the nonce word); 10-15 b, c, d, f, g, h
+    after round 3; 16/17 W16/W17; 18 W18 less s0(W3); 19 W19 less W3; 20 W31's constant part
+    s0(W16) + 640; 21 the target's top word.
+    """
+    words = [int.from_bytes(prefix76[i:i + 4], "big") for i in range(0, 76, 4)]
+    mid = compress(IV_INT, words[:16])
+    tail = words[16:19]
+    st3 = rounds(mid, tail + [0], 0, 3)
+    t1, t2 = round_parts(st3, K_INT[3])  # without W3, which the kernel adds
+    a3, b3, c3, d3, e3, f3, g3, _ = st3
+    w16 = (small_s0(tail[1]) + tail[0]) & M32
+    w17 = (small_s1(640) + small_s0(tail[2]) + tail[1]) & M32
+    x18 = (small_s1(w16) + tail[2]) & M32
+    x19 = (small_s1(w17) + small_s0(0x80000000)) & M32
+    x31 = (small_s0(w16) + 640) & M32
+    return [*mid, (t1 + t2) & M32, (d3 + t1) & M32, a3, b3, c3, e3, f3, g3, w16, w17, x18, x19, x31, target_top]

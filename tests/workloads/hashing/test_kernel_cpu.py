@@ -1,29 +1,30 @@
-"""numba sha256d kernel against hashlib: random headers, range edges, the genesis block."""
+"""CPU sha256d kernel (SIMD, llvmlite) against hashlib: random headers, range edges, real blocks."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import numpy as np
 import pytest
 
-from workloads.hashing.kernel_cpu import CHUNK, scan
+import workloads.hashing.kernel_cpu as kc
+from workloads.hashing.kernel_cpu import scan
+from workloads.hashing.reference import header_hash, is_hit
 from workloads.hashing.sha256_numpy import sha256d_headers
-from workloads.hashing.sha256d import GENESIS_NONCE, GENESIS_PREFIX, header_hash
+from workloads.hashing.target import bits_to_target
+from workloads.hashing.vectors import BLOCKS
 
 
-def _ref(prefix: bytes, nonce: int) -> bytes:
-    return hashlib.sha256(hashlib.sha256(prefix + nonce.to_bytes(4, "little")).digest()).digest()
+def _h7(prefix: bytes, nonce: int) -> int:
+    return int.from_bytes(header_hash(prefix, nonce)[28:], "big")
 
 
-@pytest.mark.parametrize("start,count", [(0, 1), (12345, CHUNK + 3), (2 ** 32 - 777, 777), (2 ** 32 - 1, 1)])
-def test_digests_match_hashlib(start: int, count: int) -> None:
+@pytest.mark.parametrize("start,count", [(0, 1), (12345, 4099), (2 ** 32 - 777, 777), (2 ** 32 - 1, 1)])
+def test_h7_matches_hashlib(start: int, count: int) -> None:
     prefix = os.urandom(76)
-    _, digests = scan(prefix, start, count, 0, keep_digests=True)
-    assert digests.shape == (count, 32)
-    for i in range(count):
-        assert bytes(digests[i]) == _ref(prefix, start + i), f"nonce {start + i}"
+    _, h7 = scan(prefix, start, count, 0, keep_h7=True)
+    assert h7 is not None and h7.shape == (count,)
+    assert [int(x) for x in h7] == [_h7(prefix, start + i) for i in range(count)]
 
 
 def test_numpy_second_implementation_agrees() -> None:
@@ -34,20 +35,29 @@ def test_numpy_second_implementation_agrees() -> None:
         assert bytes(got[i]) == header_hash(prefix, n)
 
 
-def test_genesis_nonce_is_the_only_hit_nearby() -> None:
-    target = 0xFFFF << 208  # bits 1d00ffff
-    hits, _ = scan(GENESIS_PREFIX, GENESIS_NONCE - 3000, 6001, target)
-    assert hits.tolist() == [GENESIS_NONCE]
-    assert _ref(GENESIS_PREFIX, GENESIS_NONCE)[::-1].hex().startswith("000000000019d6689c")
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: str(b.height))
+def test_real_block_nonce_is_the_only_hit_nearby(block) -> None:
+    hits, _ = scan(block.prefix, block.nonce - 3000, 6001, bits_to_target(block.bits))
+    assert hits.tolist() == [block.nonce]
+    assert header_hash(block.prefix, block.nonce)[::-1].hex() == block.hash
 
 
-def test_hits_agree_with_hashlib_at_an_easy_target() -> None:
+@pytest.mark.parametrize("target", [1 << 248, (0x00FFF000 << 224) + 12345, 2 ** 256 - 1])
+def test_hits_agree_with_hashlib(target: int) -> None:
+    """Easy targets: many candidates pass the early test and the full comparison decides."""
     prefix = os.urandom(76)
-    target = 1 << 248  # about 1 in 256 nonces
-    start = 2 ** 32 - 5000
-    hits, _ = scan(prefix, start, 5000, target)
-    expect = [n for n in range(start, 2 ** 32) if int.from_bytes(_ref(prefix, n), "little") <= target]
+    start = 2 ** 32 - 5003
+    hits, _ = scan(prefix, start, 5003, target)
+    expect = [n for n in range(start, 2 ** 32) if is_hit(prefix, n, target)]
     assert hits.tolist() == expect and len(expect) > 0
+
+
+def test_hashlib_fallback_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    prefix = os.urandom(76)
+    fast = scan(prefix, 1000, 3000, 1 << 249, keep_h7=True)
+    monkeypatch.setattr(kc, "HAVE_SIMD", False)
+    slow = scan(prefix, 1000, 3000, 1 << 249, keep_h7=True)
+    assert slow[0].tolist() == fast[0].tolist() and slow[1].tolist() == fast[1].tolist()
 
 
 def test_range_past_2_32_rejected() -> None:
