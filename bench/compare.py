@@ -57,28 +57,54 @@ def _p_value(a: list[float], b: list[float]) -> float | None:
     return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
+def _pairs(base_runs: dict[tuple[str, str, str], dict], new_runs: dict[tuple[str, str, str], dict]
+           ) -> list[tuple[tuple[str, str, str], dict | None, dict | None, str]]:
+    """Runs matched by key; a run left alone on each side with the same workload and device and
+    no parameter of different value (only added or dropped ones) is paired anyway, with a note:
+    a new knob at its default must not hide a regression."""
+    def compatible(a: tuple[str, str, str], b: tuple[str, str, str]) -> bool:
+        pa, pb = json.loads(a[2]), json.loads(b[2])
+        return a[:2] == b[:2] and all(pa[k] == pb[k] for k in pa.keys() & pb.keys())
+
+    left_b = [k for k in base_runs if k not in new_runs]
+    left_n = [k for k in new_runs if k not in base_runs]
+    out: list[tuple[tuple[str, str, str], dict | None, dict | None, str]] = []
+    for key in base_runs:
+        if key in new_runs:
+            out.append((key, base_runs[key], new_runs[key], ""))
+            continue
+        same = [k for k in left_n if compatible(key, k)]
+        if len(same) == 1 and [k for k in left_b if compatible(k, same[0])] == [key]:
+            left_n.remove(same[0])
+            out.append((same[0], base_runs[key], new_runs[same[0]], f"params differ (base {key[2]})"))
+        else:
+            out.append((key, base_runs[key], None, "only in base"))
+    out.extend((k, None, new_runs[k], "only in new") for k in left_n)
+    return out
+
+
 def compare_documents(base: dict, new: dict, threshold: float = 0.05,
                       per_workload: dict[str, float] | None = None,
                       alpha: float = 0.05) -> list[Comparison]:
     """Match runs of ``base`` and ``new`` by workload, device and params and compare them.
 
     ``threshold`` is the relative slowdown (0.05 = 5 %) that counts as a regression,
-    overridden per workload name by ``per_workload``. Runs present in only one
-    file are reported with a note and never count as regressions.
+    overridden per workload name by ``per_workload``. A run left alone on each side
+    with the same workload, device and common parameter values (a parameter only added
+    or dropped) is compared anyway, noted "params differ".
+    Runs present in only one file are reported with a note and never count as regressions.
     """
     per_workload = per_workload or {}
     base_runs = {_key(r): r for r in base.get("runs") or [] if isinstance(r, dict)}
     new_runs = {_key(r): r for r in new.get("runs") or [] if isinstance(r, dict)}
     out: list[Comparison] = []
-    for key in list(base_runs) + [k for k in new_runs if k not in base_runs]:
-        b, n = base_runs.get(key), new_runs.get(key)
-        run = b or n
+    for key, b, n, pair_note in _pairs(base_runs, new_runs):
+        run = n or b
         assert run is not None
         params = run.get("params") or {}
         if b is None or n is None:
             out.append(Comparison(key[0], key[1], params, _median(b) if b else None,
-                                  _median(n) if n else None, None, None, False, False,
-                                  "only in new" if b is None else "only in base"))
+                                  _median(n) if n else None, None, None, False, False, pair_note))
             continue
         bm, nm = _median(b), _median(n)
         if bm is None or nm is None or bm <= 0 or b.get("status", "ok") != "ok" or n.get("status", "ok") != "ok":
@@ -89,9 +115,11 @@ def compare_documents(base: dict, new: dict, threshold: float = 0.05,
         p = _p_value(_samples(b), _samples(n))
         limit = per_workload.get(key[0], threshold)
         significant = p is not None and p < alpha
-        note = "" if p is not None else "too few samples for a significance test"
+        notes = [pair_note] if pair_note else []
+        if p is None:
+            notes.append("too few samples for a significance test")
         out.append(Comparison(key[0], key[1], params, bm, nm, change, p,
-                              change < -limit and significant, change > limit and significant, note))
+                              change < -limit and significant, change > limit and significant, "; ".join(notes)))
     return out
 
 

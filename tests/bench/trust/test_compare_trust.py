@@ -62,3 +62,15 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "bench", "compare", str(tmp_path / "a.json"), str(tmp_path / "a.json"),
                         "--workload-threshold", "bad"], capture_output=True, text=True)
     assert r.returncode in (1, 2) and "Traceback" not in r.stderr
+
+
+def test_changed_params_still_compared() -> None:
+    base, new = _doc(1.0, 1), _doc(0.8, 2)
+    new["runs"][0]["params"] = {"size": 1, "added": 0}
+    [c] = compare_documents(base, new)
+    assert c.regression and "params differ" in c.note
+    extra = copy.deepcopy(new["runs"][0])
+    extra["params"] = {"size": 1, "other": 1}
+    new["runs"].append(extra)  # two candidates: ambiguous, so nothing is paired
+    notes = sorted(c.note for c in compare_documents(base, new))
+    assert notes == ["only in base", "only in new", "only in new"]
