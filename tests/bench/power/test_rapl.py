@@ -137,3 +137,33 @@ def test_sampler_warns_when_a_counter_wraps_faster_than_it_can_poll(tree: Path) 
     sampler = Sampler(rapl.probe(), rate_hz=10)
     assert sampler.rate_hz == pytest.approx(1000.0)
     assert "wraps may be missed" in sampler.notes[0]
+
+
+def test_run_on_a_wrapping_fake_rapl_records_a_valid_checked_power_block(running_counter: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from bench.resultfile import schema_errors
+    from bench.validation import validate
+
+    out = tmp_path / "r.json"
+    env = {**os.environ, "SITEBENCH_POWERCAP_ROOT": str(running_counter.parent)}
+    proc = subprocess.run([sys.executable, "-m", "bench", "run", "-w", "sha256", "--meter", "rapl", "--quiet",
+                           "--idle", "0.3", "--warmup", "0.2", "--window", "0.6", "--repeats", "2",
+                           "--out", str(out)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "sampling raised from 10 Hz to 20 Hz" in proc.stderr
+    doc = json.loads(out.read_text())
+    assert schema_errors(doc) == []
+    assert doc["settings"]["sample_rate_hz"] == pytest.approx(20.0)
+    pw = doc["runs"][0]["power"]
+    (m,) = pw["meters"]
+    assert m["name"] == "rapl:cpu-package:0" and m["method"] == "counter" and m["update_period_s"] == 0.001
+    assert m["energy_method"] == "counter difference" and m["valid"] and m["gaps"] == []
+    assert pw["avg_w"] == pytest.approx(WATTS, rel=0.05)
+    assert pw["idle_before_w"] == pytest.approx(WATTS, rel=0.05)
+    assert pw["valid_for_sizing"] is True and pw["scope_class"] == "components"
+    assert pw["quality"]["level"] == 1
+    power_checks = {"power", "readings", "markers", "same-window", "provenance", "efficiency"}
+    assert [f for f in validate(doc) if f.check in power_checks] == []
