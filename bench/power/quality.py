@@ -7,9 +7,9 @@ overhead term) or ``"modelled"``.
 Levels (the highest whose every condition holds; ``reasons`` says what kept
 a run below 3):
 
-3. wall or node scope; every primary meter a counter (or a log/BMC sampled
-   across the whole window) with stated accuracy <= 2%; the window valid and
-   without gaps; idle measured before and after; cross-checks agree.
+3. wall or node scope; every primary meter an energy counter (EEHPC level 3
+   asks for integrated energy) with stated accuracy <= 2%; the window valid
+   and without gaps; idle measured before and after; cross-checks agree.
 2. wall or node scope with stated accuracy <= 5% and a valid window (polled
    power, a gap, a missing idle baseline or a cross-check disagreement cap
    here).
