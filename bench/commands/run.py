@@ -45,7 +45,9 @@ def register(sub: Any) -> None:
     p.add_argument("--window", type=float, metavar="S", help="seconds per measured window")
     p.add_argument("--repeats", type=int, metavar="N", help="number of measured windows")
     p.add_argument("--meter", action="append", metavar="NAME[:ARG]",
-                   help="power meter to use (repeatable; default: every meter that works here)")
+                   help="power meter to use (repeatable; default: every meter that works here): rapl, "
+                        "nvml[:0,1], ipmi[:USER@HOST], redfish:URL[,insecure], csv:LOG[,scope=node][,offset=S], "
+                        "model; `sitebench list` says which work here")
     p.add_argument("--sample-hz", "--rate", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default: 10; raised where a counter would wrap between polls)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
