@@ -1,9 +1,8 @@
 """Convert pytest-benchmark JSON to ``sitebench.result/1`` documents and back.
 
-Each entry of a benchmark's ``stats.data`` (one timed ``step()``, as
-pytest-benchmark divides a round by its iterations) becomes one throughput
-sample: ``units_per_round / seconds``, with ``units_per_round`` and ``unit``
-taken from the benchmark's ``extra_info``. Power and efficiency in
+Each entry of a benchmark's ``stats.data`` (one timed round) becomes one
+throughput sample: ``units_per_round / seconds``, with ``units_per_round`` and
+``unit`` taken from the benchmark's ``extra_info``. Power and efficiency in
 ``extra_info`` become the run's ``power`` and ``efficiency`` blocks.
 """
 
@@ -27,14 +26,14 @@ def _power(info: dict[str, Any]) -> dict[str, Any]:
     p = info.get("power")
     if not isinstance(p, dict):
         return dict(_NO_POWER)
-    meters = [{"name": str(m), "scope": p.get("scope"), "measured": bool(p.get("measured"))}
+    meters = [dict(m) if isinstance(m, dict) else {"name": str(m), "scope": p.get("scope")}
               for m in p.get("meters") or []]
     return {**_NO_POWER, **{k: p[k] for k in ("avg_w", "energy_j", "scope", "window_s") if k in p},
             "measured": bool(p.get("measured")), "meters": meters}
 
 
 def benchmark_to_run(bench: dict[str, Any]) -> dict[str, Any]:
-    """One pytest-benchmark entry -> one sitebench run (timed steps as samples)."""
+    """One pytest-benchmark entry -> one sitebench run (timed rounds as samples)."""
     info = bench.get("extra_info") or {}
     stats = bench.get("stats") or {}
     durations = [float(t) for t in (stats.get("data") or [stats.get("median")]) if t]
@@ -71,13 +70,13 @@ def _extra_info(run: dict[str, Any]) -> dict[str, Any]:
     if p.get("energy_j") is not None:
         info["power"] = {**{k: p.get(k) for k in ("avg_w", "energy_j", "scope", "window_s", "measured")},
                          "modelled": not p.get("measured"),
-                         "meters": [m.get("name") for m in p.get("meters") or [] if isinstance(m, dict)]}
+                         "meters": [m for m in p.get("meters") or [] if isinstance(m, dict)]}
         info["efficiency"] = dict(run.get("efficiency") or {})
     return info
 
 
 def from_result(doc: dict[str, Any]) -> dict[str, Any]:
-    """A ``sitebench.result/1`` document -> pytest-benchmark-shaped JSON (step times as data)."""
+    """A ``sitebench.result/1`` document -> pytest-benchmark-shaped JSON (round times as data)."""
     benches = []
     for run in doc.get("runs", []):
         data = [float(d) for d in (run.get("throughput") or {}).get("durations_s") or []]

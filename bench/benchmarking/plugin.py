@@ -50,20 +50,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                          ids=[f"{n}-{device}" for n in names])
 
 
-def _iterations(step: Any, min_round_s: float) -> int:
+def _steps_per_round(step: Any, device: str, min_round_s: float) -> int:
     """Steps per round so that one round lasts at least ``min_round_s`` (one untimed calibration step)."""
+    from bench.workload import synchronize
+
     t0 = time.perf_counter()
     step()
+    synchronize(device)
     took = time.perf_counter() - t0
     return max(1, min(1000, int(min_round_s / took) + 1)) if took < min_round_s else 1
 
 
 def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds: int = 10,
              power: bool = True, min_round_s: float = MIN_ROUND_S) -> None:
-    """Set up and verify outside the timer, time ``step()`` (synchronised), record extra_info.
+    """Set up and verify outside the timer, time rounds of ``step()`` calls (synchronised), record extra_info.
 
-    ``extra_info`` gets the workload, device, params, unit, units per round and,
-    when a meter works here, the power and efficiency over the timed rounds.
+    A round is as many ``step()`` calls as last ``min_round_s``, then one device
+    synchronisation. ``extra_info`` gets the workload, device, params, unit, units
+    per round and, when a meter works here, the power and efficiency over the rounds.
     """
     from bench.benchmarking.power import END, START, open_sampler, power_info
     from bench.registry import create_workload
@@ -75,27 +79,23 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
     try:
         wl.verify()
         units: list[int] = []
+        steps = _steps_per_round(wl.step, device, min_round_s)  # also the warm-up
 
-        def step() -> None:
-            units.append(wl.step())
+        def one_round() -> None:
+            for _ in range(steps):
+                units.append(wl.step())
             synchronize(device)
 
-        iterations = _iterations(step, min_round_s)  # also the warm-up
-        units.clear()
         sampler = open_sampler() if power else None
         if sampler:
             sampler.mark(START)
         benchmark.group = name
-        benchmark.pedantic(step, rounds=rounds, iterations=iterations, warmup_rounds=0)
+        benchmark.pedantic(one_round, rounds=rounds, iterations=1, warmup_rounds=0)
         if sampler:
             sampler.mark(END)
-        # pytest-benchmark stores round time / iterations, so a 'round' here is one step();
-        # with iterations > 1 it calls step() once more after the rounds, untimed (but metered)
-        timed = rounds * iterations
-        per_round = sum(units[:timed]) / timed
         benchmark.extra_info.update({"workload": name, "device": device, "params": params,
                                      "preset": preset, "unit": getattr(wl, "unit", "unit"),
-                                     "units_per_round": per_round, "steps_per_timed_round": iterations,
+                                     "units_per_round": sum(units) / rounds, "steps_per_round": steps,
                                      "verified": True})
         info = power_info(sampler, float(sum(units))) if sampler else None
         if info:

@@ -43,6 +43,7 @@ def power_info(sampler: Sampler, units: float) -> dict[str, Any] | None:
                   "window_s": end.t - start.t, "scope": "+".join(m["scope"] for m in chosen),
                   "measured": measured, "modelled": not measured,
                   "valid": all(m.get("valid", True) for m in chosen),
-                  "meters": [m["name"] for m in chosen]},
+                  "meters": [{k: m.get(k) for k in ("name", "scope", "method", "measured", "readings")}
+                             for m in chosen]},
         "efficiency": {"per_joule": units / energy_j if energy_j > 0 else None},
     }

@@ -4,6 +4,8 @@ import pytest
 
 from bench.benchmarking.convert import from_result, to_result
 from bench.errors import InvalidResultFile
+from bench.validation import validate
+from bench.validation.core import errors
 
 
 def _bench_json() -> dict:
@@ -36,18 +38,21 @@ def test_rejects_non_benchmark_json() -> None:
 
 
 def test_power_and_efficiency_carried_both_ways() -> None:
+    meter = {"name": "model:cpu", "scope": "modelled", "method": "model", "measured": False, "readings": 36}
     bj = _bench_json()
     bj["benchmarks"][0]["extra_info"].update(
-        power={"avg_w": 19.5, "energy_j": 39.0, "window_s": 2.0, "scope": "modelled", "measured": False,
-               "modelled": True, "meters": ["model:cpu"]},
-        efficiency={"per_joule": 1.5, "unit": "hash/J"})
-    run = to_result(bj)["runs"][0]
-    assert run["power"]["energy_j"] == 39.0 and run["power"]["measured"] is False
-    assert run["power"]["meters"] == [{"name": "model:cpu", "scope": "modelled", "measured": False}]
-    assert run["efficiency"] == {"per_joule": 1.5, "unit": "hash/J"}
-    info = from_result(to_result(bj))["benchmarks"][0]["extra_info"]
-    assert info["power"]["modelled"] is True and info["power"]["avg_w"] == 19.5
-    assert info["efficiency"]["per_joule"] == 1.5
+        power={"avg_w": 15.0 / 1.75, "energy_j": 15.0, "window_s": 1.75, "scope": "modelled", "measured": False,
+               "modelled": True, "meters": [meter]},
+        efficiency={"per_joule": 2.0, "unit": "hash/J"})  # 3 rounds x 10 hashes / 15 J
+    doc = to_result(bj)
+    run = doc["runs"][0]
+    assert run["power"]["energy_j"] == 15.0 and run["power"]["measured"] is False
+    assert run["power"]["meters"] == [meter]
+    assert run["efficiency"] == {"per_joule": 2.0, "unit": "hash/J"}
+    assert errors(validate(doc)) == []  # the same checks as any result file
+    info = from_result(doc)["benchmarks"][0]["extra_info"]
+    assert info["power"]["modelled"] is True and info["power"]["energy_j"] == 15.0
+    assert info["efficiency"]["per_joule"] == 2.0
 
 
 def test_without_power_no_power_block() -> None:
