@@ -86,3 +86,25 @@ def from_result(doc: dict[str, Any]) -> dict[str, Any]:
             "stats": {"data": data, "median": statistics.median(data) if data else None,
                       "rounds": len(data)}})
     return {"benchmarks": benches}
+
+
+def is_benchmark_json(doc: Any) -> bool:
+    """True for pytest-benchmark JSON (a ``benchmarks`` list, no sitebench schema id)."""
+    return isinstance(doc, dict) and "schema" not in doc and isinstance(doc.get("benchmarks"), list)
+
+
+def load_either(path: str) -> dict[str, Any]:
+    """A ``sitebench.result/1`` file, or pytest-benchmark JSON converted to one.
+
+    Raises:
+        UsageError: unreadable file. InvalidResultFile: neither kind of document.
+    """
+    from bench.resultfile import load
+
+    doc = load(path, check_schema=False)
+    if is_benchmark_json(doc):
+        try:
+            return to_result(doc)
+        except (InvalidResultFile, TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise InvalidResultFile(path, "$.benchmarks", f"not usable pytest-benchmark JSON ({exc})") from None
+    return load(path)

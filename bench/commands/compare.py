@@ -10,7 +10,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("compare", help="compare two result files run by run",
                        description="Match runs by workload, device and params; flag a regression when "
                        "the median slows by more than the threshold and Mann-Whitney U says the samples "
-                       "differ. Exit 1 on a regression.")
+                       "differ. BASE and NEW are result files or pytest-benchmark JSON (--benchmark-json). "
+                       "Exit 1 on a regression.")
     p.add_argument("base", metavar="BASE")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--threshold", type=float, default=5.0, metavar="PCT", help="slowdown percent (default 5)")
@@ -24,14 +25,14 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from bench import console
+    from bench.benchmarking.convert import load_either
     from bench.compare import compare_documents, format_table, parse_workload_thresholds
     from bench.errors import UsageError
-    from bench.resultfile import load
 
     per = parse_workload_thresholds(args.workload_threshold)
     if args.threshold < 0:
         raise UsageError("--threshold must be >= 0")
-    comps = compare_documents(load(args.base), load(args.new), args.threshold / 100, per, args.alpha)
+    comps = compare_documents(load_either(args.base), load_either(args.new), args.threshold / 100, per, args.alpha)
     if args.json:
         print(json.dumps([c.to_dict() for c in comps], indent=2))
     else:

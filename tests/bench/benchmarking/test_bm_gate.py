@@ -24,3 +24,17 @@ def test_unchanged_workload_passes_gate() -> None:
     passed, comps = gate(to_result(_run(BASE)), _run(list(reversed(BASE))))
     assert passed
     assert not comps[0].regression and abs(comps[0].change or 0.0) < 1e-9
+
+
+def test_compare_reads_pytest_benchmark_json(tmp_path, capsys) -> None:
+    import json
+
+    from bench.cli import main
+
+    (tmp_path / "base.json").write_text(json.dumps(_run(BASE)))
+    (tmp_path / "slow.json").write_text(json.dumps(_run([t * 1.5 for t in BASE])))
+    (tmp_path / "junk.json").write_text(json.dumps({"benchmarks": [{"stats": {}}]}))
+    assert main(["compare", str(tmp_path / "base.json"), str(tmp_path / "slow.json")]) == 1
+    assert main(["compare", str(tmp_path / "base.json"), str(tmp_path / "base.json")]) == 0
+    assert main(["compare", str(tmp_path / "base.json"), str(tmp_path / "junk.json")]) == 1
+    assert "junk.json: $.benchmarks" in capsys.readouterr().err
