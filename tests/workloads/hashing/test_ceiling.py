@@ -48,3 +48,24 @@ def test_kernel_compiles_for_sm90_and_matches_the_recorded_count() -> None:
         pytest.skip(f"no ptxas/cuobjdump: {exc}")
     assert counts["ALU"] == pytest.approx(ceiling.GPU_INSTR_PER_SHA256D, rel=0.03)
     assert counts["SHF"] > 1000  # rotates are funnel shifts (uint32), not emulated
+
+
+@pytest.mark.skipif(os.environ.get("SITEBENCH_COMPILE_TESTS") != "1",
+                    reason="about 30 s of Triton/ptxas compile on 2 cores; set SITEBENCH_COMPILE_TESTS=1")
+def test_batch_kernel_compiles_for_sm90() -> None:
+    pytest.importorskip("triton")
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+    from triton.runtime.jit import JITFunction
+
+    kb = importlib.import_module("workloads.hashing.kernel_triton_batch")
+    if not isinstance(kb._sha256_blocks_kernel, JITFunction):
+        importlib.reload(sys.modules["workloads.hashing.kernel_triton"])
+        kb = importlib.reload(kb)
+    src = ASTSource(fn=kb._sha256_blocks_kernel,
+                    signature={"words": "*i32", "out": "*i32", "n": "i64", "nblocks": "i64",
+                               "BLOCK": "constexpr"},
+                    constexprs={"BLOCK": kb.BLOCK})
+    compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": kb.NUM_WARPS})
+    assert compiled.asm["cubin"]

@@ -1,14 +1,16 @@
-"""Triton sha256d kernel under TRITON_INTERPRET=1 on CPU tensors, against hashlib.
+"""Triton kernels (sha256d, batch sha256) under TRITON_INTERPRET=1 on CPU tensors, against hashlib.
 
-Triton reads TRITON_INTERPRET when ``@triton.jit`` decorates a function, i.e. when
-workloads.hashing.kernel_triton is imported. The fixture imports (or reloads) that module with
-the variable set and restores the environment and the compiled-mode module afterwards, so other
-tests in the same process (and torch.compile on a GPU box) are unaffected. Each interpreted
-program costs about 2 s, so every launch here is one or two programs.
+Triton reads TRITON_INTERPRET when ``@triton.jit`` decorates a function, i.e. when the kernel
+modules are imported. The fixture imports (or reloads) them with the variable set and restores
+the environment and the compiled-mode modules afterwards, so other tests in the same process
+(and torch.compile on a GPU box) are unaffected. The kernels use only Triton builtins (no
+``tl.zeros`` etc., which triton.language itself decorates at its import), so this works whenever
+triton was imported. Each interpreted program costs 1-2 s: every launch here is one or two.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import sys
@@ -27,16 +29,20 @@ from workloads.hashing.target import bits_to_target  # noqa: E402
 from workloads.hashing.vectors import BLOCKS  # noqa: E402
 
 NAME = "workloads.hashing.kernel_triton"
+BATCH = "workloads.hashing.kernel_triton_batch"
 
 
 def _import_with(interpret: str | None) -> ModuleType:
+    """(Re)import the kernel modules, in order, with TRITON_INTERPRET set to ``interpret``."""
     old = os.environ.get("TRITON_INTERPRET")
     if interpret is None:
         os.environ.pop("TRITON_INTERPRET", None)
     else:
         os.environ["TRITON_INTERPRET"] = interpret
     try:
-        return importlib.reload(sys.modules[NAME]) if NAME in sys.modules else importlib.import_module(NAME)
+        mods = [importlib.reload(sys.modules[m]) if m in sys.modules else importlib.import_module(m)
+                for m in (NAME, BATCH)]
+        return mods[0]
     finally:
         if old is None:
             os.environ.pop("TRITON_INTERPRET", None)
@@ -103,6 +109,20 @@ def test_full_buffer_is_split_and_rescanned(monkeypatch: pytest.MonkeyPatch) -> 
     want = [n for n in range(1000, 1600) if is_hit(prefix, n, target)]
     assert sc.scan_cuda(prefix, 1000, 600, target, "cpu").tolist() == want
     assert len(calls) > 1 and all(n <= 600 for _, n in calls)
+
+
+def test_batch_sha256_matches_hashlib_and_nist(kt: ModuleType) -> None:
+    """Padding edges: 0 (one block), 56 (length spills into a second block), 64 (full block + tail)."""
+    from workloads.hashing.kernel_triton_batch import digests, pad_words, sha256_batch_states
+
+    nist = {0: b"", 56: b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"}
+    for length in (0, 56, 64):
+        rows = 37  # fewer than a program's block: the tail of the program is masked
+        msgs = np.frombuffer(os.urandom(rows * length), np.uint8).reshape(rows, length).copy()
+        if length in nist:
+            msgs[0] = np.frombuffer(nist[length], np.uint8)
+        got = digests(sha256_batch_states(pad_words(torch.from_numpy(msgs))))
+        assert [bytes(d) for d in got] == [hashlib.sha256(m.tobytes()).digest() for m in msgs]
 
 
 def test_bad_range_rejected() -> None:
