@@ -23,6 +23,7 @@ class _Ir:
         self.ty = f"<{vf} x i32>"
         self.lines: list[str] = []
         self.n = 0
+        self.bc: tuple[str, str, str] | None = None  # (b, c, b ^ c) of the next round, from this one's a ^ b
 
     def const(self, v: int) -> str:
         return "<" + ", ".join([f"i32 {v & M32}"] * self.vf) + ">"
@@ -72,7 +73,11 @@ class _Ir:
         new_e = self.add(d, t1)
         if e_only:  # a no longer reaches H7: keep the name so the shift stays uniform
             return [a, a, b, c, new_e, e, f, g]
-        maj = self.op("or", self.op("and", a, b), self.op("and", c, self.op("or", a, b)))
+        # Maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)); this round's a ^ b is the next round's b ^ c.
+        bc = self.bc[2] if self.bc is not None and self.bc[:2] == (b, c) else self.xor(b, c)
+        ab = self.xor(a, b)
+        self.bc = (a, b, ab)
+        maj = self.xor(b, self.op("and", ab, bc))
         return [self.add(t1, self.big_s0(a), maj), a, b, c, new_e, e, f, g]
 
     def rounds(self, st: list[str], w: dict[int, str], first: int, full: int, last: int) -> list[str]:
