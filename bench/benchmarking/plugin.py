@@ -51,9 +51,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _steps_per_round(step: Any, device: str, min_round_s: float) -> int:
-    """Steps per round so that one round lasts at least ``min_round_s`` (one untimed calibration step)."""
+    """Steps per round so that one round lasts at least ``min_round_s``.
+
+    Two untimed steps: a warm-up (first-call costs: caches, lazy compilation) and one that is timed.
+    """
     from bench.workload import synchronize
 
+    step()
+    synchronize(device)
     t0 = time.perf_counter()
     step()
     synchronize(device)
@@ -79,7 +84,7 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
     try:
         wl.verify()
         units: list[int] = []
-        steps = _steps_per_round(wl.step, device, min_round_s)  # also the warm-up
+        steps = _steps_per_round(wl.step, device, min_round_s)
 
         def one_round() -> None:
             for _ in range(steps):
