@@ -181,7 +181,7 @@ def main(args: argparse.Namespace) -> int:
     if fleet is not None and fleet.rank:
         out = out.with_name(f"{out.name}.rank{fleet.rank}")  # only this rank's journal; rank 0 writes the file
     check_writable(out)
-    meters, unavailable = discover(args.meter)
+    meters, unavailable = discover(args.meter, device=device)
     err = console.err()
     if not meters:
         err.print("[yellow]warning:[/yellow] no power meter works here; power figures will be missing")

@@ -9,7 +9,9 @@ from typing import Callable
 from bench.errors import MeterUnavailable, UsageError
 from bench.power.meter import Meter
 
-#: Back-ends probed by default, in order; each module has ``probe(arg=None)``.
+#: Back-ends probed by default, in order; each module has ``probe(arg=None)`` and may have
+#: ``device_arg(device) -> str | None``, the argument to probe with by default for a run on
+#: ``device`` (nvml: only the GPU the run uses).
 BACKENDS: dict[str, str] = {
     "rapl": "bench.power.rapl",
     "nvml": "bench.power.nvml",
@@ -34,7 +36,13 @@ def _probe_fn(name: str) -> Callable[..., list[Meter]]:
     return importlib.import_module(BACKENDS[name]).probe
 
 
-def discover(specs: list[str] | None = None, keep_modelled: bool = False) -> tuple[list[Meter], list[Unavailable]]:
+def _default_arg(name: str, device: str | None) -> str:
+    fn = getattr(importlib.import_module(BACKENDS[name]), "device_arg", None)
+    return (fn(device) or "") if fn and device else ""
+
+
+def discover(specs: list[str] | None = None, keep_modelled: bool = False,
+             device: str | None = None) -> tuple[list[Meter], list[Unavailable]]:
     """Open meters.
 
     Args:
@@ -42,6 +50,8 @@ def discover(specs: list[str] | None = None, keep_modelled: bool = False) -> tup
             back-end that works here.
         keep_modelled: keep the modelled estimate even when a measured meter
             works (``sitebench list`` shows it; a run drops it).
+        device: the device a run uses; by default a back-end then opens only
+            the meters of that device where it can tell (``nvml``: that GPU).
 
     Returns:
         The working meters and the back-ends that could not be opened.
@@ -55,6 +65,8 @@ def discover(specs: list[str] | None = None, keep_modelled: bool = False) -> tup
     for spec in specs if explicit else list(BACKENDS):
         name, _, arg = spec.partition(":")
         probe = _probe_fn(name)
+        if not explicit:
+            arg = _default_arg(name, device)
         try:
             meters.extend(probe(arg) if arg else probe())
         except MeterUnavailable as exc:

@@ -60,6 +60,7 @@ class NvmlMeter(Meter):
     kind = "nvml"
 
     def __init__(self, nv: ModuleType, index: int, handle: Any) -> None:
+        """``index`` is the N of ``gpu:N`` (the CUDA ordinal where CUDA sees the GPU)."""
         self.nv, self.index, self.handle = nv, index, handle
         self.gpu_name = _text(nv.nvmlDeviceGetName(handle))
         self._base_mj = nv.nvmlDeviceGetTotalEnergyConsumption(handle)
@@ -144,21 +145,60 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _indices(arg: str | None, count: int) -> list[int]:
+def cuda_ordinals() -> dict[str, int]:
+    """NVML UUID (``GPU-...``) -> torch CUDA ordinal of the GPUs this process sees; empty without CUDA."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    if not torch.cuda.is_available():
+        return {}
+    out = {}
+    for i in range(torch.cuda.device_count()):
+        uuid = getattr(torch.cuda.get_device_properties(i), "uuid", None)
+        if uuid is not None:
+            text = str(uuid)
+            out[text if text.startswith("GPU-") else f"GPU-{text}"] = i
+    return out
+
+
+def _numbering(nv: ModuleType, count: int) -> dict[int, int]:
+    """NVML index -> the N of scope ``gpu:N``: the CUDA ordinal (as in ``cuda:N`` and the result's
+    ``system.gpus``) where CUDA sees the GPU, the NVML index when this process has no CUDA.
+    GPUs hidden from CUDA (``CUDA_VISIBLE_DEVICES``) are left out."""
+    ordinals = cuda_ordinals()
+    if not ordinals:
+        return {i: i for i in range(count)}
+    out = {}
+    for i in range(count):
+        uuid = _text(nv.nvmlDeviceGetUUID(nv.nvmlDeviceGetHandleByIndex(i)))
+        if uuid in ordinals:
+            out[i] = ordinals[uuid]
+    return out
+
+
+def _chosen(arg: str | None, numbering: dict[int, int]) -> dict[int, int]:
     if not arg:
-        return list(range(count))
+        return numbering
     try:
         wanted = [int(x) for x in arg.split(",")]
     except ValueError:
         raise MeterUnavailable(f"nvml:{arg}: expected GPU indices such as 0 or 0,1") from None
-    bad = [i for i in wanted if not 0 <= i < count]
+    by_n = {n: i for i, n in numbering.items()}
+    bad = [n for n in wanted if n not in by_n]
     if bad:
-        raise MeterUnavailable(f"nvml:{arg}: no GPU {bad[0]} ({count} present)")
-    return wanted
+        raise MeterUnavailable(f"nvml:{arg}: no GPU {bad[0]} ({len(numbering)} visible)")
+    return {by_n[n]: n for n in wanted}
+
+
+def device_arg(device: str) -> str | None:
+    """For a run on ``cuda:N`` the default nvml meter is GPU N alone; None for other devices."""
+    kind, _, index = device.partition(":")
+    return index if kind == "cuda" and index.isdigit() else None
 
 
 def probe(arg: str | None = None) -> list[Meter]:
-    """One meter per GPU (``arg``: comma-separated indices, default all).
+    """One meter per GPU (``arg``: comma-separated CUDA ordinals, default every visible GPU).
 
     Raises:
         MeterUnavailable: no pynvml, no NVIDIA driver, no GPUs, or no GPU with an energy counter.
@@ -176,11 +216,11 @@ def probe(arg: str | None = None) -> list[Meter]:
             raise MeterUnavailable("nvml: no GPUs")
         meters: list[Meter] = []
         refused: list[str] = []
-        for i in _indices(arg, count):
+        for i, n in _chosen(arg, _numbering(nv, count)).items():
             handle = nv.nvmlDeviceGetHandleByIndex(i)
             try:
                 nv.nvmlInit()  # one reference per meter; each meter's close() drops its own
-                meters.append(NvmlMeter(nv, i, handle))
+                meters.append(NvmlMeter(nv, n, handle))
             except nv.NVMLError_NotSupported:
                 nv.nvmlShutdown()
                 refused.append(f"GPU {i} ({_text(nv.nvmlDeviceGetName(handle))})")

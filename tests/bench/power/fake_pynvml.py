@@ -48,6 +48,7 @@ class Gpu:
         self.lost = False
         self.reasons = SW_POWER_CAP
         self.shift_mj = 0
+        self.uuid = f"GPU-{id(self):08x}-0000-0000-0000-000000000000"
 
     def energy_mj(self) -> int:
         return self.start_mj + int(self.watts * (time.monotonic() - self.t0) * 1000) - self.shift_mj
@@ -96,6 +97,7 @@ def make(gpus: list[Gpu] | None = None, init_error: type[Exception] | None = Non
     nv.nvmlDeviceGetCount = lambda: len(gpus)
     nv.nvmlDeviceGetHandleByIndex = lambda i: gpus[i]
     nv.nvmlDeviceGetName = lambda h: h.name
+    nv.nvmlDeviceGetUUID = lambda h: h.uuid
     nv.nvmlDeviceGetTotalEnergyConsumption = energy
     nv.nvmlDeviceGetFieldValues = field_values
     nv.nvmlDeviceGetPowerUsage = lambda h: int(check(h).watts * 1000) - 10_870  # 1 s average, mW

@@ -58,3 +58,11 @@ def test_run_with_an_unusable_meter_exits_2_with_one_line(tmp_path: Path) -> Non
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "--meter rapl:" in lines[0] and "not present" in lines[0]
+
+
+def test_a_run_on_one_gpu_measures_that_gpu_by_default(machine: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml.make([fake_pynvml.Gpu() for _ in range(4)]))
+    meters, _ = discover(device="cuda:2")
+    assert sorted(m.scope for m in meters) == ["cpu-package:0", "gpu:2"]
+    assert len([m for m in discover(["nvml"], device="cuda:2")[0]]) == 4  # named explicitly: every GPU
+    assert sorted(m.scope for m in discover(device="cpu")[0]) == ["cpu-package:0", "gpu:0", "gpu:1", "gpu:2", "gpu:3"]

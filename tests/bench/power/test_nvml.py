@@ -107,3 +107,17 @@ def test_run_records_telemetry_and_throttling_in_one_layout(monkeypatch: pytest.
     assert set(m["telemetry"]) == {"sm_clock_mhz", "mem_clock_mhz", "temperature_c"}
     assert throttled(run) is True
     assert run["power"]["scope_class"] == "components"
+
+
+def test_scopes_follow_cuda_ordinals_and_hidden_gpus_are_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    gpus = [Gpu(), Gpu(), Gpu()]
+    _install(monkeypatch, gpus=gpus)
+    # CUDA_VISIBLE_DEVICES=2,0: cuda:0 is NVML GPU 2, cuda:1 is NVML GPU 0, NVML GPU 1 is hidden
+    monkeypatch.setattr(nvml, "cuda_ordinals", lambda: {gpus[2].uuid: 0, gpus[0].uuid: 1})
+    meters = nvml.probe()
+    assert sorted((m.scope, m.handle is gpus[2] if m.scope == "gpu:0" else m.handle is gpus[0])
+                  for m in meters) == [("gpu:0", True), ("gpu:1", True)]
+    (only,) = nvml.probe("1")
+    assert only.scope == "gpu:1" and only.handle is gpus[0]
+    with pytest.raises(MeterUnavailable, match="no GPU 2 .2 visible"):
+        nvml.probe("2")
