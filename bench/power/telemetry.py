@@ -24,16 +24,30 @@ SERIES_KEYS = ("sm_clock_mhz", "mem_clock_mhz", "temperature_c")
 REASONS_KEY = "throttle_reasons"
 #: Reasons that do not slow a busy GPU: idle, a clock set by the user or the display.
 BENIGN_REASONS = frozenset({"gpu_idle", "applications_clocks_setting", "display_clock_setting"})
+#: Telemetry series keep at most one point per this many seconds.
+MIN_SPACING_S = 0.5
 
 
 def series(readings: list[Reading], t_ref: float) -> dict[str, list[list[float]]]:
-    """The telemetry time series of ``readings`` (empty when the meter records none)."""
+    """The telemetry time series of ``readings`` (empty when the meter records none).
+
+    To keep result files small a point is kept only when the value changed and
+    :data:`MIN_SPACING_S` passed since the last kept one (the first and last
+    points always); ``telemetry_summary`` holds the exact min/mean/max.
+    """
     out: dict[str, list[list[float]]] = {}
-    for r in readings:
-        for key in SERIES_KEYS:
-            value = r.extra.get(key)
-            if isinstance(value, (int, float)):
-                out.setdefault(key, []).append([round(r.t - t_ref, 4), float(value)])
+    for key in SERIES_KEYS:
+        pts = [[round(r.t - t_ref, 4), float(r.extra[key])] for r in readings
+               if isinstance(r.extra.get(key), (int, float))]
+        if not pts:
+            continue
+        kept = [pts[0]]
+        for pt in pts[1:-1]:
+            if pt[1] != kept[-1][1] and pt[0] - kept[-1][0] >= MIN_SPACING_S:
+                kept.append(pt)
+        if len(pts) > 1:
+            kept.append(pts[-1])
+        out[key] = kept
     return out
 
 
