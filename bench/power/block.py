@@ -20,7 +20,7 @@ import numpy as np
 from bench.power import energy, telemetry
 from bench.power.crosscheck import crosscheck
 from bench.power.quality import quality, scope_class
-from bench.power.sampler import Sampler
+from bench.power.sampler import MeterLog, Sampler
 
 
 def _sum_traces(traces: list[list[list[float]]]) -> list[list[float]]:
@@ -46,7 +46,7 @@ def empty_block() -> dict[str, Any]:
             "crosschecks": [], "flags": [], "meters": [], "trace": []}
 
 
-def _idle(sampler: Sampler, log: Any, names: tuple[str, str] | None, t_ref: float,
+def _idle(sampler: Sampler, log: MeterLog, names: tuple[str, str] | None, t_ref: float,
           label: str, notes: list[str]) -> float | None:
     if names is None:
         return None
