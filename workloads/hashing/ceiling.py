@@ -27,6 +27,46 @@ def cpu_compressions_per_s() -> float:
         return float(sum(pool.map(lambda _: _per_core_rate(), range(cores))))
 
 
+# No x86 core issues more than 4 SIMD integer instructions per clock (Zen 3/4: 4 vector ALU pipes;
+# recent Intel: 3), and turbo clocks are at most 1.5x what /proc/cpuinfo shows where sysfs has none.
+VECTOR_OPS_PER_CLOCK = 4
+TURBO_HEADROOM = 1.5
+
+
+def cpu_max_hz() -> float | None:
+    """Highest clock a core may reach: sysfs cpuinfo_max_freq, else /proc/cpuinfo MHz x TURBO_HEADROOM."""
+    import glob
+    import re
+
+    freqs = []
+    for path in glob.glob("/sys/devices/system/cpu/cpu[0-9]*/cpufreq/cpuinfo_max_freq"):
+        try:
+            freqs.append(float(open(path).read()) * 1e3)
+        except (OSError, ValueError):
+            pass
+    if freqs:
+        return max(freqs)
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return None
+    mhz = [float(m) for m in re.findall(r"^cpu MHz\s*:\s*([0-9.]+)", text, re.M)]
+    return max(mhz) * 1e6 * TURBO_HEADROOM if mhz else None
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_simd_sha256d_ceiling() -> float | None:
+    """Issue bound of the SIMD sha256d kernel: cores x max clock x 4 vector ops/clock x lanes / ops per group."""
+    from workloads.hashing.kernel_simd import cores, kernel
+    from workloads.hashing.simd_ir import vector_ops
+
+    hz = cpu_max_hz()
+    if hz is None:
+        return None
+    vf = kernel().vf
+    return cores() * hz * VECTOR_OPS_PER_CLOCK * vf / vector_ops(vf)
+
+
 def compressions_sha256(length: int) -> int:
     """SHA-256 compressions for a message of ``length`` bytes: ceil((L + 9) / 64)."""
     return (length + 9 + 63) // 64

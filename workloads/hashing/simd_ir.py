@@ -133,6 +133,13 @@ def _body(ir: _Ir, w3: str, p: list[str]) -> str:
     return ir.add(st[4], c(IV_INT[7]))
 
 
+def vector_ops(vf: int = 8) -> int:
+    """Vector instructions one group of nonces costs in the IR (a rotate counted as one)."""
+    ir = _Ir(vf)
+    _body(ir, "%w3", [f"%P{k}" for k in range(22)])
+    return ir.n + 4  # + nonce splat and add, bswap, compare
+
+
 def module(vf: int) -> str:
     """IR of ``void sha256d_h7(ptr params, i64 start, i64 groups, ptr hits, ptr h7, i32 keep)``.
 

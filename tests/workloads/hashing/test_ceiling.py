@@ -21,6 +21,20 @@ def test_h100_sxm_ceiling_from_datasheet_row() -> None:
     assert ceiling.gpu_sha256d_ceiling("Some Unknown Accelerator") is None
 
 
+def test_cpu_simd_issue_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cores x max clock x 4 vector ops per clock x lanes / vector ops per group of lanes."""
+    from workloads.hashing import kernel_simd
+    from workloads.hashing.simd_ir import vector_ops
+
+    ceiling.cpu_simd_sha256d_ceiling.cache_clear()
+    monkeypatch.setattr(ceiling, "cpu_max_hz", lambda: 3.0e9)
+    monkeypatch.setattr(kernel_simd, "cores", lambda: 2)
+    vf = kernel_simd.kernel().vf
+    assert ceiling.cpu_simd_sha256d_ceiling() == pytest.approx(2 * 3.0e9 * 4 * vf / vector_ops(vf))
+    assert 3000 < vector_ops(8) < 4500  # two compressions' rounds and schedule, folded
+    ceiling.cpu_simd_sha256d_ceiling.cache_clear()
+
+
 def test_workload_records_gpu_ceiling_by_device_name(monkeypatch: pytest.MonkeyPatch) -> None:
     import workloads.hashing.sha256d as mod
 
