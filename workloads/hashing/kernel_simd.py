@@ -26,15 +26,19 @@ def cores() -> int:
 
 
 class SimdKernel:
-    """The compiled kernel for the host CPU (build with :func:`kernel`)."""
+    """The compiled kernel for the host CPU (the process's one: :func:`kernel`).
 
-    def __init__(self) -> None:
+    ``vf`` overrides the vector width (LLVM splits or widens it to the host's registers), so a
+    machine without AVX-512 can still check the 16-lane code.
+    """
+
+    def __init__(self, vf: int | None = None) -> None:
         import llvmlite.binding as llvm
 
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         features = llvm.get_host_cpu_features()
-        self.vf = 16 if features.get("avx512f") else 8 if features.get("avx2") else 4
+        self.vf = vf or (16 if features.get("avx512f") else 8 if features.get("avx2") else 4)
         self.cpu = llvm.get_host_cpu_name()
         tm = llvm.Target.from_default_triple().create_target_machine(
             cpu=self.cpu, features=features.flatten(), opt=3)
@@ -51,6 +55,8 @@ class SimdKernel:
         ``params``: the 22 words of :func:`~workloads.hashing.sha256_consts.header_params`.
         """
         params = np.ascontiguousarray(params, dtype=np.uint32)
+        if count <= 0:
+            return np.zeros(0, np.uint8), (np.zeros(0, np.uint32) if keep else None)
         groups = -(-count // self.vf)
         hits = np.zeros(groups * self.vf, dtype=np.uint8)
         h7 = np.zeros(groups * self.vf if keep else 0, dtype=np.uint32)

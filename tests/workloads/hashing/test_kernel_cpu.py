@@ -27,6 +27,21 @@ def test_h7_matches_hashlib(start: int, count: int) -> None:
     assert [int(x) for x in h7] == [_h7(prefix, start + i) for i in range(count)]
 
 
+@pytest.mark.parametrize("vf", [4, 16])
+def test_other_vector_widths_match_hashlib(vf: int) -> None:
+    """The 16-lane (AVX-512) and 4-lane (SSE) code, run here whatever the host has."""
+    from workloads.hashing.kernel_simd import SimdKernel
+    from workloads.hashing.sha256_consts import header_params
+
+    prefix = os.urandom(76)
+    start, count = 2 ** 32 - 1001, 1001
+    params = np.array(header_params(prefix, 0x00FFFFFF), dtype=np.uint32)
+    flags, h7 = SimdKernel(vf).run(params, start, count, keep=True)
+    assert h7 is not None and [int(x) for x in h7] == [_h7(prefix, start + i) for i in range(count)]
+    want = [i for i in range(count) if int.from_bytes(header_hash(prefix, start + i)[28:], "little") <= 0x00FFFFFF]
+    assert np.flatnonzero(flags).tolist() == want
+
+
 def test_numpy_second_implementation_agrees() -> None:
     prefix = os.urandom(76)
     nonces = np.frombuffer(os.urandom(4 * 50), dtype=np.uint32)
