@@ -26,21 +26,16 @@ import torch
 import triton
 import triton.language as tl
 
-from workloads.hashing.sha256_consts import (IV_INT, K_INT, M32, folded_kw, header_params, round_parts,
-                                             small_s0, small_s1)
+from workloads.hashing.sha256_consts import (IV_INT, K_INT, M32, W1_PAD, W2_PAD, folded_kw, header_params,
+                                             round_parts, small_s0, small_s1)
 
 BLOCK = 256  # nonces per program: one per thread at 8 warps, 40 registers on sm_90
 NUM_WARPS = 8
 INTERPRET_BLOCK = 4096  # under TRITON_INTERPRET each program costs ~2 s whatever its size
 
-# First hash, second block: W4 = 0x80000000, W5..W14 = 0, W15 = 640 (bit length of 80 bytes).
-_W1_CONST = {4: 0x80000000, **{i: 0 for i in range(5, 15)}, 15: 640}
-# Second hash: W8 = 0x80000000, W9..W14 = 0, W15 = 256 (bit length of 32 bytes).
-_W2_CONST = {8: 0x80000000, **{i: 0 for i in range(9, 15)}, 15: 256}
-
 KC = tl.constexpr(K_INT)
-KW1 = tl.constexpr(folded_kw(_W1_CONST, 4, 16))
-KW2 = tl.constexpr(folded_kw(_W2_CONST, 8, 16))
+KW1 = tl.constexpr(folded_kw(W1_PAD, 4, 16))
+KW2 = tl.constexpr(folded_kw(W2_PAD, 8, 16))
 S0_640 = tl.constexpr(small_s0(640))
 S0_256 = tl.constexpr(small_s0(256))
 S1_256 = tl.constexpr(small_s1(256))
@@ -209,7 +204,7 @@ def _sha256d_kernel(params, start, count, hits, n_hits, h7_out, CAP: tl.constexp
 
 def candidates(prefix76: bytes, start: int, count: int, target_top: int, device: str,
                h7: torch.Tensor | None = None, cap: int = 4096) -> tuple[list[int], int]:
-    """Run the kernel once: (candidate nonces, unordered, at most ``cap``; how many there were in all).
+    """Run the kernel once: (candidate nonces, sorted, at most ``cap``; how many there were in all).
 
     ``h7``: optional int32 tensor of ``count`` elements on ``device`` that receives H7 of every nonce
     (a test hook; the production launch compiles without the store).

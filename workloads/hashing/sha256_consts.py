@@ -8,6 +8,10 @@ from __future__ import annotations
 from workloads.hashing.sha256_numpy import IV, K
 
 M32 = 0xFFFFFFFF
+# Padding words that are constants. First hash, second block: W4 = 0x80000000, W5..W14 = 0,
+# W15 = 640 (bit length of 80 bytes). Second hash: W8 = 0x80000000, W9..W14 = 0, W15 = 256.
+W1_PAD = {4: 0x80000000, **{i: 0 for i in range(5, 15)}, 15: 640}
+W2_PAD = {8: 0x80000000, **{i: 0 for i in range(9, 15)}, 15: 256}
 K_INT: tuple[int, ...] = tuple(int(k) for k in K)
 IV_INT: tuple[int, ...] = tuple(int(v) for v in IV)
 

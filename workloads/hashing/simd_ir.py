@@ -9,10 +9,8 @@ padding words folded into K[i] + W[i], rounds 61-63 skipped, only H7 of the seco
 
 from __future__ import annotations
 
-from workloads.hashing.sha256_consts import IV_INT, K_INT, M32, folded_kw, round_parts, small_s0, small_s1
-
-_W1_CONST = {4: 0x80000000, **{i: 0 for i in range(5, 15)}, 15: 640}
-_W2_CONST = {8: 0x80000000, **{i: 0 for i in range(9, 15)}, 15: 256}
+from workloads.hashing.sha256_consts import (IV_INT, K_INT, M32, W1_PAD, W2_PAD, folded_kw, round_parts,
+                                             small_s0, small_s1)
 
 
 class _Ir:
@@ -93,7 +91,7 @@ def _body(ir: _Ir, w3: str, p: list[str]) -> str:
     """Emit the double hash from the nonce word ``w3`` and header splats ``p``; return H7's name."""
     c = ir.const
     st = [ir.add(p[8], w3), p[10], p[11], p[12], ir.add(p[9], w3), p[13], p[14], p[15]]
-    kw1 = folded_kw(_W1_CONST, 4, 16)
+    kw1 = folded_kw(W1_PAD, 4, 16)
     for i in range(4, 16):
         st = ir.round(st, c(kw1[i]))
     w: dict[int, str] = {3: w3, 16: p[16], 17: p[17]}
@@ -114,7 +112,7 @@ def _body(ir: _Ir, w3: str, p: list[str]) -> str:
     st = [ir.add(v[0], c(t1 + t2)), iv[0], iv[1], iv[2], ir.add(v[0], c(IV_INT[3] + t1)), iv[4], iv[5], iv[6]]
     for i in range(1, 8):
         st = ir.round(st, ir.add(v[i], c(K_INT[i])))
-    kw2 = folded_kw(_W2_CONST, 8, 16)
+    kw2 = folded_kw(W2_PAD, 8, 16)
     for i in range(8, 16):
         st = ir.round(st, c(kw2[i]))
     x: dict[int, str] = dict(enumerate(v))
