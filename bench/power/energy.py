@@ -3,8 +3,8 @@
 Counters are differenced; polled power is integrated with the trapezoid
 rule. A window is refused (``valid: false`` with the reason) when it has fewer
 than :data:`MIN_READINGS` readings, lasts less than :data:`MIN_PERIODS` update
-periods of the meter, holds a counter discontinuity, or its readings cover
-too little of it. A window with fewer than two readings has no figure (None),
+periods of the meter, holds a counter discontinuity or a known hole in a log,
+or its readings cover too little of it. A window with fewer than two readings has no figure (None),
 never 0.
 """
 
@@ -81,9 +81,10 @@ def refusals(log: MeterLog, readings: list[Reading], start: Marker, end: Marker)
             widest = max(b.t - a.t for a, b in zip(readings, readings[1:]))
             if widest > (1 - MIN_COVERAGE) * span:
                 reasons.append(f"a {widest:.3g} s hole between readings ({widest / span:.0%} of the window)")
-        broken = [g for g in log.gaps if g.discontinuity and g.overlaps(start.t, end.t)]
-        if counter and broken:
-            reasons.append(f"counter discontinuity in the window: {broken[0].reason}")
+    broken = [g for g in log.gaps if g.discontinuity and g.overlaps(start.t, end.t)]
+    if broken:
+        what = "counter discontinuity" if readings and readings[0].energy_j is not None else "readings missing"
+        reasons.append(f"{what} in the window: {broken[0].reason}")
     return reasons
 
 

@@ -153,7 +153,9 @@ class Sampler:
     def backfill(self, t0: float, t1: float) -> None:
         """Fill the logs of meters that are not polled with their readings for [t0, t1].
 
-        A backfill that fails is recorded as a gap over [t0, t1], like a failed read.
+        A backfill that fails is recorded as a gap over [t0, t1], like a failed read; one that
+        fails on a hole in the log but hands over the readings around it (``exc.readings``,
+        ``exc.t``) keeps them, with the hole as a gap that refuses the windows it touches.
         """
         for log in self.logs.values():
             if log.meter.polled:
@@ -161,8 +163,16 @@ class Sampler:
             try:
                 readings = log.meter.backfill(t0, t1) or []
             except MeterReadError as exc:
-                log.gaps.append(Gap(t0, str(exc), until=t1))
-                continue
+                # a hole inside the log (csvlog.LogGap) carries its start and the readings around it:
+                # keep those and refuse only windows that hold the hole
+                kept = getattr(exc, "readings", None)
+                if not isinstance(kept, list):
+                    log.gaps.append(Gap(t0, str(exc), until=t1))
+                    continue
+                start = float(getattr(exc, "t", t0))
+                after = [r.t for r in kept if r.t > start]
+                log.gaps.append(Gap(start, str(exc), discontinuity=True, until=min(after, default=t1)))
+                readings = kept
             known = {r.t for r in log.readings}
             log.readings.extend(r for r in readings if r.t not in known)
             log.readings.sort(key=lambda r: r.t)

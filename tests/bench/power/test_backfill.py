@@ -67,3 +67,34 @@ def test_failed_backfill_is_a_gap_not_a_zero() -> None:
     assert run["power"]["scope"] == "node"
     assert [g["reason"] for g in wall["gaps"]] == ["pdu.csv: no rows inside the run"]
     assert any("no rows inside the run" in f for f in run["power"]["flags"])
+
+
+class HoleInLog(MeterReadError):
+    """Like csvlog.LogGap: the hole's start and the readings around it."""
+
+    def __init__(self, message: str, t: float, readings: list[Reading]) -> None:
+        super().__init__(message)
+        self.t, self.readings = t, readings
+
+
+class HoledLog(LogMeter):
+    """300 W every 10 ms, but nothing logged for 0.15 s inside the measured window."""
+
+    def backfill(self, t0: float, t1: float) -> list[Reading]:
+        readings = super().backfill(t0, t1)
+        hole = t0 + FAST.idle_s + FAST.warmup_s + 0.35
+        kept = [r for r in readings if not hole < r.t < hole + 0.15]
+        raise HoleInLog("pdu.csv: no reading for 0.15 s", hole, kept)
+
+
+def test_a_hole_in_the_log_keeps_the_readings_and_refuses_the_window_it_touches() -> None:
+    sampler = Sampler([CounterMeter(250.0), HoledLog()], rate_hz=50)
+    sampler.start()
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    sampler.stop()
+    pw = run["power"]
+    wall = next(m for m in pw["meters"] if m["scope"] == "wall")
+    assert wall["valid"] is False and wall["avg_w"] == pytest.approx(300.0)
+    assert any(r.startswith("readings missing in the window: pdu.csv: no reading") for r in wall["invalid_reasons"])
+    assert wall["idle_before_w"] == pytest.approx(300.0)  # the idle baseline before the hole is kept
+    assert pw["scope"] == "node" and pw["valid_for_sizing"] is True  # the valid node meter is used instead
