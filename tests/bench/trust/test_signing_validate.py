@@ -100,6 +100,7 @@ def _mutate(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
 def test_fuzzed_documents_never_raise(doc: dict[str, Any], data: st.DataObject) -> None:
     import copy
 
+    doc["runs"] = doc["runs"][:1]  # both runs have the same shape; one keeps 1500 examples quick
     findings = validate(_mutate(copy.deepcopy(doc), data))
     assert all(f.path.startswith("$") and f.message for f in findings)
 

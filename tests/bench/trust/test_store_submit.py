@@ -81,7 +81,8 @@ def test_concurrent_submits_leave_one_copy(doc: dict[str, Any], tmp_path: Path) 
                              st.none() | st.integers() | st.text(max_size=20) | st.lists(st.integers(), max_size=3),
                              min_size=1, max_size=3))
 def test_fuzzed_submits_leave_no_stray_file(doc: dict[str, Any], tmp_path: Path, patch: dict[str, Any]) -> None:
-    bad = dict(doc, **patch)
+    bad = dict(doc, runs=doc["runs"][:1])  # both runs have the same shape; one keeps the examples quick
+    bad.update(patch)
     src = tmp_path / "in.json"
     src.write_text(json.dumps(bad))
     store = tmp_path / "fuzzstore"
