@@ -120,7 +120,10 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
     signer_org = None
     if require_signature or doc.get("signature") is not None:
         keys = trusted_keys(keys_dir) if keys_dir is not None else {}
-        kid = verify_document(doc, keys, read_text(path))
+        try:
+            kid = verify_document(doc, keys, read_text(path))
+        except CheckFailed as exc:
+            raise CheckFailed(f"{path}: {exc}") from None
         signer_org = trusted_orgs(keys_dir).get(kid) if keys_dir is not None else None
     org = _org(doc, path, org, signer_org)
     root = Path(store)
