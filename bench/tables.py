@@ -21,10 +21,29 @@ def labels(runs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def quality_label(power: dict[str, Any]) -> str:
+    """``L0``..``L3`` (the power layer's measurement quality level), red when refused for sizing."""
+    level = (power.get("quality") or {}).get("level")
+    text = "-" if level is None else f"L{level}"
+    return text if power.get("valid_for_sizing", True) else f"[red]{text} refused[/red]"
+
+
+def power_notes(runs: list[dict[str, Any]]) -> list[str]:
+    """One line per run whose power was refused for sizing, had gaps or meters that disagree."""
+    notes = []
+    for run, label in zip(runs, labels(runs)):
+        pw = run.get("power") or {}
+        reasons = [*(pw.get("invalid_reasons") or []), *(pw.get("flags") or [])]
+        for reason in dict.fromkeys(str(r) for r in reasons):
+            notes.append(f"{label} on {run['device']}: {reason}")
+    return notes
+
+
 def runs_table(runs: list[dict[str, Any]], title: str | None = None) -> Table:
     """Workload, device, throughput, average W, efficiency, ceiling fraction, verified, status."""
     table = Table(title=title, title_justify="left")
-    for col in ("workload", "device", "throughput", "cv", "avg W", "efficiency", "ceiling", "verified", "status"):
+    for col in ("workload", "device", "throughput", "cv", "avg W", "efficiency", "ceiling", "quality", "verified",
+                "status"):
         table.add_column(col, justify="right" if col not in ("workload", "device", "status") else "left")
     for run, label in zip(runs, labels(runs)):
         thr = run["throughput"]
@@ -42,6 +61,7 @@ def runs_table(runs: list[dict[str, Any]], title: str | None = None) -> Table:
             watts,
             units.efficiency(run["efficiency"].get("per_joule"), run["unit"]),
             f"{frac:.1%}" if frac is not None else "-",
+            quality_label(pw),
             "yes" if run["verified"] else "[red]no[/red]",
             run["status"] if run["status"] == "ok" else f"[red]{run['status']}[/red]",
         )

@@ -158,7 +158,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.power.sampler import Sampler
     from bench.resultfile import Journal, check_writable, new_document, write_result
     from bench.runner import Interrupted, run_suite, timing_dict
-    from bench.tables import per_mw_table, runs_table
+    from bench.tables import per_mw_table, power_notes, runs_table
 
     if args.rate <= 0:
         raise UsageError(f"--sample-hz {args.rate}: must be positive")
@@ -241,6 +241,8 @@ def main(args: argparse.Namespace) -> int:
     journal.close(remove=True)
 
     console.out().print(runs_table(runs, title=f"sitebench {args.preset} run on {doc['system']['hostname']}"))
+    for note in power_notes(runs):
+        err.print(f"[yellow]power:[/yellow] {note}")
     table, modelled = per_mw_table(runs)
     console.out().print(table)
     if modelled:

@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from bench import console
     from bench.resultfile import load
-    from bench.tables import fleet_table, per_mw_table, runs_table
+    from bench.tables import fleet_table, per_mw_table, power_notes, runs_table
 
     out = console.out()
     for path in args.files:
@@ -30,6 +30,8 @@ def main(args: argparse.Namespace) -> int:
         out.print(f"system: {sysinfo.get('hostname', '?')}  cpu {cpu.get('model', '?')} "
                   f"({cpu.get('logical_cpus', '?')} logical)  gpus {gpus}")
         out.print(runs_table(doc["runs"]))
+        for note in power_notes(doc["runs"]):
+            out.print(f"[yellow]power:[/yellow] {note}")
         fleet = fleet_table(doc)
         if fleet is not None:
             out.print(fleet)

@@ -33,3 +33,17 @@ def test_labels_name_the_parameters_that_differ_in_a_sweep() -> None:
     runs = [{"workload": "llm-decode", "device": "cpu", "params": {"batch": b, "model": "tiny"}} for b in (1, 4)]
     runs.append({"workload": "sha256d", "device": "cpu", "params": {"count": 1}})
     assert labels(runs) == ["llm-decode batch=1", "llm-decode batch=4", "sha256d"]
+
+
+def test_quality_level_and_power_notes_name_refused_windows_and_gaps() -> None:
+    from bench.tables import power_notes, quality_label
+
+    ok = {"quality": {"level": 3}, "valid_for_sizing": True, "flags": []}
+    refused = {"quality": {"level": 1}, "valid_for_sizing": False,
+               "invalid_reasons": ["csv: 4 readings in the window (need 10)"],
+               "flags": ["csv: 1 gap(s) in the measured window, first: log hole"]}
+    assert quality_label(ok) == "L3" and "refused" in quality_label(refused) and quality_label({}) == "-"
+    runs = [{"workload": "sha256d", "device": "cpu", "params": {}, "power": ok},
+            {"workload": "llm-decode", "device": "cpu", "params": {}, "power": refused}]
+    assert power_notes(runs) == ["llm-decode on cpu: csv: 4 readings in the window (need 10)",
+                                 "llm-decode on cpu: csv: 1 gap(s) in the measured window, first: log hole"]
