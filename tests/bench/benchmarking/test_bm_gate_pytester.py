@@ -13,6 +13,7 @@ import bench.benchmarking.power  # noqa: F401
 import bench.registry  # noqa: F401
 from bench.benchmarking.convert import to_result
 from bench.benchmarking.gate import gate
+from bench.cli import main
 
 pytest_plugins = ["pytester"]
 
@@ -78,3 +79,8 @@ def test_slowed_workload_fails_and_unchanged_passes(nap_project: pytest.Pytester
     slow_ok, comps = gate(base, _bench(nap_project, 0.06, "slow.json"), threshold=0.25)
     assert same_ok
     assert not slow_ok and comps[0].regression and comps[0].change < -0.5
+    # the same verdicts through `sitebench baseline save|check`
+    d, run = str(nap_project.path / "baselines"), nap_project.path
+    assert main(["baseline", "save", str(run / "base.json"), "--dir", d, "--name", "default"]) == 0
+    assert main(["baseline", "check", str(run / "same.json"), "--dir", d, "--threshold", "25"]) == 0
+    assert main(["baseline", "check", str(run / "slow.json"), "--dir", d, "--threshold", "25"]) == 1
