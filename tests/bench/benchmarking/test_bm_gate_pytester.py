@@ -42,7 +42,7 @@ def pytest_benchmark_generate_commit_info(config): return {}
 TEST = '''
 from bench.benchmarking.plugin import run_case
 
-def test_workload(benchmark, sitebench_case, request):
+def test_workload(benchmark, sitebench_case):
     run_case(benchmark, *sitebench_case, rounds=6, power=False, min_round_s=0)
 '''
 
@@ -61,8 +61,8 @@ def nap_project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _bench(project: pytest.Pytester, nap_s: float, out: str) -> dict:
-    project._monkeypatch.setenv("NAP_S", str(nap_s))
+def _bench(project: pytest.Pytester, env: pytest.MonkeyPatch, nap_s: float, out: str) -> dict:
+    env.setenv("NAP_S", str(nap_s))
     r = project.runpytest_inprocess("-p", "bench.benchmarking.plugin", "--benchmark-only",
                                     "--sitebench-workload", "nap", "--sitebench-device", "cpu",
                                     f"--benchmark-json={out}", "-p", "no:cacheprovider")
@@ -73,10 +73,11 @@ def _bench(project: pytest.Pytester, nap_s: float, out: str) -> dict:
     return doc
 
 
-def test_slowed_workload_fails_and_unchanged_passes(nap_project: pytest.Pytester) -> None:
-    base = to_result(_bench(nap_project, 0.02, "base.json"))
-    same_ok, _ = gate(base, _bench(nap_project, 0.02, "same.json"), threshold=0.25)
-    slow_ok, comps = gate(base, _bench(nap_project, 0.06, "slow.json"), threshold=0.25)
+def test_slowed_workload_fails_and_unchanged_passes(nap_project: pytest.Pytester,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    base = to_result(_bench(nap_project, monkeypatch, 0.02, "base.json"))
+    same_ok, _ = gate(base, _bench(nap_project, monkeypatch, 0.02, "same.json"), threshold=0.25)
+    slow_ok, comps = gate(base, _bench(nap_project, monkeypatch, 0.06, "slow.json"), threshold=0.25)
     assert same_ok
     assert not slow_ok and comps[0].regression and comps[0].change < -0.5
     # the same verdicts through `sitebench baseline save|check`
