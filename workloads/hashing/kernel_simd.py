@@ -37,11 +37,15 @@ class SimdKernel:
 
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        features = llvm.get_host_cpu_features()
-        self.vf = vf or (16 if features.get("avx512f") else 8 if features.get("avx2") else 4)
+        try:
+            features = llvm.get_host_cpu_features()
+        except RuntimeError:  # LLVM cannot read them on some hosts: baseline code for the CPU name
+            features = None
+        flags = features or {}
+        self.vf = vf or (16 if flags.get("avx512f") else 8 if flags.get("avx2") else 4)
         self.cpu = llvm.get_host_cpu_name()
         tm = llvm.Target.from_default_triple().create_target_machine(
-            cpu=self.cpu, features=features.flatten(), opt=3)
+            cpu=self.cpu, features=features.flatten() if features is not None else "", opt=3)
         mod = llvm.parse_assembly(module(self.vf))
         mod.verify()
         self._engine = llvm.create_mcjit_compiler(mod, tm)
