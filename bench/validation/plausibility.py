@@ -15,6 +15,9 @@ NODE_MARGIN = 1.5
 NODE_EXTRA_W = 500.0
 #: Sockets assumed when the file does not say (an upper bound for servers, so no false failures).
 DEFAULT_SOCKETS = 2
+#: A CPU package not in the hardware table is bounded by the highest TDP of any server CPU on sale
+#: (AMD EPYC 9965 and Intel Xeon 6980P, 500 W each), so the check still catches impossible readings.
+UNKNOWN_CPU_TDP_W = 500.0
 
 
 @check("ceiling")
@@ -77,11 +80,9 @@ def cpu_tdp_w(model: str) -> float | None:
     return None
 
 
-def _node_limit_w(system: dict[str, Any], cpu_w: float | None) -> tuple[float | None, str]:
+def _node_limit_w(system: dict[str, Any], cpu_w: float) -> tuple[float | None, str]:
     from bench.hardware import gpu_tdp_w
 
-    if cpu_w is None:
-        return None, "CPU model not in the hardware table"
     cpu = system.get("cpu") if isinstance(system.get("cpu"), dict) else {}
     sockets = cpu.get("sockets") if isinstance(cpu.get("sockets"), int) and cpu.get("sockets") > 0 else DEFAULT_SOCKETS
     gpu_ws = [gpu_tdp_w(str(g.get("name", ""))) if isinstance(g, dict) else None for g in system.get("gpus") or []]
@@ -94,7 +95,8 @@ def _node_limit_w(system: dict[str, Any], cpu_w: float | None) -> tuple[float | 
 def cpu_and_node_power_plausible(doc: dict[str, Any]) -> list[Finding]:
     """CPU-package meters under TDP x CPU_MARGIN; node/wall meters under the node's components' draw.
 
-    When the CPU (or a GPU) is not in the hardware table the check is skipped with a note.
+    A CPU not in the hardware table is bounded by :data:`UNKNOWN_CPU_TDP_W` (with a note); when a GPU
+    is not in the table the node check is skipped with a note.
     """
     out: list[Finding] = []
     if is_declared(doc):
@@ -102,7 +104,8 @@ def cpu_and_node_power_plausible(doc: dict[str, Any]) -> list[Finding]:
     system = doc.get("system") if isinstance(doc.get("system"), dict) else {}
     cpu = system.get("cpu") if isinstance(system.get("cpu"), dict) else {}
     model = str(cpu.get("model") or "")
-    cpu_w = cpu_tdp_w(model)
+    known = cpu_tdp_w(model)
+    cpu_w = known if known is not None else UNKNOWN_CPU_TDP_W
     node_w, why = _node_limit_w(system, cpu_w)
     noted: set[str] = set()
     for i, run in enumerate(doc.get("runs") or []):
@@ -114,13 +117,17 @@ def cpu_and_node_power_plausible(doc: dict[str, Any]) -> list[Finding]:
             kind = "cpu" if scope.startswith("cpu-package") else "node" if scope in ("node", "wall") else None
             if kind is None or not isinstance(avg, (int, float)):
                 continue
-            limit = cpu_w * CPU_MARGIN if kind == "cpu" and cpu_w else node_w if kind == "node" else None
+            limit = cpu_w * CPU_MARGIN if kind == "cpu" else node_w
             path = f"$.runs[{i}].power.meters[{k}].avg_w"
+            if known is None and "unknown-cpu" not in noted:
+                noted.add("unknown-cpu")
+                out.append(Finding("cpu-node-power", "$.system.cpu.model",
+                                   f"CPU model {model!r} not in the hardware table: bounded by "
+                                   f"{UNKNOWN_CPU_TDP_W:.0f} W per package, the highest server CPU TDP", "note"))
             if limit is None:
                 if kind not in noted:
                     noted.add(kind)
-                    reason = f"CPU model {model!r} not in the hardware table" if kind == "cpu" else why
-                    out.append(Finding("cpu-node-power", path, f"{scope} power not checked: {reason}", "note"))
+                    out.append(Finding("cpu-node-power", path, f"{scope} power not checked: {why}", "note"))
             elif avg > limit:
                 out.append(Finding("cpu-node-power", path,
                                    f"{avg:.1f} W on {scope} is more than this hardware can draw ({limit:.0f} W)"))

@@ -83,8 +83,11 @@ def test_cpu_package_power_against_tdp(doc: dict[str, Any], monkeypatch: pytest.
     assert _by(doc, "cpu-node-power") == ["$.runs[0].power.meters[0].avg_w"]
 
 
-def test_unknown_cpu_is_a_note_not_a_failure(doc: dict[str, Any]) -> None:
+def test_unknown_cpu_is_bounded_by_the_highest_server_cpu_tdp(doc: dict[str, Any]) -> None:
+    _cpu_meter(doc, "cpu-package:0", 600.0)  # under 500 W x 1.5
+    notes = [f for f in validate(doc) if f.check == "cpu-node-power"]
+    assert [f.level for f in notes] == ["note"] and "not in the hardware table" in notes[0].message
     _cpu_meter(doc, "cpu-package:0", 9999.0)
-    (f,) = [f for f in validate(doc) if f.check == "cpu-node-power"]
-    assert f.level == "note" and "not in the hardware table" in f.message
-    assert not [e for e in errors(validate(doc)) if e.check == "cpu-node-power"]
+    assert _by(doc, "cpu-node-power") == ["$.system.cpu.model", "$.runs[0].power.meters[0].avg_w"]
+    _cpu_meter(doc, "wall", 1e6)  # a 1 MW wall reading on a CPU box: (2 x 500 W) x 1.5 + 500 W = 2000 W at most
+    assert _by(doc, "cpu-node-power") == ["$.system.cpu.model", "$.runs[0].power.meters[0].avg_w"]
