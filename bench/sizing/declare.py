@@ -54,6 +54,8 @@ def declared_document(model: str, workload: str, throughput: float, power_w: flo
     """
     if not model.strip():
         raise UsageError("--model must not be empty")
+    if not workload.strip() or not unit.strip():
+        raise UsageError("--workload and --unit must not be empty")
     throughput = _positive("--throughput", throughput)
     power_w = _positive("--power-w", power_w)
     if scope not in SCOPES:
@@ -79,4 +81,9 @@ def declared_document(model: str, workload: str, throughput: float, power_w: flo
         system["note"] = note
     doc = new_document(system, [run], submitter={"org": org} if org else {})
     doc["source"] = "declared"
+    from bench.resultfile import schema_errors
+
+    problems = schema_errors(doc)
+    if problems:
+        raise UsageError(f"the declared file would not be a valid result file: {problems[0][0]}: {problems[0][1]}")
     return doc

@@ -32,16 +32,20 @@ from bench.sizing.sources import Candidate
 from bench.stats import summarize
 
 
+#: Largest allocation accepted: a million MW (1 TW, more than any national grid), so counts stay finite.
+MAX_MW = 1e6
+
+
 @dataclass(frozen=True)
 class Allocation:
-    """Facility MW and PUE; checked on creation."""
+    """Facility MW and PUE; checked on creation (at most :data:`MAX_MW`, beyond any grid on Earth)."""
 
     mw: float
     pue: float = 1.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.mw, bool) or not (0 < self.mw < math.inf):
-            raise UsageError(f"--mw {self.mw}: must be a positive number of MW")
+        if isinstance(self.mw, bool) or not (0 < self.mw <= MAX_MW):
+            raise UsageError(f"--mw {self.mw}: must be a positive number of MW, at most {MAX_MW:.0e}")
         if isinstance(self.pue, bool) or not (1.0 <= self.pue < math.inf):
             raise UsageError(f"--pue {self.pue}: must be at least 1.0")
 
@@ -161,6 +165,8 @@ def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) 
     t_lo, t, t_hi = throughput_bounds(run)
     p: MachinePower = machine_power(run, node_overhead_w, c.declared)
     it_w = alloc.it_w
+    if not all(math.isfinite(x) for x in (it_w / p.low_w, it_w / p.high_w, t_hi / p.low_w)):
+        return Skipped(**head, reason=f"power per machine {p.low_w:.3g} W is too small to size")
     machines = (whole(it_w / p.watts), whole(it_w / p.high_w), whole(it_w / p.low_w))
     return Sized(
         **head, mw=alloc.mw, pue=alloc.pue,

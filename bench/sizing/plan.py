@@ -198,6 +198,10 @@ def parse_plan(path: str | Path) -> Plan:
     allocs = data.get("allocation")
     if not isinstance(allocs, list) or not allocs:
         raise _fail(p, "allocation", "the plan needs at least one [[allocation]]")
+    names = [a.get("name") for a in allocs if isinstance(a, dict)]
+    for i, name in enumerate(names):
+        if name is not None and name in names[:i]:
+            raise _fail(p, f"allocation[{i}].name", f"duplicate name {name!r} (each allocation needs its own)")
     return Plan(
         name=_text(plan, "name", p, "plan", p.stem), path=p,
         allocations=tuple(_allocation(a, p, i, head) for i, a in enumerate(allocs)),

@@ -118,6 +118,8 @@ def test_plan_plot_is_a_valid_image(hardware: Path, tmp_path: Path, suffix: str,
     (use("../hw/miner.json", 0.5), "mw = 10\ncolour = 'red'", "unknown key"),
     ("", "mw = 10", "at least one"),
     (use("../hw/miner.json", 0.5, extra='workload = "nope"'), "mw = 10", "no usable runs"),
+    (use("../hw/miner.json", 0.5) + '[[allocation]]\nname = "A"\nmw = 5\n' + use("../hw/gpu.json", 0.5), "mw = 10",
+     "duplicate name 'A'"),
 ])
 def test_bad_plans_exit_2_with_one_line(hardware: Path, capsys: pytest.CaptureFixture[str], uses: str, alloc: str,
                                         message: str) -> None:

@@ -94,6 +94,7 @@ def test_size_plot_is_a_valid_image(capsys: pytest.CaptureFixture[str], tmp_path
     (["--mw", "1", "--pue", "0.5"], 2, "--pue"),
     (["--mw", "1", "--node-overhead-w", "-1"], 2, "--node-overhead-w"),
     (["--mw", "1", "--plot", "x.gif"], 2, ".png or .svg"),
+    (["--mw", "1e303"], 2, "at most"),
 ])
 def test_size_bad_options_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], args: list[str], code: int,
                                                message: str, run_factory: Callable[..., dict[str, Any]],
@@ -122,3 +123,20 @@ def test_declare_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path:
     assert rc == 2 and "--unit" in err
     rc, _, err = run_cli(capsys, *S21_PRO, "--tolerance", "1.5", "--out", out)
     assert rc == 2 and "--tolerance" in err
+    rc, _, err = run_cli(capsys, "declare", "--model", "X", "--workload", " ", "--unit", "hash", "--throughput", "1",
+                         "--power-w", "1", "--out", out)
+    assert rc == 2 and "--workload" in err and not Path(out).exists()
+
+
+def test_a_power_too_small_to_size_is_skipped_with_the_reason_not_a_traceback(
+        capsys: pytest.CaptureFixture[str], run_factory: Callable[..., dict[str, Any]],
+        write_doc: Callable[..., Path]) -> None:
+    path = write_doc(run_factory())
+    doc = json.loads(path.read_text())
+    for run in doc["runs"]:
+        run["power"]["avg_w"] = 1e-310
+        for m in run["power"].get("meters") or []:
+            m["avg_w"] = 1e-310
+    path.write_text(json.dumps(doc))
+    rc, _, err = run_cli(capsys, "size", str(path), "--mw", "1000")
+    assert rc == 2 and "too small to size" in err and len(err.strip().splitlines()) == 1
