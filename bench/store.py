@@ -80,16 +80,21 @@ def _index(store: Path) -> tuple[set[str], set[str]]:
     return ids, hashes
 
 
+def _same_org(a: str, b: str) -> bool:
+    """Organisation names compared as people write them (case and surrounding space aside), not as file names."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
 def _org(doc: dict[str, Any], path: Any, cli_org: str | None, signer_org: str | None) -> str:
     """The submitting organisation: the signing key's, else the signed-over ``submitter.org``, else ``--org``."""
     sub = doc.get("submitter") if isinstance(doc.get("submitter"), dict) else {}
     content = sub.get("org") if isinstance(sub.get("org"), str) and sub.get("org") else None
-    if signer_org and content and safe_name(signer_org) != safe_name(content):
+    if signer_org and content and not _same_org(signer_org, content):
         raise CheckFailed(f"{path}: $.submitter.org: says {content!r} but the file is signed by {signer_org!r}'s key")
     org = signer_org or content or cli_org
     if not org:
         raise UsageError(f"{path}: no organisation: unsigned and no submitter.org; give --org")
-    if cli_org and safe_name(cli_org) != safe_name(org):
+    if cli_org and not _same_org(cli_org, org):
         raise CheckFailed(f"{path}: $.submitter.org: --org {cli_org!r} but the file is from {org!r}")
     return org
 

@@ -99,3 +99,10 @@ def test_run_sign_end_to_end(acme: tuple[Path, Path], tmp_path: Path) -> None:
     altered.write_text(text[:pos] + str((int(text[pos]) + 1) % 10) + text[pos + 1:])
     bad = _sitebench("validate", str(altered), "--keys", str(trusted), "--require-signature")
     assert bad.returncode == 1 and "signature does not match" in bad.stdout and "Traceback" not in bad.stderr
+
+def test_organisations_are_compared_as_written_not_as_file_names() -> None:
+    from bench.store import _same_org
+
+    assert _same_org("Acme  Corp ", "acme corp")
+    assert not _same_org("Acme Corp", "Acme-Corp"), "different names that share a directory name"
+    assert not _same_org("!!!", "???")
