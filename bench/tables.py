@@ -77,7 +77,8 @@ def per_mw_table(runs: list[dict[str, Any]]) -> tuple[Table, bool]:
     for run, name in zip(runs, labels(runs)):
         fig = per_megawatt(run)
         if fig is None:
-            table.add_row(name, run["device"], "-", "-", "-", "no power figure")
+            refused = (run.get("power") or {}).get("valid_for_sizing") is False
+            table.add_row(name, run["device"], "-", "-", "-", "[red]refused[/red]" if refused else "no power figure")
             continue
         scale, label = units.throughput_per_mw_unit(run["unit"])
         modelled |= not fig["measured"]

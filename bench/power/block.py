@@ -100,6 +100,8 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
     trace = _sum_traces([m["trace"] for m in chosen])
     in_window = [w for t, w in trace if start.t - t_ref <= t <= end.t - t_ref]
     invalid = [f"{m['name']}: {r}" for m in chosen for r in m["invalid_reasons"]]
+    invalid += [f"{m['name']}: no figure for the measured window, so the components' sum would leave it out"
+                for m in energy.missing_components(meters, chosen)]
     block: dict[str, Any] = {
         "avg_w": sum(m["avg_w"] for m in chosen),
         "energy_j": sum(m["energy_j"] for m in chosen),

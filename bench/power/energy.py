@@ -48,8 +48,21 @@ def select(log: MeterLog, start: Marker, end: Marker) -> list[Reading]:
         last = end.index.get(name, log.offset + len(log.readings) - 1) - log.offset
         readings = log.readings[first : last + 1]
         return [r for r in readings if start.t - 1.0 <= r.t <= end.t + 1.0]
-    # backfilled: no reading was taken at the markers, select by clock
-    return [r for r in log.readings if start.t <= r.t <= end.t]
+    # backfilled: no reading was taken at the markers; select by clock and interpolate the
+    # power at both markers from the neighbouring readings, so energy covers the whole window
+    inside = [r for r in log.readings if start.t <= r.t <= end.t]
+    before = [r for r in log.readings if r.t < start.t and r.power_w is not None][-1:]
+    after = [r for r in log.readings if r.t > end.t and r.power_w is not None][:1]
+    pts = before + [r for r in inside if r.power_w is not None] + after
+    head = [_at(start.t, pts[0], pts[1])] if before and len(pts) >= 2 else []
+    tail = [_at(end.t, pts[-2], pts[-1])] if after and len(pts) >= 2 else []
+    return head + inside + tail
+
+
+def _at(t: float, a: Reading, b: Reading) -> Reading:
+    """Power at ``t`` on the straight line between two readings of a polled-power log."""
+    share = (t - a.t) / (b.t - a.t) if b.t != a.t else 0.0
+    return Reading(t=t, power_w=a.power_w + share * (b.power_w - a.power_w))  # type: ignore[operator]
 
 
 def _energy(readings: list[Reading]) -> tuple[float, str] | None:
@@ -131,17 +144,29 @@ def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> dict[str,
 def primary(meters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The meters whose sum is the run's power: the widest measured scope.
 
-    Wall, else node, else the sum of measured components (GPUs, CPU packages,
-    DRAM), else the modelled estimate. Meters whose window is valid are
-    preferred over refused ones at every step.
+    A valid wall meter, else a valid node meter, else the measured components
+    (GPUs, CPU packages, DRAM) when every one of them is valid; then the same
+    order with refused meters (a run so measured is refused for sizing, see
+    :func:`missing_components`); else the modelled estimate. Components are
+    all or nothing: a refused GPU is never dropped from the sum, which would
+    make the machine look cheaper to run than it is.
     """
     usable = [m for m in meters if m["energy_j"] is not None]
-    for pool in ([m for m in usable if m.get("valid", True)], usable):
-        measured = [m for m in pool if m["measured"]]
+    valid = [m for m in usable if m.get("valid", True)]
+    components = [m for m in meters if m["measured"] and m["scope"] not in WIDE_SCOPES]
+    for pool in (valid, usable):
         for scope in WIDE_SCOPES:
-            wide = [m for m in measured if m["scope"] == scope]
+            wide = [m for m in pool if m["measured"] and m["scope"] == scope]
             if wide:
                 return wide[:1]
-        if measured:
-            return measured
-    return usable[:1]
+        if components and all(any(m is c for m in pool) for c in components):
+            return components
+    with_figure = [c for c in components if any(m is c for m in usable)]
+    return with_figure or usable[:1]
+
+
+def missing_components(meters: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Measured component meters left out of a components sum because they gave no figure."""
+    if any(m["scope"] in WIDE_SCOPES or not m["measured"] for m in chosen):
+        return []
+    return [m for m in meters if m["measured"] and m["scope"] not in WIDE_SCOPES and not any(m is c for c in chosen)]

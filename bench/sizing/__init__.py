@@ -18,11 +18,12 @@ from typing import Any
 def per_megawatt(run: dict[str, Any]) -> dict[str, Any] | None:
     """Machines per MW, throughput per MW and MW per unit/s for one run.
 
-    Returns None when the run has no throughput or no power figure.
+    Returns None when the run has no throughput, no power figure, or a power
+    window the power layer refused for sizing (``valid_for_sizing: false``).
     """
     thr = run.get("throughput", {}).get("median")
     watts = run.get("power", {}).get("avg_w")
-    if not thr or not watts or watts <= 0:
+    if not thr or not watts or watts <= 0 or run.get("power", {}).get("valid_for_sizing") is False:
         return None
     machines = 1e6 / watts
     return {

@@ -133,3 +133,40 @@ def test_counter_discontinuity_in_the_window_refuses_it() -> None:
     pw = _run([Jumpy(300.0, "node")])["power"]
     assert pw["valid_for_sizing"] is False
     assert any("counter discontinuity in the window: energy_uj: jumped" in r for r in pw["invalid_reasons"])
+
+
+class FailingAfter(CounterMeter):
+    """A component counter that breaks after a few reads (a GPU whose NVML read starts failing)."""
+
+    def __init__(self, watts: float, scope: str, good_reads: int) -> None:
+        super().__init__(watts, scope)
+        self.left = good_reads
+
+    def read(self):  # type: ignore[no-untyped-def]
+        from bench.errors import MeterReadError
+
+        self.left -= 1
+        if self.left < 0:
+            raise MeterReadError("counter read failed")
+        return super().read()
+
+
+def test_a_component_without_a_valid_figure_refuses_the_run_instead_of_vanishing_from_the_sum() -> None:
+    pw = _run([CounterMeter(100.0, "gpu:0"), FailingAfter(300.0, "gpu:1", good_reads=2)])["power"]
+    assert pw["valid_for_sizing"] is False
+    assert any(r.startswith("gpu:1") or "gpu:1" in r for r in pw["invalid_reasons"])
+    assert pw["scope"] == "gpu:0", "the partial sum is recorded as what it is, and refused"
+
+
+def test_primary_takes_components_all_or_nothing() -> None:
+    from bench.power.energy import missing_components, primary
+
+    def fig(scope: str, valid: bool = True, energy: float | None = 10.0) -> dict:
+        return {"name": scope, "scope": scope, "measured": True, "valid": valid, "energy_j": energy, "avg_w": energy}
+
+    g0, g1, node = fig("gpu:0"), fig("gpu:1", valid=False), fig("node")
+    assert primary([g0, g1, node]) == [node], "a valid node meter wins"
+    assert primary([g0, g1]) == [g0, g1], "a refused GPU stays in the sum (and refuses the run)"
+    silent = fig("gpu:1", energy=None)
+    assert primary([g0, silent]) == [g0] and missing_components([g0, silent], [g0]) == [silent]
+    assert missing_components([g0, node], [node]) == []
