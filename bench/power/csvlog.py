@@ -54,10 +54,13 @@ class LogGap(MeterReadError):
     whole backfill as failed.
     """
 
-    def __init__(self, message: str, t: float, readings: list[Reading]) -> None:
+    def __init__(self, message: str, t: float, readings: list[Reading],
+                 holes: list[tuple[float, float]] | None = None) -> None:
         super().__init__(message)
         self.t = t
         self.readings = readings
+        #: every hole as (start, end) in monotonic s; the first starts at ``t``
+        self.holes = holes or []
 
 
 def _clock(epoch: float) -> str:
@@ -147,7 +150,8 @@ class CsvLogMeter(Meter):
             (ta, length), more = gaps[0], f" and {len(gaps) - 1} more" if len(gaps) > 1 else ""
             raise LogGap(f"{path}: gap of {length:.1f} s in the log after {_clock(ta)}{more} (more than "
                          f"{GAP_FACTOR:g}x its median interval {self.interval_s():g} s) inside {span}",
-                         self.to_monotonic(ta), readings)
+                         self.to_monotonic(ta), readings,
+                         [(self.to_monotonic(a), self.to_monotonic(a + n)) for a, n in gaps])
         return readings
 
     def _epoch(self, t_monotonic: float) -> float:

@@ -170,8 +170,9 @@ class Sampler:
                     log.gaps.append(Gap(t0, str(exc), until=t1))
                     continue
                 start = float(getattr(exc, "t", t0))
-                after = [r.t for r in kept if r.t > start]
-                log.gaps.append(Gap(start, str(exc), discontinuity=True, until=min(after, default=t1)))
+                holes = getattr(exc, "holes", None) or [(start, min((r.t for r in kept if r.t > start), default=t1))]
+                for a, b in holes:
+                    log.gaps.append(Gap(float(a), str(exc), discontinuity=True, until=float(b)))
                 readings = kept
             known = {r.t for r in log.readings}
             log.readings.extend(r for r in readings if r.t not in known)

@@ -98,3 +98,45 @@ def test_a_hole_in_the_log_keeps_the_readings_and_refuses_the_window_it_touches(
     assert any(r.startswith("readings missing in the window: pdu.csv: no reading") for r in wall["invalid_reasons"])
     assert wall["idle_before_w"] == pytest.approx(300.0)  # the idle baseline before the hole is kept
     assert pw["scope"] == "node" and pw["valid_for_sizing"] is True  # the valid node meter is used instead
+
+
+class SparseLog(LogMeter):
+    """1000 W logged once a second, so readings rarely fall on the window's edges."""
+
+    def backfill(self, t0: float, t1: float) -> list[Reading]:
+        return [Reading(t=t0 - 0.5 + i, power_w=1000.0) for i in range(int(t1 - t0) + 3)]
+
+
+def test_a_sparse_log_is_interpolated_at_the_markers_so_energy_spans_the_window() -> None:
+    from bench.power.energy import select
+    from bench.power.sampler import Marker, MeterLog
+
+    log = MeterLog(SparseLog())
+    log.readings = SparseLog().backfill(100.0, 112.0)  # readings at 99.5, 100.5, ..., 112.5
+    picked = select(log, Marker("a", 100.2, {}), Marker("b", 111.1, {}))
+    assert picked[0].t == 100.2 and picked[-1].t == 111.1 and picked[0].power_w == pytest.approx(1000.0)
+    energy = sum((a.power_w + b.power_w) / 2 * (b.t - a.t) for a, b in zip(picked, picked[1:]))
+    assert energy == pytest.approx(1000.0 * 10.9), "the whole 10.9 s window, not the 10 s between readings"
+
+
+class TwoHoles(LogMeter):
+    """Two separate holes in the log inside the measured windows."""
+
+    def backfill(self, t0: float, t1: float) -> list[Reading]:
+        readings = super().backfill(t0, t1)
+        first = t0 + FAST.idle_s + FAST.warmup_s + 0.05
+        second = first + FAST.window_s + 0.05
+        holes = [(first, first + 0.1), (second, second + 0.1)]
+        kept = [r for r in readings if not any(a < r.t < b for a, b in holes)]
+        exc = HoleInLog("pdu.csv: 2 holes", first, kept)
+        exc.holes = holes  # type: ignore[attr-defined]
+        raise exc
+
+
+def test_every_hole_in_a_log_is_a_gap() -> None:
+    sampler = Sampler([CounterMeter(250.0), TwoHoles()], rate_hz=50)
+    sampler.start()
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    sampler.stop()
+    wall = next(m for m in run["power"]["meters"] if m["scope"] == "wall")
+    assert len(wall["gaps"]) == 2 and wall["valid"] is False
