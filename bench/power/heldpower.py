@@ -54,8 +54,17 @@ class HeldPowerMeter(Meter):
         return 2 * self.update_period_s + self.timeout_s
 
     def prime(self) -> float:
-        """Fetch once, synchronously, and hold the figure; returns it."""
-        value = self.fetch()
+        """Fetch once, synchronously, and hold the figure; returns it.
+
+        Raises:
+            MeterReadError: for any failure of the fetch, expected or not.
+        """
+        try:
+            value = self.fetch()
+        except MeterReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a truncated HTTP answer at probe time is one line, not a traceback
+            raise MeterReadError(f"{self.name}: {type(exc).__name__}: {exc}") from None
         self._store(value, None)
         return value
 
@@ -71,6 +80,8 @@ class HeldPowerMeter(Meter):
                 self._store(self.fetch(), None)
             except MeterReadError as exc:
                 self._store(None, str(exc))
+            except Exception as exc:  # noqa: BLE001 - a truncated HTTP answer, a vanished ipmitool: keep polling
+                self._store(None, f"{type(exc).__name__}: {exc}")
 
     def read(self) -> Reading:
         if self._thread is None:

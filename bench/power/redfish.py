@@ -23,6 +23,7 @@ certificates, and the meter's accuracy note records that it did.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import re
@@ -82,7 +83,7 @@ class RedfishClient:
             raise MeterReadError(self._connection_error(url, exc.reason)) from None
         except (TimeoutError, socket.timeout):
             raise MeterReadError(f"{url}: no answer within {self.timeout_s:g} s") from None
-        except (OSError, ValueError) as exc:  # connection reset mid-body, bad URL
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # reset or truncated mid-body, bad URL
             raise MeterReadError(f"{url}: {exc}") from None
         try:
             doc = json.loads(body)

@@ -45,3 +45,34 @@ def test_read_returns_the_held_figure_without_waiting_then_fails_when_stale() ->
     finally:
         meter.unstuck.set()
         meter.close()
+
+
+class FlakyMeter(StuckableMeter):
+    """Raises an error no meter code expected (a truncated HTTP answer) on some fetches."""
+
+    def __init__(self) -> None:
+        self.fail = False
+        super().__init__()
+
+    def fetch(self) -> float:
+        if self.fail:
+            raise RuntimeError("IncompleteRead(12 bytes read)")
+        return super().fetch()
+
+
+def test_an_unexpected_fetch_error_is_a_gap_and_the_meter_keeps_polling() -> None:
+    meter = FlakyMeter()
+    try:
+        assert meter.read().power_w == 200.0
+        meter.fail = True
+        time.sleep(0.2)
+        with pytest.raises(MeterReadError, match="IncompleteRead"):
+            meter.read()
+        meter.fail, meter.watts = False, 220.0
+        time.sleep(0.2)
+        assert meter.read().power_w == 220.0, "the background thread survived"
+        meter.fail = True
+        with pytest.raises(MeterReadError, match="RuntimeError"):
+            meter.prime()
+    finally:
+        meter.close()
