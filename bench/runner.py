@@ -142,7 +142,6 @@ def run_workload(
         base["verified"] = True
         ceiling = workload.ceiling(device)
         phase("warmup", timing.warmup_s, work=True)
-        synchronize(device)
         workload.reset_metrics()
         for i in range(timing.repeats):
             t0, t1, done = phase(f"window-{i}", timing.window_s, work=True)

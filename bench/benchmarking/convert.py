@@ -29,7 +29,9 @@ def _power(info: dict[str, Any]) -> dict[str, Any]:
     meters = [dict(m) if isinstance(m, dict) else {"name": str(m), "scope": p.get("scope")}
               for m in p.get("meters") or []]
     return {**_NO_POWER, **{k: p[k] for k in ("avg_w", "energy_j", "scope", "window_s") if k in p},
-            "measured": bool(p.get("measured")), "meters": meters}
+            "measured": bool(p.get("measured")), "meters": meters,
+            "valid_for_sizing": bool(p.get("valid", True)),
+            "invalid_reasons": [] if p.get("valid", True) else ["the power window of the benchmark rounds was refused"]}
 
 
 def benchmark_to_run(bench: dict[str, Any]) -> dict[str, Any]:

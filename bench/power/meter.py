@@ -93,13 +93,6 @@ class Meter(ABC):
         means the meter is polled live by the sampler."""
         return None
 
-    def tolerance_w(self, power_w: float) -> float | None:
-        """The stated accuracy in W at ``power_w``; None when no accuracy is stated."""
-        rel = None if self.accuracy is None else self.accuracy * abs(power_w)
-        if rel is None and self.accuracy_w is None:
-            return None
-        return max(rel or 0.0, self.accuracy_w or 0.0)
-
     def close(self) -> None:
         """Release handles; the default has none."""
 

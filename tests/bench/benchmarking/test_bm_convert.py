@@ -59,3 +59,11 @@ def test_without_power_no_power_block() -> None:
     run = to_result(_bench_json())["runs"][0]
     assert run["power"]["energy_j"] is None and run["efficiency"]["per_joule"] is None
     assert "power" not in from_result(to_result(_bench_json()))["benchmarks"][0]["extra_info"]
+
+
+def test_a_refused_benchmark_power_window_stays_refused_after_conversion() -> None:
+    from bench.benchmarking.convert import _power
+
+    run_power = _power({"power": {"avg_w": 20.0, "energy_j": 40.0, "scope": "modelled", "valid": False}})
+    assert run_power["valid_for_sizing"] is False and run_power["invalid_reasons"]
+    assert _power({"power": {"avg_w": 20.0, "energy_j": 40.0, "scope": "node", "valid": True}})["valid_for_sizing"]
