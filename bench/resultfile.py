@@ -188,14 +188,19 @@ def load(path: str | os.PathLike[str], *, check_schema: bool = True) -> dict[str
         raise UsageError(f"{p}: cannot read ({exc.strerror or exc})") from None
     doc = parse(str(p), text)
     if check_schema:
-        if doc.get("schema") != SCHEMA_ID:
-            raise InvalidResultFile(str(p), "$.schema", f"expected {SCHEMA_ID!r}, found {doc.get('schema')!r}")
-        errors = schema_errors(doc)
-        if errors:
-            where, message = errors[0]
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise InvalidResultFile(str(p), where, message + more)
+        require_schema(doc, str(p))
     return doc
+
+
+def require_schema(doc: dict[str, Any], path: str) -> None:
+    """Raise :class:`InvalidResultFile` (first problem, and how many more) unless ``doc`` is a valid result."""
+    if doc.get("schema") != SCHEMA_ID:
+        raise InvalidResultFile(path, "$.schema", f"expected {SCHEMA_ID!r}, found {doc.get('schema')!r}")
+    errors = schema_errors(doc)
+    if errors:
+        where, message = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InvalidResultFile(path, where, message + more)
 
 
 class Journal:

@@ -101,7 +101,7 @@ def load_either(path: str) -> dict[str, Any]:
     Raises:
         UsageError: unreadable file. InvalidResultFile: neither kind of document.
     """
-    from bench.resultfile import load
+    from bench.resultfile import load, require_schema
 
     doc = load(path, check_schema=False)
     if is_benchmark_json(doc):
@@ -109,4 +109,5 @@ def load_either(path: str) -> dict[str, Any]:
             return to_result(doc)
         except (InvalidResultFile, TypeError, ValueError, KeyError, AttributeError) as exc:
             raise InvalidResultFile(path, "$.benchmarks", f"not usable pytest-benchmark JSON ({exc})") from None
-    return load(path)
+    require_schema(doc, path)
+    return doc

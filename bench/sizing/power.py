@@ -123,14 +123,11 @@ def window_powers(run: dict[str, Any]) -> list[float]:
     trace = [p for p in (run.get("power") or {}).get("trace") or []
              if isinstance(p, (list, tuple)) and len(p) == 2
              and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)]
+    from bench.validation.windows import window_phases
+
     out = []
-    for ph in run.get("phases") or []:
-        if not isinstance(ph, dict) or not str(ph.get("name", "")).startswith("window"):
-            continue
-        start, end = ph.get("start"), ph.get("end")
-        if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
-            continue
-        pts = [w for t, w in trace if start <= t <= end]
+    for _, ph in window_phases(run):
+        pts = [w for t, w in trace if ph["start"] <= t <= ph["end"]]
         if len(pts) >= 2:
             out.append(sum(pts) / len(pts))
     return out

@@ -49,8 +49,9 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     from bench.commands import compare as cmd
     import argparse
     import bench.resultfile as rf
-    orig = rf.load
+    orig, orig_check = rf.load, rf.require_schema
     rf.load = lambda path, **kw: json.loads(Path(path).read_text())
+    rf.require_schema = lambda doc, path: None
     try:
         ns = argparse.Namespace(base=str(tmp_path / "a.json"), new=str(tmp_path / "b.json"), threshold=5.0,
                                 workload_threshold=[], alpha=0.05, json=True)
@@ -58,7 +59,7 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
         ns.new = str(tmp_path / "a.json")
         assert cmd.main(ns) == 0
     finally:
-        rf.load = orig
+        rf.load, rf.require_schema = orig, orig_check
     r = subprocess.run([sys.executable, "-m", "bench", "compare", str(tmp_path / "a.json"), str(tmp_path / "a.json"),
                         "--workload-threshold", "bad"], capture_output=True, text=True)
     assert r.returncode in (1, 2) and "Traceback" not in r.stderr
