@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping
 
 from bench.errors import VerificationError
-from bench.power.block import empty_block, power_block
+from bench.power.window.block import empty_block, power_block
 from bench.power.sampler import Sampler
 from bench.resultfile import utc_now
 from bench.stats import summarize

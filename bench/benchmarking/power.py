@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.power import energy
+from bench.power.window import energy
 from bench.power.sampler import Sampler
 
 START, END = "benchmark/start", "benchmark/end"

@@ -84,11 +84,11 @@ def node_power(runs: list[dict[str, Any]]) -> float | None:
     """Average W of one node over its ranks' shared window, each meter scope counted once.
 
     The meters of all ranks are de-duplicated by scope and the widest measured
-    scope is used (:func:`bench.power.energy.primary`). Runs recorded without a
+    scope is used (:func:`bench.power.window.energy.primary`). Runs recorded without a
     meter list (older files) are summed as they are. None when any rank's
     power failed: a node whose meters failed is not sized as drawing nothing.
     """
-    from bench.power.energy import primary
+    from bench.power.window.energy import primary
 
     if any(not isinstance((r.get("power") or {}).get("avg_w"), (int, float)) for r in runs):
         return None

@@ -26,7 +26,7 @@ class Verdict:
 
 def throttled(run: dict[str, Any]) -> bool | None:
     """True/False from the meters' ``telemetry_summary.throttled`` over the measured window
-    (layout: bench.power.telemetry); None when no meter recorded throttle reasons."""
+    (layout: bench.power.window.telemetry); None when no meter recorded throttle reasons."""
     seen = None
     for m in (run.get("power") or {}).get("meters") or []:
         summary = m.get("telemetry_summary") if isinstance(m, dict) else None

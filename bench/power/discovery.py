@@ -13,12 +13,12 @@ from bench.power.meter import Meter
 #: ``device_arg(device) -> str | None``, the argument to probe with by default for a run on
 #: ``device`` (nvml: only the GPU the run uses).
 BACKENDS: dict[str, str] = {
-    "rapl": "bench.power.rapl",
-    "nvml": "bench.power.nvml",
-    "model": "bench.power.modelled",
-    "ipmi": "bench.power.ipmi",
-    "redfish": "bench.power.redfish",
-    "csv": "bench.power.csvlog",
+    "rapl": "bench.power.meters.rapl",
+    "nvml": "bench.power.meters.nvml",
+    "model": "bench.power.meters.modelled",
+    "ipmi": "bench.power.meters.ipmi",
+    "redfish": "bench.power.meters.redfish",
+    "csv": "bench.power.meters.csvlog",
 }
 
 

@@ -69,7 +69,7 @@ def telemetry_series(run: dict[str, Any]) -> dict[str, list[tuple[float, float]]
     """GPU clocks, temperature and the like where recorded: ``{label: [(t, value)]}``.
 
     Read from each meter's ``telemetry`` (``{name: [[t, v], ...]}``, the layout of
-    bench.power.telemetry); empty when nothing was recorded.
+    bench.power.window.telemetry); empty when nothing was recorded.
     """
     found: dict[str, list[tuple[float, float]]] = {}
     sources = [(str(m.get("name", "?")) + " ", m.get("telemetry"))

@@ -15,7 +15,7 @@ from bench.commands import list as list_cmd
 from bench.errors import UsageError
 from bench.power.discovery import BACKENDS, discover
 from tests.bench.power import fake_pynvml
-from tests.bench.power.test_rapl import _zone
+from tests.bench.power.meters.test_rapl import _zone
 
 
 @pytest.fixture

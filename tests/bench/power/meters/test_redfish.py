@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power import redfish
+from bench.power.meters import redfish
 from bench.power.discovery import discover
 from bench.power.sampler import Sampler
 

@@ -13,9 +13,9 @@ import pytest
 
 from bench.cli import main
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power import csvlog
+from bench.power.meters import csvlog
 from bench.power.discovery import discover
-from bench.power.powerlog import PowerLog, parse_time
+from bench.power.meters.powerlog import PowerLog, parse_time
 
 DATA = Path(__file__).parent / "data"
 

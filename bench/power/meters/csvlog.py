@@ -1,7 +1,7 @@
 """Wall-meter and PDU logs imported by clock: ``--meter csv:LOG[,scope=S][,offset=S][,accuracy=F]``.
 
 The log (a CSV with a header or a SPEC PTDaemon log, see
-:mod:`bench.power.powerlog`) is written by another program while the run goes;
+:mod:`bench.power.meters.powerlog`) is written by another program while the run goes;
 it cannot be polled, so the meter is ``polled = False`` and hands its readings
 to the sampler after the run through :meth:`CsvLogMeter.backfill`.
 
@@ -35,8 +35,8 @@ from pathlib import Path
 
 from bench.errors import MeterReadError, MeterUnavailable
 from bench.power.meter import Meter, Reading
-from bench.power.meterargs import float_option, split_arg
-from bench.power.powerlog import LogError, PowerLog
+from bench.power.meters.args import float_option, split_arg
+from bench.power.meters.powerlog import LogError, PowerLog
 
 SCOPES = ("wall", "node")
 GAP_FACTOR = 3.0

@@ -108,7 +108,7 @@ class SparseLog(LogMeter):
 
 
 def test_a_sparse_log_is_interpolated_at_the_markers_so_energy_spans_the_window() -> None:
-    from bench.power.energy import select
+    from bench.power.window.energy import select
     from bench.power.sampler import Marker, MeterLog
 
     log = MeterLog(SparseLog())

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bench.errors import MeterUnavailable
-from bench.power import modelled
+from bench.power.meters import modelled
 from bench.power.sampler import Sampler
 from bench.runner import Timing, run_workload
 from tests.bench.power.fakes import Sleeper

@@ -11,7 +11,7 @@ The chassis' power figure is found once, at probe, in this order:
 3. the legacy (deprecated) ``Power`` resource, ``PowerControl[0].PowerConsumedWatts``.
 
 During the run only that one resource is fetched, once per update period, in a
-background thread (see :mod:`bench.power.heldpower`).
+background thread (see :mod:`bench.power.meters.heldpower`).
 
 Credentials come from ``REDFISH_USER`` and ``REDFISH_PASSWORD`` (HTTP basic
 auth); without them no Authorization header is sent. TLS certificates are
@@ -36,8 +36,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.power.heldpower import HeldPowerMeter
-from bench.power.meterargs import float_option, split_arg
+from bench.power.meters.heldpower import HeldPowerMeter
+from bench.power.meters.args import float_option, split_arg
 
 USER_ENV = "REDFISH_USER"
 PASSWORD_ENV = "REDFISH_PASSWORD"

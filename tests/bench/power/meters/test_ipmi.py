@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power import ipmi
+from bench.power.meters import ipmi
 from bench.power.discovery import discover
 from bench.power.sampler import Sampler
 

@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 from bench.errors import MeterUnavailable
-from bench.power import rapl
+from bench.power.meters import rapl
 from bench.power.meter import CounterDiscontinuity
 from bench.power.sampler import Sampler
 

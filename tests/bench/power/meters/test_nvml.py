@@ -9,7 +9,7 @@ import pytest
 
 from bench.errors import MeterReadError, MeterUnavailable
 from bench.fleet.verdict import throttled
-from bench.power import nvml
+from bench.power.meters import nvml
 from bench.power.meter import CounterDiscontinuity
 from bench.power.sampler import Sampler
 from bench.runner import Timing, run_workload

@@ -2,7 +2,7 @@
 
 Keys (all W, J, s): ``avg_w``, ``energy_j``, ``peak_w`` over the measured
 window (the span of the measured repeats) from the primary meters (the widest
-measured scope, :func:`bench.power.energy.primary`); ``idle_w`` (=
+measured scope, :func:`bench.power.window.energy.primary`); ``idle_w`` (=
 ``idle_before_w``) and ``idle_after_w`` from the idle baseline and the idle
 tail; ``scope``, ``scope_class``, ``measured``, ``window_s``; ``valid_for_sizing``
 and ``invalid_reasons``; ``quality`` {level, reasons}; ``unattributed_w`` and
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.power import energy, telemetry
-from bench.power.crosscheck import crosscheck
-from bench.power.quality import quality, scope_class
+from bench.power.window import energy, telemetry
+from bench.power.window.crosscheck import crosscheck
+from bench.power.window.quality import quality, scope_class
 from bench.power.sampler import MeterLog, Sampler
 
 

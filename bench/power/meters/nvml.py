@@ -8,7 +8,7 @@ The power trace comes from the instant power field value
 averaged ``nvmlDeviceGetPowerUsage``, never presented as instantaneous. Each
 reading also records SM and memory clocks, GPU temperature and the active
 clock event (throttle) reasons, decoded to names (see
-:mod:`bench.power.telemetry`).
+:mod:`bench.power.window.telemetry`).
 """
 
 from __future__ import annotations

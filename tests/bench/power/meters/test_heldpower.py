@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bench.errors import MeterReadError
-from bench.power.heldpower import HeldPowerMeter
+from bench.power.meters.heldpower import HeldPowerMeter
 
 
 class StuckableMeter(HeldPowerMeter):

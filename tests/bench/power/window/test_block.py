@@ -159,7 +159,7 @@ def test_a_component_without_a_valid_figure_refuses_the_run_instead_of_vanishing
 
 
 def test_primary_takes_components_all_or_nothing() -> None:
-    from bench.power.energy import missing_components, primary
+    from bench.power.window.energy import missing_components, primary
 
     def fig(scope: str, valid: bool = True, energy: float | None = 10.0) -> dict:
         return {"name": scope, "scope": scope, "measured": True, "valid": valid, "energy_j": energy, "avg_w": energy}

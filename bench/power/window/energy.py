@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.power import telemetry
+from bench.power.window import telemetry
 from bench.power.meter import Reading
 from bench.power.sampler import Marker, MeterLog
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.power import telemetry
-from bench.power.crosscheck import crosscheck, tolerance_w
+from bench.power.window import telemetry
+from bench.power.window.crosscheck import crosscheck, tolerance_w
 from bench.power.meter import Reading
-from bench.power.quality import quality, scope_class
+from bench.power.window.quality import quality, scope_class
 
 
 def fig(name: str, scope: str, watts: float, accuracy: float | None = 0.05, accuracy_w: float | None = None,

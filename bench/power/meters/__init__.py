@@ -1,0 +1,1 @@
+"""Power meter back-ends: one module per source (RAPL, NVML, BMCs, logs, the modelled estimate)."""

@@ -1,0 +1,1 @@
+"""Aggregation: energy over a window between markers, the run's power block, quality and cross-checks."""
