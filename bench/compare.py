@@ -1,15 +1,27 @@
-"""Compare two result files run by run: median change plus a Mann-Whitney U test.
+"""Compare two result files run by run: throughput change, its confidence interval, and a significance test.
 
-A run regresses only when its median slows by more than the threshold AND the
-raw throughput samples differ significantly (p < alpha), so noise alone never
-fails a gate.
+A run regresses when its throughput drops by more than the threshold AND the
+per-window samples differ significantly (Mann-Whitney U, p < alpha), so noise
+alone never fails a gate. With too few windows for the test to ever reach
+p < alpha (3 against 3 cannot go below p = 0.1), the verdict rests on the
+threshold alone and says so, with the repeats a test would need. The effect
+is reported as the ratio of the new to the base median with a bootstrap 95%
+confidence interval.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
+
+from bench.record import Document, Run
+
+#: Bootstrap resamples for the confidence interval of the median ratio (seeded: the same files, the same interval).
+BOOTSTRAP = 2000
 
 
 @dataclass
@@ -19,10 +31,13 @@ class Comparison:
     workload: str
     device: str
     params: dict[str, Any]
-    base_median: float | None
-    new_median: float | None
+    base: float | None
+    new: float | None
     change: float | None
+    ratio_low: float | None
+    ratio_high: float | None
     p_value: float | None
+    test: str
     regression: bool
     improvement: bool
     note: str = ""
@@ -32,24 +47,20 @@ class Comparison:
         return asdict(self)
 
 
-def _key(run: dict[str, Any]) -> tuple[str, str, str]:
-    return (str(run.get("workload")), str(run.get("device")),
-            json.dumps(run.get("params") or {}, sort_keys=True, separators=(",", ":")))
+def min_p(n1: int, n2: int) -> float:
+    """The smallest two-sided p-value a Mann-Whitney U test can give for samples of n1 and n2 (no ties)."""
+    return 2.0 / math.comb(n1 + n2, n1) if n1 and n2 else 1.0
 
 
-def _samples(run: dict[str, Any]) -> list[float]:
-    t = run.get("throughput") or {}
-    return [float(x) for x in t.get("samples") or [] if isinstance(x, (int, float))]
+def repeats_needed(alpha: float) -> int:
+    """The fewest windows per side for which the test can reach p < ``alpha``."""
+    n = 2
+    while min_p(n, n) >= alpha and n < 1000:
+        n += 1
+    return n
 
 
-def _median(run: dict[str, Any]) -> float | None:
-    m = (run.get("throughput") or {}).get("median")
-    return float(m) if isinstance(m, (int, float)) else None
-
-
-def _p_value(a: list[float], b: list[float]) -> float | None:
-    if len(a) < 2 or len(b) < 2:
-        return None
+def _p_value(a: list[float], b: list[float]) -> float:
     from scipy.stats import mannwhitneyu
 
     if len(set(a) | set(b)) == 1:
@@ -57,18 +68,38 @@ def _p_value(a: list[float], b: list[float]) -> float | None:
     return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
-def _pairs(base_runs: dict[tuple[str, str, str], dict], new_runs: dict[tuple[str, str, str], dict]
-           ) -> list[tuple[tuple[str, str, str], dict | None, dict | None, str]]:
+def median_ratio_ci(a: list[float], b: list[float], level: float = 0.95) -> tuple[float, float] | None:
+    """Bootstrap interval of median(b) / median(a); None when a side has no sample."""
+    if not a or not b:
+        return None
+    rng = np.random.default_rng(12345)
+    base = np.median(rng.choice(np.asarray(a), size=(BOOTSTRAP, len(a))), axis=1)
+    new = np.median(rng.choice(np.asarray(b), size=(BOOTSTRAP, len(b))), axis=1)
+    ratios = new[base > 0] / base[base > 0]
+    if ratios.size == 0:
+        return None
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(ratios, tail)), float(np.percentile(ratios, 100 - tail))
+
+
+Key = tuple[str, str, str]
+
+
+def _key(run: Run) -> Key:
+    return run.workload, run.device, json.dumps(run.params, sort_keys=True, separators=(",", ":"))
+
+
+def _pairs(base_runs: dict[Key, Run], new_runs: dict[Key, Run]) -> list[tuple[Key, Run | None, Run | None, str]]:
     """Runs matched by key; a run left alone on each side with the same workload and device and
     no parameter of different value (only added or dropped ones) is paired anyway, with a note:
     a new knob at its default must not hide a regression."""
-    def compatible(a: tuple[str, str, str], b: tuple[str, str, str]) -> bool:
+    def compatible(a: Key, b: Key) -> bool:
         pa, pb = json.loads(a[2]), json.loads(b[2])
         return a[:2] == b[:2] and all(pa[k] == pb[k] for k in pa.keys() & pb.keys())
 
     left_b = [k for k in base_runs if k not in new_runs]
     left_n = [k for k in new_runs if k not in base_runs]
-    out: list[tuple[tuple[str, str, str], dict | None, dict | None, str]] = []
+    out: list[tuple[Key, Run | None, Run | None, str]] = []
     for key in base_runs:
         if key in new_runs:
             out.append((key, base_runs[key], new_runs[key], ""))
@@ -83,43 +114,48 @@ def _pairs(base_runs: dict[tuple[str, str, str], dict], new_runs: dict[tuple[str
     return out
 
 
-def compare_documents(base: dict, new: dict, threshold: float = 0.05,
-                      per_workload: dict[str, float] | None = None,
-                      alpha: float = 0.05) -> list[Comparison]:
+def compare_runs(b: Run, n: Run, limit: float, alpha: float, pair_note: str = "") -> Comparison:
+    """One matched pair: change of the throughput, its interval, the test, the verdict."""
+    params = n.params
+    bm, nm = b.throughput.rate, n.throughput.rate
+    notes = [pair_note] if pair_note else []
+    if bm is None or nm is None or bm <= 0 or not b.ok or not n.ok:
+        return Comparison(n.workload, n.device, params, bm, nm, None, None, None, None, "none", False, False,
+                          "; ".join([*notes, "no usable throughput in one of the runs"]))
+    change = (nm - bm) / bm
+    a, c = list(b.throughput.samples), list(n.throughput.samples)
+    ci = median_ratio_ci(a, c)
+    if min_p(len(a), len(c)) >= alpha:
+        test, p = "threshold", None
+        notes.append(f"{len(a)} vs {len(c)} repeats: too few for a significance test at p < {alpha:g}; "
+                     f"threshold only (use {repeats_needed(alpha)} or more repeats for a test)")
+        significant = True
+    else:
+        test, p = "mann-whitney", _p_value(a, c)
+        significant = p < alpha
+    return Comparison(n.workload, n.device, params, bm, nm, change, ci[0] if ci else None, ci[1] if ci else None,
+                      p, test, change < -limit and significant, change > limit and significant, "; ".join(notes))
+
+
+def compare_documents(base: Document, new: Document, threshold: float = 0.05,
+                      per_workload: dict[str, float] | None = None, alpha: float = 0.05) -> list[Comparison]:
     """Match runs of ``base`` and ``new`` by workload, device and params and compare them.
 
     ``threshold`` is the relative slowdown (0.05 = 5 %) that counts as a regression,
-    overridden per workload name by ``per_workload``. A run left alone on each side
-    with the same workload, device and common parameter values (a parameter only added
-    or dropped) is compared anyway, noted "params differ".
-    Runs present in only one file are reported with a note and never count as regressions.
+    overridden per workload name by ``per_workload``. Runs present in only one file
+    are reported with a note and never count as regressions.
     """
     per_workload = per_workload or {}
-    base_runs = {_key(r): r for r in base.get("runs") or [] if isinstance(r, dict)}
-    new_runs = {_key(r): r for r in new.get("runs") or [] if isinstance(r, dict)}
     out: list[Comparison] = []
-    for key, b, n, pair_note in _pairs(base_runs, new_runs):
-        run = n or b
-        assert run is not None
-        params = run.get("params") or {}
+    for key, b, n, pair_note in _pairs({_key(r): r for r in base.runs}, {_key(r): r for r in new.runs}):
         if b is None or n is None:
-            out.append(Comparison(key[0], key[1], params, _median(b) if b else None,
-                                  _median(n) if n else None, None, None, False, False, pair_note))
+            run = n or b
+            assert run is not None
+            out.append(Comparison(key[0], key[1], run.params, b.throughput.rate if b else None,
+                                  n.throughput.rate if n else None, None, None, None, None, "none", False, False,
+                                  pair_note))
             continue
-        bm, nm = _median(b), _median(n)
-        if bm is None or nm is None or bm <= 0 or b.get("status", "ok") != "ok" or n.get("status", "ok") != "ok":
-            out.append(Comparison(key[0], key[1], params, bm, nm, None, None, False, False,
-                                  "no usable throughput in one of the runs"))
-            continue
-        change = (nm - bm) / bm
-        p = _p_value(_samples(b), _samples(n))
-        limit = per_workload.get(key[0], threshold)
-        significant = p is not None and p < alpha
-        notes = [pair_note] if pair_note else []
-        if p is None:
-            notes.append("too few samples for a significance test")
-        out.append(Comparison(key[0], key[1], params, bm, nm, change, p,
-                              change < -limit and significant, change > limit and significant, "; ".join(notes)))
+        out.append(compare_runs(b, n, per_workload.get(key[0], threshold), alpha, pair_note))
     return out
 
 
@@ -138,7 +174,7 @@ def parse_workload_thresholds(items: list[str]) -> dict[str, float]:
             value = float(pct)
         except ValueError:
             value = -1.0
-        if not name or not value >= 0:
+        if not name or not 0 <= value < math.inf:
             raise UsageError(f"--workload-threshold {item!r}: expected NAME=PCT with PCT >= 0")
         per[name] = value / 100
     return per
@@ -146,16 +182,19 @@ def parse_workload_thresholds(items: list[str]) -> dict[str, float]:
 
 def format_table(comparisons: list[Comparison]) -> Any:
     """A rich Table of ``comparisons``."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="compare")
-    for col in ("workload", "device", "params", "base median", "new median", "change", "p", "verdict"):
+    table = Table(title="compare (throughput over the measured windows)")
+    for col in ("workload", "device", "params", "base", "new", "change", "new/base 95% CI", "p", "verdict"):
         table.add_column(col)
     for c in comparisons:
-        verdict = "REGRESSION" if c.regression else "improvement" if c.improvement else (c.note or "ok")
-        table.add_row(c.workload, c.device, json.dumps(c.params, sort_keys=True),
-                      "-" if c.base_median is None else f"{c.base_median:.4g}",
-                      "-" if c.new_median is None else f"{c.new_median:.4g}",
+        verdict = "[red]REGRESSION[/red]" if c.regression else "[green]improvement[/green]" if c.improvement else "ok"
+        if c.note:
+            verdict += f"\n[dim]{escape(c.note)}[/dim]"
+        table.add_row(escape(c.workload[:60]), escape(c.device[:40]), escape(json.dumps(c.params, sort_keys=True)[:80]),
+                      "-" if c.base is None else f"{c.base:.4g}", "-" if c.new is None else f"{c.new:.4g}",
                       "-" if c.change is None else f"{c.change:+.1%}",
+                      "-" if c.ratio_low is None or c.ratio_high is None else f"{c.ratio_low:.3f} - {c.ratio_high:.3f}",
                       "-" if c.p_value is None else f"{c.p_value:.3g}", verdict)
     return table

@@ -25,7 +25,7 @@ class CheckFailed(SitebenchError):
 
 
 class InvalidResultFile(CheckFailed):
-    """A result file that is not JSON or not `sitebench.result/1`.
+    """A result file that is not JSON or not a valid ``sitebench.result`` document.
 
     The message names the file and the JSON path at fault.
     """
@@ -41,9 +41,22 @@ class VerificationError(CheckFailed):
     """A workload's output disagreed with its independent reference."""
 
 
-class MeterUnavailable(Exception):
-    """A power meter cannot work on this machine; the message says why."""
+class MeterUnavailable(SitebenchError):
+    """A power meter cannot work on this machine; the message says why (exit 2 when the user named it)."""
+
+    exit_code = 2
 
 
-class MeterReadError(Exception):
+class MeterReadError(SitebenchError):
     """A meter that worked failed one read; the sampler records a gap."""
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: handled like Ctrl-C (the run in progress is recorded as interrupted).
+
+    The command exits with 128 + the signal number, as a shell reports a process the signal killed.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum

@@ -1,4 +1,8 @@
-"""Leaderboard: stored submissions ranked per workload by work per joule."""
+"""Leaderboard: stored submissions ranked per workload by work per joule.
+
+The figures are the runs' own (throughput over the measured windows, units per
+joule over the same windows), printed in the units every other command uses.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,12 @@ class Entry:
     org: str
     system: str
     device: str
-    median: float | None
+    throughput: float | None
     unit: str
     per_joule: float | None
-    per_joule_unit: str
     source: str
-    power_measured: bool
+    power: str
+    unstable: bool
     signed: bool
     id: str
 
@@ -33,40 +37,39 @@ class Entry:
 
 def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None = None) -> list[Entry]:
     """Every ok run in the store: per workload, measured before declared, then work per joule (best first)."""
+    from bench.sizing.sources import system_name
+
     out: list[Entry] = []
-    for org, path, doc in submissions(store):
-        if not isinstance(doc, dict):
-            continue
-        for run in doc.get("runs") or []:
-            if not isinstance(run, dict) or run.get("status", "ok") != "ok":
+    for org, _path, doc in submissions(store):
+        for run in doc.runs:
+            if not run.ok or (workload and run.workload != workload):
                 continue
-            if workload and run.get("workload") != workload:
-                continue
-            t, e, p = run.get("throughput") or {}, run.get("efficiency") or {}, run.get("power") or {}
-            med, pj = t.get("median"), e.get("per_joule")
-            out.append(Entry(str(run.get("workload")), org, path.parent.name, str(run.get("device")),
-                             med if isinstance(med, (int, float)) else None, str(run.get("unit") or ""),
-                             pj if isinstance(pj, (int, float)) else None, str(e.get("unit") or ""),
-                             str(doc.get("source") or "measured"), bool(p.get("measured")),
-                             isinstance(doc.get("signature"), dict), str(doc.get("id"))))
+            power = "declared" if doc.declared else "MODELLED" if run.power.modelled else \
+                "measured" if run.power.avg_w is not None else "none"
+            out.append(Entry(run.workload, org, system_name(doc.system, run), run.device, run.throughput.rate,
+                             run.unit, run.efficiency.per_joule, doc.source, power, run.throughput.unstable,
+                             doc.signature is not None, doc.id))
     out.sort(key=lambda x: (x.workload, x.source == "declared", -(x.per_joule or 0.0)))
     return out
 
 
 def format_table(rows: list[Entry]) -> Any:
-    """A rich Table; declared and modelled-power rows are marked."""
+    """A rich Table; declared and modelled-power rows are marked, long names cut."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="leaderboard (work per joule)")
-    for col in ("workload", "#", "org", "system", "device", "median", "per joule", "power", "signed"):
-        table.add_column(col)
+    from bench import units
+
+    table = Table(title="leaderboard (work per joule over the measured windows)")
+    for col in ("workload", "#", "org", "system", "device", "throughput", "efficiency", "power", "signed"):
+        table.add_column(col, justify="right" if col in ("#", "throughput", "efficiency") else "left")
     rank: dict[tuple[str, str], int] = {}
     for r in rows:
         group = (r.workload, r.source)
         rank[group] = rank.get(group, 0) + 1
-        power = "declared" if r.source == "declared" else "measured" if r.power_measured else "MODELLED"
-        table.add_row(r.workload, str(rank[(r.workload, r.source)]), r.org, r.system, r.device,
-                      "-" if r.median is None else f"{r.median:.4g} {r.unit}/s",
-                      "-" if r.per_joule is None else f"{r.per_joule:.4g} {r.per_joule_unit}",
-                      power, "yes" if r.signed else "no")
+        thr = units.rate(r.throughput, r.unit)
+        table.add_row(escape(r.workload[:60]), str(rank[group]), escape(r.org[:60]), escape(r.system[:60]),
+                      escape(r.device[:40]), f"[yellow]{thr} (unstable)[/yellow]" if r.unstable else thr,
+                      units.efficiency(r.per_joule, r.unit),
+                      f"[yellow]{r.power}[/yellow]" if r.power != "measured" else r.power, "yes" if r.signed else "no")
     return table

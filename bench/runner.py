@@ -1,39 +1,27 @@
 """The runner: idle baseline -> setup -> verify -> warm-up -> measured windows -> idle tail.
 
-Power and throughput come from the same windows: a phase marker (with a
-reading of every meter) is set right before the first step of a window and
-right after its last step returned (steps synchronise their device). Every
-repeat's throughput is kept; no best-of-N.
+Phase execution lives in :class:`Phases`; the record of a finished run is built
+by :func:`bench.runrecord.measured_run`. Power and throughput come from the
+same windows: the windows are contiguous, and one phase marker (with a reading
+of every meter) is set at each boundary, right after the last step of the
+window before it returned (steps synchronise their device). Every window's
+throughput is kept; no best-of-N.
 """
 
 from __future__ import annotations
 
+import gc
 import time
-from dataclasses import asdict, dataclass
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from bench.errors import VerificationError
-from bench.power.window.block import empty_block, power_block
 from bench.power.sampler import Sampler
-from bench.resultfile import utc_now
-from bench.stats import summarize
+from bench.record import Phase, Run, Timing, failed_run, utc_now
+from bench.record.run import Status
+from bench.runrecord import RunHead, measured_run
 from bench.workload import Workload, synchronize
-
-
-@dataclass(frozen=True)
-class Timing:
-    """How long each phase lasts; ``repeats`` measured windows of ``window_s`` each."""
-
-    idle_s: float
-    warmup_s: float
-    window_s: float
-    repeats: int
-    tail_s: float
-
-    def total_s(self) -> float:
-        """Planned wall time of one workload, excluding setup and verification."""
-        return self.idle_s + self.warmup_s + self.window_s * self.repeats + self.tail_s
-
 
 #: Phase timings per preset. ``ci`` finishes the default suite in well under a
 #: minute on 2 cores; ``full`` measures 10 minutes per workload, as MLPerf Power asks.
@@ -49,156 +37,180 @@ def _noop(phase: str, fraction: float) -> None:
     pass
 
 
-class Interrupted(Exception):
-    """Raised by :func:`run_suite` after Ctrl-C; carries the runs recorded so far."""
+class Phases:
+    """Timed phases of one run, each bounded by markers on the sampler (when there is one).
 
-    def __init__(self, runs: list[dict[str, Any]]) -> None:
-        super().__init__("interrupted")
-        self.runs = runs
-
-
-def _failed_run(base: dict[str, Any], status: str, error: str) -> dict[str, Any]:
-    return {
-        **base,
-        "status": status,
-        "error": error,
-        "throughput": {**summarize([]), "samples": [], "units": [], "durations_s": [], "unit": f"{base['unit']}/s"},
-        "power": empty_block(),
-        "efficiency": {"per_joule": None, "unit": f"{base['unit']}/J"},
-        "ceiling": None,
-        "ceiling_fraction": None,
-        "phases": [],
-        "metrics": {},
-    }
-
-
-def _base(workload: Workload, device: str, params: Mapping[str, Any], preset: str | None) -> dict[str, Any]:
-    return {
-        "workload": workload.name,
-        "device": device,
-        "params": dict(params),
-        "preset": preset,
-        "started": utc_now(),
-        "verified": False,
-        "unit": workload.unit,
-    }
-
-
-def run_workload(
-    workload: Workload,
-    device: str,
-    params: Mapping[str, Any],
-    timing: Timing,
-    sampler: Sampler | None,
-    *,
-    preset: str | None = None,
-    progress: ProgressFn = _noop,
-) -> dict[str, Any]:
-    """Run one workload through every phase; return its run record.
-
-    A workload that fails verification (or setup) is never timed: its record
-    has ``status: "failed"`` and the reason. KeyboardInterrupt propagates with
-    the partial record attached as ``exc.run``.
+    ``t_ref`` is the run's start; phase times are recorded in seconds from it.
     """
-    base = _base(workload, device, params, preset)
-    tag = f"{workload.name}@{device}"
-    mark = sampler.mark if sampler else (lambda phase: time.monotonic())
-    phases: list[dict[str, Any]] = []
-    units: list[int] = []
-    durations: list[float] = []
-    window_names: list[tuple[str, str]] = []
-    t_ref = time.monotonic()
 
-    def phase(name: str, seconds: float, work: bool) -> tuple[float, float, int]:
-        t0 = mark(f"{tag}/{name}/start")
-        done = 0
-        while True:
-            now = time.monotonic()
-            if now - t0 >= seconds:
-                break
-            if work:
-                done += workload.step()
-            else:
-                time.sleep(min(0.05, seconds - (now - t0)))
-            progress(name, min(1.0, (time.monotonic() - t0) / seconds) if seconds else 1.0)
-        if work:
-            synchronize(device)  # steps synchronise already; the end marker must follow the device
-        t1 = mark(f"{tag}/{name}/end")
-        phases.append({"name": name, "start": round(t0 - t_ref, 4), "end": round(t1 - t_ref, 4)})
+    def __init__(self, tag: str, device: str, sampler: Sampler | None, progress: ProgressFn = _noop) -> None:
+        self.tag = tag
+        self.device = device
+        self.sampler = sampler
+        self.progress = progress
+        self.phases: list[Phase] = []
+        self.t_ref = self.mark("run/start")
+
+    def mark(self, name: str) -> float:
+        """Set the marker ``<tag>/<name>`` now; returns its time."""
+        return self.sampler.mark(f"{self.tag}/{name}") if self.sampler else time.monotonic()
+
+    def marker_name(self, name: str) -> str:
+        """The sampler's name of the marker ``name`` of this run."""
+        return f"{self.tag}/{name}"
+
+    def _record(self, name: str, t0: float, t1: float) -> None:
+        self.phases.append(Phase(name=name, start=round(t0 - self.t_ref, 4), end=round(t1 - self.t_ref, 4)))
+
+    def idle(self, name: str, seconds: float) -> None:
+        """Wait ``seconds`` with the device idle, between the markers ``<name>/start`` and ``<name>/end``."""
+        t0 = self.mark(f"{name}/start")
+        while (left := seconds - (time.monotonic() - t0)) > 0:
+            time.sleep(min(0.05, left))
+            self.progress(name, min(1.0, (time.monotonic() - t0) / seconds))
+        self._record(name, t0, self.mark(f"{name}/end"))
+
+    def work(self, name: str, step: Callable[[], int], *, seconds: float | None = None, steps: int | None = None,
+             start: tuple[str, float] | None = None, end: str | None = None) -> tuple[float, float, int]:
+        """Call ``step`` for ``seconds`` (or ``steps`` times); return (start, end, units done).
+
+        ``start`` reuses a marker already set (the end of the window before: windows
+        are contiguous); ``end`` names the end marker (default ``<name>/end``).
+        """
+        t0 = start[1] if start else self.mark(f"{name}/start")
+        done = calls = 0
+        while (seconds is not None and time.monotonic() - t0 < seconds) or (steps is not None and calls < steps):
+            done += step()
+            calls += 1
+            if seconds:
+                self.progress(name, min(1.0, (time.monotonic() - t0) / seconds))
+        synchronize(self.device)  # steps synchronise already; the end marker must follow the device
+        t1 = self.mark(end or f"{name}/end")
+        self._record(name, t0, t1)
         return t0, t1, done
 
+
+@dataclass
+class Windows:
+    """Units and durations of the measured windows so far, with their marker names."""
+
+    units: list[float] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    markers: list[tuple[str, str]] = field(default_factory=list)
+    last_end: float = 0.0
+
+    def measure(self, phases: Phases, step: Callable[[], int], *, seconds: float | None = None,
+                steps: int | None = None) -> None:
+        """One more window, starting at the end marker of the last one (contiguous windows)."""
+        i = len(self.units)
+        start_name = f"window-{i}"
+        start = (start_name, phases.mark(start_name) if i == 0 else self.last_end)
+        t0, t1, done = phases.work(f"window-{i}", step, seconds=seconds, steps=steps, start=start,
+                                   end=f"window-{i + 1}")
+        self.last_end = t1
+        self.units.append(float(done))
+        self.durations.append(t1 - t0)
+        self.markers.append((phases.marker_name(f"window-{i}"), phases.marker_name(f"window-{i + 1}")))
+
+
+def prepare(workload: Workload, device: str, params: Mapping[str, object]) -> str | None:
+    """Set up and verify; the reason it failed, or None. A workload that fails is never timed."""
     try:
-        t_ref = mark(f"{tag}/run/start")
-        phase("idle", timing.idle_s, work=False)
+        workload.setup(device, dict(params))
+        workload.verify()
+    except VerificationError as exc:
+        return f"verification failed: {exc}"
+    except Exception as exc:  # a broken workload must not take the suite down
+        return f"setup failed: {type(exc).__name__}: {exc}"
+    return None
+
+
+@dataclass
+class Outcome:
+    """A finished run, and the interrupt (Ctrl-C or a stop signal) that ended it early, if any."""
+
+    run: Run
+    stopped: KeyboardInterrupt | None = None
+
+
+AlignFn = Callable[[str], bool]
+
+
+class RunLog(Protocol):
+    """Where a run reports its progress as it happens (the journal): start, each window, the record."""
+
+    def run_start(self, head: RunHead, tag: str) -> None: ...
+
+    def window(self, tag: str, index: int, units: float, duration_s: float) -> None: ...
+
+    def run(self, run: Run) -> None: ...
+
+
+def run_workload(workload: Workload, device: str, params: Mapping[str, object], timing: Timing,
+                 sampler: Sampler | None, *, preset: str | None = None, progress: ProgressFn = _noop,
+                 align: AlignFn | None = None, log: RunLog | None = None) -> Outcome:
+    """Run one workload through every phase and return its record.
+
+    A workload that fails setup or verification is never timed (``status:
+    "failed"``). Ctrl-C or a stop signal during the run ends it with ``status:
+    "interrupted"`` and whatever windows completed; the outcome says so.
+    ``align`` (a fleet's barrier) is called after the warm-up, right before the
+    measured windows, so every rank measures the same span. ``log`` (the journal) hears of
+    the run's start and each window as they complete.
+    """
+    head = RunHead(workload=workload.name, device=device, unit=workload.unit, params=dict(params), preset=preset,
+                   started=utc_now())
+    phases = Phases(f"{workload.name}@{device}", device, sampler, progress)
+    if log is not None:
+        log.run_start(head, phases.tag)
+    wins = Windows()
+    status: Status = "ok"
+    error: str | None = None
+    stopped: KeyboardInterrupt | None = None
+    metrics: dict[str, object] = {}
+    ceiling = None
+    verified = False
+    try:
+        phases.idle("idle", timing.idle_s)
         progress("setup", 0.0)
-        try:
-            workload.setup(device, params)
-            progress("verify", 0.0)
-            workload.verify()
-        except VerificationError as exc:
-            return _failed_run(base, "failed", f"verification failed: {exc}")
-        except Exception as exc:  # a broken workload must not take the suite down
-            return _failed_run(base, "failed", f"setup failed: {type(exc).__name__}: {exc}")
-        base["verified"] = True
+        failure = prepare(workload, device, params)
+        if failure:
+            return Outcome(head.failed("failed", failure))
+        verified = True
         ceiling = workload.ceiling(device)
-        phase("warmup", timing.warmup_s, work=True)
+        phases.work("warmup", workload.step, seconds=timing.warmup_s)
+        if align is not None and not align(workload.name):
+            metrics["fleet_aligned"] = False
         workload.reset_metrics()
         for i in range(timing.repeats):
-            t0, t1, done = phase(f"window-{i}", timing.window_s, work=True)
-            units.append(done)
-            durations.append(t1 - t0)
-            window_names.append((f"{tag}/window-{i}/start", f"{tag}/window-{i}/end"))
-        metrics = workload.metrics()
-        phase("tail", timing.tail_s, work=False)
-        status, error = "ok", None
+            wins.measure(phases, workload.step, seconds=timing.window_s)
+            if log is not None:
+                log.window(phases.tag, i, wins.units[-1], wins.durations[-1])
+        metrics = {**workload.metrics(), **metrics}
+        phases.idle("tail", timing.tail_s)
     except KeyboardInterrupt as exc:
-        status, error, metrics, ceiling = "interrupted", "interrupted by the user", {}, None
-        exc.run = None  # type: ignore[attr-defined]
-        interrupted = exc
+        status, error, stopped = "interrupted", f"interrupted ({exc or 'Ctrl-C'})", exc
     except Exception as exc:  # out of memory at one sweep point, a crashing kernel: record it, go on
-        status, error, metrics, ceiling = "failed", f"step failed: {type(exc).__name__}: {exc}", {}, None
-        interrupted = None
-    else:
-        interrupted = None
+        status, error = "failed", f"step failed: {type(exc).__name__}: {exc}"
     finally:
-        try:
-            workload.teardown()
-        except Exception:
-            pass
-
-    if not units:
-        record = _failed_run(base, status if status != "ok" else "failed", error or "no measured window")
+        _teardown(workload)
+    if not wins.units:
+        run = head.failed(status if status != "ok" else "failed", error or "no measured window", verified=verified)
     else:
-        samples = [u / d for u, d in zip(units, durations)]
-        pw = power_block(
-            sampler, t_ref, window_names,
-            (f"{tag}/idle/start", f"{tag}/idle/end") if sampler else None,
-            (f"{tag}/run/start", sampler.markers[-1].phase) if sampler else ("", ""),
-            (f"{tag}/tail/start", f"{tag}/tail/end") if sampler and status == "ok" else None,
-        )
-        median = summarize(samples)["median"]
-        record = {
-            **base,
-            "status": status,
-            "error": error,
-            "throughput": {**summarize(samples), "samples": samples, "units": units,
-                           "durations_s": durations, "unit": f"{workload.unit}/s"},
-            "power": pw,
-            "efficiency": {
-                "per_joule": sum(units) / pw["energy_j"] if pw["energy_j"] else None,
-                "unit": f"{workload.unit}/J",
-            },
-            "ceiling": ceiling,
-            "ceiling_fraction": median / ceiling if ceiling and median is not None else None,
-            "phases": phases,
-            "metrics": metrics,
-        }
+        run = measured_run(head, wins.units, wins.durations, sampler=sampler, t_ref=phases.t_ref,
+                           windows=wins.markers, phases=phases, tail=status == "ok", status=status, error=error,
+                           verified=verified, ceiling=ceiling, metrics=metrics)
     if sampler:
         sampler.trim()  # this run's power block is built: memory holds one run at a time
-    if interrupted is not None:
-        interrupted.run = record  # type: ignore[attr-defined]
-        raise interrupted
-    return record
+    return Outcome(run, stopped)
+
+
+def _teardown(workload: Workload) -> None:
+    try:
+        workload.teardown()
+    except Exception:
+        pass
+    gc.collect()
 
 
 @dataclass(frozen=True)
@@ -212,41 +224,53 @@ class RunSpec:
 
     workload: Workload
     device: str
-    params: dict[str, Any]
+    params: dict[str, object]
     preset: str | None = None
     failed: str | None = None
 
 
-def run_suite(
-    specs: list[RunSpec],
-    timing: Timing,
-    sampler: Sampler | None,
-    progress: Callable[[RunSpec], ProgressFn] | None = None,
-) -> list[dict[str, Any]]:
-    """Run every spec in order.
+@dataclass
+class SuiteOutcome:
+    """Every run recorded, and the interrupt that stopped the suite before its end, if any."""
 
-    Raises:
-        Interrupted: after Ctrl-C, carrying every complete run plus the
-            interrupted one (``status: "interrupted"``).
+    runs: list[Run]
+    stopped: KeyboardInterrupt | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """True when the suite did not run to its end."""
+        return self.stopped is not None
+
+
+def run_suite(specs: list[RunSpec], timing: Timing, sampler: Sampler | None,
+              progress: Callable[[RunSpec], ProgressFn] | None = None,
+              log: RunLog | None = None, align: AlignFn | None = None) -> SuiteOutcome:
+    """Run every spec in order; ``log`` (the journal) gets each record the moment it is complete.
+
+    After Ctrl-C or a stop signal the suite ends with the interrupted run recorded.
     """
-    runs: list[dict[str, Any]] = []
-    for spec in specs:
-        if spec.failed:
-            runs.append(_failed_run(_base(spec.workload, spec.device, spec.params, spec.preset), "failed", spec.failed))
-            continue
-        try:
-            runs.append(
-                run_workload(spec.workload, spec.device, spec.params, timing, sampler, preset=spec.preset,
-                             progress=progress(spec) if progress else _noop)
-            )
-        except KeyboardInterrupt as exc:
-            partial = getattr(exc, "run", None)
-            if partial is not None:
-                runs.append(partial)
-            raise Interrupted(runs) from None
-    return runs
+    out = SuiteOutcome([])
+    try:
+        for i, spec in enumerate(specs):
+            # the barrier's name must be the same on every rank, whose devices differ
+            aligned = (lambda name, i=i: align(f"{i}/{name}")) if align else None
+            if spec.failed:
+                head = RunHead(workload=spec.workload.name, device=spec.device, unit=spec.workload.unit,
+                               params=spec.params, preset=spec.preset, started=utc_now())
+                outcome = Outcome(head.failed("failed", spec.failed))
+            else:
+                outcome = run_workload(spec.workload, spec.device, spec.params, timing, sampler, preset=spec.preset,
+                                       progress=progress(spec) if progress else _noop, align=aligned, log=log)
+            out.runs.append(outcome.run)
+            if log is not None:
+                log.run(outcome.run)
+            if outcome.stopped is not None:
+                out.stopped = outcome.stopped
+                break
+    except KeyboardInterrupt as exc:  # between two runs: every run so far is recorded
+        out.stopped = exc
+    return out
 
 
-def timing_dict(timing: Timing) -> dict[str, Any]:
-    """The timing as recorded in a result file's settings."""
-    return asdict(timing)
+__all__ = ["TIMINGS", "Outcome", "Phases", "RunSpec", "SuiteOutcome", "Timing", "Windows", "failed_run",
+           "prepare", "run_suite", "run_workload"]

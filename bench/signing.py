@@ -16,11 +16,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from bench.errors import CheckFailed, UsageError
+from bench.record import Document
 
-ALG = "ed25519"
+ALG: Final = "ed25519"
 _ORG_PREFIX = "org:"
 MAX_ORG_CHARS = 100
 
@@ -151,8 +152,8 @@ def _raw(public: Any) -> bytes:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def sign_document(doc: dict[str, Any], private_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Add (or replace) ``doc["signature"]`` signed with the key at ``private_path``; return ``doc``.
+def sign_document(doc: Document, private_path: str | os.PathLike[str]) -> Document:
+    """``doc`` with a signature (added or replaced) made with the key at ``private_path``.
 
     The key's organisation (its preamble, or the ``.pub`` beside it) goes into
     ``submitter.org`` before signing.
@@ -160,20 +161,20 @@ def sign_document(doc: dict[str, Any], private_path: str | os.PathLike[str]) -> 
     Raises:
         UsageError: unusable key, or a file that names another organisation.
     """
-    from bench.resultfile import dumps
+    from bench.record import Signature, Submitter, dumps
 
     key = _load_private(private_path)
     org = key_org(private_path) or key_org(Path(private_path).with_suffix(".pub"))
     if org:
-        sub = doc.get("submitter") if isinstance(doc.get("submitter"), dict) else {}
-        if sub.get("org") not in (None, "", org):
-            raise UsageError(f"{private_path}: key belongs to {org!r} but the file's submitter.org is {sub['org']!r}")
-        doc["submitter"] = {**sub, "org": org}
-    # sign what will be written: dumps() turns NaN/inf into null
-    value = key.sign(canonical_bytes(json.loads(dumps(doc))))
-    doc["signature"] = {"alg": ALG, "key_id": key_id(_raw(key.public_key())),
-                        "value": base64.b64encode(value).decode("ascii")}
-    return doc
+        sub = doc.submitter or Submitter()
+        if sub.org not in (None, "", org):
+            raise UsageError(f"{private_path}: key belongs to {org!r} but the file's submitter.org is {sub.org!r}")
+        doc = doc.model_copy(update={"submitter": sub.model_copy(update={"org": org})})
+    unsigned = doc.model_copy(update={"signature": None})
+    # sign exactly what will be written
+    value = key.sign(canonical_bytes(json.loads(dumps(unsigned))))
+    sig = Signature(alg=ALG, key_id=key_id(_raw(key.public_key())), value=base64.b64encode(value).decode("ascii"))
+    return doc.model_copy(update={"signature": sig})
 
 
 def _trusted(keys_dir: str | os.PathLike[str]) -> list[tuple[str, Any, Path]]:
@@ -201,32 +202,31 @@ def trusted_orgs(keys_dir: str | os.PathLike[str]) -> dict[str, str]:
     return {kid: org for kid, _, p in _trusted(keys_dir) if (org := key_org(p))}
 
 
-def verify_document(doc: dict[str, Any], keys: dict[str, Any], text: str | None = None) -> str:
-    """Check ``doc``'s signature against ``keys``; return the key id.
+def verify_document(text: str, keys: dict[str, Any]) -> str:
+    """Check the signature of a result file's ``text`` against ``keys``; return the key id.
 
-    Pass the file's ``text`` to verify the numbers exactly as written: a digit
-    changed past a float's precision still fails then.
+    The numbers are verified exactly as written: a digit changed past a float's
+    precision fails. (A key written twice is refused by the reader before this.)
 
     Raises:
         CheckFailed: unsigned, unknown key, malformed or wrong signature.
     """
     from cryptography.exceptions import InvalidSignature
 
-    if text is not None:
-        try:
-            exact = parse_exact(text)
-        except (ValueError, RecursionError):
-            raise CheckFailed("$: not valid JSON") from None
-        if isinstance(exact, dict):
-            doc = exact
-    sig = doc.get("signature")
+    try:
+        doc = parse_exact(text)
+    except (ValueError, RecursionError):
+        raise CheckFailed("$: not valid JSON") from None
+    sig = doc.get("signature") if isinstance(doc, dict) else None
     if not isinstance(sig, dict):
         raise CheckFailed("$.signature: file is not signed")
+    if set(sig) != {"alg", "key_id", "value"}:
+        raise CheckFailed("$.signature: expected exactly alg, key_id and value")
     if sig.get("alg") != ALG:
-        raise CheckFailed(f"$.signature.alg: expected {ALG!r}, found {sig.get('alg')!r}")
+        raise CheckFailed(f"$.signature.alg: expected {ALG!r}, found {str(sig.get('alg'))[:40]!r}")
     kid = sig.get("key_id")
     if not isinstance(kid, str) or kid not in keys:
-        raise CheckFailed(f"$.signature.key_id: key {kid!r} is not a trusted key")
+        raise CheckFailed(f"$.signature.key_id: key {str(kid)[:40]!r} is not a trusted key")
     try:
         value = base64.b64decode(str(sig.get("value")), validate=True)
         body = canonical_bytes(doc)
@@ -236,4 +236,4 @@ def verify_document(doc: dict[str, Any], keys: dict[str, Any], text: str | None 
         keys[kid].verify(value, body)
     except InvalidSignature:
         raise CheckFailed("$.signature.value: signature does not match the document (altered after signing?)") from None
-    return kid
+    return str(kid)

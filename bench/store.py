@@ -13,11 +13,13 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from bench.errors import CheckFailed, UsageError
+from bench.record import Document
 
 DEFAULT_STORE = Path("results/submissions")
 _SAFE = re.compile(r"[^a-z0-9._-]+")
@@ -36,13 +38,13 @@ def content_hash(doc: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes({k: v for k, v in doc.items() if k != "id"})).hexdigest()
 
 
-def _system_name(doc: dict[str, Any]) -> str:
-    sysinfo = doc.get("system") if isinstance(doc.get("system"), dict) else {}
-    gpus = sysinfo.get("gpus") or []
-    if gpus and isinstance(gpus[0], dict):
-        return f"{len(gpus)}x-{gpus[0].get('name', 'gpu')}"
-    cpu = sysinfo.get("cpu") if isinstance(sysinfo.get("cpu"), dict) else {}
-    return str(cpu.get("model") or sysinfo.get("hostname") or "system")
+def _system_name(doc: Document) -> str:
+    gpus = doc.system.gpus
+    if gpus:
+        return f"{len(gpus)}x-{gpus[0].name}"
+    if doc.system.model:
+        return doc.system.model
+    return (doc.system.cpu.model if doc.system.cpu else None) or doc.system.hostname or "system"
 
 
 @contextmanager
@@ -85,10 +87,9 @@ def _same_org(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def _org(doc: dict[str, Any], path: Any, cli_org: str | None, signer_org: str | None) -> str:
+def _org(doc: Document, path: Any, cli_org: str | None, signer_org: str | None) -> str:
     """The submitting organisation: the signing key's, else the signed-over ``submitter.org``, else ``--org``."""
-    sub = doc.get("submitter") if isinstance(doc.get("submitter"), dict) else {}
-    content = sub.get("org") if isinstance(sub.get("org"), str) and sub.get("org") else None
+    content = doc.submitter.org if doc.submitter and doc.submitter.org else None
     if signer_org and content and not _same_org(signer_org, content):
         raise CheckFailed(f"{path}: $.submitter.org: says {content!r} but the file is signed by {signer_org!r}'s key")
     org = signer_org or content or cli_org
@@ -111,22 +112,23 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
         CheckFailed: invalid file, bad or untrusted signature, organisations that disagree, a duplicate.
         UsageError: unreadable file, no organisation at all.
     """
-    from bench.resultfile import write_atomic
+    from bench.record import read_text, write_atomic
     from bench.signing import trusted_keys, trusted_orgs, verify_document
-    from bench.validation import validate_file
-    from bench.validation.core import errors, read_text
+    from bench.validation import errors, validate_file
 
-    doc, findings = validate_file(path)
-    findings = errors(findings)
+    result = validate_file(path)
+    findings = errors(result.findings)
+    doc = result.doc
     if findings or doc is None:
         f = findings[0]
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
         raise CheckFailed(f"{path}: {f.path}: {f.message}{more}")
+    text = read_text(path)
     signer_org = None
-    if require_signature or doc.get("signature") is not None:
+    if require_signature or doc.signature is not None:
         keys = trusted_keys(keys_dir) if keys_dir is not None else {}
         try:
-            kid = verify_document(doc, keys, read_text(path))
+            kid = verify_document(text, keys)
         except CheckFailed as exc:
             raise CheckFailed(f"{path}: {exc}") from None
         signer_org = trusted_orgs(keys_dir).get(kid) if keys_dir is not None else None
@@ -135,10 +137,10 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
     if root.is_symlink():
         raise CheckFailed(f"{root}: is a symlink, refusing to write through it")
     root.mkdir(parents=True, exist_ok=True)
-    doc_id = safe_name(doc.get("id"), "")
-    if not doc_id or doc_id != str(doc.get("id")).lower():
-        raise CheckFailed(f"{path}: $.id: {str(doc.get('id'))[:80]!r} is not a safe file name")
-    digest = content_hash(doc)
+    doc_id = safe_name(doc.id, "")
+    if not doc_id or doc_id != doc.id.lower():
+        raise CheckFailed(f"{path}: $.id: {doc.id[:80]!r} is not a safe file name")
+    digest = content_hash(json.loads(text))
     with _locked(root):
         ids, hashes = _index(root)
         if doc_id in ids:
@@ -148,20 +150,22 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
         target = _safe_dir(root, safe_name(org), safe_name(_system_name(doc))) / f"{doc_id}.json"
         if target.exists() or target.is_symlink():
             raise CheckFailed(f"{target}: already exists")
-        from bench.resultfile import dumps
-        write_atomic(target, dumps(doc))
+        write_atomic(target, text)  # the file as submitted, byte for byte: its signature stays valid
     return target
 
 
-def submissions(store: str | os.PathLike[str] = DEFAULT_STORE) -> list[tuple[str, Path, dict[str, Any]]]:
-    """``(org, path, doc)`` for every readable stored submission."""
+def submissions(store: str | os.PathLike[str] = DEFAULT_STORE) -> list[tuple[str, Path, Document]]:
+    """``(org, path, doc)`` for every stored submission that still reads as a valid result file."""
+    from bench.errors import SitebenchError
+    from bench.record import load
+
     out = []
     root = Path(store)
     for p in sorted(root.glob("*/*/*.json")):
         if p.is_symlink():
             continue
         try:
-            out.append((p.parent.parent.name, p, json.loads(p.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, RecursionError):
+            out.append((p.parent.parent.name, p, load(p)))
+        except SitebenchError:
             continue
     return out

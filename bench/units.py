@@ -14,9 +14,7 @@ def si(value: float | None, unit: str = "", digits: int = 3) -> str:
         return "-"
     if value == 0:
         return f"0 {unit}".strip()
-    for scale, prefix in _SI:
-        if abs(value) >= scale:
-            break
+    scale, prefix = next(((s, p) for s, p in _SI if abs(value) >= s), _SI[-1])
     text = f"{value / scale:.{digits}g}"
     sep = " " if unit != "tok/s" or prefix else " "
     return f"{text}{sep}{prefix}{unit}".strip()

@@ -3,7 +3,8 @@
 Rounds alternate (off, on, on, off, ...) so drift cancels; the loss is the median over pairs of
 1 - on/off, in wall-clock units/s and in units per CPU-second of this process (which counts the
 sampler thread's own CPU time and is less disturbed by other load on a shared machine). It also
-times one sampler tick (every meter read once) to give the sampler's cost directly. The issue's bar is a loss under 1%. Not a test.
+times one sampler tick (every meter read once) to give the sampler's cost directly. The issue's bar
+is a loss under 1%. Not a test.
 Run: .venv/bin/python benchmarks/sampler_overhead.py [--workload sha256d] [--seconds 3] [--pairs 6]
 """
 

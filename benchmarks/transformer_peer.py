@@ -84,7 +84,8 @@ def main() -> None:
     print(f"ratio sitebench / transformers: {t_hf / t_us:.2f}x")
     figures = peaks(o.device)
     if figures and o.device.startswith("cuda"):
-        print(f"sitebench MBU (weights only, incl. prefill in time): {(tok / t_us) / o.batch * weight_bytes(ours) / figures[0]:.1%}")
+        mbu = (tok / t_us) / o.batch * weight_bytes(ours) / figures[0]
+        print(f"sitebench MBU (weights only, incl. prefill in time): {mbu:.1%}")
 
 
 if __name__ == "__main__":

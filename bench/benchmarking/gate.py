@@ -1,7 +1,8 @@
 """The CI regression gate: a pytest-benchmark run against a stored sitebench baseline.
 
-Uses ``bench.compare.compare_documents`` (median change beyond the threshold AND
-Mann-Whitney U p < alpha), so noise alone never fails the gate.
+Uses :func:`bench.compare.compare_documents`, so the verdict rules (threshold,
+significance where the samples allow a test, threshold alone where they do
+not, and said so) are the same as ``sitebench compare``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from typing import Any
 
 from bench.benchmarking.convert import to_result
 from bench.compare import Comparison, compare_documents
+from bench.record import Document
 
 
-def gate(baseline: dict[str, Any], bench_json: dict[str, Any], threshold: float = 0.05,
+def gate(baseline: Document, bench_json: dict[str, Any], threshold: float = 0.05,
          alpha: float = 0.05, per_workload: dict[str, float] | None = None) -> tuple[bool, list[Comparison]]:
     """Compare a pytest-benchmark JSON run with a baseline result document.
 

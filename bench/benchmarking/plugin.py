@@ -1,7 +1,14 @@
 """pytest plugin: options and a ``sitebench_case`` fixture parametrised over every registered workload.
 
-Benchmarks run only with ``--benchmark-only`` or ``--sitebench-bench``; a plain
-``pytest`` run skips them so the test suite does not spend minutes timing.
+Registered through the ``pytest11`` entry point, so ``pytest --sitebench-device cpu``
+works in any project that installs sitebench. Benchmarks run only with
+``--benchmark-only`` or ``--sitebench-bench``; a plain ``pytest`` run skips them.
+
+A benchmark goes through the runner's own phases (:mod:`bench.runner`): set
+up and verified outside the timer, then each timed round is one measured
+window (contiguous, with a marker on the power sampler at each boundary), and
+the run's record is built by :func:`bench.runrecord.measured_run` and kept in
+``extra_info["sitebench_run"]``.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _default_device() -> str:
     try:
         import torch
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
     except Exception:
         return "cpu"
 
@@ -66,46 +73,60 @@ def _steps_per_round(step: Any, device: str, min_round_s: float) -> int:
     return max(1, min(1000, int(min_round_s / took) + 1)) if took < min_round_s else 1
 
 
+def open_sampler(device: str, rate_hz: float = 20.0) -> Any:
+    """A started sampler over the meters of ``device`` (nvml: that GPU only), or None when none works."""
+    from bench.power.discovery import discover
+    from bench.power.sampler import Sampler
+
+    try:
+        meters, _ = discover(device=device)
+    except Exception:  # a broken meter back-end must not fail a benchmark
+        return None
+    if not meters:
+        return None
+    sampler = Sampler(meters, rate_hz=rate_hz)
+    sampler.start()
+    return sampler
+
+
 def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds: int = 10,
              power: bool = True, min_round_s: float = MIN_ROUND_S) -> None:
-    """Set up and verify outside the timer, time rounds of ``step()`` calls (synchronised), record extra_info.
+    """Set up and verify outside the timer, time rounds of ``step()`` calls as measured windows.
 
     A round is as many ``step()`` calls as last ``min_round_s``, then one device
-    synchronisation. ``extra_info`` gets the workload, device, params, unit, units
-    per round and, when a meter works here, the power and efficiency over the rounds.
+    synchronisation and a marker. ``extra_info`` gets the run record
+    (``sitebench_run``) and, for people reading pytest-benchmark's JSON, the
+    workload, device, unit and units per round.
     """
-    from bench.benchmarking.power import END, START, open_sampler, power_info
+    from bench.errors import VerificationError
+    from bench.record import utc_now
     from bench.registry import create_workload
-    from bench.workload import synchronize
+    from bench.runner import Phases, Windows, prepare
+    from bench.runrecord import RunHead, measured_run
+
     wl = create_workload(name)
     params = wl.params_for(preset)
-    wl.setup(device, params)
-    sampler = None
+    failure = prepare(wl, device, params)
+    if failure:
+        wl.teardown()
+        raise VerificationError(f"{name} on {device}: {failure}")
+    sampler = open_sampler(device) if power else None
     try:
-        wl.verify()
-        units: list[int] = []
         steps = _steps_per_round(wl.step, device, min_round_s)
-
-        def one_round() -> None:
-            for _ in range(steps):
-                units.append(wl.step())
-            synchronize(device)
-
-        sampler = open_sampler() if power else None
-        if sampler:
-            sampler.mark(START)
+        phases = Phases(f"{name}@{device}", device, sampler)
+        wins = Windows()
+        wl.reset_metrics()
         benchmark.group = name
-        benchmark.pedantic(one_round, rounds=rounds, iterations=1, warmup_rounds=0)
-        if sampler:
-            sampler.mark(END)
-        benchmark.extra_info.update({"workload": name, "device": device, "params": params,
-                                     "preset": preset, "unit": getattr(wl, "unit", "unit"),
-                                     "units_per_round": sum(units) / rounds, "steps_per_round": steps,
-                                     "verified": True})
-        info = power_info(sampler, float(sum(units))) if sampler else None
-        if info:
-            info["efficiency"]["unit"] = f"{benchmark.extra_info['unit']}/J"
-            benchmark.extra_info.update(info)
+        benchmark.pedantic(lambda: wins.measure(phases, wl.step, steps=steps), rounds=rounds, iterations=1,
+                           warmup_rounds=0)
+        head = RunHead(workload=name, device=device, unit=wl.unit, params=dict(params), preset=preset,
+                       started=utc_now())
+        run = measured_run(head, wins.units, wins.durations, sampler=sampler, t_ref=phases.t_ref,
+                           windows=wins.markers, phases=phases, tail=False, ceiling=wl.ceiling(device),
+                           metrics=wl.metrics())
+        benchmark.extra_info.update({"workload": name, "device": device, "unit": wl.unit,
+                                     "units_per_round": sum(wins.units) / rounds, "steps_per_round": steps,
+                                     "sitebench_run": run.to_json()})
     finally:
         if sampler:
             sampler.stop()

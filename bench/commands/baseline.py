@@ -10,7 +10,7 @@ from typing import Any
 from bench.errors import CheckFailed, UsageError
 
 DESCRIPTION = """\
-Baselines live in DIR/<machine-id>/baseline.json (sitebench.result/1), with optional
+Baselines live in DIR/<machine-id>/baseline.json (a sitebench.result file), with optional
 per-workload thresholds in DIR/<machine-id>/thresholds.json:
   {"default_pct": 10, "workloads": {"llm-serve": 25}}
 check falls back to DIR/default/ when this machine has none of its own, and says so.
@@ -50,11 +50,11 @@ def _load_bench(path: str) -> dict[str, Any]:
 def _save(args: argparse.Namespace, bench_json: dict[str, Any], name: str) -> int:
     from bench.benchmarking.baselines import BASELINE, THRESHOLDS, baseline_dir
     from bench.benchmarking.convert import to_result
-    from bench.resultfile import write_atomic, write_result
+    from bench.record import System, write_atomic, write_result
     from bench.system import describe
 
     target = baseline_dir(Path(args.dir), name)
-    write_result(target / BASELINE, to_result(bench_json, describe()))
+    write_result(target / BASELINE, to_result(bench_json, System.model_validate(describe())))
     print(f"baseline saved: {target / BASELINE}")
     if not (target / THRESHOLDS).exists():
         from bench.benchmarking.baselines import Thresholds
@@ -87,8 +87,8 @@ def main(args: argparse.Namespace) -> int:
     from bench.benchmarking.gate import gate
     from bench.compare import format_table
     from bench.console import out
-    from bench.resultfile import load
-    passed, comps = gate(load(directory / BASELINE, check_schema=False), bench_json,
+    from bench.record import load
+    passed, comps = gate(load(directory / BASELINE), bench_json,
                          threshold=default, alpha=args.alpha, per_workload=per)
     out().print(format_table(comps))
     if passed or args.report_only:

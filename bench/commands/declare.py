@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from bench import console
-    from bench.resultfile import check_writable, write_result
+    from bench.record import check_writable, write_result
     from bench.sizing.declare import declared_document, unit_of
 
     check_writable(args.out)

@@ -22,7 +22,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.power.discovery import discover
     from bench.registry import all_workload_classes
 
-    workloads = [
+    workloads: list[dict[str, Any]] = [
         {"name": c.name, "unit": c.unit, "devices": list(c.devices), "presets": list(c.presets),
          "default": bool(getattr(c, "default_suite", False)), "description": c.description,
          "module": c.__module__}
@@ -30,12 +30,14 @@ def main(args: argparse.Namespace) -> int:
     ]
     meters, unavailable = discover(None, keep_modelled=True)
     measured_here = any(m.measured for m in meters)
-    meter_rows = [{**m.describe(), "available": True,
+    provenance = {"name", "kind", "scope", "method", "measured", "accuracy", "accuracy_w", "accuracy_note",
+                  "update_period_s"}
+    meter_rows: list[dict[str, Any]] = [{**m.figure().model_dump(mode="json", include=provenance), "available": True,
                    "reason": None if m.measured or not measured_here else "not used by default: a measured meter works"}
                   for m in meters]
     meter_rows += [{"name": u.name, "kind": u.name, "available": False, "reason": u.reason} for u in unavailable]
-    for m in meters:
-        m.close()
+    for meter in meters:
+        meter.close()
     if args.json:
         print(json.dumps({"workloads": workloads, "meters": meter_rows}, indent=1))
         return 0

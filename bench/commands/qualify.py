@@ -8,7 +8,7 @@ from typing import Any
 
 def register(sub: Any) -> None:
     p = sub.add_parser("qualify", help="PASS/FAIL per GPU, node and fleet against a spec",
-                       description="Judge a sitebench.result/1 file against a TOML spec (minimum throughput "
+                       description="Judge a sitebench.result file against a TOML spec (minimum throughput "
                        "or efficiency per workload, maximum GPU and node power, no throttling, MAD outliers). "
                        "Exit 1 on any FAIL, 2 on a bad spec.")
     p.add_argument("result", metavar="RESULT", help="result file")
@@ -22,7 +22,7 @@ def main(args: argparse.Namespace) -> int:
     from bench import console
     from bench.fleet.spec import load_spec
     from bench.fleet.verdict import qualify
-    from bench.resultfile import load
+    from bench.record import load
 
     spec = load_spec(args.spec)
     doc = load(args.result)

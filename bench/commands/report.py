@@ -9,7 +9,7 @@ from bench.errors import UsageError
 
 DESCRIPTION = """\
 Write one self-contained HTML page (plots embedded, no network needed to view it)
-from one or more sitebench.result/1 files: summary, efficiency and sizing plots,
+from one or more sitebench.result files: summary, efficiency and sizing plots,
 power and throughput over time per run, per-GPU fleet tables with outliers,
 validation findings and the full system description. Several files are shown
 side by side (e.g. a vendor's claim against the site's own measurement).
@@ -41,8 +41,8 @@ def check_allocation(mw: float, pue: float) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from bench import console
+    from bench.record import check_writable, load
     from bench.report import write_report
-    from bench.resultfile import check_writable, load
 
     check_allocation(args.mw, args.pue)
     check_writable(args.out)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import itertools
 import socket
 import time
 from pathlib import Path
@@ -13,7 +11,7 @@ from typing import Any
 from bench.errors import UsageError
 
 DESCRIPTION = """\
-Run workloads on one device while sampling power, then write a sitebench.result/1
+Run workloads on one device while sampling power, then write a sitebench.result/2
 file and print what one MW buys. Each workload is verified against an
 independent reference before it is timed; one that fails is never timed.
 
@@ -60,202 +58,88 @@ def register(sub: Any) -> None:
     p.set_defaults(func=main)
 
 
-def _parse_params(items: list[str], names: list[str]) -> dict[str, dict[str, str]]:
-    per: dict[str, dict[str, str]] = {n: {} for n in names}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise UsageError(f"--param {item!r}: expected [WORKLOAD.]KEY=VALUE")
-        target, dot, key = key.rpartition(".")
-        if dot and target not in per:
-            raise UsageError(f"--param {item!r}: workload {target!r} is not in this run")
-        for name in ([target] if dot else names):
-            per[name][key] = value
-    return per
-
-
-def _timing(args: argparse.Namespace) -> Any:
-    from bench.runner import TIMINGS
-
-    if args.preset not in TIMINGS:
-        raise UsageError(f"--preset {args.preset!r}: expected one of {', '.join(TIMINGS)}")
-    timing = TIMINGS[args.preset]
-    changes = {k: getattr(args, a) for k, a in
-               (("idle_s", "idle"), ("warmup_s", "warmup"), ("window_s", "window"), ("repeats", "repeats"))
-               if getattr(args, a) is not None}
-    for key, value in changes.items():
-        if value < 0 or (key in ("window_s", "repeats") and value <= 0):
-            raise UsageError(f"--{key.removesuffix('_s')} {value}: must be positive")
-    return dataclasses.replace(timing, **changes)
-
-
 def default_out() -> Path:
     """``results/runs/<UTC time>-<host>.json`` under the current directory."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     return Path("results") / "runs" / f"{stamp}-{socket.gethostname()}.json"
 
 
-def build_specs(args: argparse.Namespace, device: str) -> list[Any]:
-    """Workload instances with their parameters, checked before anything runs."""
-    from bench.registry import all_workload_classes, create_workload
-    from bench.runner import RunSpec
-    from bench.workload import device_kind
-
-    if args.workload:
-        workloads = [create_workload(n) for n in args.workload]
-    else:
-        workloads = [c() for c in all_workload_classes() if getattr(c, "default_suite", False)]
-    kind = device_kind(device)
-    for wl in workloads:
-        if kind not in wl.devices:
-            raise UsageError(f"workload {wl.name!r} does not run on {device} (supports: {', '.join(wl.devices)})")
-    params = _parse_params(args.param, [w.name for w in workloads])
-    for item in args.param:
-        key = item.partition("=")[0].rpartition(".")[2]
-        if not any(key in w.presets.get(args.preset, {}) for w in workloads):
-            raise UsageError(f"--param {item!r}: no workload in this run has a parameter {key!r}")
-    specs = []
-    for wl in workloads:
-        own = {k: v for k, v in params[wl.name].items() if k in wl.presets.get(args.preset, {})}
-        points = sweep_points(own, wl.presets.get(args.preset, {}))
-        for i, point in enumerate(points):
-            instance = wl if i == 0 else type(wl)()
-            try:
-                chosen = instance.params_for(args.preset, point)
-            except ValueError as exc:
-                raise UsageError(f"--param for {wl.name}: {exc}") from None
-            try:
-                instance.preflight(device, chosen)
-            except UsageError as exc:
-                if len(points) == 1:
-                    raise UsageError(f"{wl.name}: {exc}") from None
-                specs.append(RunSpec(instance, device, chosen, args.preset, failed=f"refused before running: {exc}"))
-                continue
-            specs.append(RunSpec(instance, device, chosen, args.preset))
-    return specs
-
-
-def sweep_points(overrides: dict[str, str], preset: dict[str, Any]) -> list[dict[str, str]]:
-    """One override set per sweep point.
-
-    A comma-separated value of a numeric parameter (``batch=1,4,16``) is a
-    sweep; several swept parameters give every combination.
-    """
-    swept = {k: v.split(",") for k, v in overrides.items()
-             if "," in v and isinstance(preset.get(k), (int, float)) and not isinstance(preset.get(k), bool)}
-    for key, values in swept.items():
-        if any(not v.strip() for v in values):
-            raise UsageError(f"--param {key}={overrides[key]}: empty value in the sweep")
-    fixed = {k: v for k, v in overrides.items() if k not in swept}
-    return [{**fixed, **dict(zip(swept, combo))} for combo in itertools.product(*swept.values())]
-
-
-def main(args: argparse.Namespace) -> int:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from bench import console, devices, system
+def plan(args: argparse.Namespace) -> Any:
+    """Everything checked before anything is measured: options, workloads, meters, the output path."""
+    from bench import devices
     from bench.power.discovery import discover
-    from bench.power.sampler import Sampler
-    from bench.resultfile import Journal, check_writable, new_document, write_result
-    from bench.runner import Interrupted, run_suite, timing_dict
-    from bench.tables import per_mw_table, power_notes, runs_table
+    from bench.session import RunPlan
+    from bench.suite import build_specs, timing_for
 
-    if args.rate <= 0:
+    if not args.rate > 0:
         raise UsageError(f"--sample-hz {args.rate}: must be positive")
-    timing = _timing(args)
-    if getattr(args, "sign", None):
+    timing = timing_for(args.preset, idle_s=args.idle, warmup_s=args.warmup, window_s=args.window,
+                        repeats=args.repeats)
+    if args.sign:
         from bench.signing import check_private_key
+
         check_private_key(args.sign)
-    if getattr(args, "all_devices", False):
-        from bench.fleet.node import run_all_devices
-        return run_all_devices()
-    from bench.fleet.dist import env_fleet
     fleet = None
+    from bench.fleet.dist import env_fleet
+
     if env_fleet():
         from bench.fleet.dist import join, rank_device
+
         args.device = rank_device(args.device)
         fleet = join(args.device)
     device = devices.resolve(args.device)
-    specs = build_specs(args, device)
+    specs = build_specs(args.workload, args.param, args.preset, device)
     out = Path(args.out) if args.out else default_out()
     if fleet is not None and fleet.rank:
         out = out.with_name(f"{out.name}.rank{fleet.rank}")  # only this rank's journal; rank 0 writes the file
+    from bench.record import check_writable
+
     check_writable(out)
+    if args.report:
+        check_writable(out.with_suffix(".html"), "--report")
     meters, unavailable = discover(args.meter, device=device)
+    return RunPlan(specs, timing, args.preset, out, meters, unavailable, args.rate, args.quiet, args.sign, fleet)
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench import console
+    from bench.session import execute
+    from bench.stopsignals import exit_code
+    from bench.tables import per_mw_table, power_notes, runs_table
+
+    if args.all_devices:
+        from bench.fleet.node import run_all_devices
+
+        return run_all_devices()
+    p = plan(args)
     err = console.err()
-    if not meters:
+    if not p.meters:
         err.print("[yellow]warning:[/yellow] no power meter works here; power figures will be missing")
-    for u in unavailable:
+    for u in p.unavailable:
         if "permission denied" in u.reason:
             err.print(f"[yellow]warning:[/yellow] meter {u.name} unavailable: {u.reason}")
-
-    journal = Journal(out.with_name(out.name + ".journal.jsonl"))
-    sampler = Sampler(meters, rate_hz=args.rate, journal=journal)
-    for note in sampler.notes:
-        err.print(f"[yellow]note:[/yellow] {note}")
-    doc = new_document(
-        system.describe(),
-        settings={"preset": args.preset, "timing": timing_dict(timing), "sample_rate_hz": sampler.rate_hz,
-                  "sampler_notes": sampler.notes,
-                  "meters_unavailable": [{"name": u.name, "reason": u.reason} for u in unavailable]},
-    )
-    progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.fields[phase]:<10}"),
-                        TimeElapsedColumn(), console=err, disable=args.quiet, transient=False)
-
-    def progress_for(spec: Any) -> Any:
-        task = progress.add_task(f"{spec.workload.name} @ {spec.device}", total=1.0, phase="")
-        last = [0.0]
-        order = ["idle", "setup", "verify", "warmup"] + [f"window-{i}" for i in range(timing.repeats)] + ["tail"]
-
-        def update(phase: str, fraction: float) -> None:
-            now = time.monotonic()
-            if now - last[0] < 0.1 and fraction < 1.0:
-                return
-            last[0] = now
-            i = order.index(phase) if phase in order else 0
-            progress.update(task, completed=(i + fraction) / len(order), phase=phase)
-
-        return update
-
-    interrupted = False
-    sampler.start()
-    try:
-        with progress:
-            runs = run_suite(specs, timing, sampler, progress_for)
-    except Interrupted as exc:
-        runs, interrupted = exc.runs, True
-    finally:
-        sampler.stop()
-    doc["runs"] = runs
-    if fleet is not None:
-        fleet_doc = fleet.collect(doc)
-        if fleet_doc is None:
-            journal.close(remove=True)
-            return 0
-        doc = fleet_doc
-        runs = doc["runs"]
-    if getattr(args, "sign", None):
-        from bench.signing import sign_document
-        sign_document(doc, args.sign)
-    write_result(out, doc)
-    journal.close(remove=True)
-
-    console.out().print(runs_table(runs, title=f"sitebench {args.preset} run on {doc['system']['hostname']}"))
-    for note in power_notes(runs):
-        err.print(f"[yellow]power:[/yellow] {note}")
-    table, modelled = per_mw_table(runs)
-    console.out().print(table)
+    result = execute(p)
+    doc = result.doc
+    if doc is None:
+        return exit_code(result.stopped) if result.stopped else 0
+    out = console.out()
+    out.print(runs_table(doc.runs, title=f"sitebench {args.preset} run on {doc.system.hostname}"))
+    for line in power_notes(doc.runs):
+        err.print(f"[yellow]power:[/yellow] {line}")
+    table, modelled = per_mw_table(doc, str(result.out))
+    out.print(table)
     if modelled:
         err.print("[yellow]warning:[/yellow] power was MODELLED (utilisation x TDP), not measured: "
                   "MW figures are estimates, use a real meter (--meter) before sizing a site")
-    err.print(f"result file: {out}")
-    if getattr(args, "report", False):
+    err.print(f"result file: {result.out}")
+    if args.report:
         from bench.report import write_report
-        err.print(f"report: {write_report([(str(out), doc)], out.with_suffix('.html'))}")
-    if interrupted:
+
+        err.print(f"report: {write_report([(str(result.out), doc)], result.out.with_suffix('.html'))}")
+    if result.stopped is not None:
         err.print("[red]interrupted[/red]: the result file holds every run measured so far")
-        return 130
-    failed = [r for r in runs if r["status"] != "ok" or not r["verified"]]
+        return exit_code(result.stopped)
+    failed = [r for r in doc.runs if not r.ok or not r.verified]
     for r in failed:
-        err.print(f"[red]failed:[/red] {r['workload']} on {r['device']}: {r.get('error')}")
+        err.print(f"[red]failed:[/red] {r.workload} on {r.device}: {r.error}")
     return 1 if failed else 0

@@ -8,7 +8,8 @@ from typing import Any
 
 def register(sub: Any) -> None:
     p = sub.add_parser("sign", help="sign a result file with an Ed25519 key",
-                       description="Validate FILE's schema, then add an Ed25519 signature block in place.")
+                       description="Check FILE is a valid result file (a version 1 file is written as version 2), "
+                       "then add an Ed25519 signature block in place.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--key", required=True, metavar="KEY", help="private key from sitebench keygen")
     p.add_argument("--out", metavar="PATH", help="write here instead of in place")
@@ -16,10 +17,13 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.resultfile import load, write_result
+    from bench.record import check_writable, load, write_result
     from bench.signing import sign_document
 
+    target = args.out or args.file
+    check_writable(target)
     doc = sign_document(load(args.file), args.key)
-    write_result(args.out or args.file, doc)
-    print(f"signed {args.out or args.file} with key {doc['signature']['key_id']}")
+    write_result(target, doc)
+    assert doc.signature is not None
+    print(f"signed {target} with key {doc.signature.key_id}")
     return 0

@@ -10,13 +10,14 @@ from bench.errors import UsageError
 
 DESCRIPTION = """\
 For every run in the given result files: the machines an allocation of MW
-powers, the total throughput, the efficiency and the facility MW per unit of
-throughput (MW per EH/s for hashing, MW per M tok/s for inference), each with
+powers, the total throughput (over the measured windows), the efficiency
+(units per joule over the same windows) and the facility MW per unit of
+throughput (PUE x 1e-6 / efficiency) (MW per EH/s for hashing, MW per M tok/s for inference), each with
 a low and high bound from the meters' stated accuracy and the run-to-run
 spread. Facility MW = IT MW x PUE. Power per machine is the run's widest
 measured scope (wall > node > components); components-only runs add a node
-overhead (--node-overhead-w, else 30% of component power, bounded 10-60%)
-shown in the output. Modelled power is sized but marked MODELLED. Declared
+overhead (--node-overhead-w, else 30% of component power, bounded 10-60%),
+and the efficiency with it is printed beside the measured one. Modelled power is sized but marked MODELLED. Declared
 (vendor) entries are shown apart from measured ones.
 
 examples:
@@ -49,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from bench import console
-    from bench.resultfile import load
+    from bench.record import load
     from bench.sizing.model import Allocation, Sized, size
     from bench.sizing.render import as_json, print_sizing
     from bench.sizing.sources import candidates

@@ -6,53 +6,88 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bench.errors import UsageError
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("validate", help="check result files (schema, consistency, plausibility, signature)",
-                       description="Run every registered check on each FILE (or every *.json under DIR) and print "
-                       "one line per problem naming the file and JSON path (a check that could not run says so "
-                       "in a 'note:' line, which does not fail the file). A present signature is checked "
-                       "against the trusted keys. Exit 1 when any file fails.")
+                       description="Check each FILE (or every *.json under DIR): read strictly (no key twice, no "
+                       "NaN), type every field against the schema (bounded numbers and strings), recompute every "
+                       "derived figure from the raw samples, run the plausibility checks, and check a signature "
+                       "against the trusted keys whenever the file has one (or --require-signature). Prints one "
+                       "line per problem naming the file and JSON path, then the verdict with the file's version "
+                       "and power basis. Exit 1 when any file fails, 2 when there is nothing to check.")
     p.add_argument("files", nargs="+", metavar="FILE|DIR")
     p.add_argument("--require-signature", action="store_true", help="fail unless signed by a trusted key")
     p.add_argument("--keys", default="results/keys", metavar="DIR", help="trusted public keys (default results/keys)")
     p.set_defaults(func=main)
 
 
-def _expand(items: list[str]) -> list[Path]:
+def expand(items: list[str]) -> list[Path]:
+    """The files named, and every ``*.json`` under the directories named.
+
+    Raises:
+        UsageError: a name that does not exist, or nothing to check at all.
+    """
     out: list[Path] = []
     for item in items:
         p = Path(item)
-        out.extend(sorted(q for q in p.rglob("*.json") if q.is_file() and not q.is_symlink()) if p.is_dir() else [p])
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*.json") if q.is_file() and not q.is_symlink())
+            if not found:
+                raise UsageError(f"{p}: no *.json result file in this directory")
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise UsageError(f"{p}: no such file or directory")
     return out
+
+
+def safe(text: str) -> str:
+    """A line any terminal or pipe can take: lone surrogates and control characters escaped."""
+    cleaned = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    return cleaned.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def basis(doc: Any) -> str:
+    """What the file's power rests on: declared, MODELLED, measured, or no measured run at all."""
+    if doc.declared:
+        return "declared: not measured, not verified"
+    ok = [r for r in doc.runs if r.ok and r.power.avg_w is not None]
+    if not ok:
+        statuses = sorted({r.status for r in doc.runs}) or ["no runs"]
+        return f"no measured run: {', '.join(statuses)}"
+    if any(r.power.modelled for r in ok):
+        return "MODELLED power" if all(r.power.modelled for r in ok) else "measured, some power MODELLED"
+    return "measured"
 
 
 def main(args: argparse.Namespace) -> int:
     from bench.errors import CheckFailed
+    from bench.record import read_text
     from bench.signing import trusted_keys, trusted_orgs, verify_document
-    from bench.validation import validate_file
-    from bench.validation.core import errors, read_text
+    from bench.validation import errors, validate_file
 
+    paths = expand(args.files)
     keys, orgs = trusted_keys(args.keys), trusted_orgs(args.keys)
     failed = 0
-    for path in _expand(args.files):
-        doc, findings = validate_file(path)
-        for note in (f for f in findings if f.level != "error"):
-            print(note.line(str(path)))
-        findings = errors(findings)
-        lines = [f.line(str(path)) for f in findings]
-        signer = ""
-        if doc is not None and not findings and (args.require_signature or doc.get("signature") is not None):
+    for path in paths:
+        result = validate_file(path)
+        lines = [f.line(str(path)) for f in result.findings]
+        doc = result.doc
+        signer = ", unsigned"
+        if doc is not None and (args.require_signature or doc.signature is not None):
             try:
-                kid = verify_document(doc, keys, read_text(path))
-                signer = f", signed by a trusted key ({orgs.get(kid, 'no organisation named')})"
+                kid = verify_document(read_text(path), keys)
+                signer = f", signed by {orgs.get(kid, 'a trusted key (no organisation named)')}"
             except CheckFailed as exc:
                 lines.append(f"{path}: {exc} [signature]")
+                signer = ", signature NOT verified"
         for line in lines:
-            print(line)
-        if lines:
-            failed += 1
-        else:
-            kind = "declared (not measured, not verified)" if doc and doc.get("source") == "declared" else "measured"
-            print(f"{path}: ok ({kind}{signer or ', unsigned'})")
+            print(safe(line))
+        bad = bool(errors(result.findings)) or doc is None or signer == ", signature NOT verified"
+        failed += bad
+        if not bad and doc is not None:
+            print(safe(f"{path}: ok ({result.version}; {basis(doc)}{signer})"))
     return 1 if failed else 0

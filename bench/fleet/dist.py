@@ -1,4 +1,15 @@
-"""Fleet runs under torchrun: join the group, start windows together, gather to rank 0 with a deadline."""
+"""Fleet runs under torchrun: one key-value store, windows that start together, gather to rank 0 with a deadline.
+
+Ranks coordinate through a ``torch.distributed.TCPStore`` only (torchrun's
+agent store when it hosts one, else one hosted by rank 0 at MASTER_ADDR:
+MASTER_PORT). No process group is created: a benchmark needs no GPU
+collectives, so there is no NCCL communicator to place on the wrong device.
+Every rank pins its own GPU (``torch.cuda.set_device``) before anything runs
+on it. Before each run's measured windows every rank waits at a store
+barrier (with a deadline, so a dead rank delays the others but never hangs
+them), so node and BMC meters, shared by the ranks of a node, cover the same
+span as every rank's throughput.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +18,11 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from bench.record import Document, FleetNode, MeterFigure, NodeTotal, Run, System, WorkloadTotal
+from bench.record import Fleet as FleetBlock
 
 GATHER_TIMEOUT_S = float(os.environ.get("SITEBENCH_FLEET_TIMEOUT", "300"))
 
@@ -22,84 +36,95 @@ class Fleet:
     local_rank: int
     node: str
     store: Any
+    timeout_s: float = GATHER_TIMEOUT_S
+    unaligned: list[str] = field(default_factory=list)
 
-    def tag(self, runs: list[dict[str, Any]]) -> None:
+    def tag(self, runs: list[Run]) -> None:
         """Mark every run with its rank, node and local device."""
         for r in runs:
-            r.update(rank=self.rank, node=self.node, local_rank=self.local_rank, local_device=r.get("device"))
+            r.rank, r.node, r.local_rank, r.local_device = self.rank, self.node, self.local_rank, r.device
 
-    def collect(self, doc: dict[str, Any], timeout_s: float = GATHER_TIMEOUT_S) -> dict[str, Any] | None:
+    def align(self, name: str) -> bool:
+        """Wait until every rank reached ``name`` (or the deadline passed); True when all did."""
+        key = f"sitebench/align/{name}"
+        self.store.add(key, 1)
+        deadline = time.monotonic() + self.timeout_s
+        while int(self.store.add(key, 0)) < self.world_size:
+            if time.monotonic() > deadline:
+                self.unaligned.append(name)
+                return False
+            time.sleep(0.005)
+        return True
+
+    def collect(self, doc: Document, timeout_s: float | None = None) -> Document | None:
         """Publish this rank's runs; on rank 0 return the fleet document, elsewhere None.
 
         Ranks that have not published within ``timeout_s`` are reported in ``fleet.lost_ranks``.
         """
-        self.tag(doc["runs"])
-        self.store.set(f"sitebench/result/{self.rank}", json.dumps({"runs": doc["runs"], "system": doc["system"]}))
+        self.tag(doc.runs)
+        payload = {"runs": [r.to_json() for r in doc.runs], "system": doc.system.to_json()}
+        self.store.set(f"sitebench/result/{self.rank}", json.dumps(payload))
         if self.rank != 0:
             return None
-        got: dict[int, dict[str, Any]] = {}
-        deadline = time.monotonic() + timeout_s
+        got: dict[int, tuple[list[Run], System]] = {}
+        deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
         while len(got) < self.world_size and time.monotonic() < deadline:
             for r in range(self.world_size):
                 if r not in got and self.store.check([f"sitebench/result/{r}"]):
-                    got[r] = json.loads(self.store.get(f"sitebench/result/{r}"))
+                    raw = json.loads(self.store.get(f"sitebench/result/{r}"))
+                    got[r] = ([Run.model_validate(x) for x in raw["runs"]], System.model_validate(raw["system"]))
             if len(got) < self.world_size:
                 time.sleep(0.1)
-        lost = [r for r in range(self.world_size) if r not in got]
-        doc["runs"] = [run for r in sorted(got) for run in got[r]["runs"]]
-        nodes: dict[str, dict[str, Any]] = {}
+        runs = [run for r in sorted(got) for run in got[r][0]]
+        nodes: dict[str, FleetNode] = {}
         for r in sorted(got):
-            n = nodes.setdefault(got[r]["system"].get("hostname", "?"), {"ranks": [], "system": got[r]["system"]})
-            n["ranks"].append(r)
-        doc["fleet"] = {"world_size": self.world_size, "lost_ranks": lost, "nodes": nodes,
-                        "totals": totals(doc["runs"])}
-        return doc
+            system = got[r][1]
+            nodes.setdefault(system.hostname or "?", FleetNode(ranks=[], system=system)).ranks.append(r)
+        lost = [r for r in range(self.world_size) if r not in got]
+        fleet = FleetBlock(world_size=self.world_size, lost_ranks=lost, nodes=nodes, totals=totals(runs))
+        return doc.model_copy(update={"runs": runs, "fleet": fleet})
 
 
-def totals(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def totals(runs: list[Run]) -> dict[str, WorkloadTotal]:
     """Per workload: fleet throughput and power sums, and per-node sums; power None if any meter failed.
 
-    Every rank on a node samples the node's meters over the same synchronised
+    Every rank on a node samples the node's meters over the same aligned
     window, so a node's power is taken once per meter scope (the node's BMC,
     its CPU packages, each GPU), not once per rank; see :func:`node_power`.
     """
-    out: dict[str, Any] = {}
-    by_node: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    out: dict[str, WorkloadTotal] = {}
+    by_node: dict[tuple[str, str], list[Run]] = {}
     for run in runs:
-        wl = out.setdefault(run["workload"], {"throughput": 0.0, "avg_w": 0.0, "nodes": {}})
-        node = wl["nodes"].setdefault(run.get("node", "?"), {"throughput": 0.0, "avg_w": 0.0})
-        by_node.setdefault((run["workload"], run.get("node", "?")), []).append(run)
-        tput = (run.get("throughput") or {}).get("median") if run.get("status") == "ok" else None
-        for t in (wl, node):
-            t["throughput"] = t["throughput"] + tput if isinstance(tput, (int, float)) else t["throughput"]
+        by_node.setdefault((run.workload, run.node or "?"), []).append(run)
     for (workload, node_name), node_runs in by_node.items():
+        wl = out.setdefault(workload, WorkloadTotal(throughput=0.0, avg_w=0.0))
+        tput = sum(r.throughput.rate or 0.0 for r in node_runs if r.ok)
         watts = node_power(node_runs)
-        wl = out[workload]
-        wl["nodes"][node_name]["avg_w"] = watts
-        wl["avg_w"] = wl["avg_w"] + watts if watts is not None and wl["avg_w"] is not None else None
+        wl.nodes[node_name] = NodeTotal(throughput=tput, avg_w=watts)
+        wl.throughput += tput
+        wl.avg_w = wl.avg_w + watts if watts is not None and wl.avg_w is not None else None
     return out
 
 
-def node_power(runs: list[dict[str, Any]]) -> float | None:
+def node_power(runs: list[Run]) -> float | None:
     """Average W of one node over its ranks' shared window, each meter scope counted once.
 
     The meters of all ranks are de-duplicated by scope and the widest measured
-    scope is used (:func:`bench.power.window.energy.primary`). Runs recorded without a
-    meter list (older files) are summed as they are. None when any rank's
-    power failed: a node whose meters failed is not sized as drawing nothing.
+    scope is used (:func:`bench.power.window.energy.primary`). None when any
+    rank's power failed: a node whose meters failed is not sized as drawing nothing.
     """
     from bench.power.window.energy import primary
 
-    if any(not isinstance((r.get("power") or {}).get("avg_w"), (int, float)) for r in runs):
+    if any(r.power.avg_w is None for r in runs):
         return None
-    meters: dict[str, dict[str, Any]] = {}
+    meters: dict[str, MeterFigure] = {}
     for run in runs:
-        for m in run["power"].get("meters") or []:
-            meters.setdefault(m.get("scope") or m.get("name", "?"), m)
+        for m in run.power.meters:
+            meters.setdefault(m.scope, m)
     if not meters:
-        return float(sum(r["power"]["avg_w"] for r in runs))
+        return float(sum(r.power.avg_w or 0.0 for r in runs))
     chosen = primary(list(meters.values()))
-    return float(sum(m["avg_w"] for m in chosen)) if chosen else None
+    return float(sum(m.avg_w or 0.0 for m in chosen)) if chosen else None
 
 
 def env_fleet() -> bool:
@@ -107,15 +132,28 @@ def env_fleet() -> bool:
     return all(k in os.environ for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK")) and int(os.environ["WORLD_SIZE"]) > 1
 
 
-def join(device: str, timeout_s: float = GATHER_TIMEOUT_S) -> Fleet:
-    """Init the process group (gloo on CPU, NCCL on CUDA) and wait at a barrier so windows start together."""
-    import torch.distributed as dist
+def _store(rank: int, world_size: int, timeout_s: float) -> Any:
+    from torch.distributed import TCPStore
 
-    backend = "nccl" if device.startswith("cuda") else "gloo"
-    dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
-    dist.barrier()
-    store = dist.distributed_c10d._get_default_store()
-    return Fleet(dist.get_rank(), dist.get_world_size(), int(os.environ["LOCAL_RANK"]), socket.gethostname(), store)
+    host, port = os.environ.get("MASTER_ADDR", "127.0.0.1"), int(os.environ.get("MASTER_PORT", "29500"))
+    # torchrun's agent hosts the store its workers share; without it rank 0 hosts one
+    hosted_by_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+    return TCPStore(host, port, world_size=None if hosted_by_agent else world_size,
+                    is_master=rank == 0 and not hosted_by_agent, timeout=datetime.timedelta(seconds=timeout_s),
+                    wait_for_workers=False)
+
+
+def join(device: str, timeout_s: float = GATHER_TIMEOUT_S) -> Fleet:
+    """Pin this rank's GPU, connect to the fleet's store and wait until every rank has joined."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.set_device(torch.device(device))
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    fleet = Fleet(rank, world, int(os.environ["LOCAL_RANK"]), socket.gethostname(), _store(rank, world, timeout_s),
+                  timeout_s)
+    fleet.align("join")
+    return fleet
 
 
 def rank_device(device: str) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Any
+
+from bench.record import Run
 
 K_MAD = 3.0
 MIN_REL_GAP = 0.05
@@ -33,24 +34,22 @@ class Outlier:
                 f"{self.median:.4g} (MAD {self.mad:.3g})")
 
 
-def run_key(run: dict[str, Any], index: int, hostname: str = "?") -> str:
+def run_key(run: Run, index: int, hostname: str = "?") -> str:
     """``node/rank<R>/<device>`` for a fleet run, ``node/<device>`` when no rank is recorded."""
-    node = run.get("node") or hostname
-    dev = run.get("local_device") or run.get("device", "?")
-    return f"{node}/rank{run['rank']}/{dev}" if "rank" in run else f"{node}/{dev}"
+    node = run.node or hostname
+    dev = run.local_device or run.device
+    return f"{node}/rank{run.rank}/{dev}" if run.rank is not None else f"{node}/{dev}"
 
 
-def metric_value(run: dict[str, Any], metric: str) -> float | None:
-    """``throughput`` (median units/s) or ``efficiency`` (units per joule), or None."""
-    if run.get("status") != "ok":
+def metric_value(run: Run, metric: str) -> float | None:
+    """``throughput`` (units/s over the measured windows) or ``efficiency`` (units per joule), or None."""
+    if not run.ok:
         return None
     if metric == "throughput":
-        v = (run.get("throughput") or {}).get("median")
-    elif metric == "efficiency":
-        v = (run.get("efficiency") or {}).get("per_joule")
-    else:
-        raise ValueError(f"unknown metric {metric!r}")
-    return float(v) if isinstance(v, (int, float)) else None
+        return run.throughput.rate
+    if metric == "efficiency":
+        return run.efficiency.per_joule
+    raise ValueError(f"unknown metric {metric!r}")
 
 
 def low_outliers(values: dict[str, float], *, workload: str, metric: str,
@@ -68,7 +67,7 @@ def low_outliers(values: dict[str, float], *, workload: str, metric: str,
     return out
 
 
-def fleet_outliers(runs: list[dict[str, Any]], hostname: str = "?", *, k: float = K_MAD,
+def fleet_outliers(runs: list[Run], hostname: str = "?", *, k: float = K_MAD,
                    min_rel_gap: float = MIN_REL_GAP,
                    metrics: tuple[str, ...] = ("throughput", "efficiency")) -> list[Outlier]:
     """Low outliers per workload and metric across every run of a fleet result."""
@@ -77,7 +76,7 @@ def fleet_outliers(runs: list[dict[str, Any]], hostname: str = "?", *, k: float 
         for m in metrics:
             v = metric_value(run, m)
             if v is not None:
-                by_wl.setdefault(run["workload"], {}).setdefault(m, {})[run_key(run, i, hostname)] = v
+                by_wl.setdefault(run.workload, {}).setdefault(m, {})[run_key(run, i, hostname)] = v
     found: list[Outlier] = []
     for wl, per_metric in by_wl.items():
         for m, values in per_metric.items():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from bench.fleet.dist import node_power
 from bench.fleet.outliers import fleet_outliers, metric_value, run_key
 from bench.fleet.spec import Spec
+from bench.record import Document, Run
 
 
 @dataclass
@@ -24,24 +25,32 @@ class Verdict:
         return not self.reasons
 
 
-def throttled(run: dict[str, Any]) -> bool | None:
+def throttled(run: Run) -> bool | None:
     """True/False from the meters' ``telemetry_summary.throttled`` over the measured window
     (layout: bench.power.window.telemetry); None when no meter recorded throttle reasons."""
     seen = None
-    for m in (run.get("power") or {}).get("meters") or []:
-        summary = m.get("telemetry_summary") if isinstance(m, dict) else None
-        if isinstance(summary, dict) and isinstance(summary.get("throttled"), bool):
-            seen = bool(seen) or summary["throttled"]
+    for m in run.power.meters:
+        if m.telemetry_summary is not None and m.telemetry_summary.throttle_reasons:
+            seen = bool(seen) or m.telemetry_summary.throttled
     return seen
 
 
-def _gpu_checks(run: dict[str, Any], spec: Spec) -> tuple[list[str], list[str]]:
+def gpu_power_w(run: Run) -> float | None:
+    """The average W of the run's own GPU: its ``gpu:N`` meter (the device's index), not CPU or node power."""
+    gpus = [m for m in run.power.meters if m.scope.startswith("gpu:") and m.avg_w is not None]
+    index = (run.local_device or run.device).partition(":")[2]
+    mine = [m for m in gpus if m.scope == f"gpu:{index}"] if index.isdigit() else []
+    chosen = mine or (gpus if len(gpus) == 1 else [])
+    return chosen[0].avg_w if chosen else None
+
+
+def _gpu_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
     reasons: list[str] = []
     notes: list[str] = []
-    wl = run.get("workload", "?")
-    if run.get("status") != "ok":
-        return [f"{wl}: run {run.get('status')}: {run.get('error') or 'no error recorded'}"], notes
-    if not run.get("verified"):
+    wl = run.workload
+    if not run.ok:
+        return [f"{wl}: run {run.status}: {run.error or 'no error recorded'}"], notes
+    if not run.verified:
         reasons.append(f"{wl}: output not verified")
     rule = spec.workloads.get(wl)
     if rule:
@@ -53,12 +62,13 @@ def _gpu_checks(run: dict[str, Any], spec: Spec) -> tuple[list[str], list[str]]:
                 reasons.append(f"{wl}: {metric} not recorded (minimum {floor:.4g})")
             elif v < floor:
                 reasons.append(f"{wl}: {metric} {v:.4g} below minimum {floor:.4g}")
-    avg_w = (run.get("power") or {}).get("avg_w")
     if spec.max_gpu_w is not None:
-        if not isinstance(avg_w, (int, float)):
-            reasons.append(f"{wl}: power not recorded (meters failed?), cannot check max {spec.max_gpu_w:.0f} W")
-        elif avg_w > spec.max_gpu_w:
-            reasons.append(f"{wl}: power {avg_w:.1f} W above maximum {spec.max_gpu_w:.0f} W")
+        gpu_w = gpu_power_w(run)
+        if gpu_w is None:
+            reasons.append(f"{wl}: GPU power not recorded (no gpu meter for {run.local_device or run.device}), "
+                           f"cannot check max {spec.max_gpu_w:.0f} W")
+        elif gpu_w > spec.max_gpu_w:
+            reasons.append(f"{wl}: GPU power {gpu_w:.1f} W above maximum {spec.max_gpu_w:.0f} W")
     t = throttled(run)
     if t is None:
         notes.append(f"{wl}: throttling not recorded")
@@ -67,25 +77,26 @@ def _gpu_checks(run: dict[str, Any], spec: Spec) -> tuple[list[str], list[str]]:
     return reasons, notes
 
 
-def qualify(doc: dict[str, Any], spec: Spec) -> tuple[list[Verdict], list[Verdict], Verdict]:
-    """Verdicts per GPU (sorted by key), per node, and for the fleet."""
-    host = (doc.get("system") or {}).get("hostname", "?")
-    runs = doc.get("runs", [])
+def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Verdict]:
+    """Verdicts per GPU (sorted by key), per node, and for the fleet.
+
+    Node power is each node's meters counted once per scope (:func:`bench.fleet.dist.node_power`):
+    a BMC or CPU meter every rank of the node read is not added once per rank.
+    """
+    host = doc.system.hostname or "?"
+    runs = doc.runs
     gpus: dict[str, Verdict] = {}
     node_of: dict[str, str] = {}
-    node_w: dict[tuple[str, str], float | None] = {}
+    node_runs: dict[tuple[str, str], list[Run]] = {}
     for i, run in enumerate(runs):
         key = run_key(run, i, host)
-        node = run.get("node") or host
+        node = run.node or host
         node_of[key] = node
         v = gpus.setdefault(key, Verdict("gpu", key))
         reasons, notes = _gpu_checks(run, spec)
         v.reasons += reasons
         v.notes += notes
-        w = (run.get("power") or {}).get("avg_w")
-        nk = (node, run.get("workload", "?"))
-        prev = node_w.get(nk, 0.0)
-        node_w[nk] = None if prev is None or not isinstance(w, (int, float)) else prev + w
+        node_runs.setdefault((node, run.workload), []).append(run)
     for o in fleet_outliers(runs, host, k=spec.k, min_rel_gap=spec.min_rel_gap):
         (gpus[o.key].reasons if spec.outliers_fail else gpus[o.key].notes).append("outlier: " + o.reason())
     nodes: dict[str, Verdict] = {}
@@ -93,9 +104,10 @@ def qualify(doc: dict[str, Any], spec: Spec) -> tuple[list[Verdict], list[Verdic
         n = nodes.setdefault(node_of[key], Verdict("node", node_of[key]))
         if not v.passed:
             n.reasons.append(f"GPU {key} failed")
-    for (node, wl), w in sorted(node_w.items()):
+    for (node, wl), mine in sorted(node_runs.items(), key=lambda kv: kv[0]):
         if spec.max_node_w is None:
             continue
+        w = node_power(mine)
         if w is None:
             nodes[node].reasons.append(f"{wl}: node power not recorded (meters failed), not sized as zero")
         elif w > spec.max_node_w:
@@ -106,7 +118,7 @@ def qualify(doc: dict[str, Any], spec: Spec) -> tuple[list[Verdict], list[Verdic
             if count < spec.gpus_per_node:
                 n.reasons.append(f"{count} GPUs reported, spec wants {spec.gpus_per_node}")
     fleet = Verdict("fleet", "fleet")
-    for lost in (doc.get("fleet") or {}).get("lost_ranks") or []:
+    for lost in doc.fleet.lost_ranks if doc.fleet else []:
         fleet.reasons.append(f"rank {lost} lost (died or timed out)")
     fleet.reasons += [f"node {n.key} failed" for n in nodes.values() if not n.passed]
     if not runs:

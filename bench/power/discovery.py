@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bench.errors import MeterUnavailable, UsageError
 from bench.power.meter import Meter
@@ -62,7 +62,7 @@ def discover(specs: list[str] | None = None, keep_modelled: bool = False,
     meters: list[Meter] = []
     unavailable: list[Unavailable] = []
     explicit = specs is not None
-    for spec in specs if explicit else list(BACKENDS):
+    for spec in specs if specs is not None else list(BACKENDS):
         name, _, arg = spec.partition(":")
         probe = _probe_fn(name)
         if not explicit:

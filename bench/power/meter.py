@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bench.errors import MeterReadError
+from bench.record.power import MeterFigure
 
 
 class CounterDiscontinuity(MeterReadError):
@@ -96,16 +97,10 @@ class Meter(ABC):
     def close(self) -> None:
         """Release handles; the default has none."""
 
-    def describe(self) -> dict[str, Any]:
-        """The meter's provenance as recorded in a result file."""
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "scope": self.scope,
-            "method": self.method,
-            "measured": self.measured,
-            "accuracy": self.accuracy,
-            "accuracy_w": self.accuracy_w,
-            "accuracy_note": self.accuracy_note,
-            "update_period_s": self.update_period_s,
-        }
+    def figure(self, **figures: Any) -> MeterFigure:
+        """This meter's provenance (name, scope, method, accuracy, period) with ``figures`` for a window."""
+        return MeterFigure(
+            name=self.name, kind=self.kind, scope=self.scope, method=self.method, measured=self.measured,
+            accuracy=self.accuracy, accuracy_w=self.accuracy_w, accuracy_note=self.accuracy_note[:2000],
+            update_period_s=self.update_period_s, **figures,
+        )

@@ -136,8 +136,8 @@ class Sampler:
             self._poll_locked()
             index = {name: log.offset + len(log.readings) - 1 for name, log in self.logs.items() if log.meter.polled}
             self.markers.append(Marker(phase, t, index))
-        if self.journal:
-            self.journal.write({"type": "marker", "phase": phase, "t": t}, flush=True)
+            if self.journal:  # under the lock: the marker line follows exactly the readings taken with it
+                self.journal.write({"type": "marker", "phase": phase, "t": t}, flush=True)
         return t
 
     def stop(self, close_meters: bool = True) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 CSS = """
 :root{--fg:#1d2433;--mute:#667085;--line:#e4e7ec;--ok:#1a7f37;--bad:#c0262d;--warn:#b54708;--bg:#f8f9fb}
@@ -39,9 +40,17 @@ footer{color:var(--mute);font-size:12px;text-align:center;padding:12px}
 """
 
 
-def esc(value: Any) -> str:
-    """Any value as escaped HTML text."""
-    return html.escape(str(value), quote=True)
+#: Text cells show at most this many characters (a hostile file's huge string is cut, not laid out).
+MAX_CELL = 300
+
+
+def esc(value: Any, limit: int = MAX_CELL) -> str:
+    """Any value as escaped HTML text, cut to ``limit`` characters; lone surrogates become U+FFFD."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return html.escape(text, quote=True)
 
 
 def table(headers: list[str], rows: Iterable[list[str]], *, numeric: set[int] | None = None,
@@ -59,6 +68,8 @@ def table(headers: list[str], rows: Iterable[list[str]], *, numeric: set[int] | 
 
 def kv(obj: Any, depth: int = 0) -> str:
     """A nested dict or list as nested definition lists, every key and value escaped."""
+    if depth > 6:
+        return '<span class="note">(nested deeper: not shown)</span>'
     if isinstance(obj, dict):
         if not obj:
             return '<span class="note">(empty)</span>'

@@ -4,127 +4,114 @@ from __future__ import annotations
 
 import string
 import time
-from typing import Any
 
 from bench import units
+from bench.record import Document
 from bench.report import model, plots
 from bench.report.page import card, esc, figure, kv, page, section, table
+from bench.sizing.model import Sized, Skipped
+
+#: Runs drawn as timelines; a file of a thousand miners gets tables, not a thousand plots.
+MAX_TIMELINES = 40
 
 
-def _verified(refs: list[model.RunRef]) -> tuple[str, str]:
-    ok = sum(1 for r in refs if r.run.get("verified") and r.run.get("status") == "ok")
-    return f"{ok} of {len(refs)}", "ok" if refs and ok == len(refs) else "bad"
+def _efficiency_cell(s: Sized) -> str:
+    text = units.efficiency(s.efficiency, s.unit)
+    if s.node_overhead_w:
+        text += f" measured; {units.efficiency(s.machine_efficiency, s.unit)} with node overhead"
+    return esc(text)
 
 
-def _mw_text(alloc: dict[str, Any] | None, unit: str) -> str:
-    if alloc is None:
-        return "-"
-    scale, label = units.throughput_per_mw_unit(unit)
-    return f"{alloc['mw_per_unit_per_s'] * scale:.4g} MW per {label}"
+def _warn(text: str, unstable: bool) -> str:
+    return f'<span class="warn">{esc(text)} (unstable)</span>' if unstable else esc(text)
 
 
-def summary(sources: list[model.Source], refs: list[model.RunRef], mw: float, pue: float) -> str:
-    """Systems, verified, signed, measurement quality, and the headline per workload."""
-    systems = sorted({r.run.get("node") or r.source.hostname for r in refs} | {s.hostname for s in sources})
-    verified, vcls = _verified(refs)
-    signed = sum(1 for s in sources if s.doc.get("signature"))
-    quals = [model.quality(r.run) for r in refs]
+def summary(sources: list[model.Source], refs: list[model.RunRef], sized: list[tuple[model.Source, Sized | Skipped]],
+            mw: float, pue: float) -> str:
+    """Systems, verified, signed, measurement quality, and what the allocation buys per hardware option."""
+    systems = sorted({r.run.node or r.source.hostname for r in refs} | {s.hostname for s in sources})
+    ok = sum(1 for r in refs if r.run.verified and r.run.ok)
+    signed = sum(1 for s in sources if s.doc.signature is not None)
+    quals = [model.quality(r.run, r.source.doc.declared) for r in refs]
     measured = sum(1 for q in quals if q.startswith("measured"))
-    qcls = "ok" if refs and measured == len(refs) else "warn"
     cards = "".join([
         card("systems", str(len(systems)), ", ".join(systems)[:120]),
-        card("runs verified", verified, "checked against an independent reference", vcls),
+        card("runs verified", f"{ok} of {len(refs)}", "checked against an independent reference",
+             "ok" if refs and ok == len(refs) else "bad"),
         card("files signed", f"{signed} of {len(sources)}", "Ed25519 signature present (check with sitebench validate)",
              "ok" if signed == len(sources) else "warn"),
         card("power measured", f"{measured} of {len(refs)} runs",
-             "others modelled or missing: MW figures are estimates" if measured < len(refs) else "metered", qcls),
+             "others declared, modelled or missing" if measured < len(refs) else "metered",
+             "ok" if refs and measured == len(refs) else "warn"),
     ])
-    rows = []
-    for r in refs:
-        run = r.run
-        unit = run.get("unit", "?")
-        power = run.get("power") or {}
+    rows, skipped = [], []
+    for src, s in sized:
+        if isinstance(s, Skipped):
+            skipped.append(f"[{src.tag}] {s.workload} on {s.system}: {s.reason}")
+            continue
+        scale, per = units.throughput_per_mw_unit(s.unit)
+        tag = "declared" if s.source == "declared" else "MODELLED" if s.modelled else "measured"
         rows.append([
-            esc(run.get("workload", "?")), esc(r.label),
-            esc(units.rate((run.get("throughput") or {}).get("median"), unit)),
-            esc(units.watts(power.get("avg_w"))),
-            esc(units.efficiency((run.get("efficiency") or {}).get("per_joule"), unit)),
-            esc(f"{r.sizing['machines']:,.0f}" if r.sizing else "-"),
-            esc(units.rate(r.sizing["throughput"], unit) if r.sizing else "-"),
-            esc(_mw_text(r.sizing, unit)),
-            _quality_cell(model.quality(run)),
+            esc(s.workload), esc(f"[{src.tag}] {s.system}" if len(sources) > 1 else s.system),
+            _warn(units.rate(s.throughput_per_machine, s.unit), s.unstable),
+            esc(units.watts(s.power_w_per_machine)), _efficiency_cell(s),
+            esc(f"{s.machines:,.0f}"), esc(units.rate(s.throughput, s.unit)),
+            esc(f"{s.mw_per_throughput * scale:.4g} per {per}"),
+            f'<span class="{"ok" if tag == "measured" else "warn"}">{esc(tag)}</span>',
         ])
-    head = table(["workload", "system", "throughput", "avg W", "efficiency", f"units in {mw:g} MW",
-                  f"throughput in {mw:g} MW", "facility MW per", "power"], rows, numeric={2, 3, 4, 5, 6, 7})
-    note = (f'<p class="note">Allocation: {esc(f"{mw:g}")} MW of facility power at PUE {esc(f"{pue:g}")} '
-            f'= {esc(f"{mw / pue:.4g}")} MW of IT power; node overhead not included. Throughput is the median '
-            f'of the measured windows.</p>')
-    return section("summary", "Summary", f'<div class="cards">{cards}</div>' + "<h3>Headline per workload</h3>" + head + note)
+    head = table(["workload", "system", "throughput", "power per machine", "efficiency", "machines",
+                  "throughput", "facility MW", "power"], rows, numeric={2, 3, 5, 6, 7})
+    note = (f'<p class="note">{esc(f"{mw:g}")} MW of facility power at PUE {esc(f"{pue:g}")} '
+            f'({esc(f"{mw / pue:.4g}")} MW IT), sized as sitebench size does: throughput over the measured '
+            'windows, power per machine with the node overhead of components-only runs, whole machines.</p>')
+    if skipped:
+        note += '<p class="note">Not sized: ' + "; ".join(esc(x) for x in skipped[:50]) + "</p>"
+    return section("summary", "Summary", f'<div class="cards">{cards}</div><h3>What the allocation buys</h3>'
+                   + head + note)
 
 
-def _quality_cell(q: str) -> str:
-    cls = "ok" if q.startswith("measured") else "warn" if q == "MODELLED" else "bad"
-    return f'<span class="{cls}">{esc(q)}</span>'
-
-
-def plots_section(refs: list[model.RunRef], mw: float, pue: float) -> str:
-    """Efficiency per system, sizing per hardware option, and per-run timelines."""
-    body = figure("Efficiency per system (bars: median; whiskers: p10-p90 throughput at the average power; "
-                  "orange: power modelled)", plots.efficiency_bars([model.efficiency_row(r) for r in refs]),
-                  "no run has an efficiency figure (no power recorded)")
-    size_rows = [{"label": r.label, "workload": r.run.get("workload", "?"), "unit": r.run.get("unit", "?"),
-                  "throughput": r.sizing["throughput"], "measured": r.sizing["measured"]}
-                 for r in refs if r.sizing]
-    body += figure(f"What {mw:g} MW at PUE {pue:g} buys per hardware option", plots.sizing_bars(size_rows, mw, pue),
+def plots_section(refs: list[model.RunRef], sized: list[tuple[model.Source, Sized | Skipped]], mw: float,
+                  pue: float) -> str:
+    """Efficiency and sizing per hardware option, and per-run timelines."""
+    rows = [(s.system, s) for _, s in sized if isinstance(s, Sized)]
+    body = figure("Efficiency per hardware option (whiskers: bounds from window spread and meter accuracy; "
+                  "grey: declared, orange: power modelled)", plots.efficiency_bars(rows),
+                  "no run could be sized (no power, or refused)")
+    body += figure(f"What {mw:g} MW at PUE {pue:g} buys per hardware option", plots.sizing_bars(rows),
                    "no run has both throughput and power, so no sizing")
-    for r in refs:
-        run = r.run
-        cap = f"{run.get('workload', '?')} on {r.label}: power over time (phases shaded), throughput per window"
-        if plots.telemetry_series(run):
-            cap += ", GPU telemetry"
-        else:
-            cap += " (GPU clocks and temperature: not recorded)"
-        body += figure(cap, plots.run_timeline(run), "no power trace and no per-window throughput recorded")
+    for r in refs[:MAX_TIMELINES]:
+        cap = f"{r.run.workload} on {r.label}: power over time (phases shaded), throughput per window"
+        cap += ", telemetry" if plots.telemetry_series(r.run) else " (GPU clocks and temperature: not recorded)"
+        body += figure(cap, plots.run_timeline(r.run), "no power trace and no per-window throughput recorded")
+    if len(refs) > MAX_TIMELINES:
+        body += f'<p class="note">Timelines of the first {MAX_TIMELINES} of {len(refs)} runs.</p>'
     return section("plots", "Plots", body)
 
 
 def runs_section(refs: list[model.RunRef]) -> str:
-    """Every run's details."""
+    """Every run's figures and meters."""
     rows = []
     for r in refs:
-        run = r.run
-        thr = run.get("throughput") or {}
-        power = run.get("power") or {}
-        unit = run.get("unit", "?")
-        cv = thr.get("cv")
-        frac = run.get("ceiling_fraction")
-        status = run.get("status", "?")
+        run, thr, power = r.run, r.run.throughput, r.run.power
+        status = esc(run.status) if run.ok else f'<span class="bad">{esc(run.status)}</span>'
+        if run.error:
+            status += f'<br><span class="note">{esc(run.error)}</span>'
         rows.append([
-            esc(r.label), esc(run.get("workload", "?")),
-            esc(", ".join(f"{k}={v}" for k, v in (run.get("params") or {}).items())),
-            esc(units.rate(thr.get("median"), unit)),
-            esc(f"{units.rate(thr.get('p10'), unit)} – {units.rate(thr.get('p90'), unit)}"),
-            esc(f"{cv:.1%}" if isinstance(cv, (int, float)) else "-"),
-            esc(units.watts(power.get("idle_w"))), esc(units.watts(power.get("avg_w"))),
-            esc(units.watts(power.get("peak_w"))),
-            esc(units.efficiency((run.get("efficiency") or {}).get("per_joule"), unit)),
-            esc(f"{frac:.1%}" if isinstance(frac, (int, float)) else "-"),
-            '<span class="ok">yes</span>' if run.get("verified") else '<span class="bad">no</span>',
-            esc(status) if status == "ok" else f'<span class="bad">{esc(status)}</span>'
-            + (f"<br><span class=\"note\">{esc(run.get('error'))}</span>" if run.get("error") else ""),
+            esc(r.label), esc(run.workload), esc(", ".join(f"{k}={v}" for k, v in run.params.items())),
+            _warn(units.rate(thr.rate, run.unit), thr.unstable),
+            esc(f"{units.rate(thr.p10, run.unit)} – {units.rate(thr.p90, run.unit)}"),
+            esc(f"{thr.cv:.1%}" if thr.cv is not None else "-"),
+            esc(units.watts(power.idle_before_w)), esc(units.watts(power.avg_w)), esc(units.watts(power.peak_w)),
+            esc(units.efficiency(run.efficiency.per_joule, run.unit)),
+            esc(f"{run.ceiling_fraction:.1%}" if run.ceiling_fraction is not None else "-"),
+            '<span class="ok">yes</span>' if run.verified else '<span class="bad">no</span>', status,
         ])
-    body = table(["system", "workload", "params", "median", "p10 – p90", "cv", "idle W", "avg W", "peak W",
+    body = table(["system", "workload", "params", "throughput", "p10 – p90", "cv", "idle W", "avg W", "peak W",
                   "efficiency", "of ceiling", "verified", "status"], rows, numeric={3, 4, 5, 6, 7, 8, 9, 10})
-    meters = []
-    for r in refs:
-        for m in (r.run.get("power") or {}).get("meters") or []:
-            if isinstance(m, dict):
-                acc = m.get("accuracy")
-                meters.append([esc(r.label), esc(r.run.get("workload", "?")), esc(m.get("name", "?")),
-                               esc(m.get("scope", "?")), esc(m.get("method", "?")),
-                               esc(f"±{acc:.0%}" if isinstance(acc, (int, float)) else "-"),
-                               esc(m.get("accuracy_note", "")), esc(m.get("readings", "-")),
-                               esc(len(m.get("gaps") or []))])
+    meters = [[esc(r.label), esc(r.run.workload), esc(m.name), esc(m.scope), esc(m.method),
+               esc(f"±{m.accuracy:.0%}" if m.accuracy is not None else "-"), esc(m.accuracy_note),
+               esc(m.readings if m.readings is not None else "-"), esc(len(m.gaps))]
+              for r in refs for m in r.run.power.meters]
     if meters:
         body += "<h3>Power meters</h3>" + table(["system", "workload", "meter", "scope", "method", "accuracy", "note",
                                                   "readings", "gaps"], meters, numeric={7, 8})
@@ -135,46 +122,43 @@ def fleet_section(sources: list[model.Source]) -> str:
     """Per GPU of every fleet file (runs with a ``rank``), outliers highlighted; empty when none."""
     parts = []
     for src in sources:
-        runs = [(i, r) for i, r in enumerate(src.doc.get("runs") or []) if isinstance(r, dict) and "rank" in r]
+        runs = [(i, r) for i, r in enumerate(src.doc.runs) if r.rank is not None]
         if not runs:
             continue
         flagged = model.outliers(src)
         rows, classes = [], []
-        for i, run in sorted(runs, key=lambda p: (str(p[1].get("workload")), p[1]["rank"])):
+        for i, run in sorted(runs, key=lambda p: (p[1].workload, p[1].rank or 0)):
             reasons = flagged.get(model.run_key(src, run, i), [])
-            unit = run.get("unit", "?")
-            rows.append([esc(run.get("workload", "?")), esc(run["rank"]), esc(run.get("node") or src.hostname),
-                         esc(run.get("local_device") or run.get("device", "?")),
-                         esc(units.rate((run.get("throughput") or {}).get("median"), unit)),
-                         esc(units.watts((run.get("power") or {}).get("avg_w"))),
-                         esc(units.efficiency((run.get("efficiency") or {}).get("per_joule"), unit)),
+            rows.append([esc(run.workload), esc(run.rank), esc(run.node or src.hostname),
+                         esc(run.local_device or run.device), esc(units.rate(run.throughput.rate, run.unit)),
+                         esc(units.watts(run.power.avg_w)), esc(units.efficiency(run.efficiency.per_joule, run.unit)),
                          f'<span class="bad">OUTLIER</span> {esc("; ".join(reasons))}' if reasons else "ok"])
             classes.append("outlier" if reasons else "")
-        fleet = src.doc.get("fleet") or {}
-        lost = fleet.get("lost_ranks") or []
-        head = (f"<h3>[{esc(src.tag)}] {esc(src.path)}: world size {esc(fleet.get('world_size', len(runs)))}"
+        fleet = src.doc.fleet
+        lost = fleet.lost_ranks if fleet else []
+        head = (f"<h3>[{esc(src.tag)}] {esc(src.path)}: world size {esc(fleet.world_size if fleet else len(runs))}"
                 + (f', <span class="bad">lost ranks {esc(", ".join(map(str, lost)))}</span>' if lost else "")
                 + "</h3>")
         parts.append(head + table(["workload", "rank", "node", "device", "throughput", "avg W", "efficiency",
                                    "verdict"], rows, numeric={1, 4, 5, 6}, row_classes=classes))
     if not parts:
         return ""
-    note = ('<p class="note">Outlier: below the fleet median by more than 3 x MAD and 5% '
-            '(bench.fleet.outliers).</p>')
+    note = '<p class="note">Outlier: below the fleet median by more than 3 x MAD and 5% (bench.fleet.outliers).</p>'
     return section("fleet", "Per GPU (fleet)", "".join(parts) + note)
 
 
 def validation_section(sources: list[model.Source]) -> str:
-    """Findings of ``bench.validation`` (or schema errors) per file."""
+    """Findings of every validation check per file."""
     body = ""
     for src in sources:
         found = model.findings(src.doc)
+        body += f"<h3>[{esc(src.tag)}] {esc(src.path)}</h3>"
         if not found:
-            body += f'<h3>[{esc(src.tag)}] {esc(src.path)}</h3><p class="ok">no findings</p>'
+            body += '<p class="ok">no findings</p>'
             continue
         rows = [[f'<span class="{"bad" if lvl == "error" else "warn"}">{esc(lvl)}</span>', esc(chk), esc(p), esc(m)]
-                for lvl, chk, p, m in found]
-        body += f"<h3>[{esc(src.tag)}] {esc(src.path)}</h3>" + table(["level", "check", "where", "finding"], rows)
+                for lvl, chk, p, m in found[:200]]
+        body += table(["level", "check", "where", "finding"], rows)
     return section("validation", "Validation findings", body)
 
 
@@ -183,38 +167,35 @@ def systems_section(sources: list[model.Source]) -> str:
     body = ""
     for src in sources:
         doc = src.doc
-        meta = {"file": src.path, "id": doc.get("id"), "created": doc.get("created"),
-                "source": doc.get("source", "measured"), "harness": doc.get("harness"),
-                "submitter": doc.get("submitter"),
-                "signature": {"alg": doc["signature"].get("alg"), "key_id": doc["signature"].get("key_id")}
-                if isinstance(doc.get("signature"), dict) else "not signed"}
+        sig = doc.signature
+        meta = {"file": src.path, "id": doc.id, "created": doc.created, "source": doc.source,
+                "harness": doc.harness.to_json(), "submitter": doc.submitter.to_json() if doc.submitter else None,
+                "signature": {"alg": sig.alg, "key_id": sig.key_id} if sig else "not signed"}
         body += (f"<h3>[{esc(src.tag)}] {esc(src.hostname)}</h3>{kv(meta)}"
-                 f"<details open><summary>system</summary>{kv(doc.get('system') or {})}</details>"
-                 f"<details><summary>settings</summary>{kv(doc.get('settings') or {})}</details>")
+                 f"<details open><summary>system</summary>{kv(doc.system.to_json())}</details>"
+                 f"<details><summary>settings</summary>{kv(doc.settings.to_json() if doc.settings else {})}</details>")
     return section("systems", "Systems", body)
 
 
 def files_section(sources: list[model.Source]) -> str:
     """Which file is which tag, shown when several files sit side by side."""
-    rows = [[esc(s.tag), esc(s.path), esc(s.hostname), esc(s.doc.get("source", "measured")),
-             esc(s.doc.get("created", "?")), esc(len(s.doc.get("runs") or []))] for s in sources]
+    rows = [[esc(s.tag), esc(s.path), esc(s.hostname), esc(s.doc.source), esc(s.doc.created), esc(len(s.doc.runs))]
+            for s in sources]
     return section("files", "Files side by side",
                    table(["tag", "file", "system", "source", "created", "runs"], rows, numeric={5}))
 
 
-def render(files: list[tuple[str, dict[str, Any]]], *, mw: float = 1.0, pue: float = 1.0,
+def render(files: list[tuple[str, Document]], *, mw: float = 1.0, pue: float = 1.0,
            title: str = "Site qualification report") -> str:
     """The report for ``(path, document)`` pairs as one self-contained HTML string."""
     tags = string.ascii_uppercase
     sources = [model.Source(p, d, tags[i] if i < len(tags) else str(i + 1)) for i, (p, d) in enumerate(files)]
     refs = model.collect(sources)
-    for r in refs:
-        r.sizing = model.allocation(r.run, mw, pue)
-    body = summary(sources, refs, mw, pue)
+    sized = model.sizing(sources, mw, pue)
+    body = summary(sources, refs, sized, mw, pue)
     if len(sources) > 1:
         body += files_section(sources)
-    body += plots_section(refs, mw, pue) + runs_section(refs) + fleet_section(sources)
+    body += plots_section(refs, sized, mw, pue) + runs_section(refs) + fleet_section(sources)
     body += validation_section(sources) + systems_section(sources)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    sub = f"{len(sources)} result file(s), {len(refs)} run(s); generated {stamp}"
-    return page(title, sub, body)
+    return page(title, f"{len(sources)} result file(s), {len(refs)} run(s); generated {stamp}", body)

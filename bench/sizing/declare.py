@@ -1,6 +1,6 @@
 """Declared result files: a vendor's published figures for hardware sitebench cannot run (ASIC miners).
 
-A declared file is a ``sitebench.result/1`` document with ``"source":
+A declared file is a ``sitebench.result/2`` document with ``"source":
 "declared"``: one run, throughput and power as published, no samples, not
 verified, the power's scope as the vendor states it (a miner's power is at
 the wall). The declared tolerance is stored twice so sizing treats it like a
@@ -12,11 +12,25 @@ from measured ones.
 from __future__ import annotations
 
 import math
-import re
-from typing import Any
+from typing import Any, cast
+
+from pydantic import ValidationError
 
 from bench.errors import UsageError
-from bench.resultfile import new_document
+from bench.record import (
+    Document,
+    Efficiency,
+    MeterFigure,
+    PowerBlock,
+    Quality,
+    Run,
+    Submitter,
+    System,
+    Throughput,
+    new_document,
+)
+from bench.record.io import first_error
+from bench.record.power import ScopeClass
 
 SCOPES = ("wall", "node", "components")
 DEFAULT_TOLERANCE = 0.05
@@ -39,14 +53,9 @@ def _positive(name: str, value: float) -> float:
     return float(value)
 
 
-def slug(text: str) -> str:
-    """``"Bitmain Antminer S21 Pro"`` -> ``"bitmain-antminer-s21-pro"`` (a safe file name)."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "declared"
-
-
 def declared_document(model: str, workload: str, throughput: float, power_w: float, *, unit: str,
                       scope: str = "wall", tolerance: float = DEFAULT_TOLERANCE, note: str = "",
-                      org: str = "", params: dict[str, Any] | None = None) -> dict[str, Any]:
+                      org: str = "", params: dict[str, Any] | None = None) -> Document:
     """A declared result document for ``model``: ``throughput`` in units/s at ``power_w`` W.
 
     Raises:
@@ -62,28 +71,26 @@ def declared_document(model: str, workload: str, throughput: float, power_w: flo
         raise UsageError(f"--scope {scope!r}: expected one of {', '.join(SCOPES)}")
     if not (0 <= tolerance < 1):
         raise UsageError(f"--tolerance {tolerance}: must be a fraction in [0, 1)")
-    meter = {"name": "declared", "kind": "declared", "scope": scope, "method": "declared",
-             "measured": False, "accuracy": tolerance,
-             "accuracy_note": f"vendor-declared figure, tolerance ±{tolerance:.0%}" + (f"; {note}" if note else ""),
-             "energy_j": None, "avg_w": power_w}
-    run = {
-        "workload": workload, "device": "declared", "params": params or {}, "preset": None,
-        "status": "ok", "error": None, "verified": False, "unit": unit,
-        "throughput": {"median": throughput, "p10": throughput * (1 - tolerance),
-                       "p90": throughput * (1 + tolerance), "samples": [], "unit": f"{unit}/s"},
-        "power": {"avg_w": power_w, "energy_j": None, "peak_w": None, "idle_w": None, "scope": scope,
-                  "scope_class": scope, "measured": False, "meters": [meter], "trace": []},
-        "efficiency": {"per_joule": throughput / power_w, "unit": f"{unit}/J"},
-        "ceiling": None, "ceiling_fraction": None, "phases": [], "metrics": {},
-    }
-    system = {"model": model, "declared": True}
-    if note:
-        system["note"] = note
-    doc = new_document(system, [run], submitter={"org": org} if org else {})
-    doc["source"] = "declared"
-    from bench.resultfile import schema_errors
+    try:
+        return _document(model, workload, throughput, power_w, unit, scope, tolerance, note, org, params)
+    except ValidationError as exc:
+        raise UsageError(f"the declared file would not be a valid result file: {first_error(exc)}") from None
 
-    problems = schema_errors(doc)
-    if problems:
-        raise UsageError(f"the declared file would not be a valid result file: {problems[0][0]}: {problems[0][1]}")
-    return doc
+
+def _document(model: str, workload: str, throughput: float, power_w: float, unit: str, scope: str,
+              tolerance: float, note: str, org: str, params: dict[str, Any] | None) -> Document:
+    meter = MeterFigure(name="declared", kind="declared", scope=scope, method="declared", measured=False,
+                        accuracy=tolerance, avg_w=power_w,
+                        accuracy_note=(f"vendor-declared figure, tolerance ±{tolerance:.0%}"
+                                       + (f"; {note}" if note else ""))[:2000])
+    run = Run(
+        workload=workload, device="declared", params=dict(params or {}), status="ok", verified=False, unit=unit,
+        throughput=Throughput(unit=f"{unit}/s", rate=throughput, median=throughput,
+                              p10=throughput * (1 - tolerance), p90=throughput * (1 + tolerance)),
+        power=PowerBlock(avg_w=power_w, scope=scope, scope_class=cast(ScopeClass, scope), measured=False,
+                         meters=[meter],
+                         valid_for_sizing=True, quality=Quality(level=0, reasons=["declared, not measured"])),
+        efficiency=Efficiency(per_joule=throughput / power_w, unit=f"{unit}/J"),
+    )
+    return new_document(System(model=model, note=note or None), [run], source="declared",
+                        submitter=Submitter(org=org) if org else None)

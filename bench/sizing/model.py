@@ -2,22 +2,26 @@
 
 For one run (one machine), in base units (units/s, W, MW):
 
-    T, T_lo, T_hi   throughput median, p10 and p90 of the run's windows
-                    (T_lo = min(p10, T), T_hi = max(p90, T); one window: all T)
+    T, T_lo, T_hi   throughput ``rate`` (total units / total duration of the measured windows),
+                    and the p10 / p90 of the per-window rates (T_lo = min(p10, T), T_hi = max(p90, T))
+    e               efficiency ``per_joule`` (total units / energy of the same windows)
+    P_m             measured power per machine = T / e (the windows' energy over their duration)
     P, P_lo, P_hi   power per machine from :func:`bench.sizing.power.machine_power`:
                     P = P_m + O, P_lo = P_m_lo x f_lo + O_lo, P_hi = P_m_hi x f_hi + O_hi
-                    (P_m the widest measured scope's average, P_m_lo/hi the p10/p90
-                    of per-window power, f the meter-accuracy band, O node overhead)
+                    (P_m_lo/hi the p10/p90 of per-window power, f the meter-accuracy band,
+                    O node overhead, components-only runs)
     IT_W            MW x 1e6 / PUE
 
-    machines        = floor(IT_W / P),   low = floor(IT_W / P_hi),   high = floor(IT_W / P_lo)
-    throughput      = machines x T,      low = machines_low x T_lo,  high = machines_high x T_hi
-    efficiency      = T / P,             low = T_lo / P_hi,          high = T_hi / P_lo      (units/J)
-    mw_per_throughput = PUE x P / (T x 1e6), low = PUE x P_lo / (T_hi x 1e6),
-                                             high = PUE x P_hi / (T_lo x 1e6)    (facility MW per unit/s)
+    machines            = floor(IT_W / P),   low = floor(IT_W / P_hi),   high = floor(IT_W / P_lo)
+    throughput          = machines x T,      low = machines_low x T_lo,  high = machines_high x T_hi
+    efficiency          = e,                 low = T_lo / P_m_hi,        high = T_hi / P_m_lo   (measured scope)
+    machine_efficiency  = T / P,             low = T_lo / P_hi,          high = T_hi / P_lo     (with overhead)
+    mw_per_throughput   = PUE x 1e-6 / machine_efficiency  (facility MW per unit/s),
+                          low = PUE x 1e-6 / machine_efficiency_high, high = PUE x 1e-6 / machine_efficiency_low
 
-The bounds are worst-case intervals (every error at its bad end at once), not
-a confidence interval.
+Without a node overhead the machine efficiency is the measured efficiency. The
+bounds are worst-case intervals (every error at its bad end at once), not a
+confidence interval.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.errors import UsageError
+from bench.record import Run
 from bench.sizing.power import MachinePower, machine_power, refusal
 from bench.sizing.sources import Candidate
 from bench.stats import summarize
-
 
 #: Largest allocation accepted: a million MW (1 TW, more than any national grid), so counts stay finite.
 MAX_MW = 1e6
@@ -88,6 +92,9 @@ class Sized(RunHead):
     efficiency: float
     efficiency_low: float
     efficiency_high: float
+    machine_efficiency: float
+    machine_efficiency_low: float
+    machine_efficiency_high: float
     mw_per_throughput: float
     mw_per_throughput_low: float
     mw_per_throughput_high: float
@@ -102,6 +109,7 @@ class Sized(RunHead):
     node_overhead_w: float
     node_overhead_note: str
     quality_level: int | None = None
+    unstable: bool = False
     sized: bool = True
 
 
@@ -113,8 +121,8 @@ class Skipped(RunHead):
     sized: bool = False
 
 
-def _positive(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+def _positive(v: float | None) -> bool:
+    return v is not None and math.isfinite(v) and v > 0
 
 
 def whole(machines: float) -> int:
@@ -122,43 +130,34 @@ def whole(machines: float) -> int:
     return math.floor(machines * (1 + 1e-12))
 
 
-def throughput_bounds(run: dict[str, Any]) -> tuple[float, float, float]:
-    """(T_lo, T, T_hi) per machine: the run's p10 / median / p90, from the samples when not recorded."""
-    thr = run.get("throughput") or {}
-    t = float(thr["median"])
-    samples = [s for s in thr.get("samples") or [] if _positive(s)]
-    stats = summarize(samples)
-    lo = thr.get("p10") if _positive(thr.get("p10")) else stats["p10"]
-    hi = thr.get("p90") if _positive(thr.get("p90")) else stats["p90"]
+def throughput_bounds(run: Run) -> tuple[float, float, float]:
+    """(T_lo, T, T_hi) per machine: the rate and the p10 / p90 of the windows (recomputed when absent)."""
+    thr = run.throughput
+    t = float(thr.rate if thr.rate is not None else thr.median or 0.0)
+    stats = summarize([s for s in thr.samples if s > 0])
+    lo = thr.p10 if _positive(thr.p10) else stats["p10"]
+    hi = thr.p90 if _positive(thr.p90) else stats["p90"]
     return (min(lo, t) if lo is not None else t), t, (max(hi, t) if hi is not None else t)
 
 
-def quality_level(run: dict[str, Any]) -> int | None:
-    """The power layer's measurement quality level (0-3, EEHPC-style), None in older files."""
-    level = ((run.get("power") or {}).get("quality") or {}).get("level")
-    return level if isinstance(level, int) and not isinstance(level, bool) else None
-
-
-def why_not(run: dict[str, Any], declared: bool) -> str | None:
+def why_not(run: Run, declared: bool) -> str | None:
     """The reason a run cannot be sized, or None when it can."""
-    if run.get("status") != "ok":
-        return f"status {run.get('status')!r}" + (f": {run['error']}" if run.get("error") else "")
-    if not declared and not run.get("verified"):
+    if not run.ok:
+        return f"status {run.status!r}" + (f": {run.error}" if run.error else "")
+    if not declared and not run.verified:
         return "not verified"
-    if not _positive((run.get("throughput") or {}).get("median")):
+    if not _positive(run.throughput.rate if run.throughput.rate is not None else run.throughput.median):
         return "no throughput"
-    power = run.get("power") or {}
-    if not _positive(power.get("avg_w")):
+    if not _positive(run.power.avg_w) and not _positive(run.efficiency.per_joule):
         return "no power figure"
-    return refusal(power)
+    return refusal(run.power)
 
 
 def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) -> Sized | Skipped:
     """Size one candidate run for ``alloc``; a run that cannot be sized comes back as Skipped."""
     run = c.run
-    head = {"file": c.file, "run": c.index, "workload": str(run.get("workload", "?")),
-            "device": str(run.get("device", "?")), "system": c.system, "unit": str(run.get("unit", "?")),
-            "source": "declared" if c.declared else "measured"}
+    head: dict[str, Any] = {"file": c.file, "run": c.index, "workload": run.workload, "device": run.device, "system": c.system,
+            "unit": run.unit, "source": "declared" if c.declared else "measured"}
     reason = why_not(run, c.declared)
     if reason:
         return Skipped(**head, reason=reason)
@@ -168,17 +167,21 @@ def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) 
     if not all(math.isfinite(x) for x in (it_w / p.low_w, it_w / p.high_w, t_hi / p.low_w)):
         return Skipped(**head, reason=f"power per machine {p.low_w:.3g} W is too small to size")
     machines = (whole(it_w / p.watts), whole(it_w / p.high_w), whole(it_w / p.low_w))
+    measured = run.efficiency.per_joule or t / p.measured_w
+    machine_eff = (t / p.watts, t_lo / p.high_w, t_hi / p.low_w)
     return Sized(
         **head, mw=alloc.mw, pue=alloc.pue,
         machines=machines[0], machines_low=machines[1], machines_high=machines[2],
         throughput_per_machine=t,
         throughput=machines[0] * t, throughput_low=machines[1] * t_lo, throughput_high=machines[2] * t_hi,
-        efficiency=t / p.watts, efficiency_low=t_lo / p.high_w, efficiency_high=t_hi / p.low_w,
-        mw_per_throughput=alloc.pue * p.watts / (t * 1e6),
-        mw_per_throughput_low=alloc.pue * p.low_w / (t_hi * 1e6),
-        mw_per_throughput_high=alloc.pue * p.high_w / (t_lo * 1e6),
+        efficiency=measured, efficiency_low=t_lo / p.measured_high_w, efficiency_high=t_hi / p.measured_low_w,
+        machine_efficiency=machine_eff[0], machine_efficiency_low=machine_eff[1],
+        machine_efficiency_high=machine_eff[2],
+        mw_per_throughput=alloc.pue * 1e-6 / machine_eff[0],
+        mw_per_throughput_low=alloc.pue * 1e-6 / machine_eff[2],
+        mw_per_throughput_high=alloc.pue * 1e-6 / machine_eff[1],
         power_w_per_machine=p.watts, power_w_per_machine_low=p.low_w, power_w_per_machine_high=p.high_w,
         measured=p.measured, modelled=p.modelled, scope=p.scope, scope_class=p.scope_class,
         accuracy_note=p.band_note, node_overhead_w=p.overhead_w, node_overhead_note=p.overhead_note,
-        quality_level=quality_level(run),
+        quality_level=run.power.quality.level if not c.declared else None, unstable=run.throughput.unstable,
     )

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
-from bench.resultfile import load
+from bench.record import load
 from bench.sizing.model import Allocation, Sized, size, why_not
 from bench.sizing.sources import Candidate, candidates
 
@@ -146,7 +146,10 @@ def _use(table: Any, path: Path, where: str) -> Use:
     share = _number(t, "share", path, where, low=0.0, high=1.0)
     if share is None:
         raise _fail(path, f"{where}.share", "missing (a fraction of the allocation's MW)")
-    result = path.parent / _text(t, "result", path, where)
+    from bench.builtin import PREFIX, resolve
+
+    named = _text(t, "result", path, where)
+    result = resolve(named) if named.startswith(PREFIX) else path.parent / named
     if not result.is_file():
         raise _fail(path, f"{where}.result", f"no such file {result}")
     workload = _text(t, "workload", path, where) if "workload" in t else None
@@ -180,7 +183,9 @@ def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> Allocat
 
 def parse_plan(path: str | Path) -> Plan:
     """Read and check a plan file; any problem is one UsageError naming the file and key."""
-    p = Path(path)
+    from bench.builtin import resolve
+
+    p = resolve(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -231,14 +236,14 @@ class UseResult:
 def choose(use: Use, alloc_name: str) -> Candidate:
     """The one usable run of the use's result file (filtered by ``workload`` when given)."""
     doc = load(use.result)
-    found = [c for c in candidates(doc, str(use.result)) if use.workload in (None, c.run.get("workload"))]
+    found = [c for c in candidates(doc, str(use.result)) if use.workload in (None, c.run.workload)]
     usable = [c for c in found if why_not(c.run, c.declared) is None]
     where = f"allocation {alloc_name!r} use {use.name!r}"
     if not usable:
         reasons = "; ".join(f"run {c.index}: {why_not(c.run, c.declared)}" for c in found) or "no matching runs"
         raise UsageError(f"{use.result}: no usable runs for {where} ({reasons})")
     if len(usable) > 1:
-        names = ", ".join(sorted({str(c.run.get("workload")) for c in usable}))
+        names = ", ".join(sorted({c.run.workload for c in usable}))
         raise UsageError(f"{use.result}: {len(usable)} usable runs ({names}): set workload = ... in {where}")
     return usable[0]
 

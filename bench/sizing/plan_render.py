@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Sequence
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -40,7 +42,7 @@ def plan_table(plan: Plan, results: Sequence[UseResult]) -> Table:
                 escape(a.name) if i == 0 else "", _use(r), f"{r.mw:,.4g}",
                 span(count(s.machines), s.machines_low, s.machines_high, count),
                 span(units.rate(s.throughput, s.unit), s.throughput_low, s.throughput_high,
-                     lambda v, u=s.unit: units.rate(v, u)),
+                     functools.partial(units.rate, unit=s.unit)),
                 f"{r.energy_mwh:,.0f}", money(r.cost),
                 money(r.revenue) if r.revenue is None else span(
                     money(r.revenue), r.revenue_low or 0.0, r.revenue_high or 0.0, money),

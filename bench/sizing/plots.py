@@ -1,20 +1,18 @@
 """Sizing plots (matplotlib Agg): throughput per MW with error bars per hardware option, and a plan's split.
 
-Written to a ``.png`` or ``.svg`` file; the style and helpers are the report's
-(:mod:`bench.report.plots`).
+Written to a ``.png`` or ``.svg`` file, drawn through :mod:`bench.plotting`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from bench.errors import UsageError
-from bench.report.plots import PALETTE, _plt, _scale, _short
+from bench.plotting import DECLARED_COLOUR, MODELLED_COLOUR, PALETTE, label, plt, save, short_unit, si_scale
 from bench.sizing.model import Sized
 
-DECLARED_COLOUR = "#7f7f7f"
-MODELLED_COLOUR = "#f0a030"
 FORMATS = (".png", ".svg")
 
 
@@ -35,47 +33,34 @@ def _per_mw_panel(ax: Any, rows: Sequence[Sized]) -> None:
     vals = [1 / s.mw_per_throughput for s in rows]
     lows = [1 / s.mw_per_throughput_high for s in rows]
     highs = [1 / s.mw_per_throughput_low for s in rows]
-    scale, prefix = _scale(highs)
+    scale, prefix = si_scale(highs)
     y = list(range(len(rows)))
     ax.barh(y, [v / scale for v in vals], color=[_colour(s) for s in rows], height=0.6, capsize=3,
             xerr=[[max(v - lo, 0) / scale for v, lo in zip(vals, lows)],
                   [max(hi - v, 0) / scale for v, hi in zip(vals, highs)]])
     tags = ["declared" if s.source == "declared" else "MODELLED" if s.modelled else "measured" for s in rows]
-    ax.set_yticks(y, [f"{s.system}\n{s.workload}, {tag}" for s, tag in zip(rows, tags)], fontsize=7)
+    ax.set_yticks(y, [f"{label(s.system)}\n{label(s.workload)}, {tag}" for s, tag in zip(rows, tags)], fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log" if max(highs) > 1000 * min(lows) > 0 else "linear")
-    ax.set_xlabel(f"{prefix}{_short(rows[0].unit)}/s per facility MW")
+    ax.set_xlabel(f"{prefix}{short_unit(rows[0].unit)}/s per facility MW")
     ax.grid(axis="y", visible=False)
-
-
-def _save(fig: Any, path: str) -> Path:
-    plt = _plt()
-    out = Path(path)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format=out.suffix.lower()[1:], bbox_inches="tight", dpi=120)
-    except OSError as exc:
-        raise UsageError(f"--plot {path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        plt.close(fig)
-    return out
 
 
 def sizing_plot(rows: Sequence[Sized], path: str, title: str = "") -> Path:
     """Throughput per MW with error bars, one panel per unit (hashes, tokens, ...)."""
     check_path(path)
-    plt = _plt()
+    pyplot = plt()
     groups = list(dict.fromkeys(s.unit for s in rows))
     if not groups:
         raise UsageError(f"--plot {path}: nothing was sized, nothing to draw")
     tallest = max(sum(1 for s in rows if s.unit == u) for u in groups)
-    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 0.9 + len(groups) * (0.6 + 0.55 * tallest)), squeeze=False)
+    fig, axes = pyplot.subplots(len(groups), 1, figsize=(8, 0.9 + len(groups) * (0.6 + 0.55 * tallest)), squeeze=False)
     for ax, unit in zip(axes[:, 0], groups):
         _per_mw_panel(ax, [s for s in rows if s.unit == unit])
     if title:
         axes[0, 0].set_title(title, fontsize=9, loc="left")
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plan_plot(options: Sequence[Sized], split: Sequence[dict[str, Any]], path: str, title: str = "") -> Path:
@@ -85,9 +70,9 @@ def plan_plot(options: Sequence[Sized], split: Sequence[dict[str, Any]], path: s
     (a list of ``(use name, MW)``).
     """
     check_path(path)
-    plt = _plt()
+    pyplot = plt()
     groups = list(dict.fromkeys(s.unit for s in options))
-    fig, axes = plt.subplots(len(groups) + 1, 1, squeeze=False,
+    fig, axes = pyplot.subplots(len(groups) + 1, 1, squeeze=False,
                              figsize=(8, 1.2 + 1.6 * len(groups) + 0.5 * max(len(split), 2)))
     for ax, unit in zip(axes[:-1, 0], groups):
         _per_mw_panel(ax, [s for s in options if s.unit == unit])
@@ -102,7 +87,7 @@ def plan_plot(options: Sequence[Sized], split: Sequence[dict[str, Any]], path: s
         if a["mw"] > left:
             ax.barh(y, a["mw"] - left, left=left, color="#eeeeee", height=0.6, hatch="//",
                     label="unallocated")
-    ax.set_yticks(range(len(split)), [a["name"] for a in split], fontsize=8)
+    ax.set_yticks(range(len(split)), [label(a["name"]) for a in split], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("facility MW")
     handles, labels = ax.get_legend_handles_labels()
@@ -112,4 +97,4 @@ def plan_plot(options: Sequence[Sized], split: Sequence[dict[str, Any]], path: s
     if title:
         axes[0, 0].set_title(title, fontsize=9, loc="left")
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)

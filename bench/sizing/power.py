@@ -1,9 +1,14 @@
 """The power one machine draws, as sizing uses it: scope class, node overhead and accuracy band.
 
 Scope classes, widest first: ``wall`` > ``node`` > ``components`` (GPUs, CPU
-packages, DRAM summed) > ``modelled``. The power layer records
-``power.scope_class`` and ``power.valid_for_sizing``; files written before it
-are classed from ``power.scope`` and ``power.measured`` and count as valid.
+packages, DRAM summed) > ``modelled``, as the power layer records them in
+``power.scope_class``.
+
+Measured power per machine ``P_m`` is the run's throughput over its
+efficiency, ``rate / per_joule``: the energy of the measured windows over
+their duration. Its spread (``P_m_lo``, ``P_m_hi``) is the p10 / p90 of the
+per-window powers (``window_energy_j / durations_s``; files without them: the
+power trace averaged per window).
 
 Accuracy band: factors (f_lo, f_hi) applied to the measured power for the low
 and high bound.
@@ -24,14 +29,15 @@ is :data:`DEFAULT_OVERHEAD` (30%) of the component power, bounded by
 :data:`OVERHEAD_BAND` (10%..60%): PSU conversion loss alone is about 6% at
 94% efficiency, and NVIDIA's DGX H100 is rated ~10.2 kW at most against
 6.3 kW of GPU + CPU TDP (8 x 700 W + 2 x 350 W), 62% more at full draw.
-The overhead is never silent: it appears in every output.
+The overhead is never silent: it appears in every output, and the efficiency
+it gives (the machine-level efficiency) is printed beside the measured one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from bench.record import PowerBlock, Run
 from bench.stats import summarize
 
 UNSTATED_ACCURACY = 0.10
@@ -39,7 +45,6 @@ MODELLED_BAND = (1 / 2.9, 1 / 0.4)
 MODELLED_NOTE = "MODELLED (utilisation x TDP): power bounds x1/2.9..x1/0.4 (CodeCarbon: the model is -60%..+190% off RAPL)"
 DEFAULT_OVERHEAD = 0.30
 OVERHEAD_BAND = (0.10, 0.60)
-SCOPE_CLASSES = ("wall", "node", "components", "modelled")
 REFUSED = "power not valid for sizing: "
 
 
@@ -47,9 +52,9 @@ REFUSED = "power not valid for sizing: "
 class MachinePower:
     """Power per machine in W with its bounds and where each part comes from."""
 
-    watts: float
-    low_w: float
-    high_w: float
+    measured_w: float
+    measured_low_w: float
+    measured_high_w: float
     scope: str
     scope_class: str
     measured: bool
@@ -62,54 +67,38 @@ class MachinePower:
     overhead_note: str = ""
 
     @property
+    def watts(self) -> float:
+        """Power per machine: measured plus node overhead."""
+        return self.measured_w + self.overhead_w
+
+    @property
+    def low_w(self) -> float:
+        """Low bound of the power per machine."""
+        return self.measured_low_w + self.overhead_low_w
+
+    @property
+    def high_w(self) -> float:
+        """High bound of the power per machine."""
+        return self.measured_high_w + self.overhead_high_w
+
+    @property
     def modelled(self) -> bool:
         """True when the power is an estimate, neither measured nor declared."""
         return self.scope_class == "modelled"
 
 
-def scope_class(power: dict[str, Any], declared: bool = False) -> str:
-    """The run's scope class: recorded by the power layer, else derived from scope and measured."""
-    recorded = power.get("scope_class")
-    if recorded in SCOPE_CLASSES:
-        return str(recorded)
-    parts = set(str(power.get("scope") or "").split("+"))
-    if not declared and (not power.get("measured") or "modelled" in parts):
-        return "modelled"
-    for wide in ("wall", "node"):
-        if wide in parts:
-            return wide
-    return "components"
-
-
-def refusal(power: dict[str, Any]) -> str | None:
+def refusal(power: PowerBlock) -> str | None:
     """Why the power layer marked this run not valid for sizing; None when it did not."""
-    flag = power.get("valid_for_sizing")
-    if flag is None or flag is True:
+    if power.valid_for_sizing:
         return None
-    reason: Any = None
-    if isinstance(flag, dict):
-        if flag.get("valid", flag.get("value", False)):
-            return None
-        reason = flag.get("reason")
-    for key in ("sizing_reason", "valid_for_sizing_reason", "reason", "invalid_reasons"):
-        reason = reason or power.get(key)
-    if isinstance(reason, list):
-        reason = "; ".join(str(r) for r in reason)
-    return f"{REFUSED}{reason or 'marked so by the power layer'}"
+    return f"{REFUSED}{'; '.join(power.invalid_reasons) or 'marked so by the power layer'}"
 
 
-def _scope_meters(power: dict[str, Any]) -> list[dict[str, Any]]:
-    parts = set(str(power.get("scope") or "").split("+"))
-    return [m for m in power.get("meters") or [] if isinstance(m, dict) and m.get("scope") in parts]
-
-
-def accuracy_band(power: dict[str, Any], cls: str, declared: bool) -> tuple[tuple[float, float], str]:
+def accuracy_band(power: PowerBlock, declared: bool) -> tuple[tuple[float, float], str]:
     """(f_lo, f_hi) and a short note saying where the band comes from."""
-    if cls == "modelled":
+    if power.scope_class == "modelled":
         return MODELLED_BAND, MODELLED_NOTE
-    stated = [m["accuracy"] for m in _scope_meters(power)
-              if isinstance(m.get("accuracy"), (int, float)) and not isinstance(m.get("accuracy"), bool)
-              and 0 <= m["accuracy"] < 1]
+    stated = [m.accuracy for m in power.primary if m.accuracy is not None and m.accuracy < 1]
     what = "declared tolerance" if declared else "meter accuracy"
     if stated:
         a = max(stated)
@@ -118,36 +107,41 @@ def accuracy_band(power: dict[str, Any], cls: str, declared: bool) -> tuple[tupl
     return (1 - a, 1 + a), f"no {what} stated: ±{a:.0%} assumed"
 
 
-def window_powers(run: dict[str, Any]) -> list[float]:
-    """Average W in each measured window (``window-N`` phases) from the run's summed power trace."""
-    trace = [p for p in (run.get("power") or {}).get("trace") or []
-             if isinstance(p, (list, tuple)) and len(p) == 2
-             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)]
-    from bench.validation.windows import window_phases
-
+def window_powers(run: Run) -> list[float]:
+    """Average W of each measured window: its energy over its duration (or the trace averaged over it)."""
+    energies, durations = run.power.window_energy_j, run.throughput.durations_s
+    if energies and len(energies) == len(durations):
+        return [e / d for e, d in zip(energies, durations) if d > 0]
     out = []
-    for _, ph in window_phases(run):
-        pts = [w for t, w in trace if ph["start"] <= t <= ph["end"]]
+    for ph in run.windows:
+        pts = [w for t, w in run.power.trace if ph.start <= t <= ph.end]
         if len(pts) >= 2:
             out.append(sum(pts) / len(pts))
     return out
 
 
-def machine_power(run: dict[str, Any], node_overhead_w: float | None = None,
-                  declared: bool = False) -> MachinePower:
-    """Power per machine with bounds: P = P_m + O, P_lo = P_m_lo x f_lo + O_lo, P_hi = P_m_hi x f_hi + O_hi.
+def measured_power(run: Run) -> float:
+    """Measured power per machine: throughput over efficiency (energy of the windows over their duration).
 
-    ``P_m`` is the run's ``power.avg_w``; ``P_m_lo`` / ``P_m_hi`` widen it to
-    the p10 / p90 of the per-window powers when the run recorded a trace.
-    The caller checks that ``avg_w`` is a positive number.
+    Declared and converted runs without both fall back to ``power.avg_w``. The caller checks the
+    run can be sized.
     """
-    power = run.get("power") or {}
-    p_m = float(power["avg_w"])
+    rate, per_j = run.throughput.rate, run.efficiency.per_joule
+    if rate and per_j:
+        return rate / per_j
+    assert run.power.avg_w is not None
+    return run.power.avg_w
+
+
+def machine_power(run: Run, node_overhead_w: float | None = None, declared: bool = False) -> MachinePower:
+    """Power per machine with bounds: P = P_m + O, P_lo = P_m_lo x f_lo + O_lo, P_hi = P_m_hi x f_hi + O_hi."""
+    power = run.power
+    p_m = measured_power(run)
     spread = summarize(window_powers(run))
     p_lo = min(spread["p10"], p_m) if spread["p10"] is not None else p_m
     p_hi = max(spread["p90"], p_m) if spread["p90"] is not None else p_m
-    cls = scope_class(power, declared)
-    band, note = accuracy_band(power, cls, declared)
+    cls = power.scope_class or "components"
+    band, note = accuracy_band(power, declared)
     o = o_lo = o_hi = 0.0
     o_note = ""
     if cls == "components":
@@ -160,8 +154,8 @@ def machine_power(run: dict[str, Any], node_overhead_w: float | None = None,
                       f"(bounds {OVERHEAD_BAND[0]:.0%}..{OVERHEAD_BAND[1]:.0%}); "
                       "set --node-overhead-w (plan: node_overhead_w)")
     return MachinePower(
-        watts=p_m + o, low_w=p_lo * band[0] + o_lo, high_w=p_hi * band[1] + o_hi,
-        scope=str(power.get("scope") or "?"), scope_class=cls, measured=bool(power.get("measured")) and not declared,
+        measured_w=p_m, measured_low_w=p_lo * band[0], measured_high_w=p_hi * band[1],
+        scope=power.scope or "?", scope_class=cls, measured=power.measured and not declared,
         declared=declared, band=band, band_note=note,
         overhead_w=o, overhead_low_w=o_lo, overhead_high_w=o_hi, overhead_note=o_note,
     )

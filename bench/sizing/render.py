@@ -5,13 +5,16 @@ Measured and declared entries are always in separate tables.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
 from bench import units
 from bench.sizing.model import Sized, Skipped
+from bench.tables import cut
 
 
 def span(mid: str, lo: float, hi: float, fmt: Callable[[float], str]) -> str:
@@ -29,13 +32,24 @@ def count(v: float) -> str:
     return f"{v:,.0f}" if v < 1e6 else units.si(v)
 
 
-def efficiency_text(s: Sized) -> str:
-    """J/TH for hashing, J/token for tokens, unit/J otherwise; bounds in the same unit below."""
-    mid = units.efficiency(s.efficiency, s.unit)
-    scale = {"hash": 1e12, "token": 1.0}.get(s.unit)
+def _efficiency_span(mid: float, low: float, high: float, unit: str, label: str = "") -> str:
+    text = units.efficiency(mid, unit) + label
+    scale = {"hash": 1e12, "token": 1.0}.get(unit)
     if scale is None:
-        return span(mid, s.efficiency_low, s.efficiency_high, _g)
-    return span(mid, scale / s.efficiency_high, scale / s.efficiency_low, _g)
+        return span(text, low, high, _g)
+    return span(text, scale / high, scale / low, _g)
+
+
+def efficiency_text(s: Sized) -> str:
+    """J/TH for hashing, J/token for tokens, unit/J otherwise, bounds below; the machine-level
+    efficiency (with the node overhead) beside the measured one when an overhead was added."""
+    measured = _efficiency_span(s.efficiency, s.efficiency_low, s.efficiency_high, s.unit)
+    if not s.node_overhead_w:
+        return measured
+    measured = _efficiency_span(s.efficiency, s.efficiency_low, s.efficiency_high, s.unit, " measured")
+    machine = _efficiency_span(s.machine_efficiency, s.machine_efficiency_low, s.machine_efficiency_high, s.unit,
+                               " +overhead")
+    return f"{measured}\n{machine}"
 
 
 def mw_per_text(s: Sized) -> str:
@@ -62,13 +76,14 @@ def size_table(rows: Sequence[Sized], title: str) -> Table:
     """One row per sized run: machines, throughput, efficiency, MW per throughput, power per machine."""
     table = Table(title=title, title_justify="left")
     for col in ("workload", "system", "machines", "throughput", "efficiency", "facility MW", "power per machine"):
-        table.add_column(col, justify="left" if col in ("workload", "system", "power per machine") else "right")
+        table.add_column(col, justify="left" if col in ("workload", "system", "power per machine") else "right",
+                         no_wrap=col in ("efficiency", "facility MW", "power per machine"))
     for s in rows:
         table.add_row(
-            s.workload, s.system,
+            cut(s.workload), cut(s.system),
             span(count(s.machines), s.machines_low, s.machines_high, count),
-            span(units.rate(s.throughput, s.unit), s.throughput_low, s.throughput_high,
-                 lambda v: units.rate(v, s.unit)),
+            span(units.rate(s.throughput, s.unit) + (" [yellow](unstable)[/yellow]" if s.unstable else ""),
+                 s.throughput_low, s.throughput_high, functools.partial(units.rate, unit=s.unit)),
             efficiency_text(s), mw_per_text(s), power_text(s),
         )
     return table
@@ -81,13 +96,17 @@ def notes(rows: Sequence[Sized], skipped: Sequence[Skipped]) -> list[str]:
         note = f"power scope {s.scope}, {s.accuracy_note}" + (f"; {s.node_overhead_note}" if s.node_overhead_note else "")
         if s.quality_level is not None:
             note += f"; measurement quality level {s.quality_level}"
-        grouped.setdefault(note, []).append(f"{s.workload} on {s.system}")
+        grouped.setdefault(note, []).append(f"{s.workload[:60]} on {s.system[:60]}")
     out = [escape(f"{', '.join(dict.fromkeys(who))}: {note}") for note, who in grouped.items()]
+    for s in rows:
+        if s.unstable:
+            out.append(f"[yellow]warning: {escape(s.workload)} on {cut(s.system)}: unstable run (throughput varies "
+                       "over 10% between windows): sized, but measure again before relying on it[/yellow]")
     if any(s.modelled for s in rows):
         out.append("[yellow]warning: MODELLED power (not measured): the bounds are wide and the figures "
                    "are estimates; use a real meter (sitebench run --meter) before sizing a site[/yellow]")
     for k in skipped:
-        out.append(escape(f"not sized: {k.file} run {k.run} ({k.workload} on {k.device}): {k.reason}"))
+        out.append(escape(f"not sized: {k.file} run {k.run} ({k.workload[:60]} on {k.device[:60]}): {k.reason[:300]}"))
     return out
 
 

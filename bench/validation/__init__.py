@@ -1,17 +1,18 @@
 """Result-file checker: small registered checks, each reporting file and JSON path.
 
 In the style of the MLPerf submission checker: every check is a function
-``check(doc) -> list[Finding]`` registered with :func:`check`; :func:`validate`
-runs the schema first, then every check, and never raises on malformed input.
+``check(doc) -> list[Finding]`` on the typed document, registered with
+:func:`check`; :func:`validate_file` reads strictly, types the file (the
+schema) and runs every check, and never raises on malformed input.
 """
 
 from __future__ import annotations
 
-from bench.validation.core import CHECKS, Finding, check, validate, validate_file
 from bench.validation import consistency as _consistency  # noqa: F401  (registers checks)
 from bench.validation import plausibility as _plausibility  # noqa: F401
 from bench.validation import provenance as _provenance  # noqa: F401
 from bench.validation import trace as _trace  # noqa: F401
 from bench.validation import windows as _windows  # noqa: F401
+from bench.validation.core import CHECKS, Finding, Validated, check, errors, run_checks, validate_file, validate_text
 
-__all__ = ["CHECKS", "Finding", "check", "validate", "validate_file"]
+__all__ = ["CHECKS", "Finding", "Validated", "check", "errors", "run_checks", "validate_file", "validate_text"]

@@ -1,113 +1,148 @@
-"""Checks that recompute summary figures from the raw samples of each measured run."""
+"""Checks that recompute every derived figure of each measured run from its raw samples.
+
+Throughput: samples = units / durations, and rate, median, p10, p90, mean,
+min, max, cv and the unstable flag from the samples (:mod:`bench.record.figures`,
+the runner's own code). Efficiency = total units / energy, ceiling fraction =
+rate / ceiling. Power: avg_w = energy / window, the windows' energies add up
+to the energy, each meter's average is its energy over its duration and its
+peak the highest point of its trace in the window.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from bench.validation.core import Finding, check, is_declared
+from bench.record import Document, Run, figures
+from bench.validation.core import Finding, check
 
 REL_TOL = 1e-6
 MIN_READINGS = 10
 
 
-def _close(a: Any, b: float) -> bool:
-    return isinstance(a, (int, float)) and math.isclose(float(a), b, rel_tol=REL_TOL, abs_tol=1e-9)
+def _close(a: float | None, b: float | None, rel: float = REL_TOL) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
 
 
-def _measured_runs(doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    if is_declared(doc):
-        return []
-    return [(i, r) for i, r in enumerate(doc.get("runs") or [])
-            if isinstance(r, dict) and r.get("status", "ok") == "ok"]
+def measured(doc: Document) -> list[tuple[int, Run]]:
+    """``(index, run)`` of the ok runs of a measured file."""
+    return [] if doc.declared else [(i, r) for i, r in enumerate(doc.runs) if r.ok]
 
 
 @check("samples")
-def samples_match(doc: dict[str, Any]) -> list[Finding]:
-    """``throughput.samples`` == units / durations, summary == bench.stats.summarize(samples)."""
-    from bench.stats import summarize
-
+def samples_match(doc: Document) -> list[Finding]:
+    """``throughput.samples`` == units / durations, and every statistic == recomputed from the samples."""
     out: list[Finding] = []
-    for i, run in _measured_runs(doc):
-        t = run.get("throughput") or {}
+    for i, run in measured(doc):
+        t = run.throughput
         base = f"$.runs[{i}].throughput"
-        units, durs, samples = t.get("units") or [], t.get("durations_s") or [], t.get("samples") or []
-        if not samples:
+        if not t.samples:
             out.append(Finding("samples", f"{base}.samples", "no raw samples in a measured run"))
             continue
-        if len(units) != len(samples) or len(durs) != len(samples):
-            out.append(Finding("samples", base, f"{len(samples)} samples but {len(units)} units and {len(durs)} durations"))
+        if len(t.units) != len(t.samples) or len(t.durations_s) != len(t.samples):
+            out.append(Finding("samples", base, f"{len(t.samples)} samples but {len(t.units)} units "
+                                                f"and {len(t.durations_s)} durations"))
             continue
-        for j, (u, d, s) in enumerate(zip(units, durs, samples)):
-            if not isinstance(d, (int, float)) or d <= 0:
-                out.append(Finding("samples", f"{base}.durations_s[{j}]", "duration must be > 0"))
-            elif not _close(s, float(u) / float(d)):
-                out.append(Finding("samples", f"{base}.samples[{j}]", f"{s} != units/duration = {float(u) / float(d)}"))
-        if any(f.check == "samples" and f.path.startswith(base) for f in out):
+        bad = [j for j, (u, d, s) in enumerate(zip(t.units, t.durations_s, t.samples)) if not _close(s, u / d)]
+        for j in bad[:5]:
+            out.append(Finding("samples", f"{base}.samples[{j}]", f"{t.samples[j]} != units/duration = "
+                                                                 f"{t.units[j] / t.durations_s[j]}"))
+        if bad:
             continue
-        summary = summarize([float(s) for s in samples])
-        for k in ("median", "p10", "p90", "cv"):
-            if k in t and summary[k] is not None and not _close(t[k], summary[k]):
-                out.append(Finding("samples", f"{base}.{k}", f"{t[k]} != {summary[k]} recomputed from samples"))
+        want = figures.throughput(t.units, t.durations_s, run.unit)
+        for k in ("rate", "median", "p10", "p90", "mean", "min", "max", "cv"):
+            got, exp = getattr(t, k), getattr(want, k)
+            if not _close(got, exp, 1e-6 if k != "cv" else 1e-4):
+                out.append(Finding("samples", f"{base}.{k}", f"{got} != {exp} recomputed from the samples"))
+        if t.unstable != want.unstable:
+            out.append(Finding("samples", f"{base}.unstable", f"{t.unstable} but the samples' cv is {want.cv}"))
+        if t.unit != want.unit:
+            out.append(Finding("samples", f"{base}.unit", f"{t.unit!r} but the run counts {run.unit!r}"))
     return out
 
 
 @check("efficiency")
-def efficiency_matches(doc: dict[str, Any]) -> list[Finding]:
-    """``efficiency.per_joule`` == sum(units) / energy, ``ceiling_fraction`` == median / ceiling."""
+def efficiency_matches(doc: Document) -> list[Finding]:
+    """``efficiency.per_joule`` == sum(units) / energy, ``ceiling_fraction`` == rate / ceiling."""
     out: list[Finding] = []
-    for i, run in _measured_runs(doc):
-        t, p, e = run.get("throughput") or {}, run.get("power") or {}, run.get("efficiency") or {}
-        energy = p.get("energy_j")
-        per_j = e.get("per_joule")
-        if isinstance(energy, (int, float)) and energy > 0 and per_j is not None and t.get("units"):
-            want = sum(float(u) for u in t["units"]) / float(energy)
-            if not _close(per_j, want):
-                out.append(Finding("efficiency", f"$.runs[{i}].efficiency.per_joule", f"{per_j} != sum(units)/energy_j = {want}"))
-        ceiling, frac, med = run.get("ceiling"), run.get("ceiling_fraction"), t.get("median")
-        if isinstance(ceiling, (int, float)) and ceiling > 0 and frac is not None and isinstance(med, (int, float)):
-            if not _close(frac, float(med) / float(ceiling)):
-                out.append(Finding("efficiency", f"$.runs[{i}].ceiling_fraction", f"{frac} != median/ceiling = {med / ceiling}"))
+    for i, run in measured(doc):
+        t, p, e = run.throughput, run.power, run.efficiency
+        want = figures.per_joule(t.units, p.energy_j)
+        if t.units and not _close(e.per_joule, want):
+            out.append(Finding("efficiency", f"$.runs[{i}].efficiency.per_joule",
+                               f"{e.per_joule} != sum(units)/energy_j = {want}"))
+        frac = figures.ceiling_fraction(t.rate, run.ceiling)
+        if not _close(run.ceiling_fraction, frac):
+            out.append(Finding("efficiency", f"$.runs[{i}].ceiling_fraction",
+                               f"{run.ceiling_fraction} != rate/ceiling = {frac}"))
     return out
 
 
 @check("power")
-def power_consistent(doc: dict[str, Any]) -> list[Finding]:
-    """avg_w == energy / window, enough meter readings in the measured window."""
+def power_consistent(doc: Document) -> list[Finding]:
+    """avg_w == energy / window; the windows' energies sum to the energy; meters' figures from their own."""
     out: list[Finding] = []
-    for i, run in _measured_runs(doc):
-        p = run.get("power") or {}
+    for i, run in measured(doc):
+        p = run.power
         base = f"$.runs[{i}].power"
-        energy, window, avg = p.get("energy_j"), p.get("window_s"), p.get("avg_w")
-        if isinstance(energy, (int, float)) and isinstance(window, (int, float)) and window > 0 and avg is not None:
-            # avg_w comes from the meter's own duration, a few timer reads off window_s
-            if not (isinstance(avg, (int, float)) and math.isclose(avg, energy / window, rel_tol=1e-3, abs_tol=1e-6)):
-                out.append(Finding("power", f"{base}.avg_w", f"{avg} != energy_j/window_s = {energy / window}"))
-        primary = set(str(p.get("scope") or "").split("+"))
-        for k, m in enumerate(p.get("meters") or []):
-            if not isinstance(m, dict):
-                continue
-            n = m.get("readings")
-            if m.get("valid") is False:  # refused by the harness itself: only its use for sizing is wrong
-                if m.get("scope") in primary and p.get("valid_for_sizing") is True:
+        if p.energy_j is not None and p.window_s and p.avg_w is not None \
+                and not _close(p.avg_w, p.energy_j / p.window_s, 1e-3):
+            out.append(Finding("power", f"{base}.avg_w", f"{p.avg_w} != energy_j/window_s = {p.energy_j / p.window_s}"))
+        if p.window_energy_j:
+            if len(p.window_energy_j) != len(run.throughput.units):
+                out.append(Finding("power", f"{base}.window_energy_j",
+                                   f"{len(p.window_energy_j)} window energies for {len(run.throughput.units)} windows"))
+            elif p.energy_j is not None and not _close(sum(p.window_energy_j), p.energy_j, 1e-3):
+                out.append(Finding("power", f"{base}.window_energy_j",
+                                   f"sum {sum(p.window_energy_j):.6g} J != energy_j {p.energy_j:.6g} J"))
+        primary = set((p.scope or "").split("+"))
+        for k, m in enumerate(p.meters):
+            where = f"{base}.meters[{k}]"
+            if m.energy_j is not None and m.duration_s and m.avg_w is not None \
+                    and not _close(m.avg_w, m.energy_j / m.duration_s, 1e-6):
+                out.append(Finding("power", f"{where}.avg_w", f"{m.avg_w} != energy_j/duration_s"))
+            if not m.valid:  # refused by the harness itself: only its use for sizing is wrong
+                if m.scope in primary and p.valid_for_sizing:
                     out.append(Finding("power", f"{base}.valid_for_sizing",
-                                       f"meters[{k}] ({m.get('name')}) was refused but the run is marked valid for sizing"))
-            elif isinstance(n, int) and n < MIN_READINGS:
-                out.append(Finding("power", f"{base}.meters[{k}].readings", f"{n} readings, need >= {MIN_READINGS}"))
+                                       f"meters[{k}] ({m.name}) was refused but the run is marked valid for sizing"))
+            elif m.readings is not None and m.readings < MIN_READINGS:
+                out.append(Finding("power", f"{where}.readings", f"{m.readings} readings, need >= {MIN_READINGS}"))
+    return out
+
+
+@check("peaks")
+def peaks_match(doc: Document) -> list[Finding]:
+    """Each meter's ``peak_w`` is the highest point of its trace in the measured window; the run's likewise."""
+    out: list[Finding] = []
+    for i, run in measured(doc):
+        wins = run.windows
+        if not wins:
+            continue
+        start, end = wins[0].start, wins[-1].end
+        holders = [(f"$.runs[{i}].power", run.power.peak_w, run.power.trace)]
+        holders += [(f"$.runs[{i}].power.meters[{k}]", m.peak_w, m.trace) for k, m in enumerate(run.power.meters)
+                    if m.energy_j is not None]
+        for path, peak, trace in holders:
+            # a meter's figure uses the readings taken with the markers, up to 1 s outside the rounded phase times
+            inside = [w for t, w in trace if start - 1.0 <= t <= end + 1.0]
+            if peak is None or not inside:
+                continue
+            if peak > max(inside) * (1 + 1e-6) + 1e-9:
+                out.append(Finding("peaks", f"{path}.peak_w",
+                                   f"{peak:.6g} W but the trace never exceeds {max(inside):.6g} W in the window"))
     return out
 
 
 @check("phases")
-def phases_monotonic(doc: dict[str, Any]) -> list[Finding]:
-    """Phases start after they end nowhere, and follow each other in time."""
+def phases_monotonic(doc: Document) -> list[Finding]:
+    """No phase ends before it starts, and phases follow each other in time."""
     out: list[Finding] = []
-    for i, run in _measured_runs(doc):
+    for i, run in measured(doc):
         last = -math.inf
-        for j, ph in enumerate(run.get("phases") or []):
-            s, e = (ph.get("start"), ph.get("end")) if isinstance(ph, dict) else (None, None)
-            if not isinstance(s, (int, float)) or not isinstance(e, (int, float)):
-                continue
-            if e < s or s < last:
-                out.append(Finding("phases", f"$.runs[{i}].phases[{j}]", f"phase {ph.get('name')!r} not monotonic ({s}..{e} after {last})"))
-            last = max(last, float(e))
+        for j, ph in enumerate(run.phases):
+            if ph.end < ph.start or ph.start < last:
+                out.append(Finding("phases", f"$.runs[{i}].phases[{j}]",
+                                   f"phase {ph.name!r} not monotonic ({ph.start}..{ph.end} after {last})"))
+            last = max(last, ph.end)
     return out

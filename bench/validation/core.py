@@ -1,13 +1,20 @@
-"""Check registry, findings and the validate entry points."""
+"""Check registry, findings and the validate entry points.
+
+A file is read strictly (no duplicate keys, no NaN), typed by the record
+(every field typed and bounded: the schema), then every registered check
+recomputes what it can from the raw samples. Nothing here raises on a
+malformed file: problems come back as findings.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
 
-from bench.errors import InvalidResultFile, UsageError
+from bench.errors import InvalidResultFile
+from bench.record import Document
+from bench.record.io import KNOWN_SCHEMAS, from_json, parse_json, read_text, schema_errors, schema_version
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,7 @@ def errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.level == "error"]
 
 
-CheckFn = Callable[[dict[str, Any]], list[Finding]]
+CheckFn = Callable[[Document], list[Finding]]
 CHECKS: dict[str, CheckFn] = {}
 
 
@@ -42,62 +49,49 @@ def check(name: str) -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def is_declared(doc: dict[str, Any]) -> bool:
-    """True for vendor-declared (not measured) files."""
-    return doc.get("source") == "declared"
-
-
-def validate(doc: Any) -> list[Finding]:
-    """Schema errors, or (when the schema passes) every registered check's findings.
-
-    Findings of level ``note`` (a check skipped, and why) do not fail a file: see :func:`errors`.
-    """
-    from bench.resultfile import SCHEMA_ID, schema_errors
-
-    if not isinstance(doc, dict):
-        return [Finding("json", "$", "expected a JSON object")]
-    if doc.get("schema") != SCHEMA_ID:
-        return [Finding("schema", "$.schema", f"expected {SCHEMA_ID!r}, found {doc.get('schema')!r}"[:300])]
-    try:
-        errs = schema_errors(doc)
-    except RecursionError:
-        return [Finding("json", "$", "JSON nested too deeply")]
-    if errs:
-        return [Finding("schema", p, m) for p, m in errs]
+def run_checks(doc: Document) -> list[Finding]:
+    """Every registered check's findings for a typed document; a check that breaks is a note, not a crash."""
     out: list[Finding] = []
     for name, fn in CHECKS.items():
         try:
             out.extend(fn(doc))
-        except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError, OverflowError) as exc:
-            out.append(Finding(name, "$", f"check could not run on this document ({type(exc).__name__})"))
+        except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError, OverflowError, IndexError) as exc:
+            out.append(Finding(name, "$", f"check could not run on this document ({type(exc).__name__})", "note"))
     return out
 
 
-def read_text(path: str | os.PathLike[str], max_bytes: int | None = None) -> str:
-    """File text with the size limit checked before reading."""
-    from bench.resultfile import MAX_BYTES
+@dataclass
+class Validated:
+    """What validating one file found: the typed document (None when it did not type), its version, findings."""
 
-    limit = MAX_BYTES if max_bytes is None else max_bytes
-    p = Path(path)
+    doc: Document | None
+    version: str | None
+    findings: list[Finding]
+
+
+def validate_text(text: str, path: str = "<text>") -> Validated:
+    """Parse, type and check one file's text."""
     try:
-        if not p.is_file():
-            raise UsageError(f"{p}: no such file")
-        size = p.stat().st_size
-        if size > limit:
-            raise InvalidResultFile(str(p), "$", f"file is {size} bytes, over the {limit} byte limit")
-        return p.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidResultFile(str(p), "$", "not UTF-8 text") from None
-    except OSError as exc:
-        raise UsageError(f"{p}: cannot read ({exc.strerror or exc})") from None
-
-
-def validate_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, list[Finding]]:
-    """Parse and validate one file; ``(doc or None, findings)``. Unreadable files raise UsageError."""
-    from bench.resultfile import parse
-
-    try:
-        doc = parse(str(path), read_text(path))
+        obj = parse_json(text, path)
+        version = schema_version(obj, path)
     except InvalidResultFile as exc:
-        return None, [Finding("json", getattr(exc, "json_path", "$"), exc.reason)]
-    return doc, validate(doc)
+        return Validated(None, None, [Finding("json" if exc.json_path != "$.schema" else "schema", exc.json_path,
+                                              exc.reason)])
+    try:
+        doc = from_json(obj, path)
+    except InvalidResultFile:
+        if version != KNOWN_SCHEMAS[-1]:
+            from bench.record.upgrade import upgrade_v1
+
+            obj = upgrade_v1(obj)
+        return Validated(None, version, [Finding("schema", p, m) for p, m in schema_errors(obj)])
+    return Validated(doc, version, run_checks(doc))
+
+
+def validate_file(path: str | os.PathLike[str]) -> Validated:
+    """Read, parse, type and check one file. Unreadable files raise UsageError; a too-large file is a finding."""
+    try:
+        text = read_text(path)
+    except InvalidResultFile as exc:
+        return Validated(None, None, [Finding("json", exc.json_path, exc.reason)])
+    return validate_text(text, str(path))

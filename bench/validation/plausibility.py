@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bench.validation.core import Finding, check, is_declared
+from bench.record import Document, System
+from bench.validation.core import Finding, check
 
 CEILING_MARGIN = 1.05
 POWER_MARGIN = 1.2
@@ -21,48 +20,39 @@ UNKNOWN_CPU_TDP_W = 500.0
 
 
 @check("ceiling")
-def under_ceiling(doc: dict[str, Any]) -> list[Finding]:
-    """Median and p90 throughput at most the run's recorded physical ceiling (+5 %)."""
+def under_ceiling(doc: Document) -> list[Finding]:
+    """Throughput (rate, median, p90) at most the run's recorded physical ceiling (+5 %)."""
     out: list[Finding] = []
-    if is_declared(doc):
+    if doc.declared:
         return out
-    for i, run in enumerate(doc.get("runs") or []):
-        if not isinstance(run, dict):
+    for i, run in enumerate(doc.runs):
+        if not run.ceiling:
             continue
-        ceiling, t = run.get("ceiling"), run.get("throughput") or {}
-        if not isinstance(ceiling, (int, float)) or ceiling <= 0:
-            continue
-        for k in ("median", "p90"):
-            v = t.get(k)
-            if isinstance(v, (int, float)) and v > ceiling * CEILING_MARGIN:
+        for k in ("rate", "median", "p90"):
+            v = getattr(run.throughput, k)
+            if v is not None and v > run.ceiling * CEILING_MARGIN:
                 out.append(Finding("ceiling", f"$.runs[{i}].throughput.{k}",
-                                   f"{v:.6g} exceeds the physical ceiling {ceiling:.6g} for this hardware"))
+                                   f"{v:.6g} exceeds the physical ceiling {run.ceiling:.6g} for this hardware"))
     return out
 
 
 @check("gpu-power")
-def gpu_power_plausible(doc: dict[str, Any]) -> list[Finding]:
+def gpu_power_plausible(doc: Document) -> list[Finding]:
     """GPU-scope meters draw at most TDP x margin per board."""
     from bench.hardware import gpu_tdp_w
 
     out: list[Finding] = []
-    gpus = (doc.get("system") or {}).get("gpus") or []
-    for i, run in enumerate(doc.get("runs") or []):
-        if not isinstance(run, dict):
-            continue
-        for k, m in enumerate((run.get("power") or {}).get("meters") or []):
-            scope = str(m.get("scope", "")) if isinstance(m, dict) else ""
-            if not scope.startswith("gpu:"):
+    gpus = {g.index: g for g in doc.system.gpus}
+    for i, run in enumerate(doc.runs):
+        for k, m in enumerate(run.power.meters):
+            if not m.scope.startswith("gpu:") or m.avg_w is None:
                 continue
-            try:
-                gpu = gpus[int(scope.split(":", 1)[1])]
-            except (ValueError, IndexError, TypeError):
-                continue
-            tdp = gpu_tdp_w(str(gpu.get("name", ""))) if isinstance(gpu, dict) else None
-            avg = m.get("avg_w")
-            if tdp and isinstance(avg, (int, float)) and avg > tdp * POWER_MARGIN:
+            index = m.scope.split(":", 1)[1]
+            gpu = gpus.get(int(index)) if index.isdigit() else None
+            tdp = gpu_tdp_w(gpu.name) if gpu else None
+            if tdp and m.avg_w > tdp * POWER_MARGIN:
                 out.append(Finding("gpu-power", f"$.runs[{i}].power.meters[{k}].avg_w",
-                                   f"{avg:.1f} W is more than {gpu.get('name')} can draw ({tdp:.0f} W TDP)"))
+                                   f"{m.avg_w:.1f} W is more than {gpu.name if gpu else '?'} can draw ({tdp:.0f} W TDP)"))
     return out
 
 
@@ -80,55 +70,51 @@ def cpu_tdp_w(model: str) -> float | None:
     return None
 
 
-def _node_limit_w(system: dict[str, Any], cpu_w: float) -> tuple[float | None, str]:
+def _node_limit_w(system: System, cpu_w: float) -> tuple[float | None, str]:
     from bench.hardware import gpu_tdp_w
 
-    cpu = system.get("cpu") if isinstance(system.get("cpu"), dict) else {}
-    sockets = cpu.get("sockets") if isinstance(cpu.get("sockets"), int) and cpu.get("sockets") > 0 else DEFAULT_SOCKETS
-    gpu_ws = [gpu_tdp_w(str(g.get("name", ""))) if isinstance(g, dict) else None for g in system.get("gpus") or []]
+    sockets = system.cpu.sockets if system.cpu and system.cpu.sockets else DEFAULT_SOCKETS
+    gpu_ws = [gpu_tdp_w(g.name) for g in system.gpus]
     if any(w is None for w in gpu_ws):
         return None, "a GPU model is not in the hardware table"
     return (cpu_w * sockets + sum(w or 0.0 for w in gpu_ws)) * NODE_MARGIN + NODE_EXTRA_W, ""
 
 
 @check("cpu-node-power")
-def cpu_and_node_power_plausible(doc: dict[str, Any]) -> list[Finding]:
+def cpu_and_node_power_plausible(doc: Document) -> list[Finding]:
     """CPU-package meters under TDP x CPU_MARGIN; node/wall meters under the node's components' draw.
 
     A CPU not in the hardware table is bounded by :data:`UNKNOWN_CPU_TDP_W` (with a note); when a GPU
-    is not in the table the node check is skipped with a note.
+    is not in the table the node check is skipped with a note. Runs on another unit (a miner, an
+    endpoint: ``hardware`` set) are not judged against this host's parts.
     """
     out: list[Finding] = []
-    if is_declared(doc):
+    if doc.declared:
         return out
-    system = doc.get("system") if isinstance(doc.get("system"), dict) else {}
-    cpu = system.get("cpu") if isinstance(system.get("cpu"), dict) else {}
-    model = str(cpu.get("model") or "")
+    model = doc.system.cpu.model if doc.system.cpu and doc.system.cpu.model else ""
     known = cpu_tdp_w(model)
     cpu_w = known if known is not None else UNKNOWN_CPU_TDP_W
-    node_w, why = _node_limit_w(system, cpu_w)
+    node_w, why = _node_limit_w(doc.system, cpu_w)
     noted: set[str] = set()
-    for i, run in enumerate(doc.get("runs") or []):
-        if not isinstance(run, dict):
+    for i, run in enumerate(doc.runs):
+        if run.hardware is not None:
             continue
-        for k, m in enumerate((run.get("power") or {}).get("meters") or []):
-            scope = str(m.get("scope", "")) if isinstance(m, dict) else ""
-            avg = m.get("avg_w") if isinstance(m, dict) else None
-            kind = "cpu" if scope.startswith("cpu-package") else "node" if scope in ("node", "wall") else None
-            if kind is None or not isinstance(avg, (int, float)):
+        for k, m in enumerate(run.power.meters):
+            kind = "cpu" if m.scope.startswith("cpu-package") else "node" if m.scope in ("node", "wall") else None
+            if kind is None or m.avg_w is None:
                 continue
             limit = cpu_w * CPU_MARGIN if kind == "cpu" else node_w
             path = f"$.runs[{i}].power.meters[{k}].avg_w"
             if known is None and "unknown-cpu" not in noted:
                 noted.add("unknown-cpu")
                 out.append(Finding("cpu-node-power", "$.system.cpu.model",
-                                   f"CPU model {model!r} not in the hardware table: bounded by "
+                                   f"CPU model {model[:80]!r} not in the hardware table: bounded by "
                                    f"{UNKNOWN_CPU_TDP_W:.0f} W per package, the highest server CPU TDP", "note"))
             if limit is None:
                 if kind not in noted:
                     noted.add(kind)
-                    out.append(Finding("cpu-node-power", path, f"{scope} power not checked: {why}", "note"))
-            elif avg > limit:
+                    out.append(Finding("cpu-node-power", path, f"{m.scope} power not checked: {why}", "note"))
+            elif m.avg_w > limit:
                 out.append(Finding("cpu-node-power", path,
-                                   f"{avg:.1f} W on {scope} is more than this hardware can draw ({limit:.0f} W)"))
+                                   f"{m.avg_w:.1f} W on {m.scope} is more than this hardware can draw ({limit:.0f} W)"))
     return out

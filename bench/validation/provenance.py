@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bench.validation.core import Finding, check, is_declared
+from bench.record import Document
+from bench.validation.core import Finding, check
 
 
 @check("provenance")
-def provenance(doc: dict[str, Any]) -> list[Finding]:
-    """Harness is sitebench with a version; measured ok runs verified; every meter has scope and method."""
+def provenance(doc: Document) -> list[Finding]:
+    """Measured ok runs verified; every meter names its scope and method (the types require a harness)."""
     out: list[Finding] = []
-    h = doc.get("harness") if isinstance(doc.get("harness"), dict) else {}
-    if h.get("name") != "sitebench" or not isinstance(h.get("version"), str) or not h.get("version"):
-        out.append(Finding("provenance", "$.harness", "harness name/version unknown (expected sitebench and a version)"))
-    if is_declared(doc):
+    if doc.declared:
         return out
-    for i, run in enumerate(doc.get("runs") or []):
-        if not isinstance(run, dict) or run.get("status", "ok") != "ok":
+    for i, run in enumerate(doc.runs):
+        if not run.ok:
             continue
-        if run.get("verified") is not True:
+        if not run.verified:
             out.append(Finding("provenance", f"$.runs[{i}].verified", "output verification did not pass"))
-        for k, m in enumerate((run.get("power") or {}).get("meters") or []):
-            if isinstance(m, dict) and not (m.get("scope") and m.get("method")):
-                out.append(Finding("provenance", f"$.runs[{i}].power.meters[{k}]", "meter scope or method missing"))
+        if run.power.avg_w is not None and run.power.scope_class is None:
+            out.append(Finding("provenance", f"$.runs[{i}].power.scope_class", "a power figure without a scope class"))
     return out

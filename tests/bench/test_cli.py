@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import resultfile
+from bench.record import load
 
 FAST = ["--idle", "0.05", "--warmup", "0.05", "--window", "0.3", "--repeats", "2", "--quiet"]
 
@@ -39,14 +39,14 @@ def test_default_suite_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     proc = sitebench("run", "--device", "cpu", "--preset", "ci", "--out", str(out), "--quiet")
     assert proc.returncode == 0, proc.stderr
-    doc = resultfile.load(out)  # validates against the shipped schema
-    runs = {r["workload"]: r for r in doc["runs"]}
+    doc = load(out)  # typed and bounded on load
+    runs = {r.workload: r for r in doc.runs}
     assert {"sha256d", "llm-decode"} <= set(runs)
     for run in runs.values():
-        assert run["status"] == "ok" and run["verified"] is True
-        assert run["throughput"]["median"] > 0
-        assert run["power"]["avg_w"] > 0 and run["efficiency"]["per_joule"] > 0
-    assert "What 1 MW of IT power buys" in proc.stdout
+        assert run.status == "ok" and run.verified is True
+        assert run.throughput.rate and run.throughput.rate > 0
+        assert run.power.avg_w and run.power.avg_w > 0 and run.efficiency.per_joule and run.efficiency.per_joule > 0
+    assert "What 1 MW buys" in proc.stdout
     assert "sha256d" in proc.stdout and "llm-decode" in proc.stdout
     assert not list(tmp_path.glob("*.journal.jsonl")), "journal removed after a complete write"
     shown = sitebench("show", str(out))
@@ -65,8 +65,8 @@ def test_third_party_workload_runs_and_lists(thirdparty_dist: Path, tmp_path: Pa
     out = tmp_path / "r.json"
     proc = sitebench("run", "-w", "thirdparty-count", "--out", str(out), *FAST, env_path=thirdparty_dist)
     assert proc.returncode == 0, proc.stderr
-    (run,) = resultfile.load(out)["runs"]
-    assert run["workload"] == "thirdparty-count" and run["verified"] and len(run["throughput"]["samples"]) == 2
+    (run,) = load(out).runs
+    assert run.workload == "thirdparty-count" and run.verified and len(run.throughput.samples) == 2
 
 
 def test_failed_verification_exits_1_and_is_recorded(thirdparty_dist: Path, tmp_path: Path) -> None:
@@ -74,8 +74,8 @@ def test_failed_verification_exits_1_and_is_recorded(thirdparty_dist: Path, tmp_
     proc = sitebench("run", "-w", "thirdparty-count", "--param", "broken=true", "--out", str(out), *FAST,
                      env_path=thirdparty_dist)
     assert proc.returncode == 1
-    (run,) = resultfile.load(out)["runs"]
-    assert run["status"] == "failed" and run["verified"] is False and "deliberately wrong" in run["error"]
+    (run,) = load(out).runs
+    assert run.status == "failed" and run.verified is False and "deliberately wrong" in run.error
 
 
 @pytest.mark.parametrize(
@@ -91,6 +91,7 @@ def test_failed_verification_exits_1_and_is_recorded(thirdparty_dist: Path, tmp_
         (["run", "--repeats", "0"], 2, ["must be positive"]),
         (["run", "--meter", "nosuch"], 2, ["unknown meter 'nosuch'"]),
         (["run", "--out", "/etc/hostname/r.json"], 2, ["--out", "not writable"]),
+        (["run", "--out", "/proc/x.json"], 2, ["--out /proc/x.json"]),
         (["show", "/nonexistent.json"], 2, ["no such file"]),
         (["nosuchcommand"], 2, ["invalid choice"]),
     ],
@@ -131,13 +132,13 @@ def test_ctrl_c_leaves_a_complete_file_with_the_run_interrupted(thirdparty_dist:
     )
     journal = out.with_name(out.name + ".journal.jsonl")
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and "window-0/start" not in (journal.read_text() if journal.exists() else ""):
+    while time.monotonic() < deadline and "/window-0" not in (journal.read_text() if journal.exists() else ""):
         time.sleep(0.1)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    (run,) = resultfile.load(out)["runs"]
-    assert run["status"] == "interrupted"
+    (run,) = load(out).runs
+    assert run.status == "interrupted"
     assert not list(tmp_path.glob(".r.json.*.tmp")), "no half-written temporary"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
 from bench.errors import VerificationError
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Sampler
-from bench.runner import Interrupted, RunSpec, Timing, run_suite, run_workload
+from bench.runner import RunSpec, Timing, run_suite, run_workload
 from bench.workload import Workload
 
 FAST = Timing(idle_s=0.05, warmup_s=0.05, window_s=0.3, repeats=3, tail_s=0.05)
@@ -68,43 +69,48 @@ def test_run_records_windows_power_and_derived_figures() -> None:
     sampler = Sampler([ConstantMeter(200.0)], rate_hz=50)
     sampler.start()
     wl = Sleeper()
-    run = run_workload(wl, "cpu", wl.params_for("ci"), FAST, sampler, preset="ci")
+    run = run_workload(wl, "cpu", wl.params_for("ci"), FAST, sampler, preset="ci").run
     sampler.stop()
-    assert run["status"] == "ok" and run["verified"] is True and wl.torn_down
-    thr = run["throughput"]
-    assert len(thr["samples"]) == 3
-    for s, u, d in zip(thr["samples"], thr["units"], thr["durations_s"]):
+    assert run.status == "ok" and run.verified is True and wl.torn_down
+    thr = run.throughput
+    assert len(thr.samples) == 3
+    for s, u, d in zip(thr.samples, thr.units, thr.durations_s):
         assert s == pytest.approx(u / d)
         assert d >= FAST.window_s
-    assert 400 < thr["median"] <= 1000  # 10 units per >= 10 ms step
-    pw = run["power"]
-    assert pw["avg_w"] == pytest.approx(200.0, rel=1e-4)
-    assert pw["idle_w"] == pytest.approx(200.0, rel=1e-4)
-    assert pw["measured"] is True and pw["scope"] == "node"
-    # Power and throughput come from the same window: energy covers exactly the windows' span.
-    assert pw["window_s"] == pytest.approx(sum(thr["durations_s"]), rel=0.05)
-    assert run["efficiency"]["per_joule"] == pytest.approx(sum(thr["units"]) / pw["energy_j"])
-    assert run["ceiling_fraction"] == pytest.approx(thr["median"] / 2000.0)
-    names = [p["name"] for p in run["phases"]]
+    assert 400 < thr.median <= 1000  # 10 units per >= 10 ms step
+    assert thr.rate == pytest.approx(sum(thr.units) / sum(thr.durations_s))
+    pw = run.power
+    assert pw.avg_w == pytest.approx(200.0, rel=1e-4)
+    assert pw.idle_before_w == pytest.approx(200.0, rel=1e-4)
+    assert pw.measured is True and pw.scope == "node"
+    # Power and throughput come from the same windows: contiguous, so the power window is their sum.
+    assert pw.window_s == pytest.approx(sum(thr.durations_s), rel=1e-9)
+    assert sum(pw.window_energy_j) == pytest.approx(pw.energy_j, rel=1e-9)
+    assert run.efficiency.per_joule == pytest.approx(sum(thr.units) / pw.energy_j)
+    assert thr.rate / pw.avg_w == pytest.approx(run.efficiency.per_joule, rel=1e-9)
+    assert run.ceiling_fraction == pytest.approx(thr.rate / 2000.0)
+    names = [p.name for p in run.phases]
     assert names == ["idle", "warmup", "window-0", "window-1", "window-2", "tail"]
-    starts = [p["start"] for p in run["phases"]]
+    starts = [p.start for p in run.phases]
     assert starts == sorted(starts)
-    assert pw["meters"][0]["readings"] >= 10
+    wins = run.windows
+    assert all(a.end == b.start for a, b in zip(wins, wins[1:])), "windows are contiguous"
+    assert pw.meters[0].readings >= 10
 
 
 def test_failed_verification_is_never_timed() -> None:
     wl = Sleeper()
-    run = run_workload(wl, "cpu", wl.params_for("ci", {"fail": True}), FAST, None)
-    assert run["status"] == "failed" and run["verified"] is False
-    assert "wrong answer" in run["error"]
+    run = run_workload(wl, "cpu", wl.params_for("ci", {"fail": True}), FAST, None).run
+    assert run.status == "failed" and run.verified is False
+    assert "wrong answer" in run.error
     assert wl.steps == 0
-    assert run["throughput"]["samples"] == []
+    assert run.throughput.samples == []
 
 
 def test_no_meter_means_no_power_figure_not_zero() -> None:
     wl = Sleeper()
-    run = run_workload(wl, "cpu", wl.params_for("ci"), FAST, None)
-    assert run["power"]["avg_w"] is None and run["efficiency"]["per_joule"] is None
+    run = run_workload(wl, "cpu", wl.params_for("ci"), FAST, None).run
+    assert run.power.avg_w is None and run.efficiency.per_joule is None
 
 
 def test_interrupt_keeps_complete_runs_and_marks_the_current_one() -> None:
@@ -112,13 +118,13 @@ def test_interrupt_keeps_complete_runs_and_marks_the_current_one() -> None:
     sampler = Sampler([ConstantMeter(100.0)], rate_hz=50)
     sampler.start()
     specs = [RunSpec(first, "cpu", first.params_for("ci")), RunSpec(second, "cpu", second.params_for("ci"))]
-    with pytest.raises(Interrupted) as info:
-        run_suite(specs, FAST, sampler)
+    suite = run_suite(specs, FAST, sampler)
     sampler.stop()
-    runs = info.value.runs
-    assert [r["status"] for r in runs] == ["ok", "interrupted"]
+    assert suite.interrupted
+    runs = suite.runs
+    assert [r.status for r in runs] == ["ok", "interrupted"]
     assert second.torn_down
-    assert runs[1]["throughput"]["samples"], "windows completed before Ctrl-C are kept"
+    assert runs[1].throughput.samples, "windows completed before Ctrl-C are kept"
 
 
 class Crasher(Sleeper):
@@ -134,14 +140,15 @@ class Crasher(Sleeper):
 def test_a_step_that_raises_fails_its_run_and_the_suite_goes_on() -> None:
     crasher, after = Crasher(), Sleeper()
     runs = run_suite([RunSpec(crasher, "cpu", crasher.params_for("ci")), RunSpec(after, "cpu", after.params_for("ci"))],
-                     FAST, None)
-    assert runs[0]["status"] == "failed" and "MemoryError" in runs[0]["error"]
+                     FAST, None).runs
+    assert runs[0].status == "failed" and "MemoryError" in runs[0].error
     assert crasher.torn_down
-    assert runs[1]["status"] == "ok" and runs[1]["throughput"]["median"] > 0
+    assert runs[1].status == "ok" and runs[1].throughput.median > 0
 
 
 def test_a_spec_refused_before_running_is_recorded_failed_without_setup() -> None:
     wl = Sleeper()
-    runs = run_suite([RunSpec(wl, "cpu", wl.params_for("ci"), "ci", failed="does not fit: 9 bytes needed")], FAST, None)
-    assert runs[0]["status"] == "failed" and runs[0]["error"] == "does not fit: 9 bytes needed"
-    assert runs[0]["params"] == {"units": 10, "fail": False} and wl.steps == 0
+    runs = run_suite([RunSpec(wl, "cpu", wl.params_for("ci"), "ci", failed="does not fit: 9 bytes needed")], FAST,
+                     None).runs
+    assert runs[0].status == "failed" and runs[0].error == "does not fit: 9 bytes needed"
+    assert runs[0].params == {"units": 10, "fail": False} and wl.steps == 0

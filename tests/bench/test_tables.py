@@ -1,49 +1,60 @@
-"""Tables people read: sweep labels and the fleet block of `sitebench show`."""
+"""Tables people read: sweep labels, quality and power notes, the fleet block of `sitebench show`,
+and what a MW buys through the sizing model."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
-from bench.tables import fleet_table, labels
+from bench.record import Fleet, FleetNode, NodeTotal, System, WorkloadTotal
+from bench.sizing.model import Allocation, Sized, size
+from bench.sizing.sources import candidates
+from bench.tables import fleet_table, labels, per_mw_table, power_notes, quality_label
+from tests.records import document, run
 
 
 def _render(table: object) -> str:
-    console = Console(width=160, record=True)
+    console = Console(width=200, record=True)
     console.print(table)
     return console.export_text()
 
 
 def test_fleet_table_shows_each_node_the_fleet_total_and_lost_ranks() -> None:
-    doc = {
-        "runs": [{"workload": "sha256d", "unit": "hash"}],
-        "fleet": {"world_size": 3, "lost_ranks": [2],
-                  "nodes": {"n0": {"ranks": [0, 1]}, "n1": {"ranks": [2]}},
-                  "totals": {"sha256d": {"throughput": 3e9, "avg_w": None,
-                                         "nodes": {"n0": {"throughput": 3e9, "avg_w": 1500.0},
-                                                   "n1": {"throughput": 0.0, "avg_w": None}}}}},
-    }
+    doc = document([run("sha256d", unit="hash")])
+    doc.fleet = Fleet(world_size=3, lost_ranks=[2],
+                      nodes={"n0": FleetNode(ranks=[0, 1], system=System()), "n1": FleetNode(ranks=[2], system=System())},
+                      totals={"sha256d": WorkloadTotal(throughput=3e9, avg_w=None, nodes={
+                          "n0": NodeTotal(throughput=3e9, avg_w=1500.0), "n1": NodeTotal(throughput=0.0)})})
     text = _render(fleet_table(doc))
     assert "LOST ranks [2]" in text
     assert "n0" in text and "1.5 kW" in text and "3 GH/s" in text
     assert "meter failed" in text and "incomplete" in text
-    assert fleet_table({"runs": []}) is None
+    assert fleet_table(document([])) is None
 
 
 def test_labels_name_the_parameters_that_differ_in_a_sweep() -> None:
-    runs = [{"workload": "llm-decode", "device": "cpu", "params": {"batch": b, "model": "tiny"}} for b in (1, 4)]
-    runs.append({"workload": "sha256d", "device": "cpu", "params": {"count": 1}})
+    runs = [run("llm-decode", params={"batch": b, "model": "tiny"}) for b in (1, 4)]
+    runs.append(run("sha256d", params={"count": 1}))
     assert labels(runs) == ["llm-decode batch=1", "llm-decode batch=4", "sha256d"]
 
 
-def test_quality_level_and_power_notes_name_refused_windows_and_gaps() -> None:
-    from bench.tables import power_notes, quality_label
+def test_quality_level_and_power_notes_name_refused_windows_gaps_and_instability() -> None:
+    ok = run("sha256d")
+    refused = run("llm-decode", valid=False)
+    refused.power.invalid_reasons = ["csv: 4 readings in the window (need 10)"]
+    refused.power.flags = ["csv: 1 gap(s) in the measured window, first: log hole"]
+    assert quality_label(ok) == "L2" and "refused" in quality_label(refused)
+    assert power_notes([ok, refused]) == ["llm-decode on cpu: csv: 4 readings in the window (need 10)",
+                                          "llm-decode on cpu: csv: 1 gap(s) in the measured window, first: log hole"]
+    shaky = run("sha256", spread=0.3)
+    assert shaky.throughput.unstable
+    assert any("unstable" in n and "sha256" in n for n in power_notes([shaky]))
 
-    ok = {"quality": {"level": 3}, "valid_for_sizing": True, "flags": []}
-    refused = {"quality": {"level": 1}, "valid_for_sizing": False,
-               "invalid_reasons": ["csv: 4 readings in the window (need 10)"],
-               "flags": ["csv: 1 gap(s) in the measured window, first: log hole"]}
-    assert quality_label(ok) == "L3" and "refused" in quality_label(refused) and quality_label({}) == "-"
-    runs = [{"workload": "sha256d", "device": "cpu", "params": {}, "power": ok},
-            {"workload": "llm-decode", "device": "cpu", "params": {}, "power": refused}]
-    assert power_notes(runs) == ["llm-decode on cpu: csv: 4 readings in the window (need 10)",
-                                 "llm-decode on cpu: csv: 1 gap(s) in the measured window, first: log hole"]
+
+def test_per_mw_table_prints_the_sizing_models_figures() -> None:
+    doc = document([run("sha256d", rate=1e9, watts=400.0, scope="gpu:0")])
+    (c,) = candidates(doc, "r.json")
+    s = size(c, Allocation(1.0))
+    assert isinstance(s, Sized) and s.node_overhead_w > 0
+    table, modelled = per_mw_table(doc, "r.json")
+    text = _render(table)
+    assert not modelled and f"{s.machines:,}" in text and "with overhead" in text

@@ -21,8 +21,8 @@ import signal
 import subprocess
 
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.power.meters.heldpower import HeldPowerMeter
 from bench.power.meters.args import split_arg
+from bench.power.meters.heldpower import HeldPowerMeter
 
 PASSWORD_ENV = "IPMI_PASSWORD"
 USER_ENV = "IPMI_USER"

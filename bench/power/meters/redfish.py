@@ -36,8 +36,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.power.meters.heldpower import HeldPowerMeter
 from bench.power.meters.args import float_option, split_arg
+from bench.power.meters.heldpower import HeldPowerMeter
 
 USER_ENV = "REDFISH_USER"
 PASSWORD_ENV = "REDFISH_PASSWORD"
@@ -81,7 +81,7 @@ class RedfishClient:
             raise MeterReadError(self._http_error(url, exc.code)) from None
         except urllib.error.URLError as exc:
             raise MeterReadError(self._connection_error(url, exc.reason)) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise MeterReadError(f"{url}: no answer within {self.timeout_s:g} s") from None
         except (OSError, ValueError, http.client.HTTPException) as exc:  # reset or truncated mid-body, bad URL
             raise MeterReadError(f"{url}: {exc}") from None

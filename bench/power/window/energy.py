@@ -10,13 +10,12 @@ never 0.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from bench.power.window import telemetry
 from bench.power.meter import Reading
 from bench.power.sampler import Marker, MeterLog
+from bench.power.window import telemetry
+from bench.record.power import Gap, MeterFigure
 
 # Scopes from widest to narrowest; components are summed when nothing wider was measured.
 WIDE_SCOPES = ("wall", "node")
@@ -31,11 +30,12 @@ MIN_COVERAGE = 0.9
 
 def _trace(readings: list[Reading], t_ref: float) -> list[list[float]]:
     if any(r.power_w is not None for r in readings):
-        return [[round(r.t - t_ref, 4), r.power_w] for r in readings if r.power_w is not None]
+        return [[round(r.t - t_ref, 4), float(r.power_w)] for r in readings if r.power_w is not None]
     out = []
     for a, b in zip(readings, readings[1:]):
         dt = b.t - a.t
-        if dt > 0 and a.energy_j is not None and b.energy_j is not None:
+        if dt > 0 and a.energy_j is not None and b.energy_j is not None and b.energy_j >= a.energy_j:
+            # a counter that went back is a discontinuity, recorded as a gap: no negative point
             out.append([round((a.t + b.t) / 2 - t_ref, 4), (b.energy_j - a.energy_j) / dt])
     return out
 
@@ -101,47 +101,38 @@ def refusals(log: MeterLog, readings: list[Reading], start: Marker, end: Marker)
     return reasons
 
 
-def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> dict[str, Any]:
+def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> MeterFigure:
     """Figures of one meter between two markers (inclusive of their readings)."""
     readings = select(log, start, end)
-    gaps = [g for g in log.gaps if g.overlaps(start.t, end.t)]
-    fig: dict[str, Any] = {
-        **log.meter.describe(),
-        "readings": len(readings),
-        "energy_j": None,
-        "avg_w": None,
-        "peak_w": None,
-        "duration_s": None,
-        "energy_method": None,
-        "trace": _trace(readings, t_ref),
-        "gaps": [{"t": round(g.t - t_ref, 4), "reason": g.reason} for g in gaps],
-        "valid": False,
-        "invalid_reasons": [],
-    }
-    summary = telemetry.summary(readings)
-    if summary:
-        fig["telemetry_summary"] = summary
+    gaps = [Gap(t=round(g.t - t_ref, 4), reason=g.reason[:2000]) for g in log.gaps if g.overlaps(start.t, end.t)]
+    fig = log.meter.figure(readings=len(readings), trace=_trace(readings, t_ref), gaps=gaps, valid=False,
+                           telemetry_summary=telemetry.summary(readings))
     result = _energy(readings) if len(readings) >= 2 else None
     duration = readings[-1].t - readings[0].t if len(readings) >= 2 else 0.0
     if result is None or duration <= 0:
-        fig["invalid_reasons"] = [f"{len(readings)} readings in the window: no figure"]
+        fig.invalid_reasons = [f"{len(readings)} readings in the window: no figure"]
         return fig
     energy, how = result
-    powers = [w for _, w in fig["trace"]]
+    powers = [w for _, w in fig.trace]
     reasons = refusals(log, readings, start, end)
-    fig.update(
-        energy_j=energy,
-        avg_w=energy / duration,
-        peak_w=max(powers) if powers else None,
-        duration_s=duration,
-        energy_method=how,
-        valid=not reasons,
-        invalid_reasons=reasons,
-    )
+    fig.energy_j = max(energy, 0.0)
+    fig.avg_w = fig.energy_j / duration
+    fig.peak_w = max(powers) if powers else None
+    fig.duration_s = duration
+    fig.energy_method = how
+    fig.valid = not reasons
+    fig.invalid_reasons = reasons
     return fig
 
 
-def primary(meters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def window_energy(log: MeterLog, start: Marker, end: Marker) -> float | None:
+    """Energy of one meter between two markers (J), None without a figure."""
+    readings = select(log, start, end)
+    result = _energy(readings) if len(readings) >= 2 else None
+    return max(result[0], 0.0) if result else None
+
+
+def primary(meters: list[MeterFigure]) -> list[MeterFigure]:
     """The meters whose sum is the run's power: the widest measured scope.
 
     A valid wall meter, else a valid node meter, else the measured components
@@ -151,12 +142,12 @@ def primary(meters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     all or nothing: a refused GPU is never dropped from the sum, which would
     make the machine look cheaper to run than it is.
     """
-    usable = [m for m in meters if m["energy_j"] is not None]
-    valid = [m for m in usable if m.get("valid", True)]
-    components = [m for m in meters if m["measured"] and m["scope"] not in WIDE_SCOPES]
+    usable = [m for m in meters if m.energy_j is not None]
+    valid = [m for m in usable if m.valid]
+    components = [m for m in meters if m.measured and m.scope not in WIDE_SCOPES]
     for pool in (valid, usable):
         for scope in WIDE_SCOPES:
-            wide = [m for m in pool if m["measured"] and m["scope"] == scope]
+            wide = [m for m in pool if m.measured and m.scope == scope]
             if wide:
                 return wide[:1]
         if components and all(any(m is c for m in pool) for c in components):
@@ -165,8 +156,8 @@ def primary(meters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return with_figure or usable[:1]
 
 
-def missing_components(meters: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def missing_components(meters: list[MeterFigure], chosen: list[MeterFigure]) -> list[MeterFigure]:
     """Measured component meters left out of a components sum because they gave no figure."""
-    if any(m["scope"] in WIDE_SCOPES or not m["measured"] for m in chosen):
+    if any(m.scope in WIDE_SCOPES or not m.measured for m in chosen):
         return []
-    return [m for m in meters if m["measured"] and m["scope"] not in WIDE_SCOPES and not any(m is c for c in chosen)]
+    return [m for m in meters if m.measured and m.scope not in WIDE_SCOPES and not any(m is c for c in chosen)]

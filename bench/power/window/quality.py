@@ -20,33 +20,36 @@ a run below 3):
 
 from __future__ import annotations
 
-from typing import Any
+from bench.record.power import Crosscheck, MeterFigure, Quality, ScopeClass
 
 LEVEL3_ACCURACY = 0.02
 LEVEL2_ACCURACY = 0.05
 
 
-def scope_class(chosen: list[dict[str, Any]]) -> str | None:
+def scope_class(chosen: list[MeterFigure]) -> ScopeClass | None:
     """``wall``, ``node``, ``components`` or ``modelled`` for the primary meters; None without any."""
     if not chosen:
         return None
-    if not all(m.get("measured") for m in chosen):
+    if not all(m.measured for m in chosen):
         return "modelled"
-    scope = chosen[0]["scope"]
-    return scope if scope in ("wall", "node") else "components"
+    scope = chosen[0].scope
+    if scope == "wall":
+        return "wall"
+    return "node" if scope == "node" else "components"
 
 
-def quality(chosen: list[dict[str, Any]], block: dict[str, Any]) -> dict[str, Any]:
-    """``{"level": 0..3, "reasons": [...]}`` for a power block and its primary meters."""
+def quality(chosen: list[MeterFigure], valid_for_sizing: bool, idle_before_w: float | None,
+            idle_after_w: float | None, crosschecks: list[Crosscheck]) -> Quality:
+    """The quality level of a power figure from its primary meters and window."""
     cls = scope_class(chosen)
     if cls is None:
-        return {"level": 0, "reasons": ["no power figure"]}
+        return Quality(level=0, reasons=["no power figure"])
     if cls == "modelled":
-        return {"level": 0, "reasons": ["modelled (utilisation x TDP), not measured"]}
+        return Quality(level=0, reasons=["modelled (utilisation x TDP), not measured"])
     caps: list[tuple[int, str]] = []
     if cls == "components":
         caps.append((1, "components only: node overhead not measured"))
-    accuracies = [m.get("accuracy") for m in chosen]
+    accuracies = [m.accuracy for m in chosen]
     if any(a is None for a in accuracies):
         caps.append((1, "a primary meter states no relative accuracy"))
     else:
@@ -55,16 +58,15 @@ def quality(chosen: list[dict[str, Any]], block: dict[str, Any]) -> dict[str, An
             caps.append((1, f"stated accuracy {worst:.0%} > {LEVEL2_ACCURACY:.0%}"))
         elif worst > LEVEL3_ACCURACY:
             caps.append((2, f"stated accuracy {worst:.0%} > {LEVEL3_ACCURACY:.0%}"))
-    if not block.get("valid_for_sizing"):
+    if not valid_for_sizing:
         caps.append((1, "window refused for sizing"))
-    if any(m.get("energy_method") != "counter difference" for m in chosen):
+    if any(m.energy_method != "counter difference" for m in chosen):
         caps.append((2, "polled power integrated, not an energy counter"))
-    gaps = sum(len(m.get("gaps") or []) for m in chosen)
+    gaps = sum(len(m.gaps) for m in chosen)
     if gaps:
         caps.append((2, f"{gaps} gap(s) in the measured window"))
-    if block.get("idle_before_w") is None or block.get("idle_after_w") is None:
+    if idle_before_w is None or idle_after_w is None:
         caps.append((2, "idle not measured both before and after the window"))
-    if any(not c["agree"] for c in block.get("crosschecks") or []):
+    if any(not c.agree for c in crosschecks):
         caps.append((2, "meters disagree beyond their stated accuracy"))
-    level = min([3] + [c for c, _ in caps])
-    return {"level": level, "reasons": [r for _, r in caps]}
+    return Quality(level=min([3] + [c for c, _ in caps]), reasons=[r for _, r in caps])

@@ -7,23 +7,24 @@ per meter in one layout that the report and fleet verdicts read:
     ``{key: [[t, value], ...]}`` over the whole run, ``t`` in seconds from the
     run's start, for every numeric key in :data:`SERIES_KEYS`.
 ``meter["telemetry_summary"]``
-    over the measured window: ``{key: {"min", "mean", "max"}}`` for the same
-    keys, ``"throttle_reasons": {name: fraction of readings}`` and
+    over the measured window: ``"series": {key: {"min", "mean", "max"}}`` for the
+    same keys, ``"throttle_reasons": {name: fraction of readings}`` and
     ``"throttled": bool`` (a reason outside :data:`BENIGN_REASONS` was active).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from bench.power.meter import Reading
+from bench.record.power import MinMeanMax, TelemetrySummary
 
 #: Numeric extras kept as time series.
 SERIES_KEYS = ("sm_clock_mhz", "mem_clock_mhz", "temperature_c")
 #: The extra holding the list of active throttle (clock event) reason names.
 REASONS_KEY = "throttle_reasons"
-#: Reasons that do not slow a busy GPU: idle, a clock set by the user or the display.
-BENIGN_REASONS = frozenset({"gpu_idle", "applications_clocks_setting", "display_clock_setting"})
+#: Reasons that are not throttling: idle, a clock set by the user or the display, and the GPU holding
+#: its power limit (``sw_power_cap``), which is how a power-bound GPU such as an H100 runs at full
+#: load; thermal and hardware slowdowns remain throttling.
+BENIGN_REASONS = frozenset({"gpu_idle", "applications_clocks_setting", "display_clock_setting", "sw_power_cap"})
 #: Telemetry series keep at most one point per this many seconds.
 MIN_SPACING_S = 0.5
 
@@ -51,19 +52,22 @@ def series(readings: list[Reading], t_ref: float) -> dict[str, list[list[float]]
     return out
 
 
-def summary(readings: list[Reading]) -> dict[str, Any] | None:
+def summary(readings: list[Reading]) -> TelemetrySummary | None:
     """Min/mean/max per series key and throttle reasons over ``readings``; None when none recorded."""
-    out: dict[str, Any] = {}
+    series: dict[str, MinMeanMax] = {}
     for key in SERIES_KEYS:
         values = [float(r.extra[key]) for r in readings if isinstance(r.extra.get(key), (int, float))]
         if values:
-            out[key] = {"min": min(values), "mean": sum(values) / len(values), "max": max(values)}
+            series[key] = MinMeanMax(min=min(values), mean=sum(values) / len(values), max=max(values))
     with_reasons = [r.extra[REASONS_KEY] for r in readings if isinstance(r.extra.get(REASONS_KEY), list)]
+    reasons: dict[str, float] = {}
     if with_reasons:
         counts: dict[str, int] = {}
         for names in with_reasons:
             for name in names:
                 counts[name] = counts.get(name, 0) + 1
-        out["throttle_reasons"] = {k: v / len(with_reasons) for k, v in sorted(counts.items())}
-        out["throttled"] = any(k not in BENIGN_REASONS for k in counts)
-    return out or None
+        reasons = {k: v / len(with_reasons) for k, v in sorted(counts.items())}
+    if not series and not with_reasons:
+        return None
+    return TelemetrySummary(series=series, throttle_reasons=reasons,
+                            throttled=any(k not in BENIGN_REASONS for k in reasons))

@@ -1,11 +1,11 @@
-"""Round-trip between pytest-benchmark JSON and sitebench.result/1."""
+"""pytest-benchmark JSON to result documents: a plugin-recorded run as it is, plain rounds as windows."""
 
 import pytest
 
-from bench.benchmarking.convert import from_result, to_result
+from bench.benchmarking.convert import to_result
 from bench.errors import InvalidResultFile
-from bench.validation import validate
-from bench.validation.core import errors
+from bench.record import Run
+from bench.validation import errors, run_checks
 
 
 def _bench_json() -> dict:
@@ -16,54 +16,34 @@ def _bench_json() -> dict:
                             "stats": {"data": [0.5, 0.25, 1.0], "median": 0.5}}]}
 
 
-def test_rounds_become_throughput_samples() -> None:
+def test_plain_rounds_become_windows_with_the_runs_own_figures() -> None:
     doc = to_result(_bench_json())
-    run = doc["runs"][0]
-    assert run["workload"] == "sleepy" and run["params"] == {"n": 2}
-    assert run["throughput"]["samples"] == [20.0, 40.0, 10.0]
-    assert run["throughput"]["median"] == 20.0
-    assert run["throughput"]["unit"] == "hash/s"
+    (run,) = doc.runs
+    assert run.workload == "sleepy" and run.params == {"n": 2}
+    assert run.throughput.samples == [20.0, 40.0, 10.0]
+    assert run.throughput.median == 20.0 and run.throughput.unit == "hash/s"
+    assert run.throughput.rate == pytest.approx(30.0 / 1.75)
+    assert run.power.energy_j is None and run.efficiency.per_joule is None
+    assert errors(run_checks(doc)) == []
 
 
-def test_round_trip() -> None:
-    back = from_result(to_result(_bench_json()))
-    again = to_result(back)
-    assert again["runs"][0]["throughput"]["samples"] == [20.0, 40.0, 10.0]
-    assert back["benchmarks"][0]["stats"]["data"] == [0.5, 0.25, 1.0]
+def test_a_plugin_recorded_run_is_taken_as_it_is() -> None:
+    plain = to_result(_bench_json()).runs[0]
+    bj = _bench_json()
+    bj["benchmarks"][0]["extra_info"]["sitebench_run"] = plain.to_json()
+    assert to_result(bj).runs[0] == plain
+    bj["benchmarks"][0]["extra_info"]["sitebench_run"]["throughput"]["rate"] = -1.0
+    with pytest.raises(InvalidResultFile, match=r"sitebench_run.*throughput\.rate"):
+        to_result(bj)
 
 
 def test_rejects_non_benchmark_json() -> None:
     with pytest.raises(InvalidResultFile):
         to_result({"runs": []})
+    with pytest.raises(InvalidResultFile, match="no round timings"):
+        to_result({"benchmarks": [{"stats": {}}]})
 
 
-def test_power_and_efficiency_carried_both_ways() -> None:
-    meter = {"name": "model:cpu", "scope": "modelled", "method": "model", "measured": False, "readings": 36}
-    bj = _bench_json()
-    bj["benchmarks"][0]["extra_info"].update(
-        power={"avg_w": 15.0 / 1.75, "energy_j": 15.0, "window_s": 1.75, "scope": "modelled", "measured": False,
-               "modelled": True, "meters": [meter]},
-        efficiency={"per_joule": 2.0, "unit": "hash/J"})  # 3 rounds x 10 hashes / 15 J
-    doc = to_result(bj)
-    run = doc["runs"][0]
-    assert run["power"]["energy_j"] == 15.0 and run["power"]["measured"] is False
-    assert run["power"]["meters"] == [meter]
-    assert run["efficiency"] == {"per_joule": 2.0, "unit": "hash/J"}
-    assert errors(validate(doc)) == []  # the same checks as any result file
-    info = from_result(doc)["benchmarks"][0]["extra_info"]
-    assert info["power"]["modelled"] is True and info["power"]["energy_j"] == 15.0
-    assert info["efficiency"]["per_joule"] == 2.0
-
-
-def test_without_power_no_power_block() -> None:
-    run = to_result(_bench_json())["runs"][0]
-    assert run["power"]["energy_j"] is None and run["efficiency"]["per_joule"] is None
-    assert "power" not in from_result(to_result(_bench_json()))["benchmarks"][0]["extra_info"]
-
-
-def test_a_refused_benchmark_power_window_stays_refused_after_conversion() -> None:
-    from bench.benchmarking.convert import _power
-
-    run_power = _power({"power": {"avg_w": 20.0, "energy_j": 40.0, "scope": "modelled", "valid": False}})
-    assert run_power["valid_for_sizing"] is False and run_power["invalid_reasons"]
-    assert _power({"power": {"avg_w": 20.0, "energy_j": 40.0, "scope": "node", "valid": True}})["valid_for_sizing"]
+def test_run_type_survives_the_benchmark_json_round_trip() -> None:
+    run = to_result(_bench_json()).runs[0]
+    assert Run.model_validate(run.to_json()) == run

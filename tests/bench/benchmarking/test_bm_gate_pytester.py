@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 # imported here, once: in-process pytester runs drop modules they imported, and numpy cannot load twice
-import bench.benchmarking.power  # noqa: F401
+import bench.power.discovery  # noqa: F401
 import bench.registry  # noqa: F401
+import bench.runrecord  # noqa: F401
 from bench.benchmarking.convert import to_result
 from bench.benchmarking.gate import gate
 from bench.cli import main
@@ -63,13 +64,15 @@ def nap_project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def _bench(project: pytest.Pytester, env: pytest.MonkeyPatch, nap_s: float, out: str) -> dict:
     env.setenv("NAP_S", str(nap_s))
-    r = project.runpytest_inprocess("-p", "bench.benchmarking.plugin", "--benchmark-only",
+    # no "-p": the plugin registers itself through the installed package's pytest11 entry point
+    r = project.runpytest_inprocess("--benchmark-only",
                                     "--sitebench-workload", "nap", "--sitebench-device", "cpu",
                                     f"--benchmark-json={out}", "-p", "no:cacheprovider")
     r.assert_outcomes(passed=1)
     doc = json.loads(Path(project.path / out).read_text())
     (b,) = doc["benchmarks"]
     assert b["extra_info"]["workload"] == "nap" and b["extra_info"]["units_per_round"] == 1
+    assert b["extra_info"]["sitebench_run"]["throughput"]["units"] == [1.0] * 6
     return doc
 
 

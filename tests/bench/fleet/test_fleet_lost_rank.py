@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.fleet.spec import parse_spec
 from bench.fleet.verdict import qualify
-from bench.resultfile import load
+from bench.record import load
 
 ARGS = ["-m", "bench", "run", "--device", "cpu", "-w", "sha256d", "--window", "0.5", "--repeats", "3",
         "--idle", "0", "--warmup", "0.1", "-q"]
@@ -48,7 +48,7 @@ def test_killed_rank_is_lost_and_survivors_written(tmp_path: Path) -> None:
                 p.kill()
             p.wait()
     doc = load(out)
-    assert doc["fleet"]["lost_ranks"] == [2]
-    assert sorted(r["rank"] for r in doc["runs"]) == [0, 1]
+    assert doc.fleet.lost_ranks == [2]
+    assert sorted(r.rank for r in doc.runs) == [0, 1]
     _, _, fleet = qualify(doc, parse_spec({}))
     assert "rank 2 lost (died or timed out)" in fleet.reasons and not fleet.passed

@@ -13,27 +13,28 @@ from bench.errors import UsageError
 from bench.fleet.outliers import fleet_outliers, low_outliers
 from bench.fleet.spec import load_spec, parse_spec
 from bench.fleet.verdict import qualify
-from bench.resultfile import new_document, schema_errors
+from bench.record import Document, Fleet, MinMeanMax, Run, TelemetrySummary, schema_errors
+from tests.records import document, meter, run
 
 ROOT = Path(__file__).resolve().parents[3]
 SPEC = ROOT / "results" / "specs" / "h100x8-node.toml"
 
 
 def _run(rank: int, node: str, tput: float, watts: float | None = 600.0, wl: str = "sha256d",
-         meter_extra: dict | None = None) -> dict:
-    meter = {"name": "nvml:0", "kind": "nvml", "scope": "gpu", "measured": True, **(meter_extra or {})}
-    return {"workload": wl, "device": f"cuda:{rank % 8}", "local_device": f"cuda:{rank % 8}", "rank": rank,
-            "node": node, "params": {}, "status": "ok", "error": None, "verified": True, "unit": "hash",
-            "throughput": {"median": tput, "samples": [tput], "unit": "hash/s"},
-            "power": {"avg_w": watts, "energy_j": None if watts is None else watts * 10, "scope": "gpu",
-                      "measured": watts is not None, "meters": [meter]},
-            "efficiency": {"per_joule": None if watts is None else tput / watts, "unit": "hash/J"}}
+         summary: TelemetrySummary | None = None, node_w: float | None = None) -> Run:
+    local = rank % 8
+    meters = [] if watts is None else [meter(f"gpu:{local}", watts, name=f"nvml:{local}", telemetry_summary=summary)]
+    if node_w is not None:
+        meters.append(meter("node", node_w, name="ipmi:node"))
+    total = None if watts is None else (node_w or watts)
+    return run(wl, f"cuda:{local}", tput, total, meters=meters, scope="node" if node_w else f"gpu:{local}",
+               local_device=f"cuda:{local}", rank=rank, node=node)
 
 
-def _fleet(n_nodes: int = 2, slow: set[int] = frozenset(), **kw) -> dict:
+def _fleet(n_nodes: int = 2, slow: set[int] = frozenset(), **kw) -> Document:  # type: ignore[no-untyped-def]
     runs = [_run(r, f"node{r // 8}", 6.0e9 * (0.5 if r in slow else 1.0) * (1 + 0.001 * (r % 3)), **kw)
             for r in range(8 * n_nodes)]
-    return new_document({"hostname": "node0"}, runs)
+    return document(runs, hostname="node0")
 
 
 def test_mad_flags_only_the_slow_one_and_never_identical() -> None:
@@ -51,14 +52,14 @@ def test_mad_flags_only_the_slow_one_and_never_identical() -> None:
 
 def test_fleet_outliers_per_workload_and_metric() -> None:
     doc = _fleet(slow={5})
-    keys = {(o.key, o.metric) for o in fleet_outliers(doc["runs"])}
+    keys = {(o.key, o.metric) for o in fleet_outliers(doc.runs)}
     assert keys == {("node0/rank5/cuda:5", "throughput"), ("node0/rank5/cuda:5", "efficiency")}
 
 
 def test_example_spec_is_valid_and_schema_accepts_fleet_runs() -> None:
     spec = load_spec(SPEC)
     assert spec.gpus_per_node == 8 and spec.max_gpu_w == 700 and "sha256d" in spec.workloads
-    assert schema_errors(_fleet()) == []
+    assert schema_errors(_fleet().to_json()) == []
 
 
 def test_qualify_pass_and_reasons() -> None:
@@ -77,22 +78,41 @@ def test_qualify_pass_and_reasons() -> None:
 
 def test_qualify_power_throttle_lost_rank_and_missing_gpus() -> None:
     spec = load_spec(SPEC)
-    doc = _fleet(n_nodes=1, meter_extra={"telemetry_summary": {
-        "throttle_reasons": {"sw_thermal_slowdown": 0.4}, "throttled": True}})
-    doc["runs"][0]["power"]["avg_w"] = 750.0
-    doc["runs"].pop()
-    doc["fleet"] = {"lost_ranks": [7]}
+    hot = TelemetrySummary(series={"temperature_c": MinMeanMax(min=80, mean=85, max=90)},
+                           throttle_reasons={"sw_thermal_slowdown": 0.4}, throttled=True)
+    doc = _fleet(n_nodes=1, summary=hot)
+    doc.runs[0] = _run(0, "node0", 6.0e9, watts=750.0, summary=hot)
+    doc.runs.pop()
+    doc.fleet = Fleet(world_size=8, lost_ranks=[7])
     gpus, nodes, fleet = qualify(doc, spec)
-    assert any("power 750.0 W above maximum 700 W" in r for r in gpus[0].reasons)
+    assert any("GPU power 750.0 W above maximum 700 W" in r for r in gpus[0].reasons)
     assert all(any("throttled" in r for r in v.reasons) for v in gpus)
     assert any("7 GPUs reported, spec wants 8" in r for r in nodes[0].reasons)
     assert "rank 7 lost (died or timed out)" in fleet.reasons
 
 
+def test_a_power_capped_gpu_is_not_throttling() -> None:
+    capped = TelemetrySummary(throttle_reasons={"sw_power_cap": 1.0}, throttled=False)
+    gpus, _, fleet = qualify(_fleet(n_nodes=1, summary=capped), load_spec(SPEC))
+    assert fleet.passed and not any("throttled" in r for v in gpus for r in v.reasons)
+
+
+def test_gpu_limit_reads_the_gpu_meter_and_node_power_counts_the_bmc_once() -> None:
+    spec = parse_spec({"power": {"max_gpu_w": 700, "max_node_w": 9000}})
+    # every rank of the node carries the node's BMC meter (8 kW) beside its own GPU (650 W):
+    # the GPU limit judges 650 W (not 8 kW), the node 8 kW once (not 8 x 8 kW)
+    doc = _fleet(n_nodes=1, watts=650.0, node_w=8000.0)
+    gpus, nodes, fleet = qualify(doc, spec)
+    assert fleet.passed, [v.reasons for v in [*gpus, *nodes]]
+    spec = parse_spec({"power": {"max_node_w": 7000}})
+    _, nodes, _ = qualify(doc, spec)
+    assert any("node power 8000 W above maximum 7000 W" in r for r in nodes[0].reasons)
+
+
 def test_failed_meters_are_not_sized_as_zero() -> None:
     spec = load_spec(SPEC)
     gpus, nodes, fleet = qualify(_fleet(n_nodes=1, watts=None), spec)
-    assert all(any("power not recorded" in r for r in v.reasons) for v in gpus)
+    assert all(any("GPU power not recorded" in r for r in v.reasons) for v in gpus)
     assert any("node power not recorded (meters failed), not sized as zero" in r for r in nodes[0].reasons)
     assert not fleet.passed
 
@@ -113,9 +133,9 @@ def test_bad_specs_raise_usage_error(tmp_path: Path, text: str, needle: str) -> 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:
     ok = tmp_path / "ok.json"
-    ok.write_text(json.dumps(_fleet(n_nodes=1)))
+    ok.write_text(json.dumps(_fleet(n_nodes=1).to_json()))
     slow = tmp_path / "slow.json"
-    slow.write_text(json.dumps(_fleet(n_nodes=1, slow={2})))
+    slow.write_text(json.dumps(_fleet(n_nodes=1, slow={2}).to_json()))
     bad = tmp_path / "bad.toml"
     bad.write_text("[nonsense]\n")
     cli = [sys.executable, "-m", "bench", "qualify"]

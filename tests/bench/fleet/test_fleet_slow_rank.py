@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.fleet.launch import torchrun_cmd
-from bench.resultfile import load
+from bench.record import load
 
 WORKLOAD = '''
 import os, time
@@ -49,7 +49,7 @@ def test_slow_rank_flagged_and_failed(tmp_path: Path) -> None:
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=150)
     assert r.returncode == 0, r.stderr[-2000:]
     doc = load(out)
-    tput = {run["rank"]: run["throughput"]["median"] for run in doc["runs"]}
+    tput = {run.rank: run.throughput.median for run in doc.runs}
     assert sorted(tput) == [0, 1, 2, 3] and tput[3] < 0.5 * min(tput[0], tput[1], tput[2])
     q = subprocess.run([sys.executable, "-m", "bench", "qualify", str(out), "--spec", str(spec)],
                        capture_output=True, text=True, cwd=tmp_path, env={**env, "COLUMNS": "300"}, timeout=60)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bench.errors import MeterReadError
 from bench.power.meter import Meter, Reading

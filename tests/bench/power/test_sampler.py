@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.journal import Journal
 from bench.power.sampler import Sampler
-from bench.resultfile import Journal
 from bench.runner import RunSpec, Timing, run_suite
 from tests.bench.power.fakes import CounterMeter, Sleeper
 
@@ -21,19 +21,20 @@ def test_memory_holds_one_run_and_the_journal_holds_everything(tmp_path: Path) -
     sampler.start()
     specs = [RunSpec(Sleeper(), "cpu", {}) for _ in range(3)]
     try:
-        runs = run_suite(specs, FAST, sampler)
+        runs = run_suite(specs, FAST, sampler, log=journal).runs
     finally:
         sampler.stop()
         journal.close()
     log = sampler.logs["test:node"]
-    per_run = [r["power"]["meters"][0] for r in runs]
-    assert all(m["avg_w"] == pytest.approx(120.0, rel=1e-3) and m["valid"] for m in per_run)
+    per_run = [r.power.meters[0] for r in runs]
+    assert all(m.avg_w == pytest.approx(120.0, rel=1e-3) and m.valid for m in per_run)
     lines = [json.loads(x) for x in (tmp_path / "r.json.journal.jsonl").read_text().splitlines()]
     readings = [x for x in lines if x["type"] == "reading"]
     assert log.offset > 0 and len(log.readings) < len(readings) / 2
     assert log.offset + len(log.readings) == len(readings)
     assert len(sampler.markers) < 12  # one run's markers at most, plus the carried last one
     assert [x["phase"] for x in lines if x["type"] == "marker"][-1].endswith("/tail/end")
+    assert [x["type"] for x in lines].count("run") == 3, "each run's record is journaled as it completes"
     times = [x["t"] for x in readings]
     assert times == sorted(times)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
 
 import pytest
 
 from bench.cli import main
-from bench.resultfile import write_result
+from bench.record import Run, write_result
 from bench.sizing.declare import declared_document
 from bench.sizing.plan import evaluate, parse_plan, warnings
 from bench.sizing.plan_render import totals
@@ -129,7 +129,7 @@ def test_bad_plans_exit_2_with_one_line(hardware: Path, capsys: pytest.CaptureFi
 
 
 def test_bad_plan_files(hardware: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                        run_factory: Callable[..., dict[str, Any]], write_doc: Callable[..., Path]) -> None:
+                        run_factory: Callable[..., Run], write_doc: Callable[..., Path]) -> None:
     assert main(["plan", str(tmp_path / "none.toml")]) == 2
     broken = tmp_path / "broken.toml"
     broken.write_text("[plan\n")

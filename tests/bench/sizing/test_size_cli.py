@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
 
 import matplotlib.image
 import pytest
 
 from bench.cli import main
-from bench.validation import validate
+from bench.record import Run
+from bench.validation import errors, validate_file
 
 S21_PRO = ["declare", "--model", "Bitmain Antminer S21 Pro", "--workload", "sha256d",
            "--throughput", "234e12", "--power-w", "3531"]
@@ -23,7 +24,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 
 
 def test_size_json_has_the_contract_fields_in_base_units(capsys: pytest.CaptureFixture[str],
-                                                         run_factory: Callable[..., dict[str, Any]],
+                                                         run_factory: Callable[..., Run],
                                                          write_doc: Callable[..., Path]) -> None:
     path = write_doc(run_factory(), run_factory(status="failed", avg_w=None))
     rc, out, _ = run_cli(capsys, "size", str(path), "--mw", "1", "--pue", "1.25", "--json")
@@ -38,7 +39,7 @@ def test_size_json_has_the_contract_fields_in_base_units(capsys: pytest.CaptureF
 
 
 def test_size_table_shows_units_overhead_and_modelled(capsys: pytest.CaptureFixture[str],
-                                                      run_factory: Callable[..., dict[str, Any]],
+                                                      run_factory: Callable[..., Run],
                                                       write_doc: Callable[..., Path]) -> None:
     path = write_doc(run_factory(median=1e12, p10=None, p90=None, avg_w=400.0, scope="gpu:0"),
                      run_factory(workload="llm-decode", unit="token", median=1000.0, avg_w=20.0,
@@ -52,13 +53,13 @@ def test_size_table_shows_units_overhead_and_modelled(capsys: pytest.CaptureFixt
 
 
 def test_declared_entries_are_kept_apart(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                         run_factory: Callable[..., dict[str, Any]],
+                                         run_factory: Callable[..., Run],
                                          write_doc: Callable[..., Path]) -> None:
     declared = tmp_path / "s21.json"
     assert run_cli(capsys, *S21_PRO, "--out", str(declared))[0] == 0
     doc = json.loads(declared.read_text())
     assert doc["source"] == "declared" and doc["system"]["model"] == "Bitmain Antminer S21 Pro"
-    assert doc["runs"][0]["unit"] == "hash" and not [f for f in validate(doc) if f.level == "error"]
+    assert doc["runs"][0]["unit"] == "hash" and not errors(validate_file(declared).findings)
     rc, out, _ = run_cli(capsys, "size", str(declared), str(write_doc(run_factory())), "--mw", "100")
     assert rc == 0
     measured_part, declared_part = out.split("Declared (vendor figures, not measured)")
@@ -73,7 +74,7 @@ def test_declared_entries_are_kept_apart(capsys: pytest.CaptureFixture[str], tmp
 
 @pytest.mark.parametrize("suffix", ["png", "svg"])
 def test_size_plot_is_a_valid_image(capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str,
-                                    run_factory: Callable[..., dict[str, Any]],
+                                    run_factory: Callable[..., Run],
                                     write_doc: Callable[..., Path]) -> None:
     plot = tmp_path / f"size.{suffix}"
     rc, _, _ = run_cli(capsys, "size", str(write_doc(run_factory(), run_factory(workload="llm-decode",
@@ -97,19 +98,19 @@ def test_size_plot_is_a_valid_image(capsys: pytest.CaptureFixture[str], tmp_path
     (["--mw", "1e303"], 2, "at most"),
 ])
 def test_size_bad_options_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], args: list[str], code: int,
-                                               message: str, run_factory: Callable[..., dict[str, Any]],
+                                               message: str, run_factory: Callable[..., Run],
                                                write_doc: Callable[..., Path]) -> None:
     rc, _, err = run_cli(capsys, "size", str(write_doc(run_factory())), *args)
     assert rc == code and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_size_bad_files(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                        run_factory: Callable[..., dict[str, Any]], write_doc: Callable[..., Path]) -> None:
+                        run_factory: Callable[..., Run], write_doc: Callable[..., Path]) -> None:
     rc, _, err = run_cli(capsys, "size", str(write_doc(run_factory(status="failed"))), "--mw", "1")
     assert rc == 2 and "no usable runs" in err
     rc, _, err = run_cli(capsys, "size", str(tmp_path / "missing.json"), "--mw", "1")
     assert rc == 2 and "no such file" in err
-    bad = write_doc(doc={"schema": "sitebench.result/1", "runs": "nope"}, name="bad.json")
+    bad = write_doc(doc={"schema": "sitebench.result/2", "runs": "nope"}, name="bad.json")
     rc, _, err = run_cli(capsys, "size", str(bad), "--mw", "1")
     assert rc == 1 and "bad.json" in err and "Traceback" not in err
 
@@ -129,14 +130,13 @@ def test_declare_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path:
 
 
 def test_a_power_too_small_to_size_is_skipped_with_the_reason_not_a_traceback(
-        capsys: pytest.CaptureFixture[str], run_factory: Callable[..., dict[str, Any]],
+        capsys: pytest.CaptureFixture[str], run_factory: Callable[..., Run],
         write_doc: Callable[..., Path]) -> None:
     path = write_doc(run_factory())
     doc = json.loads(path.read_text())
-    for run in doc["runs"]:
-        run["power"]["avg_w"] = 1e-310
-        for m in run["power"].get("meters") or []:
-            m["avg_w"] = 1e-310
+    for run in doc["runs"]:  # the smallest power the bounded fields allow: 1e-300 units/s at 1e21 units/J
+        run["throughput"].update(rate=1e-300, median=1e-300, p10=1e-300, p90=1e-300, samples=[1e-300])
+        run["efficiency"]["per_joule"] = 1e21
     path.write_text(json.dumps(doc))
     rc, _, err = run_cli(capsys, "size", str(path), "--mw", "1000")
     assert rc == 2 and "too small to size" in err and len(err.strip().splitlines()) == 1

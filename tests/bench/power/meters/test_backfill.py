@@ -38,18 +38,18 @@ def test_backfilled_meter_is_not_polled_and_its_log_goes_through_the_same_window
     log = LogMeter()
     sampler = Sampler([CounterMeter(250.0), log], rate_hz=50)
     sampler.start()
-    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler).run
     sampler.stop()
     assert len(log.asked) == 1
     t0, t1 = log.asked[0]
     assert t1 - t0 >= FAST.total_s()
-    pw = run["power"]
-    wall = next(m for m in pw["meters"] if m["scope"] == "wall")
-    assert wall["avg_w"] == pytest.approx(300.0)
-    assert wall["idle_w"] == pytest.approx(300.0)
-    assert pw["scope"] == "wall" and pw["avg_w"] == pytest.approx(300.0)
-    node = next(m for m in pw["meters"] if m["scope"] == "node")
-    assert node["avg_w"] == pytest.approx(250.0, rel=1e-3)
+    pw = run.power
+    wall = next(m for m in pw.meters if m.scope == "wall")
+    assert wall.avg_w == pytest.approx(300.0)
+    assert wall.idle_before_w == pytest.approx(300.0)
+    assert pw.scope == "wall" and pw.avg_w == pytest.approx(300.0)
+    node = next(m for m in pw.meters if m.scope == "node")
+    assert node.avg_w == pytest.approx(250.0, rel=1e-3)
 
 
 class BrokenLog(LogMeter):
@@ -60,13 +60,13 @@ class BrokenLog(LogMeter):
 def test_failed_backfill_is_a_gap_not_a_zero() -> None:
     sampler = Sampler([CounterMeter(250.0), BrokenLog()], rate_hz=50)
     sampler.start()
-    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler).run
     sampler.stop()
-    wall = next(m for m in run["power"]["meters"] if m["scope"] == "wall")
-    assert wall["avg_w"] is None and wall["energy_j"] is None
-    assert run["power"]["scope"] == "node"
-    assert [g["reason"] for g in wall["gaps"]] == ["pdu.csv: no rows inside the run"]
-    assert any("no rows inside the run" in f for f in run["power"]["flags"])
+    wall = next(m for m in run.power.meters if m.scope == "wall")
+    assert wall.avg_w is None and wall.energy_j is None
+    assert run.power.scope == "node"
+    assert [g.reason for g in wall.gaps] == ["pdu.csv: no rows inside the run"]
+    assert any("no rows inside the run" in f for f in run.power.flags)
 
 
 class HoleInLog(MeterReadError):
@@ -90,14 +90,14 @@ class HoledLog(LogMeter):
 def test_a_hole_in_the_log_keeps_the_readings_and_refuses_the_window_it_touches() -> None:
     sampler = Sampler([CounterMeter(250.0), HoledLog()], rate_hz=50)
     sampler.start()
-    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler).run
     sampler.stop()
-    pw = run["power"]
-    wall = next(m for m in pw["meters"] if m["scope"] == "wall")
-    assert wall["valid"] is False and wall["avg_w"] == pytest.approx(300.0)
-    assert any(r.startswith("readings missing in the window: pdu.csv: no reading") for r in wall["invalid_reasons"])
-    assert wall["idle_before_w"] == pytest.approx(300.0)  # the idle baseline before the hole is kept
-    assert pw["scope"] == "node" and pw["valid_for_sizing"] is True  # the valid node meter is used instead
+    pw = run.power
+    wall = next(m for m in pw.meters if m.scope == "wall")
+    assert wall.valid is False and wall.avg_w == pytest.approx(300.0)
+    assert any(r.startswith("readings missing in the window: pdu.csv: no reading") for r in wall.invalid_reasons)
+    assert wall.idle_before_w == pytest.approx(300.0)  # the idle baseline before the hole is kept
+    assert pw.scope == "node" and pw.valid_for_sizing is True  # the valid node meter is used instead
 
 
 class SparseLog(LogMeter):
@@ -108,8 +108,8 @@ class SparseLog(LogMeter):
 
 
 def test_a_sparse_log_is_interpolated_at_the_markers_so_energy_spans_the_window() -> None:
-    from bench.power.window.energy import select
     from bench.power.sampler import Marker, MeterLog
+    from bench.power.window.energy import select
 
     log = MeterLog(SparseLog())
     log.readings = SparseLog().backfill(100.0, 112.0)  # readings at 99.5, 100.5, ..., 112.5
@@ -136,7 +136,7 @@ class TwoHoles(LogMeter):
 def test_every_hole_in_a_log_is_a_gap() -> None:
     sampler = Sampler([CounterMeter(250.0), TwoHoles()], rate_hz=50)
     sampler.start()
-    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler)
+    run = run_workload(Sleeper(), "cpu", {}, FAST, sampler).run
     sampler.stop()
-    wall = next(m for m in run["power"]["meters"] if m["scope"] == "wall")
-    assert len(wall["gaps"]) == 2 and wall["valid"] is False
+    wall = next(m for m in run.power.meters if m.scope == "wall")
+    assert len(wall.gaps) == 2 and wall.valid is False

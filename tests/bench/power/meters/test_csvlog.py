@@ -13,8 +13,8 @@ import pytest
 
 from bench.cli import main
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power.meters import csvlog
 from bench.power.discovery import discover
+from bench.power.meters import csvlog
 from bench.power.meters.powerlog import PowerLog, parse_time
 
 DATA = Path(__file__).parent / "data"
@@ -206,7 +206,7 @@ def test_run_end_to_end_with_a_log_written_during_the_run(tmp_path: Path, capsys
     (run,) = json.loads(out.read_text())["runs"]
     power = run["power"]
     assert power["scope"] == "wall" and power["measured"] is True
-    assert power["avg_w"] == pytest.approx(420.0) and power["idle_w"] == pytest.approx(420.0)
+    assert power["avg_w"] == pytest.approx(420.0) and power["idle_before_w"] == pytest.approx(420.0)
     (meter,) = power["meters"]
     assert (meter["name"], meter["kind"], meter["method"]) == ("csv:wall.csv", "csv", "log")
     assert meter["readings"] >= 8 and not meter["gaps"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power.meters import ipmi
 from bench.power.discovery import discover
+from bench.power.meters import ipmi
 from bench.power.sampler import Sampler
 
 # As printed by ipmitool 1.8.18 `dcmi power reading` (leading blank line and indentation included).

@@ -36,9 +36,9 @@ def test_first_reading_is_not_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(modelled.psutil, "cpu_percent", FakePercent(50.0))
     (m,) = modelled.probe()
     assert m.read().power_w == pytest.approx(100.0)
-    d = m.describe()
-    assert d["measured"] is False and d["scope"] == "modelled" and d["method"] == "model"
-    assert d["accuracy"] is None and "modelled, not measured" in d["accuracy_note"]
+    d = m.figure()
+    assert d.measured is False and d.scope == "modelled" and d.method == "model"
+    assert d.accuracy is None and "modelled, not measured" in d.accuracy_note
 
 
 def test_bad_tdp_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,10 +52,11 @@ def test_modelled_run_is_level_0_and_says_so(monkeypatch: pytest.MonkeyPatch) ->
     sampler = Sampler(modelled.probe(), rate_hz=20)
     sampler.start()
     try:
-        run = run_workload(Sleeper(), "cpu", {}, Timing(0.1, 0.05, 0.4, 2, 0.1), sampler)
+        run = run_workload(Sleeper(), "cpu", {},
+                           Timing(idle_s=0.1, warmup_s=0.05, window_s=0.4, repeats=2, tail_s=0.1), sampler).run
     finally:
         sampler.stop()
-    pw = run["power"]
-    assert pw["measured"] is False and pw["scope"] == "modelled" and pw["scope_class"] == "modelled"
-    assert pw["quality"]["level"] == 0 and "modelled" in pw["quality"]["reasons"][0]
-    assert pw["meters"][0]["trace"][0][1] is not None
+    pw = run.power
+    assert pw.measured is False and pw.scope == "modelled" and pw.scope_class == "modelled"
+    assert pw.quality.level == 0 and "modelled" in pw.quality.reasons[0]
+    assert pw.meters[0].trace[0][1] is not None

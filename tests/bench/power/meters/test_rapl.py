@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from bench.errors import MeterUnavailable
-from bench.power.meters import rapl
 from bench.power.meter import CounterDiscontinuity
+from bench.power.meters import rapl
 from bench.power.sampler import Sampler
 
 RANGE_UJ = 20_000_000  # 20 J: at 50 W the counter wraps every 0.4 s
@@ -144,8 +144,8 @@ def test_run_on_a_wrapping_fake_rapl_records_a_valid_checked_power_block(running
     import subprocess
     import sys
 
-    from bench.resultfile import schema_errors
-    from bench.validation import validate
+    from bench.record import schema_errors
+    from bench.validation import validate_file
 
     out = tmp_path / "r.json"
     env = {**os.environ, "SITEBENCH_POWERCAP_ROOT": str(running_counter.parent)}
@@ -166,4 +166,4 @@ def test_run_on_a_wrapping_fake_rapl_records_a_valid_checked_power_block(running
     assert pw["valid_for_sizing"] is True and pw["scope_class"] == "components"
     assert pw["quality"]["level"] == 1
     power_checks = {"power", "readings", "markers", "same-window", "provenance", "efficiency"}
-    assert [f for f in validate(doc) if f.check in power_checks] == []
+    assert [f for f in validate_file(out).findings if f.check in power_checks] == []

@@ -10,9 +10,10 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -21,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power.meters import redfish
 from bench.power.discovery import discover
+from bench.power.meters import redfish
 from bench.power.sampler import Sampler
 
 CHASSIS = "/redfish/v1/Chassis/1"
@@ -57,7 +58,7 @@ LEGACY_POWER = {"@odata.type": "#Power.v1_7_1.Power", "Id": "Power",
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "FakeBmc"
+    server: FakeBmc
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         bmc = self.server

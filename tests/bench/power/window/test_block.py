@@ -4,75 +4,73 @@ from __future__ import annotations
 
 import time
 
-import jsonschema
 import pytest
 
 from bench.power.sampler import Sampler
-from bench.resultfile import schema as load_schema
+from bench.record import Run
 from bench.runner import Timing, run_workload
 from tests.bench.power.fakes import CounterMeter, Sleeper
 
 FAST = Timing(idle_s=0.25, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.25)
 
 
-def _run(meters: list, timing: Timing = FAST, on_step=None) -> dict:
+def _run(meters: list, timing: Timing = FAST, on_step=None) -> Run:
     sampler = Sampler(meters, rate_hz=50)
     sampler.start()
     try:
-        return run_workload(Sleeper(on_step), "cpu", {}, timing, sampler)
+        return run_workload(Sleeper(on_step), "cpu", {}, timing, sampler).run
     finally:
         sampler.stop()
 
 
-def _schema_ok(run: dict) -> None:
-    schema = load_schema()
-    jsonschema.validate(run, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/run"})
+def _schema_ok(run: Run) -> None:
+    assert Run.model_validate(run.to_json()) == run
 
 
 def test_nested_meters_unattributed_remainder_and_level_3() -> None:
     run = _run([CounterMeter(1000.0, "wall"), CounterMeter(900.0, "node"),
                 CounterMeter(500.0, "gpu:0"), CounterMeter(150.0, "cpu-package:0")])
-    pw = run["power"]
-    assert pw["scope"] == "wall" and pw["scope_class"] == "wall"
-    assert pw["avg_w"] == pytest.approx(1000.0, rel=1e-3)
-    assert pw["unattributed_w"] == pytest.approx(1000.0 - 650.0, rel=1e-3)
-    assert [c["agree"] for c in pw["crosschecks"]] == [True, True]
-    assert pw["valid_for_sizing"] is True and pw["flags"] == []
-    assert pw["idle_before_w"] == pytest.approx(1000.0, rel=1e-3)
-    assert pw["idle_after_w"] == pytest.approx(1000.0, rel=1e-3)
-    assert pw["quality"] == {"level": 3, "reasons": []}
-    assert len(pw["meters"]) == 4
+    pw = run.power
+    assert pw.scope == "wall" and pw.scope_class == "wall"
+    assert pw.avg_w == pytest.approx(1000.0, rel=1e-3)
+    assert pw.unattributed_w == pytest.approx(1000.0 - 650.0, rel=1e-3)
+    assert [c.agree for c in pw.crosschecks] == [True, True]
+    assert pw.valid_for_sizing is True and pw.flags == []
+    assert pw.idle_before_w == pytest.approx(1000.0, rel=1e-3)
+    assert pw.idle_after_w == pytest.approx(1000.0, rel=1e-3)
+    assert pw.quality.level == 3 and pw.quality.reasons == []
+    assert len(pw.meters) == 4
     _schema_ok(run)
 
 
 def test_components_exceeding_node_beyond_accuracy_are_flagged() -> None:
     run = _run([CounterMeter(400.0, "node"), CounterMeter(500.0, "gpu:0")])
-    pw = run["power"]
-    check = pw["crosschecks"][0]
-    assert check["agree"] is False and check["inner_w"] > check["outer_w"]
-    assert any("exceed" in f for f in pw["flags"])
-    assert pw["quality"]["level"] == 2
-    assert "meters disagree beyond their stated accuracy" in pw["quality"]["reasons"]
+    pw = run.power
+    check = pw.crosschecks[0]
+    assert check.agree is False and check.inner_w > check.outer_w
+    assert any("exceed" in f for f in pw.flags)
+    assert pw.quality.level == 2
+    assert "meters disagree beyond their stated accuracy" in pw.quality.reasons
 
 
 def test_components_only_is_level_1_with_components_scope_class() -> None:
-    pw = _run([CounterMeter(300.0, "gpu:0"), CounterMeter(100.0, "dram:0")])["power"]
-    assert pw["scope_class"] == "components" and pw["scope"] == "gpu:0+dram:0"
-    assert pw["avg_w"] == pytest.approx(400.0, rel=1e-3)
-    assert pw["unattributed_w"] is None
-    assert pw["quality"]["level"] == 1
-    assert any("node overhead" in r for r in pw["quality"]["reasons"])
+    pw = _run([CounterMeter(300.0, "gpu:0"), CounterMeter(100.0, "dram:0")]).power
+    assert pw.scope_class == "components" and pw.scope == "gpu:0+dram:0"
+    assert pw.avg_w == pytest.approx(400.0, rel=1e-3)
+    assert pw.unattributed_w is None
+    assert pw.quality.level == 1
+    assert any("node overhead" in r for r in pw.quality.reasons)
 
 
 def test_window_shorter_than_ten_update_periods_is_refused() -> None:
     # a 1 s meter against a 0.6 s measured span: figures kept, sizing refused
     run = _run([CounterMeter(700.0, "node", update_period_s=1.0)])
-    pw = run["power"]
-    assert pw["valid_for_sizing"] is False
-    assert any("shorter than 10 x the update period" in r for r in pw["invalid_reasons"])
-    assert pw["meters"][0]["valid"] is False
-    assert pw["avg_w"] == pytest.approx(700.0, rel=1e-3)
-    assert pw["quality"]["level"] == 1
+    pw = run.power
+    assert pw.valid_for_sizing is False
+    assert any("shorter than 10 x the update period" in r for r in pw.invalid_reasons)
+    assert pw.meters[0].valid is False
+    assert pw.avg_w == pytest.approx(700.0, rel=1e-3)
+    assert pw.quality.level == 1
     _schema_ok(run)
 
 
@@ -80,12 +78,13 @@ def test_too_few_readings_is_refused() -> None:
     sampler = Sampler([CounterMeter(100.0, "node")], rate_hz=2)
     sampler.start()
     try:
-        run = run_workload(Sleeper(), "cpu", {}, Timing(0.05, 0.05, 0.3, 2, 0.05), sampler)
+        run = run_workload(Sleeper(), "cpu", {},
+                           Timing(idle_s=0.05, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.05), sampler).run
     finally:
         sampler.stop()
-    reasons = run["power"]["meters"][0]["invalid_reasons"]
+    reasons = run.power.meters[0].invalid_reasons
     assert any("need >= 10" in r for r in reasons)
-    assert run["power"]["valid_for_sizing"] is False
+    assert run.power.valid_for_sizing is False
 
 
 def test_meter_failing_mid_run_leaves_a_gap_and_the_others_continue() -> None:
@@ -95,26 +94,27 @@ def test_meter_failing_mid_run_leaves_a_gap_and_the_others_continue() -> None:
         bmc.failing = 10 <= n < 20
 
     run = _run([bmc, gpu], on_step=on_step)
-    pw = run["power"]
-    node = next(m for m in pw["meters"] if m["scope"] == "node")
-    gpu_fig = next(m for m in pw["meters"] if m["scope"] == "gpu:0")
-    assert node["gaps"] and node["gaps"][0]["reason"] == "BMC stopped answering"
-    assert not gpu_fig["gaps"] and gpu_fig["avg_w"] == pytest.approx(500.0, rel=1e-3)
-    assert any("gap" in f and "BMC stopped answering" in f for f in pw["flags"])
+    pw = run.power
+    node = next(m for m in pw.meters if m.scope == "node")
+    gpu_fig = next(m for m in pw.meters if m.scope == "gpu:0")
+    assert node.gaps and node.gaps[0].reason == "BMC stopped answering"
+    assert not gpu_fig.gaps and gpu_fig.avg_w == pytest.approx(500.0, rel=1e-3)
+    assert any("gap" in f and "BMC stopped answering" in f for f in pw.flags)
     # a counter spans the gap exactly: the node figure stays right, the run is flagged below level 3
-    assert node["avg_w"] == pytest.approx(900.0, rel=1e-3)
-    assert pw["quality"]["level"] == 2
+    assert node.avg_w == pytest.approx(900.0, rel=1e-3)
+    assert pw.quality.level == 2
     _schema_ok(run)
 
 
 def test_validator_accepts_a_refused_meter_but_not_one_passed_off_as_valid() -> None:
+    from bench.record import System, new_document
     from bench.validation.consistency import power_consistent
 
     run = _run([CounterMeter(700.0, "node", update_period_s=1.0)])
-    run["power"]["meters"][0]["readings"] = 3
-    doc = {"runs": [run]}
+    run.power.meters[0].readings = 3
+    doc = new_document(System(), [run])
     assert power_consistent(doc) == []
-    run["power"]["valid_for_sizing"] = True
+    run.power.valid_for_sizing = True
     assert [f.path for f in power_consistent(doc)] == ["$.runs[0].power.valid_for_sizing"]
 
 
@@ -130,9 +130,9 @@ def test_counter_discontinuity_in_the_window_refuses_it() -> None:
                 raise CounterDiscontinuity("energy_uj: jumped by 900 J in 0.02 s")
             return super().read()
 
-    pw = _run([Jumpy(300.0, "node")])["power"]
-    assert pw["valid_for_sizing"] is False
-    assert any("counter discontinuity in the window: energy_uj: jumped" in r for r in pw["invalid_reasons"])
+    pw = _run([Jumpy(300.0, "node")]).power
+    assert pw.valid_for_sizing is False
+    assert any("counter discontinuity in the window: energy_uj: jumped" in r for r in pw.invalid_reasons)
 
 
 class FailingAfter(CounterMeter):
@@ -152,17 +152,19 @@ class FailingAfter(CounterMeter):
 
 
 def test_a_component_without_a_valid_figure_refuses_the_run_instead_of_vanishing_from_the_sum() -> None:
-    pw = _run([CounterMeter(100.0, "gpu:0"), FailingAfter(300.0, "gpu:1", good_reads=2)])["power"]
-    assert pw["valid_for_sizing"] is False
-    assert any(r.startswith("gpu:1") or "gpu:1" in r for r in pw["invalid_reasons"])
-    assert pw["scope"] == "gpu:0", "the partial sum is recorded as what it is, and refused"
+    pw = _run([CounterMeter(100.0, "gpu:0"), FailingAfter(300.0, "gpu:1", good_reads=2)]).power
+    assert pw.valid_for_sizing is False
+    assert any(r.startswith("gpu:1") or "gpu:1" in r for r in pw.invalid_reasons)
+    assert pw.scope == "gpu:0", "the partial sum is recorded as what it is, and refused"
 
 
 def test_primary_takes_components_all_or_nothing() -> None:
     from bench.power.window.energy import missing_components, primary
+    from bench.record import MeterFigure
 
-    def fig(scope: str, valid: bool = True, energy: float | None = 10.0) -> dict:
-        return {"name": scope, "scope": scope, "measured": True, "valid": valid, "energy_j": energy, "avg_w": energy}
+    def fig(scope: str, valid: bool = True, energy: float | None = 10.0) -> MeterFigure:
+        return MeterFigure(name=scope, kind="test", scope=scope, method="test", measured=True, valid=valid,
+                           energy_j=energy, avg_w=energy)
 
     g0, g1, node = fig("gpu:0"), fig("gpu:1", valid=False), fig("node")
     assert primary([g0, g1, node]) == [node], "a valid node meter wins"

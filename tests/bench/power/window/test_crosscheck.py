@@ -4,49 +4,50 @@ from __future__ import annotations
 
 import pytest
 
-from bench.power.window import telemetry
-from bench.power.window.crosscheck import crosscheck, tolerance_w
 from bench.power.meter import Reading
+from bench.power.window import telemetry
+from bench.power.window.crosscheck import crosscheck
 from bench.power.window.quality import quality, scope_class
+from bench.record import MeterFigure
 
 
 def fig(name: str, scope: str, watts: float, accuracy: float | None = 0.05, accuracy_w: float | None = None,
-        method: str = "counter difference", measured: bool = True) -> dict:
-    return {"name": name, "scope": scope, "avg_w": watts, "accuracy": accuracy, "accuracy_w": accuracy_w,
-            "measured": measured, "energy_method": method, "gaps": []}
+        method: str = "counter difference", measured: bool = True) -> MeterFigure:
+    return MeterFigure(name=name, kind="test", scope=scope, method="test", avg_w=watts, accuracy=accuracy,
+                       accuracy_w=accuracy_w, measured=measured, energy_method=method)
 
 
 def test_tolerance_is_the_larger_of_relative_and_absolute() -> None:
-    assert tolerance_w(fig("g", "gpu:0", 50.0, 0.05, 5.0), 50.0) == pytest.approx(5.0)
-    assert tolerance_w(fig("g", "gpu:0", 700.0, 0.05, 5.0), 700.0) == pytest.approx(35.0)
-    assert tolerance_w(fig("m", "node", 1.0, None), 1.0) is None
+    assert fig("g", "gpu:0", 50.0, 0.05, 5.0).tolerance_w(50.0) == pytest.approx(5.0)
+    assert fig("g", "gpu:0", 700.0, 0.05, 5.0).tolerance_w(700.0) == pytest.approx(35.0)
+    assert fig("m", "node", 1.0, None).tolerance_w(1.0) is None
 
 
 def test_eight_gpus_inside_a_node_within_accuracy() -> None:
     gpus = [fig(f"nvml:gpu:{i}", f"gpu:{i}", 650.0, 0.05, 5.0) for i in range(8)]
     out = crosscheck([fig("ipmi:node", "node", 6800.0), *gpus, fig("rapl:cpu-package:0", "cpu-package:0", 250.0)])
-    (check,) = out["crosschecks"]
-    assert check["inner_w"] == pytest.approx(5450.0) and check["agree"] is True
-    assert out["unattributed_w"] == pytest.approx(6800.0 - 5450.0)
+    unattributed, (check,) = out
+    assert check.inner_w == pytest.approx(5450.0) and check.agree is True
+    assert unattributed == pytest.approx(6800.0 - 5450.0)
 
 
 def test_wall_below_node_and_two_node_meters_disagreeing_are_flagged() -> None:
     out = crosscheck([fig("csv:wall", "wall", 900.0, 0.01), fig("ipmi:node", "node", 1000.0),
                       fig("redfish:node", "node", 1200.0)])
-    wall_node, same = out["crosschecks"]
-    assert wall_node["agree"] is False and "exceed" in wall_node["note"]
-    assert same["agree"] is False and "differ" in same["note"]
-    assert out["unattributed_w"] is None  # no components measured
+    unattributed, (wall_node, same) = out
+    assert wall_node.agree is False and "exceed" in wall_node.note
+    assert same.agree is False and "differ" in same.note
+    assert unattributed is None  # no components measured
 
 
 def test_unstated_accuracy_is_not_judged() -> None:
-    (check,) = crosscheck([fig("n", "node", 100.0, None), fig("g", "gpu:0", 300.0)])["crosschecks"]
-    assert check["agree"] is True and "not judged" in check["note"]
+    _, (check,) = crosscheck([fig("n", "node", 100.0, None), fig("g", "gpu:0", 300.0)])
+    assert check.agree is True and "not judged" in check.note
 
 
 def test_modelled_meters_take_no_part() -> None:
     out = crosscheck([fig("model:cpu", "modelled", 90.0, None, measured=False), fig("g", "gpu:0", 300.0)])
-    assert out == {"unattributed_w": None, "crosschecks": []}
+    assert out == (None, [])
 
 
 def _block(**kw: object) -> dict:
@@ -65,12 +66,13 @@ def _block(**kw: object) -> dict:
     ([], _block(), 0, "no power"),
 ])
 def test_quality_levels(chosen: list, block: dict, level: int, reason: str | None) -> None:
-    q = quality(chosen, block)
-    assert q["level"] == level
+    q = quality(chosen, block["valid_for_sizing"], block["idle_before_w"], block["idle_after_w"],
+                block["crosschecks"])
+    assert q.level == level
     if reason is None:
-        assert q["reasons"] == []
+        assert q.reasons == []
     else:
-        assert any(reason in r for r in q["reasons"])
+        assert any(reason in r for r in q.reasons)
 
 
 def test_scope_class() -> None:
@@ -84,9 +86,10 @@ def test_idle_and_user_clocks_are_not_throttling() -> None:
     rs = [Reading(t=0.0, extra={"throttle_reasons": ["gpu_idle"], "sm_clock_mhz": 345}),
           Reading(t=0.1, extra={"throttle_reasons": ["applications_clocks_setting"], "sm_clock_mhz": 1980})]
     s = telemetry.summary(rs)
-    assert s is not None and s["throttled"] is False
-    assert s["throttle_reasons"] == {"applications_clocks_setting": 0.5, "gpu_idle": 0.5}
-    assert s["sm_clock_mhz"] == {"min": 345.0, "mean": 1162.5, "max": 1980.0}
+    assert s is not None and s.throttled is False
+    assert s.throttle_reasons == {"applications_clocks_setting": 0.5, "gpu_idle": 0.5}
+    clock = s.series["sm_clock_mhz"]
+    assert (clock.min, clock.mean, clock.max) == (345.0, 1162.5, 1980.0)
     assert telemetry.summary([Reading(t=0.0)]) is None
 
 

@@ -1,0 +1,111 @@
+"""One ``sitebench run`` from start to file: meters, journal, sampler, the suite, a fleet's gather, the write.
+
+Nothing measured is lost: the journal receives every reading and, the moment
+each run completes, its record (synced); Ctrl-C, SIGTERM and SIGHUP end the
+run in progress as ``interrupted`` and the file is still written; a journal
+left at the same ``--out`` by a run that was killed is moved aside, never
+appended to or deleted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import console, system
+from bench.journal import Journal, journal_path
+from bench.power.discovery import Unavailable
+from bench.power.meter import Meter
+from bench.power.sampler import Sampler
+from bench.record import Document, Settings, System, Timing, check_writable, new_document, write_result
+from bench.record import Unavailable as UnavailableRecord
+from bench.runner import RunSpec, run_suite
+from bench.stopsignals import stop_signals
+
+
+@dataclass
+class RunPlan:
+    """Everything a run needs, checked before it starts."""
+
+    specs: list[RunSpec]
+    timing: Timing
+    preset: str
+    out: Path
+    meters: list[Meter]
+    unavailable: list[Unavailable]
+    rate_hz: float = 10.0
+    quiet: bool = False
+    sign: str | None = None
+    fleet: object | None = None
+
+
+@dataclass
+class Outcome:
+    """The document written (None on a fleet rank that is not rank 0) and how the run ended."""
+
+    doc: Document | None
+    out: Path
+    stopped: KeyboardInterrupt | None = None
+
+
+def prepare_out(out: Path) -> list[str]:
+    """Check ``out`` is writable and no journal is in the way; move a stale journal aside (with a message).
+
+    Raises:
+        UsageError: ``out`` cannot be written.
+    """
+    check_writable(out)
+    journal = journal_path(out)
+    if not journal.exists():
+        return []
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(journal.stat().st_mtime))
+    aside = journal.with_name(f"{out.name}.{stamp}.journal.jsonl")
+    journal.rename(aside)
+    return [f"found a journal left by an earlier run that did not finish: moved to {aside}; "
+            f"rebuild its result file with: sitebench recover {aside}"]
+
+
+def _settings(plan: RunPlan, sampler: Sampler) -> Settings:
+    return Settings(preset=plan.preset, timing=plan.timing, sample_rate_hz=sampler.rate_hz,
+                    sampler_notes=[n[:2000] for n in sampler.notes],
+                    meters_unavailable=[UnavailableRecord(name=u.name, reason=u.reason[:2000]) for u in plan.unavailable])
+
+
+def execute(plan: RunPlan) -> Outcome:
+    """Run the plan's specs while sampling power, journal everything, write the result file."""
+    from bench.fleet.dist import Fleet
+    from bench.progress import progress_for, run_progress
+
+    fleet = plan.fleet if isinstance(plan.fleet, Fleet) else None
+    notes = [] if fleet is not None and fleet.rank else prepare_out(plan.out)
+    journal = Journal(journal_path(plan.out))
+    sampler = Sampler(plan.meters, rate_hz=plan.rate_hz, journal=journal)
+    for note in [*notes, *sampler.notes]:
+        console.err().print(f"[yellow]note:[/yellow] {note}")
+    doc = new_document(System.model_validate(system.describe()), settings=_settings(plan, sampler))
+    journal.header(doc, [m.figure() for m in plan.meters])
+    progress = run_progress(console.err(), plan.quiet)
+    stopped: KeyboardInterrupt | None = None
+    sampler.start()
+    try:
+        with stop_signals(), progress:
+            suite = run_suite(plan.specs, plan.timing, sampler, progress_for(progress, plan.timing), log=journal,
+                              align=fleet.align if fleet is not None else None)
+        stopped = suite.stopped
+    finally:
+        sampler.stop()
+    doc = doc.model_copy(update={"runs": suite.runs})
+    if fleet is not None:
+        gathered = fleet.collect(doc)
+        if gathered is None:  # not rank 0: rank 0 writes the fleet's file
+            journal.close(remove=True)
+            return Outcome(None, plan.out, stopped)
+        doc = gathered
+    if plan.sign:
+        from bench.signing import sign_document
+
+        doc = sign_document(doc, plan.sign)
+    write_result(plan.out, doc)
+    journal.close(remove=True)
+    return Outcome(doc, plan.out, stopped)

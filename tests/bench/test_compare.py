@@ -1,0 +1,93 @@
+"""compare: a real slowdown is flagged, noise is not, and a verdict says what it rests on."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.compare import compare_documents, min_p, repeats_needed
+from bench.record import Document, write_result
+from bench.runrecord import RunHead, measured_run
+from tests.records import document
+
+
+def _doc(scale: float, seed: int, n: int = 20, noise: float = 0.01, params: dict | None = None) -> Document:
+    rng = random.Random(seed)
+    rates = [100.0 * scale * (1 + rng.gauss(0, noise)) for _ in range(n)]
+    head = RunHead(workload="sha256", device="cpu", unit="hash", params=params or {"size": 1})
+    return document([measured_run(head, rates, [1.0] * n)])
+
+
+def test_twenty_percent_slowdown_flagged_with_an_interval() -> None:
+    [c] = compare_documents(_doc(1.0, 1), _doc(0.8, 2))
+    assert c.regression and not c.improvement and c.test == "mann-whitney"
+    assert c.change is not None and -0.22 < c.change < -0.18 and c.p_value is not None and c.p_value < 0.05
+    assert c.ratio_low is not None and c.ratio_high is not None and c.ratio_low < 0.8 < c.ratio_high < 0.9
+
+
+def test_same_code_passes() -> None:
+    [c] = compare_documents(_doc(1.0, 1), _doc(1.0, 2))
+    assert not c.regression and c.change is not None and abs(c.change) < 0.02
+    assert c.ratio_low is not None and c.ratio_high is not None and c.ratio_low < 1.0 < c.ratio_high
+
+
+def test_three_against_three_is_threshold_only_and_says_so() -> None:
+    assert min_p(3, 3) == pytest.approx(0.1) and repeats_needed(0.05) == 4
+    [c] = compare_documents(_doc(1.0, 1, n=3), _doc(0.5, 2, n=3))
+    assert c.regression and c.test == "threshold" and c.p_value is None
+    assert "3 vs 3 repeats: too few for a significance test at p < 0.05; threshold only" in c.note
+    assert "use 4 or more repeats" in c.note
+    [same] = compare_documents(_doc(1.0, 1, n=3), _doc(1.0, 2, n=3))
+    assert not same.regression
+
+
+SPREAD = [88.0, 91.0, 94.0, 97.0, 99.0, 101.0, 103.0, 106.0, 109.0, 112.0]
+
+
+def _spread(scale: float) -> Document:
+    head = RunHead(workload="sha256", device="cpu", unit="hash", params={"size": 1})
+    return document([measured_run(head, [x * scale for x in SPREAD], [1.0] * len(SPREAD))])
+
+
+def test_ten_repeats_five_percent_apart_with_overlapping_spread_pass() -> None:
+    [c] = compare_documents(_spread(1.0), _spread(0.95))
+    assert c.test == "mann-whitney" and c.change == pytest.approx(-0.05)
+    assert c.p_value is not None and c.p_value > 0.05 and not c.regression
+
+
+def test_per_workload_threshold_and_unmatched() -> None:
+    base, new = _doc(1.0, 1), _doc(0.8, 2)
+    [c] = compare_documents(base, new, per_workload={"sha256": 0.5})
+    assert not c.regression
+    notes = sorted(c.note for c in compare_documents(base, _doc(0.8, 2, params={"size": 2})))
+    assert notes == ["only in base", "only in new"]
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    def cli(a: Document, b: Document, *extra: str) -> subprocess.CompletedProcess[str]:
+        write_result(tmp_path / "a.json", a)
+        write_result(tmp_path / "b.json", b)
+        return subprocess.run([sys.executable, "-m", "bench", "compare", str(tmp_path / "a.json"),
+                               str(tmp_path / "b.json"), *extra], capture_output=True, text=True, timeout=120)
+
+    assert cli(_doc(1.0, 1), _doc(0.8, 2)).returncode == 1
+    r = cli(_doc(1.0, 1, n=3), _doc(0.5, 2, n=3), "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)[0]["test"] == "threshold"
+    assert cli(_spread(1.0), _spread(0.95)).returncode == 0
+    r = cli(_doc(1.0, 1), _doc(1.0, 1), "--workload-threshold", "bad")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_changed_params_still_compared() -> None:
+    base, new = _doc(1.0, 1), _doc(0.8, 2, params={"size": 1, "added": 0})
+    [c] = compare_documents(base, new)
+    assert c.regression and "params differ" in c.note
+    extra = _doc(0.8, 3, params={"size": 1, "other": 1}).runs[0]
+    new.runs.append(extra)  # two candidates: ambiguous, so nothing is paired
+    notes = sorted(c.note for c in compare_documents(base, new))
+    assert notes == ["only in base", "only in new", "only in new"]
