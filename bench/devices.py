@@ -25,10 +25,8 @@ def resolve(device: str) -> str:
         if index is not None:
             raise UsageError(f"--device {device!r}: use plain 'cpu' (a CPU workload uses every core)")
         return "cpu"
-    try:
-        import torch
-    except ImportError:
-        raise UsageError(f"--device {device}: torch is not installed") from None
+    import torch
+
     if not torch.cuda.is_available():
         raise UsageError(f"--device {device}: no CUDA GPU is available on this machine")
     n = torch.cuda.device_count()
@@ -36,13 +34,3 @@ def resolve(device: str) -> str:
     if i >= n:
         raise UsageError(f"--device {device}: only {n} CUDA device(s) present")
     return f"cuda:{i}"
-
-
-def default_device() -> str:
-    """``cuda:0`` when a GPU is present, else ``cpu``."""
-    try:
-        import torch
-
-        return "cuda:0" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"

@@ -18,7 +18,7 @@ from bench.journal import Journal, journal_path
 from bench.power.discovery import Unavailable
 from bench.power.meter import Meter
 from bench.power.sampler import Sampler
-from bench.record import Document, Settings, System, Timing, check_writable, new_document, write_result
+from bench.record import Document, Settings, Timing, check_writable, new_document, write_result
 from bench.record import Unavailable as UnavailableRecord
 from bench.runner import RunSpec, run_suite
 from bench.stopsignals import stop_signals
@@ -83,7 +83,7 @@ def execute(plan: RunPlan) -> Outcome:
     sampler = Sampler(plan.meters, rate_hz=plan.rate_hz, journal=journal)
     for note in [*notes, *sampler.notes]:
         console.err().print(f"[yellow]note:[/yellow] {note}")
-    doc = new_document(System.model_validate(system.describe()), settings=_settings(plan, sampler))
+    doc = new_document(system.describe(), settings=_settings(plan, sampler))
     journal.header(doc, [m.figure() for m in plan.meters])
     progress = run_progress(console.err(), plan.quiet)
     stopped: KeyboardInterrupt | None = None

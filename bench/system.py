@@ -6,9 +6,10 @@ import hashlib
 import platform
 import socket
 from pathlib import Path
-from typing import Any
 
 import psutil
+
+from bench.record import Cpu, Gpu, System, TorchInfo
 
 
 def cpu_model() -> str:
@@ -44,42 +45,41 @@ def machine_id() -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
-def gpus() -> list[dict[str, Any]]:
-    """Visible CUDA GPUs with name, memory and SM count (empty without CUDA)."""
+def cpu_sockets() -> int | None:
+    """Physical CPU packages, from the distinct ``physical id`` lines of /proc/cpuinfo (None when absent)."""
     try:
-        import torch
-    except ImportError:
-        return []
+        ids = {line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+               if line.startswith("physical id")}
+    except OSError:
+        return None
+    return len(ids) or None
+
+
+def gpus() -> list[Gpu]:
+    """Visible CUDA GPUs with name, memory, SM count and UUID (empty without CUDA)."""
+    import torch
+
     if not torch.cuda.is_available():
         return []
     out = []
     for i in range(torch.cuda.device_count()):
         p = torch.cuda.get_device_properties(i)
-        out.append({"index": i, "name": p.name, "memory_bytes": p.total_memory, "sms": p.multi_processor_count})
+        uuid = getattr(p, "uuid", None)
+        out.append(Gpu(index=i, name=p.name[:200], memory_bytes=p.total_memory, sms=p.multi_processor_count,
+                       uuid=f"GPU-{uuid}" if uuid is not None and not str(uuid).startswith(("GPU-", "MIG-"))
+                       else (str(uuid) if uuid is not None else None)))
     return out
 
 
-def describe() -> dict[str, Any]:
-    """The ``system`` block of a result file."""
-    try:
-        import torch
+def describe() -> System:
+    """The ``system`` block of a result file: this host."""
+    import torch
 
-        torch_info: dict[str, Any] = {"version": torch.__version__, "cuda": torch.version.cuda}
-    except ImportError:
-        torch_info = {"version": None, "cuda": None}
-    return {
-        "hostname": socket.gethostname(),
-        "machine_id": machine_id(),
-        "cpu": {
-            "model": cpu_model(),
-            "arch": platform.machine(),
-            "logical_cpus": psutil.cpu_count(logical=True),
-            "physical_cores": psutil.cpu_count(logical=False),
-            "flags": cpu_flags(),
-        },
-        "memory_bytes": psutil.virtual_memory().total,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "torch": torch_info,
-        "gpus": gpus(),
-    }
+    return System(
+        hostname=socket.gethostname()[:255], machine_id=machine_id(),
+        cpu=Cpu(model=cpu_model()[:200], arch=platform.machine() or None, logical_cpus=psutil.cpu_count(logical=True),
+                physical_cores=psutil.cpu_count(logical=False), sockets=cpu_sockets(), flags=cpu_flags()),
+        memory_bytes=psutil.virtual_memory().total, os=f"{platform.system()} {platform.release()}"[:200],
+        python=platform.python_version(), torch=TorchInfo(version=torch.__version__, cuda=torch.version.cuda),
+        gpus=gpus(),
+    )

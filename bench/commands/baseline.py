@@ -50,11 +50,11 @@ def _load_bench(path: str) -> dict[str, Any]:
 def _save(args: argparse.Namespace, bench_json: dict[str, Any], name: str) -> int:
     from bench.benchmarking.baselines import BASELINE, THRESHOLDS, baseline_dir
     from bench.benchmarking.convert import to_result
-    from bench.record import System, write_atomic, write_result
+    from bench.record import write_atomic, write_result
     from bench.system import describe
 
     target = baseline_dir(Path(args.dir), name)
-    write_result(target / BASELINE, to_result(bench_json, System.model_validate(describe())))
+    write_result(target / BASELINE, to_result(bench_json, describe()))
     print(f"baseline saved: {target / BASELINE}")
     if not (target / THRESHOLDS).exists():
         from bench.benchmarking.baselines import Thresholds
