@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from hypothesis import given
@@ -53,7 +54,7 @@ def test_every_split_point_of_every_line_ending() -> None:
 def test_any_number_of_splits(cuts: list[int], nl: bytes) -> None:
     stream = STREAM.replace(b"\n", nl)
     bounds = [0, *sorted(min(c, len(stream)) for c in cuts), len(stream)]
-    events, _ = parse([stream[a:b] for a, b in zip(bounds, bounds[1:])])
+    events, _ = parse([stream[a:b] for a, b in itertools.pairwise(bounds)])
     assert events == EXPECTED
     assert json.loads(events[0].data)["choices"][0]["text"] == "h\u00e9llo \U0001f4a1"
 

@@ -61,7 +61,7 @@ def test_tokens_in_the_window_are_spread_over_events() -> None:
     start, end = edges(recs, 4)
     assert start is not None and end is not None
     win = analyse(recs, start, end, closed_target=4)
-    expect_out = sum(r.output_tokens / len(r.token_times) for r in recs for t in r.token_times if start <= t < end)
+    expect_out = sum((r.output_tokens or 0) / len(r.token_times) for r in recs for t in r.token_times if start <= t < end)
     expect_in = sum(100 for r in recs if start <= r.token_times[0] < end)
     assert win.output_tokens == pytest.approx(expect_out) and win.input_tokens == expect_in
     assert win.total_tokens == pytest.approx(expect_out + expect_in)
