@@ -29,6 +29,8 @@ from bench.serve.sse import SSEParser
 
 #: how much of an error answer's body goes into the failure message
 ERROR_BODY_CHARS = 200
+#: json.loads without its per-call encoding sniffing (events are UTF-8 by the SSE standard)
+_decode = json.JSONDecoder().decode
 
 
 def token_text(choice: dict[str, Any], chat: bool) -> tuple[bool, str]:
@@ -132,8 +134,8 @@ class OpenAIClient:
                     done = True
                     continue
                 try:
-                    obj = json.loads(event.data)
-                except ValueError:
+                    obj = _decode(event.data.decode())
+                except ValueError:  # not JSON, or not UTF-8
                     rec.fail("bad event", f"an event is not JSON: {_short(event.data.decode('utf-8', 'replace'))}", t)
                     return
                 if not isinstance(obj, dict):

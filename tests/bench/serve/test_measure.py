@@ -4,6 +4,7 @@ energy counters rise linearly (300 W + 200 W), so J/token is known in advance.""
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 
@@ -11,6 +12,7 @@ from bench.power.meters import prometheus
 from bench.power.sampler import Sampler
 from bench.serve.fakeserver import Behaviour, ServerThread
 from bench.serve.measure import LoadPoint, ServeSettings, run
+from bench.serve.record import run_inputs, to_run_record
 
 WATTS = [300.0, 200.0]
 
@@ -44,6 +46,17 @@ def test_joules_per_token_over_the_steady_window() -> None:
     # the power window is the steady window: its markers were set at the window's edges
     assert e.block["window_s"] == pytest.approx(w.duration, abs=1e-9)
     assert sampler.markers[-1].phase == f"serve/{m.point.label}/run/end"  # trimmed to the last marker
+
+    inputs = run_inputs(m, [log.meter for log in sampler.logs.values()])
+    assert inputs.device == f"endpoint:{m.setup.server.host}" and inputs.token_source == "usage"
+    assert inputs.hardware == [{"modelName": "Fake GPU", "UUID": f"GPU-{i}"} for i in (0, 1)]
+    assert (inputs.window_start, inputs.window_end, inputs.output_tokens) == (w.start, w.end, w.output_tokens)
+    assert statistics.mean(inputs.throughput_samples) == pytest.approx(w.output_tokens / w.duration)
+    assert inputs.metrics["completed"] == 60 and "p99_itl_ms" in inputs.metrics and "ttfts" not in inputs.metrics
+    assert inputs.energy is not None and inputs.energy["j_per_output_token"] == e.j_per_output_token
+    assert inputs.params["max_concurrency"] == 4 and inputs.params["request_rate"] == "inf"
+    with pytest.raises(NotImplementedError):
+        to_run_record(inputs)
 
 
 def test_a_sweep_is_one_measurement_per_point() -> None:
