@@ -44,6 +44,8 @@ class Behaviour:
     split: bool = False
     crlf: bool = False
     owned_by: str = "fake"
+    #: a chat endpoint that predates max_completion_tokens (knows max_tokens only)
+    legacy_chat: bool = False
     models: list[str] = field(default_factory=lambda: ["fake-model"])
     #: request number (from 0) -> HTTP status to answer instead, or None
     fail: Callable[[int], int | None] | None = None
@@ -135,6 +137,7 @@ class FakeServer:
             return await self._plain(writer, 400, b'{"error": "body is not JSON"}')
         self.bodies.append(req)
         allowed = STANDARD | ({"ignore_eos"} if self.b.owned_by in ("vllm", "sglang") else set())
+        allowed -= {"max_completion_tokens"} if self.b.legacy_chat else set()
         if set(req) - allowed:
             return await self._plain(writer, 422, json.dumps({"detail": f"Unexpected fields: {sorted(set(req) - allowed)}"}).encode())
         if req.get("model") not in self.b.models:

@@ -129,3 +129,25 @@ def test_a_server_without_usage_needs_a_tokenizer(capsys: pytest.CaptureFixture[
     with ServerThread(Behaviour(usage=False)) as server:
         rc, _, err = serve(capsys, "--base-url", server.url, *SMALL)
     assert rc == 2 and "carry no token usage" in err and "--tokenizer" in err
+
+
+def test_a_server_without_usage_counted_by_a_local_tokenizer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.WordLevel({"tok": 0, "[UNK]": 1}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.save(str(tmp_path / "tokenizer.json"))
+    with ServerThread(Behaviour(usage=False, text="tok ")) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL, "--json", "--tokenizer", str(tmp_path))
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["sitebench"]["token_source"] == "tokenizer" and doc["output_lens"] == [6] * 24
+
+
+def test_a_chat_server_that_knows_only_max_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(Behaviour(legacy_chat=True)) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL, "--json", "--endpoint", "chat")
+        bodies = server.bodies
+    assert rc == 0, err
+    assert json.loads(out)["completed"] == 24 and json.loads(out)["backend"] == "openai-chat"
+    assert "max_completion_tokens" in bodies[0] and all("max_tokens" in b for b in bodies[2:])
