@@ -253,11 +253,7 @@ def _scope(metric: str, options: dict[str, str], labels: dict[str, str]) -> str:
 
 
 def probe(arg: str | None = None) -> list[Meter]:
-    """The meters named by ``URL,metric=NAME[,...]`` (see the module).
-
-    Raises:
-        MeterUnavailable: a bad argument, an unreachable page, no matching series; one line.
-    """
+    """The meters named by ``URL,metric=NAME[,...]`` (see the module); MeterUnavailable in one line."""
     url, options, selectors = _options(arg or "")
     parts, metric = urlsplit(url), options.get("metric")
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -288,8 +284,7 @@ def probe(arg: str | None = None) -> list[Meter]:
             f"{'' if 'period' in options else ' assumed (set period=)'}")
     groups = [keys] if "sum" in options else [[k] for k in keys]
     differing = sorted({lk for k in keys for lk, _ in k if len({dict(x).get(lk) for x in keys}) > 1})
-    named = [lk for lk in re.findall(r"{(\w+)}", KNOWN[metric][1] or "") if lk in differing] if metric in KNOWN else []
-    differing = named or differing
+    differing = [lk for lk in re.findall(r"{(\w+)}", KNOWN.get(metric, ("", ""))[1] or "") if lk in differing] or differing
     meters: list[Meter] = []
     for group in groups:
         scopes = sorted({_scope(metric, options, dict(k)) for k in group})
