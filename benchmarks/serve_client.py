@@ -15,7 +15,6 @@ Run: .venv/bin/python benchmarks/serve_client.py [--tokens-requests 400] [--repe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import statistics
@@ -32,7 +31,7 @@ from bench.serve.measure import (
     LoadPoint,
     ServeMeasurement,
     ServeSettings,
-    measure_all,
+    measure_sync,
     prepare_sync,
 )
 
@@ -93,7 +92,7 @@ def measure(server: Server, *, prompts: int, out: int, concurrency: int) -> Run:
     settings = ServeSettings(server.url, dataset=f"random:in=16,out={out}", num_prompts=prompts)
     setup = prepare_sync(settings)
     c0, s0 = time.process_time(), server.cpu_s()
-    m = asyncio.run(measure_all(setup, settings, [LoadPoint(math.inf, concurrency)]))[0]
+    m = measure_sync(setup, settings, [LoadPoint(math.inf, concurrency)])[0]
     return Run(m, time.process_time() - c0, server.cpu_s() - s0)
 
 
@@ -136,9 +135,9 @@ def main() -> None:
           f"p99 {itl.p['p99']:.3f} ms\n   bar |p50 - 20 ms| <= 1 ms: {'PASS' if abs(itl_p50 - 20) <= 1 else 'FAIL'}")
     print("note: on a shared machine the wall-clock rates move with other load; the client's rate per CPU-second "
           "is what one core of the client can sustain.")
-    print("\nfigure                 sitebench serve                                   vLLM bench serve")
+    print(f"\n{'figure':<20} {'sitebench serve':<60} vLLM bench serve")
     for key, ours in DEFINITIONS.items():
-        print(f"{key:<22} {ours:<49} {VLLM[key]}")
+        print(f"{key:<20} {ours:<60} {VLLM[key]}")
 
 
 if __name__ == "__main__":

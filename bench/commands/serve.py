@@ -132,7 +132,6 @@ def open_meters(specs: list[str] | None, base_url: str) -> tuple[list[Any], list
 
 
 def main(args: argparse.Namespace) -> int:
-    import asyncio
     import json
 
     from rich.progress import Progress
@@ -140,7 +139,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.console import err, out
     from bench.power.sampler import Sampler
     from bench.serve import render
-    from bench.serve.measure import LoadPoint, ServeSettings, measure_all, prepare_sync
+    from bench.serve.measure import LoadPoint, ServeSettings, measure_sync, prepare_sync
     from bench.serve.metrics import parse_goodput
 
     _check(args)
@@ -164,7 +163,7 @@ def main(args: argparse.Namespace) -> int:
                 task = bars.add_task(point.label, total=total)
                 return lambda rec: bars.advance(task)
 
-            measurements = asyncio.run(measure_all(setup, settings, points, sampler=sampler, progress=progress))
+            measurements = measure_sync(setup, settings, points, sampler=sampler, progress=progress)
     finally:
         if sampler:
             sampler.stop()

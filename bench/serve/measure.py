@@ -13,8 +13,9 @@ import asyncio
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -38,6 +39,7 @@ from bench.serve.steady import (
 )
 
 WARMUP_WORDS = 64
+T = TypeVar("T")
 
 
 @dataclass
@@ -182,9 +184,22 @@ async def _prepare(settings: ServeSettings) -> Setup:
         return await prepare(settings, http)
 
 
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coro)`` whose main task returns nothing: on Python 3.11 leaving ``asyncio.run``
+    formats the main task (result included) for a SIGINT bookkeeping check, which costs a repr of
+    every request record."""
+    box: list[T] = []
+
+    async def main() -> None:
+        box.append(await coro)
+
+    asyncio.run(main())
+    return box[0]
+
+
 def prepare_sync(settings: ServeSettings) -> Setup:
     """:func:`prepare` on a fresh event loop, with its own HTTP session."""
-    return asyncio.run(_prepare(settings))
+    return _run(_prepare(settings))
 
 
 Progress = Callable[[LoadPoint, int], Callable[[RequestRecord], None] | None]
@@ -200,8 +215,13 @@ async def measure_all(setup: Setup, settings: ServeSettings, points: list[LoadPo
     return out
 
 
+def measure_sync(setup: Setup, settings: ServeSettings, points: list[LoadPoint], *, sampler: Sampler | None = None,
+                 progress: Progress | None = None) -> list[ServeMeasurement]:
+    """:func:`measure_all` on a fresh event loop."""
+    return _run(measure_all(setup, settings, points, sampler=sampler, progress=progress))
+
+
 def run(settings: ServeSettings, points: list[LoadPoint], *, sampler: Sampler | None = None,
         progress: Progress | None = None) -> list[ServeMeasurement]:
-    """Prepare, then measure every point (each on a fresh event loop)."""
-    setup = prepare_sync(settings)
-    return asyncio.run(measure_all(setup, settings, points, sampler=sampler, progress=progress))
+    """Prepare, then measure every point."""
+    return measure_sync(prepare_sync(settings), settings, points, sampler=sampler, progress=progress)
