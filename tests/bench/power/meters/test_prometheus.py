@@ -58,7 +58,7 @@ class Page(ThreadingHTTPServer):
 
     def __init__(self, text: str | Callable[[], str]) -> None:
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 page: Page = self.server  # type: ignore[assignment]
                 body = (page.text() if callable(page.text) else page.text).encode()
                 self.send_response(page.status)
@@ -160,7 +160,7 @@ def rapl(v0: float, v1: float = 1.0) -> str:
 
 def test_node_exporter_rapl_units_scopes_reset_and_staleness(page: Callable[..., Page]) -> None:
     t0 = time.monotonic()
-    state = {"offset": 1000.0, "watts": 10.0, "frozen": None}
+    state: dict[str, Any] = {"offset": 1000.0, "watts": 10.0, "frozen": None}
 
     def text() -> str:
         t = state["frozen"] if state["frozen"] is not None else time.monotonic() - t0
@@ -189,6 +189,7 @@ def test_units_and_scopes_by_option(page: Callable[..., Page]) -> None:
     wh = prometheus.probe(f"{p.url},metric=custom_energy_wh,unit=Wh,scope=wall,accuracy=0.01")
     kepler = prometheus.probe(f"{p.url},metric=kepler_node_platform_joules_total,scope=node")
     try:
+        assert isinstance(wh[0], PrometheusMeter) and isinstance(kepler[0], PrometheusMeter)
         assert wh[0].scope == "wall" and wh[0].accuracy == 0.01 and wh[0].factor == 3600.0
         assert kepler[0].factor == 1.0 and "Kepler: a model estimate" in kepler[0].accuracy_note
         assert "assumed" in kepler[0].accuracy_note
