@@ -1,0 +1,186 @@
+"""`sitebench serve`: benchmark a live OpenAI-compatible inference server, with power."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+EXAMPLES = """\
+examples:
+  sitebench serve --base-url http://127.0.0.1:8000 --max-concurrency 16 --num-prompts 400
+  sitebench serve --base-url http://gpu-node:8000 --endpoint chat --dataset prompts.jsonl \\
+      --request-rate 4,8,16 --burstiness 0.5 --goodput ttft:500,tpot:50 \\
+      --meter prometheus:http://gpu-node:9400/metrics,metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period=1 \\
+      --meter redfish:https://gpu-node-bmc/redfish/v1/Chassis/1
+  sitebench serve --base-url http://127.0.0.1:8000 --max-concurrency 8 --json > result.json
+
+A comma-separated --request-rate or --max-concurrency is a sweep: one measurement per point.
+Energy per token is taken over the steady window (load full, queue not yet draining); use
+--max-concurrency with --request-rate inf for a closed loop that has one.
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="benchmark an OpenAI-compatible inference server, with power",
+                       description="Stream requests to a live server (vLLM, SGLang, TensorRT-LLM, TGI, transformers "
+                       "serve...), measure TTFT/TPOT/ITL/latency/throughput as vLLM's bench serve defines them, and "
+                       "joules per token over the steady-state window.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--base-url", required=True, help="the server, e.g. http://127.0.0.1:8000 (a trailing /v1 is fine)")
+    p.add_argument("--model", help="model name (default: the first one /v1/models lists)")
+    p.add_argument("--endpoint", choices=("completions", "chat"), default="completions",
+                   help="/v1/completions (default) or /v1/chat/completions")
+    p.add_argument("--dataset", default="random:in=1024,out=128",
+                   help="random:in=N,out=M (default random:in=1024,out=128) or a JSONL file of {\"prompt\" | "
+                   "\"messages\", \"output_tokens\"} lines")
+    p.add_argument("--num-prompts", type=int, help="requests per point (default 1000 random; a file: all its lines)")
+    p.add_argument("--request-rate", default="inf", help="requests/s, or inf (default): all at once; R1,R2,... sweeps")
+    p.add_argument("--burstiness", type=float, default=1.0,
+                   help="gamma shape of the arrivals: 1 Poisson (default), <1 burstier, >1 more regular")
+    p.add_argument("--max-concurrency", help="most requests in flight (default: no cap); C1,C2,... sweeps")
+    p.add_argument("--warmup", type=int, default=0, help="warm-up requests before each point, not measured (default 0)")
+    p.add_argument("--goodput", metavar="SLO", help="service level objectives in ms, e.g. ttft:500,tpot:50 (also e2el)")
+    p.add_argument("--tokenizer", metavar="DIR", help="a local tokenizer to count tokens when the server reports no usage")
+    p.add_argument("--seed", type=int, default=0, help="seed of prompts and arrivals (default 0)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                   help="longest wait for the next bytes of a response (default 300 s)")
+    p.add_argument("--meter", action="append", metavar="NAME[:ARG]",
+                   help="power meter (repeatable), e.g. prometheus:URL,metric=NAME, redfish:URL, ipmi:USER@HOST, csv:LOG; "
+                   "default: this machine's meters when the server is on loopback, else none")
+    p.add_argument("--sample-hz", dest="rate", type=float, default=10.0, metavar="HZ",
+                   help="power sampling rate (default 10)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON with vLLM's keys (a list for a sweep)")
+    p.add_argument("--out", metavar="FILE", help="result file (not yet: use --json)")
+    p.set_defaults(func=main)
+
+
+def _floats(text: str, option: str) -> list[float]:
+    from bench.errors import UsageError
+
+    try:
+        values = [math.inf if v.strip().lower() == "inf" else float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{option} {text}: expected numbers or inf, comma-separated") from None
+    if not all(v > 0 for v in values):
+        raise UsageError(f"{option} {text}: must be positive (or inf)")
+    return values
+
+
+def _ints(text: str | None, option: str) -> list[int | None]:
+    from bench.errors import UsageError
+
+    if text is None:
+        return [None]
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{option} {text}: expected positive integers, comma-separated") from None
+    if not all(v >= 1 for v in values):
+        raise UsageError(f"{option} {text}: must be at least 1")
+    return list(values)
+
+
+def _check(args: argparse.Namespace) -> None:
+    from bench.errors import UsageError
+
+    if args.out:
+        raise UsageError("--out: writing a result file comes with the run record; for now use --json > FILE")
+    if args.num_prompts is not None and args.num_prompts < 1:
+        raise UsageError(f"--num-prompts {args.num_prompts}: must be at least 1")
+    if args.warmup < 0:
+        raise UsageError(f"--warmup {args.warmup}: must not be negative")
+    if not args.burstiness > 0:
+        raise UsageError(f"--burstiness {args.burstiness:g}: must be positive")
+    if not args.timeout > 0 or not args.rate > 0:
+        raise UsageError("--timeout and --sample-hz must be positive")
+
+
+def open_meters(specs: list[str] | None, base_url: str) -> tuple[list[Any], list[str]]:
+    """The meters for a server at ``base_url``, and notes on the choice.
+
+    Named meters are opened as ``sitebench run`` opens them (one that fails is exit 2). Without
+    ``--meter`` a server on loopback is measured with this machine's meters (which then include
+    the load generator's own work); a remote server gets none, since local meters would measure
+    the client.
+    """
+    from urllib.parse import urlsplit
+
+    from bench.errors import MeterUnavailable, UsageError
+    from bench.power.discovery import BACKENDS, discover
+
+    if specs:
+        meters: list[Any] = []
+        for spec in specs:
+            name, _, arg = spec.partition(":")
+            if name == "prometheus" and name not in BACKENDS:  # until discovery lists it
+                from bench.power.meters import prometheus
+
+                try:
+                    meters.extend(prometheus.probe(arg))
+                except MeterUnavailable as exc:
+                    raise UsageError(f"--meter {spec}: {exc}") from None
+            else:
+                meters.extend(discover([spec])[0])
+        return meters, []
+    host = urlsplit(base_url).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."):
+        found, _ = discover(None)
+        return found, ["server on this machine: its meters also measure the load generator"]
+    return [], [(f"no power meter for a remote server ({host}): pass --meter prometheus:..., redfish:..., ipmi:... "
+                 "(this machine's meters would measure the client)")]
+
+
+def main(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.progress import Progress
+
+    from bench.console import err, out
+    from bench.power.sampler import Sampler
+    from bench.serve import render
+    from bench.serve.measure import LoadPoint, ServeSettings, measure_sync, prepare_sync
+    from bench.serve.metrics import parse_goodput
+
+    _check(args)
+    rates = _floats(args.request_rate, "--request-rate")
+    caps = _ints(args.max_concurrency, "--max-concurrency")
+    settings = ServeSettings(args.base_url, model=args.model, endpoint=args.endpoint, dataset=args.dataset,
+                             num_prompts=args.num_prompts, warmup=args.warmup, seed=args.seed,
+                             burstiness=args.burstiness, tokenizer=args.tokenizer,
+                             goodput=parse_goodput(args.goodput), read_timeout_s=args.timeout)
+    points = [LoadPoint(r, c) for c in caps for r in rates]
+    setup = prepare_sync(settings)  # the server, the probe and the dataset: bad input stops here
+    meters, notes = open_meters(args.meter, args.base_url)
+    for note in notes:
+        err().print(f"[yellow]note:[/yellow] {note}")
+    sampler = Sampler(meters, rate_hz=args.rate) if meters else None
+    if sampler:
+        sampler.start()
+    try:
+        with Progress(console=err(), transient=True) as bars:
+            def progress(point: LoadPoint, total: int) -> Any:
+                task = bars.add_task(point.label, total=total)
+                return lambda rec: bars.advance(task)
+
+            measurements = measure_sync(setup, settings, points, sampler=sampler, progress=progress)
+    finally:
+        if sampler:
+            sampler.stop()
+    if args.json:
+        docs = [render.vllm_json(m) for m in measurements]
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1, allow_nan=False))
+        return _status(measurements)
+    for m in measurements:
+        out().print(render.summary_table(m))
+        out().print(render.latency_table(m))
+        for line in render.notes(m):
+            err().print(f"[yellow]note:[/yellow] {line}")
+    if len(measurements) > 1:
+        out().print(render.sweep_table(measurements))
+    return _status(measurements)
+
+
+def _status(measurements: list[Any]) -> int:
+    """1 when a point had no successful request (the run failed), else 0."""
+    return 1 if any(m.metrics.completed == 0 for m in measurements) else 0

@@ -1,0 +1,298 @@
+"""Energy or power of a remote machine from a Prometheus metrics page.
+
+``--meter prometheus:URL,metric=NAME[,label=SEL]...[,sum][,unit=U][,scope=S][,period=S][,timeout=S][,accuracy=F]``
+
+For a server sitebench drives over the network: DCGM exporter (``DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION``, mJ,
+per GPU), node exporter RAPL (``node_rapl_package_joules_total``, J), Kepler (``*_joules_total``). A counter
+is preferred; a gauge (``DCGM_FI_DEV_POWER_USAGE``, ``*_watts``) is integrated like any polled power.
+Options: ``metric=`` the sample name as exposed (``_total`` optional); ``label=KEY=VALUE`` (or ``!=``,
+``=~REGEX``, ``!~REGEX``, anchored as in PromQL), repeatable, all must hold, no comma in a value; several
+matching series give one meter each (each GPU its own ``gpu:N``, as NVML) or, with ``sum``, one meter of
+their sum (series fixed at opening: one that disappears is a gap, never a partial sum); ``unit=`` ``J mJ
+uJ kJ Wh kWh`` (counter) or ``W mW kW`` (gauge), by default DCGM's units, J for ``*_joules[_total]``, W
+for ``*_watts``; ``scope=`` ``gpu:N cpu-package:N dram:N node wall``, by default from DCGM's ``gpu`` and
+RAPL's ``index`` labels (a sum joins its scopes with ``+``); ``period=`` the exporter's refresh (default
+1 s, recorded as assumed; dcgm-exporter collects every 30 s unless run with ``-c 1000``); ``timeout=``
+per scrape (2 s); ``accuracy=`` a fraction (5% for DCGM and RAPL metrics, else unstated).
+
+The page is fetched in a daemon thread every ``period / 2`` so the sampler never waits (as
+:mod:`bench.power.meters.heldpower`). A counter reading carries the time its value first came back, so
+holding it does not shift energy; a counter unchanged for two periods plus the timeout is a gap (a slow
+exporter shows instead of a fake flat line), one that goes back is a
+:class:`~bench.power.meter.CounterDiscontinuity`. A gauge is sample-and-hold. An unreachable page is a
+gap with its reason; at probe time, one line.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench.errors import MeterReadError, MeterUnavailable
+from bench.power.meter import CounterDiscontinuity, Meter, Reading
+from bench.power.meters.args import float_option
+
+DEFAULT_PERIOD_S = 1.0
+DEFAULT_TIMEOUT_S = 2.0
+ENERGY_UNITS = {"J": 1.0, "mJ": 1e-3, "uJ": 1e-6, "kJ": 1e3, "Wh": 3600.0, "kWh": 3.6e6}
+POWER_UNITS = {"W": 1.0, "mW": 1e-3, "kW": 1e3}
+SCOPES = re.compile(r"^(node|wall|(gpu|cpu-package|dram):\d+)$")
+HARDWARE_LABELS = ("modelName", "UUID", "Hostname", "device", "pci_bus_id")
+
+#: metric -> (unit, scope template from labels, accuracy, what it is)
+KNOWN: dict[str, tuple[str, str | None, float | None, str]] = {
+    "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION": ("mJ", "gpu:{gpu}", 0.05, "DCGM exporter: NVML board energy counter"),
+    "DCGM_FI_DEV_POWER_USAGE": ("W", "gpu:{gpu}", 0.05, "DCGM exporter: NVML board power (a 1 s average on Ampere+)"),
+    "DCGM_FI_DEV_POWER_USAGE_INSTANT": ("W", "gpu:{gpu}", 0.05, "DCGM exporter: NVML instant board power"),
+    "node_rapl_package_joules_total": ("J", "cpu-package:{index}", 0.05, "node exporter: RAPL package energy counter"),
+    "node_rapl_dram_joules_total": ("J", "dram:{index}", 0.05, "node exporter: RAPL DRAM energy counter"),
+}
+
+Key = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One ``label=`` condition: ``KEY=VALUE``, ``KEY!=VALUE``, ``KEY=~REGEX`` or ``KEY!~REGEX``."""
+
+    key: str
+    op: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Selector:
+        """Raises MeterUnavailable for a malformed condition or regex."""
+        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)(.*)$", text)
+        if not match:
+            raise MeterUnavailable(f"label={text!r}: expected KEY=VALUE, KEY!=VALUE, KEY=~REGEX or KEY!~REGEX")
+        try:
+            re.compile(match[3] if "~" in match[2] else "")
+        except re.error as exc:
+            raise MeterUnavailable(f"label={text!r}: bad regex ({exc})") from None
+        return cls(*match.groups())
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """True when ``labels`` meet it (a missing label is the empty string, as in PromQL)."""
+        have = labels.get(self.key, "")
+        hit = have == self.value if "~" not in self.op else re.fullmatch(self.value, have) is not None
+        return hit if self.op[0] == "=" else not hit
+
+
+def _base(name: str) -> str:
+    return name.removesuffix("_total")
+
+
+class Scraper:
+    """Fetches one page, keeps the selected series' values and when each value first appeared."""
+
+    def __init__(self, url: str, metric: str, selectors: list[Selector], timeout_s: float, poll_s: float) -> None:
+        self.url, self.metric, self.selectors, self.timeout_s, self.poll_s = url, metric, selectors, timeout_s, poll_s
+        self.values: dict[Key, tuple[float, float]] = {}  # key -> (value, first seen)
+        self.fetched_at, self.users = 0.0, 0
+        self.error: str | None = None
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def fetch(self) -> dict[Key, float]:
+        """The selected series now (blocks up to the timeout); MeterReadError when the page fails."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        request = urllib.request.Request(self.url, headers={"Accept": "text/plain;version=0.0.4"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                text = response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            raise MeterReadError(f"{self.url}: HTTP {exc.code}") from None
+        except urllib.error.URLError as exc:
+            raise MeterReadError(f"{self.url}: unreachable ({exc.reason})") from None
+        except (OSError, ValueError) as exc:  # timeouts, resets, truncated answers
+            raise MeterReadError(f"{self.url}: {type(exc).__name__}: {exc}") from None
+        base = _base(self.metric)
+        lines = "\n".join(line for line in text.splitlines() if line.startswith((base, "# HELP " + base, "# TYPE " + base)))
+        found: dict[Key, float] = {}
+        try:
+            for family in text_string_to_metric_families(lines + "\n"):
+                for s in family.samples:
+                    if _base(s.name) == base and all(sel.matches(s.labels) for sel in self.selectors):
+                        found[tuple(sorted(s.labels.items()))] = float(s.value)
+        except ValueError as exc:
+            raise MeterReadError(f"{self.url}: not a Prometheus text page ({exc})") from None
+        return found
+
+    def store(self, found: dict[Key, float] | None, error: str | None) -> None:
+        """Keep a fetch's values (first-seen times move only when a value changes) or its error."""
+        now = time.monotonic()
+        with self._lock:
+            self.error = error
+            if found is not None:
+                old = self.values
+                self.values = {k: (v, old[k][1] if k in old and old[k][0] == v else now) for k, v in found.items()}
+                self.fetched_at = now
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.store(self.fetch(), None)
+            except MeterReadError as exc:
+                self.store(None, str(exc))
+            except Exception as exc:  # noqa: BLE001 - a broken page must not end polling
+                self.store(None, f"{self.url}: {type(exc).__name__}: {exc}")
+
+    def snapshot(self) -> tuple[dict[Key, tuple[float, float]], float, str | None]:
+        """(values with first-seen times, last successful fetch, last error); starts the thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="sitebench-prometheus", daemon=True)
+            self._thread.start()
+        with self._lock:
+            return self.values, self.fetched_at, self.error
+
+    def release(self) -> None:
+        """One meter is done with it; the thread stops with the last."""
+        self.users -= 1
+        if self.users <= 0 and not self._stop.is_set():
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(timeout=self.timeout_s + 1.0)
+
+
+class PrometheusMeter(Meter):
+    """One series (or the sum of several) of one metric on one endpoint."""
+
+    kind = "prometheus"
+
+    def __init__(self, scraper: Scraper, keys: list[Key], *, name: str, scope: str, factor: float, counter: bool,
+                 accuracy: float | None, note: str, period_s: float, unit: str) -> None:
+        super().__init__(name, scope, accuracy=accuracy, accuracy_note=note, update_period_s=period_s,
+                         method="counter" if counter else "polled")
+        self.scraper, self.keys, self.factor, self.counter, self.unit = scraper, keys, factor, counter, unit
+        scraper.users += 1
+        self.stale_after_s = 2 * period_s + scraper.timeout_s
+        self._first: float | None = None
+        self._last = self._offset_j = 0.0
+        self.labels = [dict(k) for k in keys]
+        self.hardware = [{h: lb[h] for h in HARDWARE_LABELS if h in lb} for lb in self.labels]
+
+    def read(self) -> Reading:
+        values, fetched_at, error = self.scraper.snapshot()
+        now = time.monotonic()
+        if error is not None:
+            raise MeterReadError(error)
+        missing = [dict(k) for k in self.keys if k not in values]
+        if missing:
+            raise MeterReadError(f"{self.name}: series {missing[0]} is no longer on the page")
+        raw = sum(values[k][0] for k in self.keys)
+        if not self.counter:
+            if now - fetched_at > self.stale_after_s:
+                raise MeterReadError(f"{self.name}: no answer for {now - fetched_at:.1f} s")
+            return Reading(t=now, power_w=raw * self.factor, extra={"age_s": round(now - fetched_at, 3)})
+        seen = max(values[k][1] for k in self.keys)
+        if now - seen > self.stale_after_s:
+            raise MeterReadError(f"{self.name}: counter unchanged for {now - seen:.1f} s (does the exporter refresh "
+                                 f"every {self.update_period_s:g} s? set period=)")
+        if self._first is None:
+            self._first = self._last = raw
+        if raw < self._last:
+            before, self._last = self._last, raw
+            self._offset_j += (before - raw) * self.factor
+            raise CounterDiscontinuity(f"{self.name}: counter went back from {before:g} to {raw:g} {self.unit} "
+                                       "(exporter or driver restarted)")
+        self._last = raw
+        energy = (raw - self._first) * self.factor + self._offset_j
+        return Reading(t=seen, energy_j=energy, extra={"age_s": round(now - seen, 3)})
+
+    def close(self) -> None:
+        self.scraper.release()
+
+    def describe(self) -> dict[str, Any]:
+        source = {"url": self.scraper.url, "metric": self.scraper.metric, "unit": self.unit, "series": self.labels}
+        return {**super().describe(), "source": source}
+
+
+def _options(arg: str) -> tuple[str, dict[str, str], list[Selector]]:
+    url, *items = arg.split(",")
+    options: dict[str, str] = {}
+    selectors = []
+    for item in (i.strip() for i in items):
+        key, eq, value = item.partition("=")
+        if key == "label" and eq:
+            selectors.append(Selector.parse(value))
+        elif (key == "sum" and not eq) or (key in ("metric", "unit", "scope", "period", "timeout", "accuracy") and value):
+            options[key] = value
+        else:
+            raise MeterUnavailable(f"option {item!r} not understood (options: metric=NAME, label=SELECTOR, sum, "
+                                   "unit=U, scope=S, period=S, timeout=S, accuracy=F)")
+    return url.strip(), options, selectors
+
+
+def _unit(metric: str, options: dict[str, str]) -> str:
+    guess = "J" if _base(metric).endswith("_joules") else "W" if metric.endswith("_watts") else None
+    unit = options.get("unit") or (KNOWN[metric][0] if metric in KNOWN else guess)
+    if unit not in ENERGY_UNITS and unit not in POWER_UNITS:
+        raise MeterUnavailable(f"cannot tell the unit of {metric}: add unit= one of "
+                               f"{' '.join([*ENERGY_UNITS, *POWER_UNITS])}")
+    return unit
+
+
+def _scope(metric: str, options: dict[str, str], labels: dict[str, str]) -> str:
+    template = options.get("scope") or (KNOWN[metric][1] if metric in KNOWN else None)
+    if template is None:
+        raise MeterUnavailable(f"cannot tell what {metric} measures: add scope=node, wall, gpu:N, cpu-package:N or dram:N")
+    try:
+        scope = template.format(**labels)
+    except (KeyError, IndexError):
+        raise MeterUnavailable(f"{metric}: no label to name its scope ({template}); add scope=") from None
+    if not SCOPES.match(scope):
+        raise MeterUnavailable(f"scope {scope!r}: expected node, wall, gpu:N, cpu-package:N or dram:N")
+    return scope
+
+
+def probe(arg: str | None = None) -> list[Meter]:
+    """The meters named by ``URL,metric=NAME[,...]`` (see the module); MeterUnavailable in one line."""
+    url, options, selectors = _options(arg or "")
+    parts, metric = urlsplit(url), options.get("metric")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise MeterUnavailable(f"needs the metrics URL, not {url!r}: --meter prometheus:http://HOST:PORT/metrics,metric=NAME")
+    if not metric:
+        raise MeterUnavailable("needs metric=NAME (e.g. metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION)")
+    url = url if parts.path.strip("/") else url.rstrip("/") + "/metrics"
+    unit = _unit(metric, options)
+    period = float_option(options, "period", DEFAULT_PERIOD_S, positive=True)
+    accuracy = (float_option(options, "accuracy", 0.0, positive=True) if "accuracy" in options
+                else KNOWN[metric][2] if metric in KNOWN else None)
+    scraper = Scraper(url, metric, selectors, float_option(options, "timeout", DEFAULT_TIMEOUT_S, positive=True),
+                      period / 2)
+    try:
+        found = scraper.fetch()
+    except MeterReadError as exc:
+        raise MeterUnavailable(str(exc)) from None
+    if not found:
+        raise MeterUnavailable(f"{url}: no series of {metric} matches{' the labels' if selectors else ''}")
+    scraper.store(found, None)
+    keys = sorted(found)
+    if len(keys) > 1 and "scope" in options and "sum" not in options:
+        raise MeterUnavailable(f"{len(keys)} series of {metric} match but scope= names one: pick one with label= "
+                               "or add sum")
+    what = KNOWN[metric][3] if metric in KNOWN else f"Prometheus metric {metric}" + (
+        " (Kepler: a model estimate where the node has no hardware counter)" if metric.startswith("kepler_") else "")
+    note = (f"{what} from {parts.netloc}, in {unit}; exporter refresh {period:g} s"
+            f"{'' if 'period' in options else ' assumed (set period=)'}")
+    groups = [keys] if "sum" in options else [[k] for k in keys]
+    differing = sorted({lk for k in keys for lk, _ in k if len({dict(x).get(lk) for x in keys}) > 1})
+    differing = [lk for lk in re.findall(r"{(\w+)}", KNOWN.get(metric, ("", ""))[1] or "") if lk in differing] or differing
+    meters: list[Meter] = []
+    for group in groups:
+        scopes = sorted({_scope(metric, options, dict(k)) for k in group})
+        tag = (f"sum of {len(group)}" if len(group) > 1 else
+               ",".join(f"{lk}={dict(group[0]).get(lk, '')}" for lk in differing))
+        meters.append(PrometheusMeter(scraper, group, name=f"prometheus:{parts.netloc}/{metric}"
+                                      + (f"{{{tag}}}" if tag else ""),
+                                      scope=options.get("scope") or "+".join(scopes),
+                                      factor=ENERGY_UNITS.get(unit) or POWER_UNITS[unit], counter=unit in ENERGY_UNITS,
+                                      accuracy=accuracy, note=note, period_s=period, unit=unit))
+    return meters

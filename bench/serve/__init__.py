@@ -1,0 +1,16 @@
+"""Benchmarking live inference servers through their OpenAI-compatible API (``sitebench serve``).
+
+Modules, in the order data flows:
+
+- :mod:`~bench.serve.dataset`: the requests to send (``random:in=N,out=M`` or a JSONL file);
+- :mod:`~bench.serve.server`: who answers at ``--base-url`` (``/v1/models``) and a probe request;
+- :mod:`~bench.serve.sse` and :mod:`~bench.serve.client`: one streamed request, timed per token;
+- :mod:`~bench.serve.load`: arrivals (Poisson / gamma, ``inf``) under a concurrency cap;
+- :mod:`~bench.serve.steady`: the steady-state window in which the server is at full load;
+- :mod:`~bench.serve.metrics`: TTFT, TPOT, ITL, E2EL, throughput and goodput as vLLM defines them;
+- :mod:`~bench.serve.measure`: one measurement with power sampled over the steady window;
+- :mod:`~bench.serve.record`: what a finished measurement hands to the run record.
+
+Times are ``time.monotonic()`` seconds throughout, the clock the power sampler's markers use.
+Nothing here imports aiohttp at module level except the modules that do HTTP.
+"""

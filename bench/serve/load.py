@@ -1,0 +1,105 @@
+"""The load generator: arrivals at a request rate with burstiness, under a concurrency cap.
+
+As vLLM's ``bench serve``: with ``--request-rate inf`` every request is released at once;
+otherwise the gaps between releases are gamma-distributed with shape ``burstiness`` and mean
+``1 / rate`` (``burstiness`` 1 is a Poisson process, lower is burstier, higher more regular),
+drawn in advance from ``seed`` and scaled so the last release falls at ``N / rate``. A released
+request waits for one of ``--max-concurrency`` slots (an asyncio semaphore) before it is sent;
+the wait is its client queue time (sent - released), outside TTFT and latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+import numpy as np
+
+from bench.serve.client import OpenAIClient
+from bench.serve.dataset import Prompt
+from bench.serve.records import RequestRecord
+from bench.serve.steady import SteadyTracker
+
+
+def release_offsets(count: int, rate: float, burstiness: float, seed: int) -> list[float]:
+    """Seconds from the start at which each of ``count`` requests is released."""
+    if math.isinf(rate):
+        return [0.0] * count
+    rng = np.random.default_rng(seed)
+    if math.isinf(burstiness):
+        gaps = np.full(count, 1.0 / rate)
+    else:
+        gaps = rng.gamma(shape=burstiness, scale=1.0 / (rate * burstiness), size=count)
+    offsets = np.cumsum(gaps)
+    if offsets[-1] > 0:
+        offsets *= (count / rate) / offsets[-1]
+    return [float(x) for x in offsets]
+
+
+@dataclass
+class LoadResult:
+    """Every request's record (in dataset order) and the span of the load (monotonic s)."""
+
+    records: list[RequestRecord]
+    started: float
+    finished: float
+
+    @property
+    def duration(self) -> float:
+        """From the first release to the end of the last response, in s (vLLM's benchmark duration)."""
+        return self.finished - self.started
+
+
+def session(max_concurrency: int | None) -> aiohttp.ClientSession:
+    """An HTTP session with as many connections as the load may hold open (no cap by default)."""
+    connector = aiohttp.TCPConnector(limit=max_concurrency or 0, limit_per_host=max_concurrency or 0,
+                                     keepalive_timeout=60, enable_cleanup_closed=True)
+    return aiohttp.ClientSession(connector=connector)
+
+
+async def run_load(client: OpenAIClient, prompts: list[Prompt], *, rate: float = math.inf,
+                   burstiness: float = 1.0, max_concurrency: int | None = None, seed: int = 0,
+                   tracker: SteadyTracker | None = None,
+                   progress: Callable[[RequestRecord], None] | None = None) -> LoadResult:
+    """Send every prompt as the arrival process releases it and wait for all the answers.
+
+    Failures of the server or network become failed records; nothing raises for them.
+    """
+    offsets = release_offsets(len(prompts), rate, burstiness, seed)
+    slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+    first = tracker.first_token if tracker else None
+    records = [RequestRecord(i) for i in range(len(prompts))]
+
+    async def one(prompt: Prompt, rec: RequestRecord) -> None:
+        if slots is not None:
+            async with slots:
+                await send(prompt, rec)
+        else:
+            await send(prompt, rec)
+        if progress:
+            progress(rec)
+
+    async def send(prompt: Prompt, rec: RequestRecord) -> None:
+        rec.dispatched = time.monotonic()
+        if tracker:
+            tracker.sent(rec)
+        await client.send(http, prompt, rec, first)
+        if tracker:
+            tracker.finished(rec)
+
+    async with session(max_concurrency) as http:
+        tasks = []
+        started = time.monotonic()
+        for prompt, rec, offset in zip(prompts, records, offsets):
+            delay = started + offset - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            rec.arrival = time.monotonic()
+            tasks.append(asyncio.create_task(one(prompt, rec)))
+        await asyncio.gather(*tasks)
+        finished = time.monotonic()
+    return LoadResult(records, started, finished)

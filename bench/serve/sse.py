@@ -1,0 +1,81 @@
+"""An incremental Server-Sent Events parser for streamed completions.
+
+Follows the WHATWG event-stream rules that matter for OpenAI-compatible servers: lines end in
+``\\n``, ``\\r\\n`` or ``\\r`` (a ``\\r`` at the end of one read may pair with a ``\\n`` at the start
+of the next); a line starting with ``:`` is a comment (keep-alive pings); ``data:`` lines of one
+event are joined with ``\\n``; a blank line dispatches the event; ``event:``, ``id:`` and
+``retry:`` are read or skipped; an event without data is not dispatched. Bytes are split across
+reads anywhere, even inside a UTF-8 character: the parser works on bytes and only complete
+events leave it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Event(NamedTuple):
+    """One dispatched event: its ``event:`` name (``"message"`` by default) and its data bytes."""
+
+    name: str
+    data: bytes
+
+
+class SSEParser:
+    """Feed it the body as it arrives; it returns the events completed by each read.
+
+    Attributes:
+        comments: how many comment lines (``:`` keep-alives) were seen.
+    """
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._data: list[bytes] = []
+        self._name = "message"
+        self._cr = False  # the last read ended in "\r": a "\n" starting the next one belongs to it
+        self.comments = 0
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """The events that ``chunk`` completes, in order."""
+        if self._cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        self._cr = chunk.endswith(b"\r")
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\n" not in buf:
+            self._buf = buf
+            return []
+        lines = buf.split(b"\n")
+        self._buf = lines.pop()
+        events: list[Event] = []
+        for line in lines:
+            if not line:
+                if self._data:
+                    events.append(Event(self._name, b"\n".join(self._data)))
+                    self._data = []
+                self._name = "message"
+            elif line.startswith(b"data:"):
+                value = line[5:]
+                self._data.append(value[1:] if value.startswith(b" ") else value)
+            elif line.startswith(b":"):
+                self.comments += 1
+            elif line.startswith(b"event:"):
+                self._name = line[6:].strip().decode("utf-8", "replace") or "message"
+        return events
+
+    def close(self) -> Event | None:
+        """The event left unterminated when the body ended (None when the body ended cleanly).
+
+        The standard drops such an event; a caller can still tell a stream cut inside an event
+        from one that ended between events, and servers that omit the last blank line exist.
+        """
+        if self._buf.startswith(b"data:"):
+            value = self._buf[5:]
+            self._data.append(value[1:] if value.startswith(b" ") else value)
+        self._buf = b""
+        if not self._data:
+            return None
+        event = Event(self._name, b"\n".join(self._data))
+        self._data = []
+        return event

@@ -1,0 +1,153 @@
+"""`sitebench serve` end to end against the fake server: output, failures mid-run, bad input."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.cli import main
+from bench.serve.fakeserver import Behaviour, FakeServer, ServerThread
+
+SMALL = ["--dataset", "random:in=8,out=6", "--num-prompts", "24", "--max-concurrency", "4"]
+METER = "metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period=0.05"
+
+
+def serve(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = main(["serve", *args])
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeServer]:
+    with ServerThread(Behaviour(ttft=0.005, itl=0.002, watts=[250.0])) as server:
+        yield server
+
+
+def test_json_has_vllm_keys_and_energy(fake: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = serve(capsys, "--base-url", fake.url + "/v1", *SMALL, "--json", "--goodput", "ttft:1000",
+                         "--meter", f"prometheus:{fake.url}/metrics,{METER}")
+    assert rc == 0, err
+    doc = json.loads(out)
+    for key in ("duration", "completed", "failed", "total_input_tokens", "total_output_tokens", "request_throughput",
+                "request_goodput", "output_throughput", "total_token_throughput", "mean_ttft_ms", "median_tpot_ms",
+                "p99_itl_ms", "p90_e2el_ms", "std_ttft_ms", "input_lens", "output_lens", "ttfts", "itls", "latencies",
+                "errors", "max_concurrent_requests", "steady_state_duration", "steady_state_energy_per_token"):
+        assert key in doc, key
+    assert doc["completed"] == 24 and doc["output_lens"] == [6] * 24 and doc["request_rate"] == "inf"
+    assert doc["model_id"] == "fake-model" and doc["backend"] == "openai" and doc["max_concurrency"] == 4
+    assert doc["request_goodput"] == pytest.approx(doc["request_throughput"])
+    assert doc["sitebench"]["token_source"] == "usage" and doc["sitebench"]["energy"]["scope"] == "gpu:0"
+    assert doc["steady_state_energy_per_token"] == pytest.approx(doc["sitebench"]["energy"]["j_per_output_token"])
+
+
+def test_table_and_a_server_that_fails_mid_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(Behaviour(fail=lambda n: 500 if n >= 14 else None)) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL)
+    assert rc == 0 and "Traceback" not in err
+    assert "requests ok / failed" in out and "/ 12 (HTTP 500 x12)" in out  # 2 probe requests come first
+    assert "HTTP 500 Internal Server Error" in err
+
+
+def test_a_server_that_fails_everything_is_a_failed_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(Behaviour(fail=lambda n: 503 if n >= 2 else None)) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL, "--json")
+    assert rc == 1 and json.loads(out)["failed"] == 24 and "Traceback" not in err
+
+
+class HtmlServer(ThreadingHTTPServer):
+    """Not an OpenAI server: a web page on every path (or 404)."""
+
+    daemon_threads = True
+
+    def __init__(self, status: int) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<html>hello</html>")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_non_openai_server(status: int, capsys: pytest.CaptureFixture[str]) -> None:
+    web = HtmlServer(status)
+    try:
+        rc, _, err = serve(capsys, "--base-url", f"http://127.0.0.1:{web.server_address[1]}")
+    finally:
+        web.shutdown()
+        web.server_close()
+    assert rc == 2 and "not an OpenAI-compatible server" in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_input_is_one_line_and_exit_2(fake: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "ok"}\n{"prompt": 3}\n')
+    cases = [
+        (["--base-url", f"http://127.0.0.1:{closed_port()}"], "cannot reach the server"),
+        (["--base-url", "localhost:8000"], "expected http(s)://HOST"),
+        (["--base-url", fake.url, "--model", "other"], "--model other: the server does not serve it (it lists: fake-model)"),
+        (["--base-url", fake.url, "--dataset", str(bad)], "line 2: 'prompt' must be a non-empty string"),
+        (["--base-url", fake.url, "--dataset", "random:in=0,out=1"], "random:in=N,out=M"),
+        (["--base-url", fake.url, "--request-rate", "0"], "--request-rate 0: must be positive"),
+        (["--base-url", fake.url, "--request-rate", "-2"], "--request-rate -2: must be positive"),
+        (["--base-url", fake.url, "--request-rate", "fast"], "expected numbers or inf"),
+        (["--base-url", fake.url, "--max-concurrency", "0"], "--max-concurrency 0: must be at least 1"),
+        (["--base-url", fake.url, "--burstiness", "0"], "--burstiness 0: must be positive"),
+        (["--base-url", fake.url, "--goodput", "speed:3"], "--goodput"),
+        (["--base-url", fake.url, "--out", "r.json"], "--out"),
+        (["--base-url", fake.url, "--tokenizer", str(tmp_path)], "no tokenizer.json"),
+        (["--base-url", fake.url, "--meter", "prometheus:http://127.0.0.1:9/metrics,metric=x_joules,scope=node"],
+         "--meter prometheus:"),
+    ]
+    for args, message in cases:
+        rc, _, err = serve(capsys, *args, "--num-prompts", "2")
+        assert rc == 2, (args, err)
+        assert message in err and len(err.strip().splitlines()) == 1, (args, err)
+
+
+def test_a_server_without_usage_needs_a_tokenizer(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(Behaviour(usage=False)) as server:
+        rc, _, err = serve(capsys, "--base-url", server.url, *SMALL)
+    assert rc == 2 and "carry no token usage" in err and "--tokenizer" in err
+
+
+def test_a_server_without_usage_counted_by_a_local_tokenizer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.WordLevel({"tok": 0, "[UNK]": 1}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.save(str(tmp_path / "tokenizer.json"))
+    with ServerThread(Behaviour(usage=False, text="tok ")) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL, "--json", "--tokenizer", str(tmp_path))
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["sitebench"]["token_source"] == "tokenizer" and doc["output_lens"] == [6] * 24
+
+
+def test_a_chat_server_that_knows_only_max_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(Behaviour(legacy_chat=True)) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL, "--json", "--endpoint", "chat")
+        bodies = server.bodies
+    assert rc == 0, err
+    assert json.loads(out)["completed"] == 24 and json.loads(out)["backend"] == "openai-chat"
+    assert "max_completion_tokens" in bodies[0] and all("max_tokens" in b for b in bodies[2:])
