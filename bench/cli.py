@@ -25,9 +25,9 @@ from bench.errors import SitebenchError
 
 # The order subcommands are listed in `sitebench --help`; unlisted ones follow.
 ORDER = [
-    "run", "list", "show", "mine", "generate", "size", "plan", "declare",
+    "run", "serve", "miners", "list", "show", "mine", "generate", "size", "plan", "declare",
     "validate", "keygen", "sign", "submit", "compare", "leaderboard",
-    "report", "baseline", "qualify", "fleet",
+    "report", "baseline", "qualify", "fleet", "recover", "import",
 ]
 
 EPILOG = """\

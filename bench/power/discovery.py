@@ -19,6 +19,7 @@ BACKENDS: dict[str, str] = {
     "ipmi": "bench.power.meters.ipmi",
     "redfish": "bench.power.meters.redfish",
     "csv": "bench.power.meters.csvlog",
+    "prometheus": "bench.power.meters.prometheus",
 }
 
 
