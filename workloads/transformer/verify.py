@@ -17,7 +17,7 @@ growth of independent errors through the residual stream, ``c`` =
 steps): llama-3.2-1b bf16 0.021 against a tolerance of 0.125, fp32 1.8e-6
 against 1.7e-4; the tiny preset bf16 0.0058 against 0.044. A cache written
 one position off, never written by decode, or with one prompt position zeroed
-gives 0.15 to 1.0 (tests/workloads/transformer/test_llm_verify.py). Greedy
+gives 0.14 to 1.0 (tests/workloads/transformer/test_llm_verify.py). Greedy
 tokens then agree except at near-ties, which such a bound allows: the tokens
 are not compared, the logits that choose them are.
 """
