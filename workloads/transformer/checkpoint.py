@@ -15,12 +15,13 @@ import torch
 
 from bench.errors import UsageError
 from workloads.transformer.model import ModelArgs, Transformer
+from workloads.transformer.rope import rope_table
 
 SUPPORTED = ("LlamaForCausalLM",)
 
 
-def read_config(directory: str | Path) -> tuple[ModelArgs, bool]:
-    """ModelArgs and ``tie_word_embeddings`` from ``config.json``; UsageError when unusable."""
+def read_config(directory: str | Path) -> ModelArgs:
+    """ModelArgs (``tie_word_embeddings`` included) from ``config.json``; UsageError when unusable."""
     path = Path(directory)
     if not path.is_dir():
         raise UsageError(f"checkpoint directory {str(path)!r} does not exist")
@@ -43,11 +44,11 @@ def read_config(directory: str | Path) -> tuple[ModelArgs, bool]:
             intermediate_size=int(cfg["intermediate_size"]), norm_eps=float(cfg.get("rms_norm_eps", 1e-5)),
             rope_theta=float(cfg.get("rope_theta", rope.get("rope_theta", 10000.0))),
             max_seq_len=int(cfg.get("max_position_embeddings", 2048)),
-            rope_scaling=_rope_scaling(rope),
+            rope_scaling=_rope_scaling(rope), tie_embeddings=bool(cfg.get("tie_word_embeddings", False)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"checkpoint config {str(cfg_path)!r} is missing or has a bad field: {exc}") from None
-    return args, bool(cfg.get("tie_word_embeddings", False))
+    return args
 
 
 def _rope_scaling(raw: Any) -> tuple[float, float, float, int] | None:
@@ -62,65 +63,81 @@ def _rope_scaling(raw: Any) -> tuple[float, float, float, int] | None:
             int(raw["original_max_position_embeddings"]))
 
 
-def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
+class _Tensors:
+    """Tensors of a safetensors checkpoint, read one at a time into the target dtype and device."""
 
-    single = path / "model.safetensors"
-    index = path / "model.safetensors.index.json"
-    try:
-        if single.is_file():
-            return load_file(str(single))
-        if index.is_file():
-            files = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-            tensors: dict[str, torch.Tensor] = {}
-            for name in files:
-                tensors.update(load_file(str(path / name)))
-            return tensors
-    except Exception as exc:  # safetensors raises several types for truncated / foreign files
-        raise UsageError(f"cannot read weights in {str(path)!r}: {exc}") from None
-    raise UsageError(f"checkpoint {str(path)!r} has neither model.safetensors nor model.safetensors.index.json")
+    def __init__(self, path: Path, dtype: torch.dtype, device: str) -> None:
+        self.path, self.dtype, self.device = path, dtype, device
+        single = path / "model.safetensors"
+        index = path / "model.safetensors.index.json"
+        if not single.is_file() and not index.is_file():
+            raise UsageError(f"checkpoint {str(path)!r} has neither model.safetensors nor model.safetensors.index.json")
+        try:
+            if single.is_file():
+                self.files = {name: single for name in self._names(single)}
+            else:
+                weight_map = json.loads(index.read_text())["weight_map"]
+                self.files = {str(name): path / str(fname) for name, fname in weight_map.items()}
+        except Exception as exc:  # noqa: BLE001  # safetensors raises several types for bad files
+            raise UsageError(f"cannot read weights in {str(path)!r}: {exc}") from None
 
+    @staticmethod
+    def _names(file: Path) -> list[str]:
+        from safetensors import safe_open
 
-def _take(tensors: dict[str, torch.Tensor], name: str) -> torch.Tensor:
-    try:
-        return tensors[name]
-    except KeyError:
-        raise UsageError(f"checkpoint lacks tensor {name!r}") from None
+        with safe_open(str(file), framework="pt") as f:
+            return list(f.keys())
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.files
+
+    def take(self, name: str) -> torch.Tensor:
+        """Tensor ``name`` in the target dtype on the target device; UsageError when absent or unreadable."""
+        from safetensors import safe_open
+
+        if name not in self.files:
+            raise UsageError(f"checkpoint lacks tensor {name!r}")
+        try:
+            with safe_open(str(self.files[name]), framework="pt") as f:
+                tensor = f.get_tensor(name)
+        except Exception as exc:  # noqa: BLE001  # safetensors raises several types for bad files
+            raise UsageError(f"cannot read weights in {str(self.path)!r}: {exc}") from None
+        return tensor.to(device=self.device, dtype=self.dtype)
 
 
 def load_checkpoint(directory: str | Path, dtype: torch.dtype = torch.float32, device: str = "cpu") -> Transformer:
-    """A :class:`Transformer` with the weights of the HF Llama checkpoint in ``directory``."""
+    """A :class:`Transformer` with the weights of the HF Llama checkpoint in ``directory``.
+
+    The model is built on ``meta``; each tensor is read, converted to ``dtype``
+    on ``device`` and assigned, so no float32 copy of the whole model is made.
+    """
     path = Path(directory)
-    args, tied = read_config(path)
-    t = _read_tensors(path)
-    state: dict[str, torch.Tensor] = {
-        "tok_embeddings.weight": _take(t, "model.embed_tokens.weight"),
-        "norm.weight": _take(t, "model.norm.weight"),
-        "output.weight": t["lm_head.weight"] if "lm_head.weight" in t and not tied
-        else _take(t, "model.embed_tokens.weight"),
-    }
-    for i in range(args.n_layers):
-        p = f"model.layers.{i}."
-        state[f"layers.{i}.attention.wqkv.weight"] = torch.cat(
-            [_take(t, p + f"self_attn.{x}_proj.weight") for x in "qkv"])
-        state[f"layers.{i}.attention.wo.weight"] = _take(t, p + "self_attn.o_proj.weight")
-        state[f"layers.{i}.feed_forward.w13.weight"] = torch.cat(
-            [_take(t, p + "mlp.gate_proj.weight"), _take(t, p + "mlp.up_proj.weight")])
-        state[f"layers.{i}.feed_forward.w2.weight"] = _take(t, p + "mlp.down_proj.weight")
-        state[f"layers.{i}.attention_norm.weight"] = _take(t, p + "input_layernorm.weight")
-        state[f"layers.{i}.ffn_norm.weight"] = _take(t, p + "post_attention_layernorm.weight")
+    args = read_config(path)
+    t = _Tensors(path, dtype, device)
     with torch.device("meta"):
         model = Transformer(args)
     expected = {k: v.shape for k, v in model.state_dict().items()}
-    for name, tensor in state.items():
+
+    def put(name: str, tensor: torch.Tensor) -> None:
         if tuple(tensor.shape) != tuple(expected[name]):
             raise UsageError(f"tensor {name!r} has shape {tuple(tensor.shape)}, config needs {tuple(expected[name])}")
-    model.load_state_dict(state, assign=True)
-    model.rope = _rope_for(args)
-    return model.to(device=device, dtype=dtype).eval()
+        model.load_state_dict({name: tensor}, strict=False, assign=True)
 
-
-def _rope_for(args: ModelArgs) -> torch.Tensor:
-    from workloads.transformer.model import rope_table
-
-    return rope_table(args)
+    put("tok_embeddings.weight", t.take("model.embed_tokens.weight"))
+    put("norm.weight", t.take("model.norm.weight"))
+    if not args.tie_embeddings:
+        put("output.weight", t.take("lm_head.weight" if "lm_head.weight" in t else "model.embed_tokens.weight"))
+    for i in range(args.n_layers):
+        p, q = f"model.layers.{i}.", f"layers.{i}."
+        put(q + "attention.wqkv.weight", torch.cat([t.take(p + f"self_attn.{x}_proj.weight") for x in "qkv"]))
+        put(q + "attention.wo.weight", t.take(p + "self_attn.o_proj.weight"))
+        put(q + "feed_forward.w13.weight",
+            torch.cat([t.take(p + "mlp.gate_proj.weight"), t.take(p + "mlp.up_proj.weight")]))
+        put(q + "feed_forward.w2.weight", t.take(p + "mlp.down_proj.weight"))
+        put(q + "attention_norm.weight", t.take(p + "input_layernorm.weight"))
+        put(q + "ffn_norm.weight", t.take(p + "post_attention_layernorm.weight"))
+    model.tie()
+    model.rope = rope_table(args, device)
+    for weight in model.parameters():
+        weight.requires_grad_(False)
+    return model.eval()

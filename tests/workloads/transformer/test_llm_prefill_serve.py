@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from workloads.transformer.prefill import LlmPrefillWorkload, LlmServeWorkload
 
@@ -35,3 +36,29 @@ def test_registered_outside_default_suite() -> None:
     assert {"llm-decode", "llm-prefill", "llm-serve"} <= set(workload_names())
     assert load_workload_class("llm-serve") is LlmServeWorkload
     assert not LlmPrefillWorkload.default_suite and not LlmServeWorkload.default_suite
+
+
+def test_generate_serve_decode_and_verify_run_the_one_greedy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typing import Any
+
+    from workloads.transformer import decode, generate, serve, verify
+    from workloads.transformer.decode import LlmDecodeWorkload
+    from workloads.transformer.model import PRESETS, random_model
+
+    callers: list[str] = []
+    real = generate.decode_n_tokens
+    for module in (generate, decode, serve, verify):
+        def loop(*args: Any, _name: str = module.__name__.rsplit(".", 1)[1], **kwargs: Any) -> Any:
+            callers.append(_name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, "decode_n_tokens", loop)
+    model = random_model(PRESETS["tiny"])
+    generate.greedy(model, torch.zeros(1, 3, dtype=torch.long), 4)
+    for cls in (LlmDecodeWorkload, LlmServeWorkload):
+        w = cls()
+        w.setup("cpu", w.params_for("ci", {"batch": "1", "prompt_len": "4", "max_new_tokens": "8"}))
+        w.verify()
+        w.step()
+        w.teardown()
+    assert callers == ["generate", "verify", "decode", "verify", "serve"]
