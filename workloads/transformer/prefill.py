@@ -66,9 +66,3 @@ class LlmPrefillWorkload(LlmWorkload):
         return {"prefill_tok_s": rate, "ttft_ms": (q["p50"] or 0.0) * 1e3, "ttft_p99_ms": (q["p99"] or 0.0) * 1e3,
                 "mfu": rate / ceiling if ceiling else None, "batch": self.p.batch, "code_path": self.code_path}
 
-
-from workloads.transformer.serve import (
-    LlmServeWorkload,  # the entry point names this module
-)
-
-__all__ = ["LlmPrefillWorkload", "LlmServeWorkload"]

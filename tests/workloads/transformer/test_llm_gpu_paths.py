@@ -18,8 +18,9 @@ from workloads.transformer.clock import TokenClock, device_scope
 from workloads.transformer.common import VERIFY_TOKENS, decode_bytes_per_step
 from workloads.transformer.decode import LlmDecodeWorkload
 from workloads.transformer.model import PRESETS, Transformer
-from workloads.transformer.prefill import LlmPrefillWorkload, LlmServeWorkload
+from workloads.transformer.prefill import LlmPrefillWorkload
 from workloads.transformer.roofline import gpu_peaks, peaks
+from workloads.transformer.serve import LlmServeWorkload
 
 SMALL = {"batch": "2", "prompt_len": "8", "max_new_tokens": "6"}
 

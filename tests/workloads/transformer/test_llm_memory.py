@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import subprocess
@@ -28,7 +27,8 @@ from workloads.transformer.model import (
     random_model,
 )
 from workloads.transformer.params import check_params
-from workloads.transformer.prefill import LlmPrefillWorkload, LlmServeWorkload
+from workloads.transformer.prefill import LlmPrefillWorkload
+from workloads.transformer.serve import LlmServeWorkload
 
 
 def test_random_model_is_built_on_meta_then_in_its_dtype(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,14 +104,13 @@ def test_teardown_releases_the_model(monkeypatch: pytest.MonkeyPatch, cls: type[
 
 
 def test_sweep_through_the_runner_holds_one_model_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.commands.run import build_specs
     from bench.runner import Timing, run_suite
+    from bench.suite import build_specs
 
     refs = _sweep_models(monkeypatch)
-    args = argparse.Namespace(workload=["llm-decode"], param=["batch=1,2,4"], preset="ci")
-    specs = build_specs(args, "cpu")
-    runs = run_suite(specs, Timing(idle_s=0, warmup_s=0.05, window_s=0.1, repeats=1, tail_s=0), None)
-    assert [r["status"] for r in runs] == ["ok"] * 3
+    specs = build_specs(["llm-decode"], ["batch=1,2,4"], "ci", "cpu")
+    runs = run_suite(specs, Timing(idle_s=0, warmup_s=0.05, window_s=0.1, repeats=1, tail_s=0), None).runs
+    assert [r.status for r in runs] == ["ok"] * 3
     gc.collect()
     assert len(refs) == 3 and all(r() is None for r in refs), "the spec list keeps no model alive"
 

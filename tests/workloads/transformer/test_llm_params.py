@@ -10,7 +10,8 @@ import pytest
 from bench.errors import UsageError
 from workloads.transformer.base import LlmWorkload
 from workloads.transformer.decode import LlmDecodeWorkload
-from workloads.transformer.prefill import LlmPrefillWorkload, LlmServeWorkload
+from workloads.transformer.prefill import LlmPrefillWorkload
+from workloads.transformer.serve import LlmServeWorkload
 
 WORKLOADS: list[type[LlmWorkload]] = [LlmDecodeWorkload, LlmPrefillWorkload, LlmServeWorkload]
 BAD: list[tuple[str, object, str]] = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workloads.transformer.prefill import LlmPrefillWorkload, LlmServeWorkload
+from workloads.transformer.prefill import LlmPrefillWorkload
+from workloads.transformer.serve import LlmServeWorkload
 
 
 def test_prefill_counts_prompt_tokens_and_reports_mfu() -> None:

@@ -13,7 +13,7 @@ from bench.errors import VerificationError
 from workloads.transformer.decode import LlmDecodeWorkload
 from workloads.transformer.generate import step_of
 from workloads.transformer.model import PRESETS, KVCache, random_model
-from workloads.transformer.prefill import LlmServeWorkload
+from workloads.transformer.serve import LlmServeWorkload
 from workloads.transformer.verify import check_decode, relative_error, tolerance
 
 Update = Callable[[KVCache, Tensor, Tensor, Tensor], tuple[Tensor, Tensor]]
