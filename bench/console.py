@@ -18,8 +18,8 @@ def out() -> Console:
 
 @lru_cache(maxsize=1)
 def err() -> Console:
-    """Console on stderr, for progress bars and warnings."""
-    console = Console(stderr=True, highlight=False)
+    """Console on stderr, for progress bars and warnings (a long line is never broken: paths stay whole)."""
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     if not console.is_terminal:
         console.width = 140
     return console

@@ -161,14 +161,21 @@ def test_bmc_failing_mid_run_leaves_gaps_and_recovers(fake: FakeIpmitool, monkey
     (meter,) = discover(["ipmi"])[0]
     meter.update_period_s = 0.05  # the fake BMC updates faster than a real one, to keep the test short
     sampler = Sampler([meter], rate_hz=50)
-    sampler.start()
-    time.sleep(0.3)
-    fake.mode("fail")
-    time.sleep(0.4)
-    fake.answer(watts=300)
-    time.sleep(0.4)
-    sampler.stop()
     log = sampler.logs["ipmi:local"]
+
+    def wait_until(what: str, cond) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 60  # generous for a loaded machine; each step ends on its event
+        while not cond():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.01)
+
+    sampler.start()
+    wait_until("a first reading", lambda: len(log.readings) >= 3)
+    fake.mode("fail")
+    wait_until("a gap", lambda: len(log.gaps) >= 2)
+    fake.answer(watts=300)
+    wait_until("the BMC answering again", lambda: any(r.power_w == 300.0 for r in log.readings[-3:]))
+    sampler.stop()
     powers = [r.power_w for r in log.readings]
     assert powers[0] == 254.0 and powers[-1] == 300.0
     assert log.gaps and all("Unable to establish IPMI v2" in g.reason for g in log.gaps)

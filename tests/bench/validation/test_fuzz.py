@@ -1,0 +1,76 @@
+"""Hostile files, CI-sized: seeded mutations of a valid file never crash validate, and every mutated file it
+still accepts has every figure equal to its recomputation from the raw samples (10,000 files:
+benchmarks/validate_fuzz.py)."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.validation import errors, validate_text
+from tests.bench.validation.mutate import disagreements, mutate
+
+N = 1000
+
+
+def test_mutated_files_never_crash_and_accepted_ones_recompute(doc: dict[str, Any]) -> None:
+    rng = random.Random(20261125)
+    accepted = refused = 0
+    for _ in range(N):
+        result = validate_text(mutate(doc, rng), "m.json")
+        assert all(f.path.startswith("$") and f.message for f in result.findings)
+        if result.doc is not None and not errors(result.findings):
+            accepted += 1
+            assert disagreements(result.doc) == []
+        else:
+            refused += 1
+    assert refused > N / 2 and accepted > 0
+
+
+def test_validate_dir_escapes_what_a_terminal_cannot_print_and_goes_on(doc: dict[str, Any], tmp_path: Path) -> None:
+    hostile = ["\ud800", "\ud800\u0000", "\udfff\x1b[31m"]
+    for i, text in enumerate(hostile):
+        bad = json.loads(json.dumps(doc))
+        bad["runs"][0]["workload"] = text  # refused by the types
+        bad["schema"] = text if i == 2 else bad["schema"]  # quoted back in the finding
+        (tmp_path / f"{i}.json").write_text(json.dumps(bad))
+    (tmp_path / "3.json").write_text(json.dumps(doc))
+    r = subprocess.run([sys.executable, "-m", "bench", "validate", str(tmp_path)], capture_output=True, timeout=120)
+    out = r.stdout.decode("utf-8")  # printable UTF-8 all through
+    assert r.returncode == 1 and b"Traceback" not in r.stderr
+    assert all(f"{i}.json: $" in out for i in range(3)) and "3.json: ok" in out
+    assert "\x1b" not in out, "no control character reaches the terminal"
+
+
+def test_validate_on_an_empty_directory_is_a_usage_error(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "bench", "validate", str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "no *.json result file" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_verdict_names_the_power_basis(doc: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc))
+    r = subprocess.run([sys.executable, "-m", "bench", "validate", str(path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "ok (sitebench.result/2; MODELLED power, unsigned)" in r.stdout
+    for run in doc["runs"]:
+        run["status"] = "interrupted"
+    path.write_text(json.dumps(doc))
+    r = subprocess.run([sys.executable, "-m", "bench", "validate", str(path)], capture_output=True, text=True,
+                       timeout=60)
+    assert "no measured run: interrupted" in r.stdout
+
+
+def test_a_twenty_megabyte_string_is_refused_fast(doc: dict[str, Any], tmp_path: Path) -> None:
+    doc["system"]["hostname"] = "h" * 20_000_000
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    for cmd in (["validate", str(path)], ["report", str(path), "--out", str(tmp_path / "r.html")],
+                ["show", str(path)]):
+        r = subprocess.run([sys.executable, "-m", "bench", *cmd], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and "$.system.hostname" in r.stdout + r.stderr, cmd
