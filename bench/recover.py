@@ -139,7 +139,7 @@ def _in_progress(j: Journaled, sampler: Sampler) -> Run | None:
     from bench.power.window.block import power_block
 
     power = power_block(sampler, t_ref, markers, (f"{tag}/idle/start", f"{tag}/idle/end"),
-                        (f"{tag}/run/start", sampler.markers[-1].phase))
+                        (f"{tag}/run/start", sampler.markers[-1].phase), device=head.device)
     return measured_run(head, units, durations, power=power, phases=phases, status="interrupted", error=reason,
                         verified=True)
 

@@ -72,7 +72,7 @@ def measured_run(head: RunHead, units: Sequence[float], durations: Sequence[floa
             power = power_block(
                 sampler, t_ref, list(windows), (f"{tag}/idle/start", f"{tag}/idle/end"),
                 (f"{tag}/run/start", sampler.markers[-1].phase),
-                (f"{tag}/tail/start", f"{tag}/tail/end") if tail else None)
+                (f"{tag}/tail/start", f"{tag}/tail/end") if tail else None, device=head.device)
         else:
             power = no_power()
     thr = figures.throughput(units, durations, head.unit)

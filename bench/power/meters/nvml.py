@@ -36,6 +36,12 @@ ACCURACY_NOTE = ("NVIDIA states board power within +/-5% (nvmlDeviceGetPowerUsag
                  "power.draw) on recent data-centre GPUs; the energy counter reads the same sensor. GPU board only")
 #: The energy counter updates every 10-100 ms depending on the part; the slow end is assumed.
 UPDATE_PERIOD_S = 0.1
+#: Parts whose energy counter covers the whole module (Grace CPU, Hopper GPU and their memory) while the
+#: power field values cover the GPU alone: the meter is scoped ``module:N`` and its trace comes from the
+#: counter, so the energy and the trace describe the same thing.
+MODULE_COUNTER = ("GH200",)
+MODULE_NOTE = ("GH200 superchip: the energy counter covers the whole module (Grace CPU, Hopper GPU, LPDDR5X "
+               "and HBM), so the meter is scoped module:N; the GPU-only power field is not used")
 
 
 def decode_reasons(mask: int) -> list[str]:
@@ -65,15 +71,20 @@ class NvmlMeter(Meter):
         self.gpu_name = _text(nv.nvmlDeviceGetName(handle))
         self._base_mj = nv.nvmlDeviceGetTotalEnergyConsumption(handle)
         self._last_mj = self._base_mj
-        self.power_field, source = self._choose_power_source()
+        self.module = any(part in self.gpu_name for part in MODULE_COUNTER)
+        if self.module:
+            self.power_field, source = None, "the energy counter's differences (module scope)"
+        else:
+            self.power_field, source = self._choose_power_source()
         self._reasons_fn = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
             nv, "nvmlDeviceGetCurrentClocksThrottleReasons", None)
+        scope = f"module:{index}" if self.module else f"gpu:{index}"
         super().__init__(
-            f"nvml:gpu:{index}",
-            f"gpu:{index}",
+            f"nvml:{scope}",
+            scope,
             accuracy=0.05,
             accuracy_w=5.0,
-            accuracy_note=f"{self.gpu_name}: {ACCURACY_NOTE}",
+            accuracy_note=f"{self.gpu_name}: {MODULE_NOTE if self.module else ACCURACY_NOTE}",
             update_period_s=UPDATE_PERIOD_S,
             method=f"counter (nvmlDeviceGetTotalEnergyConsumption); trace: {source}",
         )
@@ -123,7 +134,7 @@ class NvmlMeter(Meter):
         try:
             mj = self.nv.nvmlDeviceGetTotalEnergyConsumption(self.handle)
             t = time.monotonic()
-            watts = self._power_w()
+            watts = None if self.module else self._power_w()
         except self.nv.NVMLError as exc:
             raise MeterReadError(f"{self.name}: {exc}") from exc
         if mj < self._last_mj:
@@ -214,9 +225,13 @@ def probe(arg: str | None = None) -> list[Meter]:
         count = nv.nvmlDeviceGetCount()
         if count == 0:
             raise MeterUnavailable("nvml: no GPUs")
+        numbering = _numbering(nv, count)
+        if not numbering:
+            raise MeterUnavailable("nvml: the devices CUDA sees match no NVML GPU by UUID (MIG instances? they have "
+                                   "no energy counter of their own): no GPU meter")
         meters: list[Meter] = []
         refused: list[str] = []
-        for i, n in _chosen(arg, _numbering(nv, count)).items():
+        for i, n in _chosen(arg, numbering).items():
             handle = nv.nvmlDeviceGetHandleByIndex(i)
             try:
                 nv.nvmlInit()  # one reference per meter; each meter's close() drops its own
@@ -229,5 +244,5 @@ def probe(arg: str | None = None) -> list[Meter]:
     finally:
         nv.nvmlShutdown()
     if not meters:
-        raise MeterUnavailable(f"nvml: energy counter unsupported (pre-Volta) on {', '.join(refused)}")
+        raise MeterUnavailable(f"nvml: energy counter unsupported (pre-Volta, or a vGPU) on {', '.join(refused)}")
     return meters

@@ -65,9 +65,32 @@ def _window_energies(sampler: Sampler, chosen: list[MeterFigure], bounds: list[t
     return out
 
 
+def device_not_covered(device: str | None, chosen: list[MeterFigure]) -> str | None:
+    """Why the chosen meters cannot stand for a run on ``device`` (``cuda:N``), or None when they can.
+
+    A GPU run measured at the wall or node is covered. Measured only by components, the run's own GPU
+    (``gpu:N``, or ``module:N`` on a GH200) must be among them: without it (MIG, whose instances have no
+    energy counter; a vGPU; a container without NVML) the components are the CPUs and DRAM, and work per
+    joule would come out several times too high. A modelled estimate models the CPU, never the GPU.
+    """
+    kind, _, index = (device or "").partition(":")
+    if kind != "cuda" or not chosen:
+        return None
+    scopes = {m.scope for m in chosen}
+    if scopes & {"wall", "node"} and all(m.measured for m in chosen):
+        return None
+    if not all(m.measured for m in chosen):
+        return (f"the run used {device} but the only power figure is a model of the CPU "
+                "(no GPU meter opened: MIG, vGPU or no NVML in this container?)")
+    if {f"gpu:{index}", f"module:{index}"} & scopes:
+        return None
+    return (f"the run used {device} but no meter measured that GPU (MIG instances and vGPUs have no energy "
+            f"counter; is NVML reachable?): the components measured ({', '.join(sorted(scopes))}) leave it out")
+
+
 def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, str]],
                 idle: tuple[str, str] | None, whole: tuple[str, str],
-                tail: tuple[str, str] | None = None) -> PowerBlock:
+                tail: tuple[str, str] | None = None, device: str | None = None) -> PowerBlock:
     """The ``power`` block of a run.
 
     Args:
@@ -75,6 +98,7 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
             span is the measured window.
         idle, tail: marker names of the idle baseline before and the idle tail after.
         whole: the markers bounding the full-run trace.
+        device: the device the run used; a GPU run whose GPU no meter covers is refused for sizing.
     """
     if sampler is None or not sampler.logs or not windows:
         return no_power()
@@ -102,6 +126,9 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
     invalid = [f"{m.name}: {r}"[:2000] for m in chosen for r in m.invalid_reasons]
     invalid += [f"{m.name}: no figure for the measured window, so the components' sum would leave it out"
                 for m in energy.missing_components(meters, chosen)]
+    uncovered = device_not_covered(device, chosen)
+    if uncovered:
+        invalid.append(uncovered)
     total_j = float(sum(m.energy_j or 0.0 for m in chosen))
     span = end.t - start.t
     unattributed, checks = crosscheck(meters)

@@ -56,7 +56,8 @@ def test_average_field_then_power_usage_fallbacks_say_so(monkeypatch: pytest.Mon
     ({"init_error": fake_pynvml.NVMLError_LibraryNotFound}, "nvml: no NVIDIA driver"),
     ({"init_error": fake_pynvml.NVMLError_DriverNotLoaded}, "nvml: no NVIDIA driver"),
     ({"gpus": []}, "nvml: no GPUs"),
-    ({"gpus": [Gpu(name="Tesla P100-SXM2-16GB", energy=False)]}, "energy counter unsupported (pre-Volta)"),
+    ({"gpus": [Gpu(name="Tesla P100-SXM2-16GB", energy=False)]}, "energy counter unsupported (pre-Volta"),
+    ({"gpus": [Gpu(name="GRID A100-40C", energy=False)]}, "or a vGPU"),
 ])
 def test_probe_reasons(monkeypatch: pytest.MonkeyPatch, kw: dict, reason: str) -> None:
     nv = _install(monkeypatch, **kw)
@@ -124,3 +125,22 @@ def test_scopes_follow_cuda_ordinals_and_hidden_gpus_are_left_out(monkeypatch: p
     assert only.scope == "gpu:1" and only.handle is gpus[0]
     with pytest.raises(MeterUnavailable, match="no GPU 2 .2 visible"):
         nvml.probe("2")
+
+
+def test_mig_instances_match_no_nvml_gpu_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(monkeypatch, gpus=[Gpu()])
+    # CUDA sees a MIG instance: its UUID is MIG-..., no NVML GPU UUID matches it
+    monkeypatch.setattr(nvml, "cuda_ordinals", lambda: {"MIG-4f3a9b12-0000-5e6f-8a7b-000000000000": 0})
+    with pytest.raises(MeterUnavailable, match="MIG instances"):
+        nvml.probe()
+
+
+def test_gh200_counter_is_the_modules_and_the_trace_follows_the_counter(monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(monkeypatch, gpus=[Gpu(name="NVIDIA GH200 480GB", watts=900.0)])
+    (m,) = nvml.probe()
+    assert m.scope == "module:0" and m.name == "nvml:module:0" and "whole module" in m.accuracy_note
+    first = m.read()
+    time.sleep(0.05)
+    r = m.read()
+    assert r.power_w is None and first.power_w is None, "the GPU-only power field is not mixed in"
+    assert (r.energy_j - first.energy_j) / (r.t - first.t) == pytest.approx(900.0, rel=0.1)

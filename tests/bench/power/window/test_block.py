@@ -172,3 +172,46 @@ def test_primary_takes_components_all_or_nothing() -> None:
     silent = fig("gpu:1", energy=None)
     assert primary([g0, silent]) == [g0] and missing_components([g0, silent], [g0]) == [silent]
     assert missing_components([g0, node], [node]) == []
+
+
+@pytest.mark.parametrize("meters, refused", [
+    ([CounterMeter(150.0, "cpu-package:0"), CounterMeter(40.0, "dram:0")], "no meter measured that GPU"),
+    ([CounterMeter(400.0, "gpu:0")], "no meter measured that GPU"),  # another GPU than the run's
+    ([CounterMeter(400.0, "gpu:1"), CounterMeter(150.0, "cpu-package:0")], None),
+    ([CounterMeter(900.0, "module:1")], None),  # a GH200's module counter covers its GPU
+    ([CounterMeter(2000.0, "node"), CounterMeter(150.0, "cpu-package:0")], None),  # the node holds the GPU
+])
+def test_a_gpu_run_without_its_gpu_metered_is_refused_for_sizing(meters: list, refused: str | None) -> None:
+    from bench.power.window.block import power_block
+
+    sampler = Sampler(meters, rate_hz=50)
+    sampler.start()
+    t0 = sampler.mark("r/run/start")
+    for i in range(3):
+        time.sleep(0.25)
+        sampler.mark(f"r/window-{i}")
+    sampler.stop()
+    block = power_block(sampler, t0, [(f"r/window-{i}", f"r/window-{i + 1}") for i in range(2)], None,
+                        ("r/run/start", "r/window-2"), device="cuda:1")
+    if refused is None:
+        assert block.valid_for_sizing, block.invalid_reasons
+    else:
+        assert not block.valid_for_sizing and any(refused in r for r in block.invalid_reasons)
+        assert any("MIG" in r for r in block.invalid_reasons)
+
+
+def test_a_gpu_run_with_only_the_cpu_model_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.power.meters import modelled
+    from bench.power.window.block import power_block
+
+    monkeypatch.setenv("SITEBENCH_CPU_TDP_W", "100")
+    sampler = Sampler(modelled.probe(), rate_hz=50)
+    sampler.start()
+    t0 = sampler.mark("r/run/start")
+    for i in range(2):
+        time.sleep(0.3)
+        sampler.mark(f"r/window-{i}")
+    sampler.stop()
+    block = power_block(sampler, t0, [("r/window-0", "r/window-1")], None, ("r/run/start", "r/window-1"),
+                        device="cuda:0")
+    assert not block.valid_for_sizing and any("model of the CPU" in r for r in block.invalid_reasons)
