@@ -8,6 +8,9 @@ from typing import Any
 
 from bench.errors import MeterReadError
 from bench.power.meter import Meter, Reading
+from bench.power.sampler import Sampler
+from bench.record import Run, Timing
+from bench.runner import run_workload
 from bench.workload import Workload
 
 
@@ -57,3 +60,13 @@ class Sleeper(Workload):
 
     def ceiling(self, device: str) -> None:
         return None
+
+
+def sampled_run(meters: list[Meter], timing: Timing, rate_hz: float = 50.0, workload: Workload | None = None) -> Run:
+    """One run of ``workload`` (a :class:`Sleeper`) on cpu through the runner, sampling ``meters``."""
+    sampler = Sampler(meters, rate_hz=rate_hz)
+    sampler.start()
+    try:
+        return run_workload(workload or Sleeper(), "cpu", {}, timing, sampler).run
+    finally:
+        sampler.stop()

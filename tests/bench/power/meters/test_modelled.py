@@ -8,9 +8,8 @@ import pytest
 
 from bench.errors import MeterUnavailable
 from bench.power.meters import modelled
-from bench.power.sampler import Sampler
-from bench.runner import Timing, run_workload
-from tests.bench.power.fakes import Sleeper
+from bench.runner import Timing
+from tests.bench.power.fakes import sampled_run
 
 
 class FakePercent:
@@ -49,13 +48,7 @@ def test_bad_tdp_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_modelled_run_is_level_0_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SITEBENCH_CPU_TDP_W", "200")
-    sampler = Sampler(modelled.probe(), rate_hz=20)
-    sampler.start()
-    try:
-        run = run_workload(Sleeper(), "cpu", {},
-                           Timing(idle_s=0.1, warmup_s=0.05, window_s=0.4, repeats=2, tail_s=0.1), sampler).run
-    finally:
-        sampler.stop()
+    run = sampled_run(modelled.probe(), Timing(idle_s=0.1, warmup_s=0.05, window_s=0.4, repeats=2, tail_s=0.1), rate_hz=20)
     pw = run.power
     assert pw.measured is False and pw.scope == "modelled" and pw.scope_class == "modelled"
     assert pw.quality.level == 0 and "modelled" in pw.quality.reasons[0]

@@ -11,11 +11,10 @@ from bench.errors import MeterReadError, MeterUnavailable
 from bench.fleet.verdict import throttled
 from bench.power.meter import CounterDiscontinuity
 from bench.power.meters import nvml
-from bench.power.sampler import Sampler
-from bench.runner import Timing, run_workload
+from bench.runner import Timing
 from tests.bench.power import fake_pynvml
 from tests.bench.power.fake_pynvml import Gpu
-from tests.bench.power.fakes import Sleeper
+from tests.bench.power.fakes import sampled_run
 
 
 def _install(monkeypatch: pytest.MonkeyPatch, **kw: object) -> object:
@@ -93,13 +92,7 @@ def test_decode_reasons_names_every_bit() -> None:
 
 def test_run_records_telemetry_and_throttling_in_one_layout(monkeypatch: pytest.MonkeyPatch) -> None:
     _install(monkeypatch)
-    sampler = Sampler(nvml.probe(), rate_hz=50)
-    sampler.start()
-    try:
-        run = run_workload(Sleeper(), "cpu", {},
-                           Timing(idle_s=0.1, warmup_s=0.05, window_s=0.6, repeats=2, tail_s=0.1), sampler).run
-    finally:
-        sampler.stop()
+    run = sampled_run(nvml.probe(), Timing(idle_s=0.1, warmup_s=0.05, window_s=0.6, repeats=2, tail_s=0.1), rate_hz=50)
     (m,) = run.power.meters
     assert m.valid is True and m.avg_w == pytest.approx(652.13, rel=0.05)
     assert m.peak_w == pytest.approx(652.13)

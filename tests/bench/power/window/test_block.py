@@ -8,19 +8,14 @@ import pytest
 
 from bench.power.sampler import Sampler
 from bench.record import Run
-from bench.runner import Timing, run_workload
-from tests.bench.power.fakes import CounterMeter, Sleeper
+from bench.runner import Timing
+from tests.bench.power.fakes import CounterMeter, Sleeper, sampled_run
 
 FAST = Timing(idle_s=0.25, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.25)
 
 
-def _run(meters: list, timing: Timing = FAST, on_step=None) -> Run:
-    sampler = Sampler(meters, rate_hz=50)
-    sampler.start()
-    try:
-        return run_workload(Sleeper(on_step), "cpu", {}, timing, sampler).run
-    finally:
-        sampler.stop()
+def _run(meters: list, timing: Timing = FAST, on_step=None) -> Run:  # type: ignore[no-untyped-def]
+    return sampled_run(meters, timing, workload=Sleeper(on_step))
 
 
 def _schema_ok(run: Run) -> None:
@@ -75,13 +70,8 @@ def test_window_shorter_than_ten_update_periods_is_refused() -> None:
 
 
 def test_too_few_readings_is_refused() -> None:
-    sampler = Sampler([CounterMeter(100.0, "node")], rate_hz=2)
-    sampler.start()
-    try:
-        run = run_workload(Sleeper(), "cpu", {},
-                           Timing(idle_s=0.05, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.05), sampler).run
-    finally:
-        sampler.stop()
+    run = sampled_run([CounterMeter(100.0, "node")],
+                      Timing(idle_s=0.05, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.05), rate_hz=2)
     reasons = run.power.meters[0].invalid_reasons
     assert any("need >= 10" in r for r in reasons)
     assert run.power.valid_for_sizing is False
