@@ -22,8 +22,6 @@ from bench.miners import catalog
 from bench.miners.model import Board, Counter, Identity, Poll
 from bench.miners.parse import PREFIX, BadReply, first, integer, num, rates, unit_scale
 
-_CHAIN = re.compile(r"^chain_acn(\d+)$")
-_FAN = re.compile(r"^fan(\d+)$")
 _AVALON_KV = re.compile(r"(\w+)\[([^\]]*)\]")
 _RATE_KEY = re.compile(r"^([KMGTP]?)HS av$", re.IGNORECASE)
 
@@ -64,19 +62,19 @@ def counter(summary: Mapping[str, Any], elapsed: float | None) -> Counter | None
 def _stats_boards(stats: Mapping[str, Any], spec: catalog.ModelSpec | None) -> tuple[list[Board], list[int]]:
     scale = unit_scale(stats.get("rate_unit"))
     boards: list[Board] = []
-    for key in sorted((k for k in stats if _CHAIN.match(k)), key=lambda k: int(_CHAIN.match(k).group(1))):  # type: ignore[union-attr]
-        i = _CHAIN.match(key).group(1)  # type: ignore[union-attr]
+    chains = sorted(int(k[9:]) for k in stats if k.startswith("chain_acn") and k[9:].isdigit())
+    for i in chains:
         rate = num(stats.get(f"chain_rate{i}"))
         boards.append(Board(
             index=len(boards),
-            chips=integer(stats[key]),
+            chips=integer(stats[f"chain_acn{i}"]),
             chips_expected=spec.chips_per_board if spec else None,
             temp_board_c=_max_of(first(stats, f"temp_pcb{i}", f"temp{i}")),
             temp_chip_c=_max_of(first(stats, f"temp_chip{i}", f"temp2_{i}")),
             hashrate_hs=None if rate is None else rate * scale,
             hw_errors=integer(stats.get(f"chain_hw{i}")),
         ))
-    fans = [integer(v) for k, v in stats.items() if _FAN.match(k)]
+    fans = [integer(v) for k, v in stats.items() if k.startswith("fan") and k[3:].isdigit()]
     return boards, [f for f in fans if f]
 
 
@@ -137,7 +135,7 @@ def normalise(identity: Identity, replies: Mapping[str, Any], t: float, wall: fl
     spec = catalog.lookup(identity.model)
     elapsed = num(s.get("Elapsed"))
     stats = records(replies.get("stats"), "STATS")
-    chain_stats = next((r for r in stats if any(_CHAIN.match(k) for k in r)), {})
+    chain_stats = next((r for r in stats if "chain_acn1" in r or any(k.startswith("chain_acn") for k in r)), {})
     if identity.family == "braiins":
         boards, fans = _braiins_boards(replies, spec)
     else:

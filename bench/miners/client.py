@@ -55,6 +55,20 @@ class MinerClient:
         self.identity = identity
         self.timeout_s = timeout_s
         self.join = True
+        self.deadline: float | None = None
+
+    def time_left(self) -> float:
+        """Seconds the next exchange may take: the timeout, or less when a poll's budget runs out.
+
+        Raises:
+            NoAnswer: the budget is spent.
+        """
+        if self.deadline is None:
+            return self.timeout_s
+        left = min(self.timeout_s, self.deadline - time.monotonic())
+        if left <= 0:
+            raise NoAnswer(f"{self.identity.address}: no answer within the poll's budget")
+        return left
 
     async def query(self, *commands: str) -> dict[str, Any]:
         """Replies by command; a required first command that fails raises, optional ones are left out.
@@ -64,19 +78,23 @@ class MinerClient:
         """
         return await query(self.identity.host, self.identity.port, commands, self.timeout_s, self)
 
-    async def poll(self) -> Poll:
-        """One normalised poll now, stamped at the middle of the exchange (where the miner read its
-        counters, as far as can be told from here).
+    async def poll(self, budget_s: float | None = None) -> Poll:
+        """One normalised poll now, within ``budget_s`` in all (every exchange of it included), stamped
+        at the middle of the exchange (where the miner read its counters, as far as can be told from here).
 
         Raises:
             MinerError: the miner could not be read.
         """
         ident = self.identity
         t0 = time.monotonic()
-        if ident.protocol == "whatsminer-v3":
-            msg = await v3_command(ident.host, ident.port, "get.miner.status", "summary+edevs+pools", self.timeout_s)
-        else:
-            replies = await self.query(*POLL_COMMANDS.get(ident.family, POLL_COMMANDS["cgminer"]))
+        self.deadline = None if budget_s is None else t0 + budget_s
+        try:
+            if ident.protocol == "whatsminer-v3":
+                msg = await v3_command(ident.host, ident.port, "get.miner.status", "summary+edevs+pools", self.time_left())
+            else:
+                replies = await self.query(*POLL_COMMANDS.get(ident.family, POLL_COMMANDS["cgminer"]))
+        finally:
+            self.deadline = None
         t1, wall = time.monotonic(), time.time()
         t, wall = (t0 + t1) / 2, wall - (t1 - t0) / 2
         if ident.protocol == "whatsminer-v3":
@@ -120,7 +138,8 @@ async def query(host: str, port: int, commands: tuple[str, ...], timeout_s: floa
     _read_only(*commands)
     replies: dict[str, Any] = {}
     if state is None or state.join or len(commands) == 1:
-        raw = await exchange(host, port, {"command": "+".join(commands)}, timeout_s=timeout_s)
+        raw = await exchange(host, port, {"command": "+".join(commands)},
+                             timeout_s=timeout_s if state is None else state.time_left())
         objects = decode(raw)
         try:
             if len(commands) > 1 and len(objects) == 1 and not any(c in objects[0] for c in commands):
@@ -134,7 +153,8 @@ async def query(host: str, port: int, commands: tuple[str, ...], timeout_s: floa
     if not replies:
         for c in commands:
             try:
-                replies[c] = decode(await exchange(host, port, {"command": c}, timeout_s=timeout_s))[0]
+                left = timeout_s if state is None else state.time_left()
+                replies[c] = decode(await exchange(host, port, {"command": c}, timeout_s=left))[0]
             except MinerError:
                 if required and c == commands[0]:
                     raise

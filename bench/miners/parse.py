@@ -48,6 +48,12 @@ def decode(raw: bytes) -> list[dict[str, Any]]:
     text = raw.replace(b"\x00", b"").decode("utf-8", errors="replace").strip()
     if not text:
         raise BadReply("empty reply")
+    try:  # most replies are clean JSON: no repairs needed
+        doc = json.loads(text)
+        if isinstance(doc, dict):
+            return [doc]
+    except ValueError:
+        pass
     text = _BARE_NONFINITE.sub(r"\1null", text)
     text = _LEADING_COMMA.sub("[", _TRAILING_COMMA.sub(r"\1", text))
     decoder, objects, pos = json.JSONDecoder(), [], 0
@@ -84,7 +90,10 @@ def check_status(reply: Mapping[str, Any], command: str) -> None:
 
 def num(value: Any) -> float | None:
     """A finite float from a number or a numeric string; None for anything else (inf and nan included)."""
-    if isinstance(value, bool) or value is None:
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value) if math.isfinite(value) else None
+    if value is None or kind is bool:
         return None
     if isinstance(value, str):
         try:
@@ -109,6 +118,8 @@ def rates(fields: Mapping[str, Any]) -> dict[str, float]:
     """
     out: dict[str, float] = {}
     for key, value in fields.items():
+        if "HS" not in key and "hs" not in key:
+            continue
         match = _RATE_KEY.match(key)
         v = num(value)
         if match and v is not None:

@@ -66,12 +66,17 @@ class Poller:
 
     def __post_init__(self) -> None:
         self._stop = asyncio.Event()
+        self._sleeping: set[str] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         for c in self.clients:
             self.samples.setdefault(c.identity.host, [])
 
     def stop(self) -> None:
-        """End after the ticks in flight (call from the loop's thread)."""
+        """End now for miners waiting for their next tick, after the poll in flight for the others
+        (call from the loop's thread): no sample is cut short."""
         self._stop.set()
+        for host in list(self._sleeping):
+            self._tasks[host].cancel()
 
     def _record(self, host: str, tick: int, sample: Sample) -> None:
         self.samples[host].append(sample)
@@ -90,11 +95,15 @@ class Poller:
             due = t0 + offset + k * self.period_s
             delay = due - loop.time()
             if delay > 0:
+                self._sleeping.add(host)
                 try:
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                    await asyncio.sleep(delay)
+                except asyncio.CancelledError:
+                    break  # stop() while waiting for the next tick
+                finally:
+                    self._sleeping.discard(host)
+                if self._stop.is_set():
                     break
-                except asyncio.TimeoutError:
-                    pass
             lag = loop.time() - due
             self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
             if lag > self.period_s:
@@ -104,9 +113,7 @@ class Poller:
                 k += 1
                 continue
             try:
-                sample: Sample = await asyncio.wait_for(client.poll(), budget)
-            except asyncio.TimeoutError:
-                sample = PollFailure(time.monotonic(), time.time(), host, f"{host}: no answer within {budget:g} s")
+                sample: Sample = await client.poll(budget)
             except MinerError as exc:
                 sample = PollFailure(time.monotonic(), time.time(), host, str(exc))
             self._record(host, k, sample)
@@ -117,8 +124,9 @@ class Poller:
         loop = asyncio.get_running_loop()
         t0, wall0, cpu0 = loop.time(), time.monotonic(), time.process_time()
         n = max(len(self.clients), 1)
-        await asyncio.gather(*(self._one(c, i / n * self.spread * self.period_s, t0, ticks)
-                               for i, c in enumerate(self.clients)))
+        self._tasks = {c.identity.host: asyncio.create_task(self._one(c, i / n * self.spread * self.period_s, t0, ticks))
+                       for i, c in enumerate(self.clients)}
+        await asyncio.gather(*self._tasks.values())
         self.stats.ticks = max((len(s) for s in self.samples.values()), default=0)
         self.stats.seconds = time.monotonic() - wall0
         self.stats.cpu_seconds = time.process_time() - cpu0
