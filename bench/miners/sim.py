@@ -18,6 +18,7 @@ import ipaddress
 import json
 import math
 import random
+import resource
 import struct
 import threading
 import time
@@ -229,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--family", default="antminer")
     args = p.parse_args(argv)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one listening socket per miner
     fleet = SimFleet([SimMiner(h, family=args.family, seed=i) for i, h in enumerate(addresses(args.first, args.count))])
     with fleet:
         print(f"serving {args.count} miners from {args.first}", flush=True)
