@@ -102,6 +102,19 @@ def avalon_fields(estats: Mapping[str, Any] | None) -> dict[str, str]:
     return {}
 
 
+def _avalon_boards(mm: Mapping[str, str]) -> list[Board]:
+    """Per-board ``MTavg``/``MTmax``/``MGHS`` (GH/s) where the firmware lists them, else the unit's
+    ``TAvg``/``TMax`` as one board; Avalon's API gives no chip count."""
+    avg, top, ghs = ((mm.get(k) or mm.get(f) or "").split() for k, f in (("MTavg", "TAvg"), ("MTmax", "TMax"), ("MGHS", "")))
+
+    def at(values: list[str], i: int, scale: float = 1.0) -> float | None:
+        v = num(values[i]) if i < len(values) else None
+        return None if v is None else v * scale
+
+    return [Board(index=i, temp_board_c=at(avg, i), temp_chip_c=at(top, i), hashrate_hs=at(ghs, i, 1e9))
+            for i in range(max(len(avg), len(top), len(ghs)))]
+
+
 def _fit_boards(boards: list[Board], spec: catalog.ModelSpec | None) -> list[Board]:
     """Boards as the model has them: empty slots beyond its board count dropped, and boards the
     firmware did not list at all added with 0 chips (a board that vanished has lost its chips)."""
@@ -154,7 +167,7 @@ def normalise(identity: Identity, replies: Mapping[str, Any], t: float, wall: fl
         power = num(mm.get("WALLPOWER"))
         power_source = "estats WALLPOWER" if power is not None else None
         fans = [f for f in (integer(v) for k, v in mm.items() if re.fullmatch(r"Fan\d+", k)) if f]
-        boards = [Board(index=0, temp_board_c=num(mm.get("TAvg")), temp_chip_c=num(mm.get("TMax")))] if mm else []
+        boards = _avalon_boards(mm)
     pools = records(replies.get("pools"), "POOLS")
     rate = rates(s)
     nominal = num(chain_stats.get("total_rateideal"))

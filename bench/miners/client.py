@@ -227,26 +227,33 @@ async def _whatsminer_v2_extras(identity: Identity, timeout_s: float) -> Identit
 
 
 async def identify(host: str, port: int | None = None, *, timeout_s: float = 2.0) -> MinerClient:
-    """Find out what answers at ``host`` (cgminer-family on 4028, else Whatsminer API v3 on 4433).
+    """Find out what answers at ``host``: the cgminer-family API (4028 unless ``port`` says otherwise),
+    else Whatsminer API v3 (4433, or the port given when something there did not speak cgminer).
 
     Raises:
         MinerError: nothing that speaks a miner API answered; the message says what happened.
     """
-    try:
-        replies = await query(host, port or CGMINER_PORT, ("version", "devdetails"), timeout_s, required=False)
-        identity = _version_identity(host, port or CGMINER_PORT, replies)
-        if identity.family == "whatsminer":
-            identity = await _whatsminer_v2_extras(identity, timeout_s)
-        return MinerClient(identity, timeout_s)
-    except (Unreachable, NoAnswer) as first_error:
-        if port not in (None, V3_PORT):
-            raise
+    first_error: MinerError | None = None
+    if port != V3_PORT:
         try:
-            info = await v3_command(host, V3_PORT, "get.device.info", None, timeout_s)
-        except MinerError:
-            raise first_error from None
+            replies = await query(host, port or CGMINER_PORT, ("version", "devdetails"), timeout_s, required=False)
+            identity = _version_identity(host, port or CGMINER_PORT, replies)
+            if identity.family == "whatsminer":
+                identity = await _whatsminer_v2_extras(identity, timeout_s)
+            return MinerClient(identity, timeout_s)
+        except MinerError as exc:
+            silent = isinstance(exc, (Unreachable, NoAnswer))
+            if (port is None and not silent) or (port is not None and isinstance(exc, Unreachable)):
+                raise  # a non-miner answered on 4028, or nothing listens on the port given
+            first_error = exc
+    try:
+        info = await v3_command(host, port or V3_PORT, "get.device.info", None, timeout_s)
+    except MinerError:
+        if first_error is None:
+            raise
+        raise first_error from None
     miner, system = info.get("miner") or {}, info.get("system") or {}
     model = str(miner.get("type") or "unknown").replace("_", " ")
-    identity = Identity(host, V3_PORT, "whatsminer-v3", "whatsminer", "MicroBT", f"Whatsminer {model}",
+    identity = Identity(host, port or V3_PORT, "whatsminer-v3", "whatsminer", "MicroBT", f"Whatsminer {model}",
                         f"btminer {system.get('fwversion', '?')}", miner.get("miner-sn") or None)
     return MinerClient(identity, timeout_s)

@@ -140,12 +140,12 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
     async def watch() -> None:
         while loop.time() < t_end:
             await asyncio.sleep(plan.period_s)
-            if all(complete(poller.samples[c.identity.host], plan) for c in clients):
+            if all(complete(poller.samples[c.identity.address], plan) for c in clients):
                 break
         poller.stop()
 
     stats, _ = await asyncio.gather(poller.run(), watch())
-    return [analyse(c.identity, poller.samples[c.identity.host], plan) for c in clients], stats
+    return [analyse(c.identity, poller.samples[c.identity.address], plan) for c in clients], stats
 
 
 def to_run_record(*, identity: Identity, window_hashes: Sequence[float], window_durations_s: Sequence[float],

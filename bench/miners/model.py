@@ -133,7 +133,7 @@ class PollFailure:
 
     t: float
     wall: float
-    host: str
+    address: str
     reason: str
 
 

@@ -50,10 +50,10 @@ class PollStats:
 
 @dataclass
 class Poller:
-    """Polls ``clients`` every ``period_s``; samples per host in :attr:`samples`.
+    """Polls ``clients`` every ``period_s``; samples per miner (``host:port``) in :attr:`samples`.
 
     Args:
-        on_sample: called with (host, tick, sample) as each sample arrives (a journal).
+        on_sample: called with (``host:port``, tick, sample) as each sample arrives (a journal).
         spread: fraction of the period the fleet's polls are spread over.
     """
 
@@ -69,7 +69,7 @@ class Poller:
         self._sleeping: set[str] = set()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         for c in self.clients:
-            self.samples.setdefault(c.identity.host, [])
+            self.samples.setdefault(c.identity.address, [])
 
     def stop(self) -> None:
         """End now for miners waiting for their next tick, after the poll in flight for the others
@@ -88,7 +88,7 @@ class Poller:
             self.on_sample(host, tick, sample)
 
     async def _one(self, client: MinerClient, offset: float, t0: float, ticks: int | None) -> None:
-        loop, host = asyncio.get_running_loop(), client.identity.host
+        loop, host = asyncio.get_running_loop(), client.identity.address
         budget = min(client.timeout_s, POLL_BUDGET * self.period_s)
         k = 0
         while (ticks is None or k < ticks) and not self._stop.is_set():
@@ -124,7 +124,7 @@ class Poller:
         loop = asyncio.get_running_loop()
         t0, wall0, cpu0 = loop.time(), time.monotonic(), time.process_time()
         n = max(len(self.clients), 1)
-        self._tasks = {c.identity.host: asyncio.create_task(self._one(c, i / n * self.spread * self.period_s, t0, ticks))
+        self._tasks = {c.identity.address: asyncio.create_task(self._one(c, i / n * self.spread * self.period_s, t0, ticks))
                        for i, c in enumerate(self.clients)}
         await asyncio.gather(*self._tasks.values())
         self.stats.ticks = max((len(s) for s in self.samples.values()), default=0)

@@ -22,8 +22,10 @@ from bench.miners.model import Identity, Poll
 from bench.miners.parse import MinerError
 from bench.miners.transport import Unreachable
 
-#: The widest range scanned without ``force``.
+#: The widest range scanned without ``force`` (an IPv4 /16: 65,536 addresses).
 MAX_PREFIX_WITHOUT_FORCE = 16
+#: The most addresses one range may have even with ``force`` (an IPv4 /8).
+MAX_ADDRESSES = 2**24
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 
 
@@ -65,32 +67,41 @@ def _host_port(text: str) -> tuple[str, int | None]:
 
 
 def targets(specs: list[str], *, force: bool = False) -> Iterator[Target]:
-    """Expand ``HOST[:PORT]`` and ``CIDR`` specs, lazily and in order (duplicates once).
+    """Expand ``HOST[:PORT]`` and ``CIDR`` specs in order (duplicates once); every spec is checked
+    first, the addresses are produced lazily.
 
     Raises:
-        UsageError: a malformed spec, or a range wider than /16 without ``force``.
+        UsageError: a malformed spec, or a range of more than 65,536 addresses (a /16) without
+            ``force`` or of more than :data:`MAX_ADDRESSES` with it.
     """
-    ranges = []
+    items: list[ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[str, int | None]] = []
     for spec in specs:
-        if "/" in spec:
-            try:
-                net = ipaddress.ip_network(spec, strict=False)
-            except ValueError as exc:
-                raise UsageError(f"{spec!r} is not a CIDR range ({exc})") from None
-            if net.prefixlen < MAX_PREFIX_WITHOUT_FORCE and not force:
-                raise UsageError(f"{spec} is {net.num_addresses:,} addresses, wider than /{MAX_PREFIX_WITHOUT_FORCE}: "
-                                 "scan it in parts or add --force")
-            ranges.append(net)
-        else:
-            ranges.append(_host_port(spec))  # type: ignore[arg-type]
+        if "/" not in spec:
+            items.append(_host_port(spec))
+            continue
+        try:
+            net = ipaddress.ip_network(spec, strict=False)
+        except ValueError as exc:
+            raise UsageError(f"{spec!r} is not a CIDR range ({exc})") from None
+        limit = MAX_ADDRESSES if force else 2 ** (32 - MAX_PREFIX_WITHOUT_FORCE)
+        if net.num_addresses > limit:
+            hint = "scan it in parts" if force else "scan it in parts or add --force"
+            raise UsageError(f"{spec} is {net.num_addresses:,} addresses, more than {limit:,}: {hint}")
+        items.append(net)
+    return _expand(items)
+
+
+def _expand(items: list[ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[str, int | None]]) -> Iterator[Target]:
     seen: set[tuple[str, int | None]] = set()
-    for item in ranges:
-        found = ([(str(a), None) for a in (item.hosts() if item.num_addresses > 2 else item)]  # type: ignore[union-attr]
-                 if isinstance(item, (ipaddress.IPv4Network, ipaddress.IPv6Network)) else [item])
+    for item in items:
+        if isinstance(item, tuple):
+            found: Iterator[tuple[str, int | None]] = iter([item])
+        else:
+            found = ((str(a), None) for a in (item.hosts() if item.num_addresses > 2 else item))
         for host, port in found:
             if (host, port) not in seen:
                 seen.add((host, port))
-                yield Target(host, port, named=not isinstance(item, (ipaddress.IPv4Network, ipaddress.IPv6Network)))
+                yield Target(host, port, named=isinstance(item, tuple))
 
 
 async def probe(target: Target, timeout_s: float) -> ScanResult:
@@ -117,17 +128,16 @@ async def scan(specs: list[str], *, force: bool = False, concurrency: int = 256,
     """Probe every address of ``specs`` with at most ``concurrency`` in flight; results in input order.
 
     Raises:
-        UsageError: bad specs (before anything is probed).
+        UsageError: bad specs or options (before anything is probed).
     """
     if concurrency < 1 or timeout_s <= 0:
         raise UsageError("--concurrency must be at least 1 and --timeout positive")
-    todo = list(targets(specs, force=force))
-    results: list[ScanResult | None] = [None] * len(todo)
-    feed = iter(enumerate(todo))
+    feed = enumerate(targets(specs, force=force))
+    results: dict[int, ScanResult] = {}
 
     async def worker() -> None:
         for i, target in feed:
             results[i] = await probe(target, timeout_s)
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(todo)) or 1)))
-    return [r for r in results if r is not None]
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return [results[i] for i in sorted(results)]

@@ -112,7 +112,9 @@ def braiins(s: State, command: str) -> dict[str, Any] | None:
 def avalon(s: State, command: str) -> dict[str, Any] | None:
     """Canaan Avalon (cgminer with an ``MM ID0`` bracket string in ``estats``)."""
     mm = (f"Ver[{s.model[-4:]}-sim] DNA[020100001a2b3c4d] Elapsed[{int(s.elapsed)}] Temp[31] TMax[88] TAvg[76] "
-          f"Fan1[5100] Fan2[5120] GHSmm[{s.nominal_hs / 1e9:.2f}] WALLPOWER[{round(s.power_w or 0)}] PS[0 1212 1254 78 981 1254]")
+          f"Fan1[5100] Fan2[5120] GHSmm[{s.nominal_hs / 1e9:.2f}] WALLPOWER[{round(s.power_w or 0)}] PS[0 1212 1254 78 981 1254] "
+          f"MTmax[{' '.join(str(86 + i) for i in range(len(s.chips)))}] MTavg[{' '.join(str(70 + i) for i in range(len(s.chips)))}] "
+          f"MGHS[{' '.join(f'{s.rate_hs / len(s.chips) / 1e9:.2f}' for _ in s.chips)}]")
     return {
         "version": lambda: _ok("VERSION", [{"CGMiner": "4.11.1", "PROD": f"AvalonMiner {s.model[-4:]}",
                                             "MODEL": s.model[-4:], "DNA": "020100001a2b3c4d", "LVERSION": "sim"}]),

@@ -45,6 +45,15 @@ def test_every_family_is_identified_and_polled(fleet: Fleet, miner: SimMiner, ma
     assert poll.rates_hs.get("5s", poll.rates_hs.get("realtime")) == pytest.approx(110e12, rel=1e-3)
 
 
+def test_whatsminer_v3_on_its_port_or_another_one(fleet: Fleet) -> None:
+    fleet(SimMiner("127.0.0.54", family="whatsminer-v3", model="Whatsminer M60 VK30"),
+          SimMiner("127.0.0.55", family="whatsminer-v3", model="Whatsminer M60 VK30", port=14433))
+    assert ask("127.0.0.54", 4433).identity.address == "127.0.0.54:4433"
+    moved = ask("127.0.0.55", 14433, timeout_s=0.5)  # cgminer JSON first: no answer, then v3 on that port
+    assert moved.identity.protocol == "whatsminer-v3" and moved.identity.address == "127.0.0.55:14433"
+    assert asyncio.run(moved.poll()).power_w == 3250
+
+
 def test_messy_replies_and_a_firmware_refusing_joined_commands(fleet: Fleet) -> None:
     miner = SimMiner("127.0.0.47", messy=True, join=False, difficulty=64)
     fleet(miner)

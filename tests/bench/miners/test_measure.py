@@ -32,9 +32,9 @@ def test_every_tick_of_every_miner_leaves_one_sample(fleet: Fleet) -> None:
     poller = asyncio.run(run())
     assert poller.stats.expected == 18 and poller.stats.late == 0
     assert [len(s) for s in poller.samples.values()] == [6, 6, 6]
-    assert all(isinstance(s, Poll) for s in poller.samples["127.0.0.81"])
-    assert all(isinstance(s, PollFailure) and "no answer within 0.18 s" in s.reason for s in poller.samples["127.0.0.82"])
-    assert all(isinstance(s, PollFailure) and "refused" in s.reason for s in poller.samples["127.0.0.83"])
+    assert all(isinstance(s, Poll) for s in poller.samples["127.0.0.81:4028"])
+    assert all(isinstance(s, PollFailure) and "no answer within 0.18 s" in s.reason for s in poller.samples["127.0.0.82:4028"])
+    assert all(isinstance(s, PollFailure) and "refused" in s.reason for s in poller.samples["127.0.0.83:4028"])
 
 
 def run_measure(miners: list[SimMiner], plan: Plan, during: Callable[[], Awaitable[object]] | None = None):  # type: ignore[no-untyped-def]

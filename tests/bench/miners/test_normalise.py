@@ -74,7 +74,11 @@ def test_luxos_power_and_avalon_wall_power_from_the_bracket_string() -> None:
               "estats": {"STATUS": S, "STATS": [{"ID": "AVA100", "MM ID0": mm}]}}
     p = cgminer.normalise(ident("avalon", "Avalon A1366"), avalon, 1.0, 2.0)
     assert p.power_w == 3301 and p.power_source == "estats WALLPOWER" and p.fans_rpm == (5100,)
-    assert p.boards[0].temp_chip_c == 88 and p.boards[0].chips is None, "Avalon reports no chip count here"
+    assert [(b.temp_board_c, b.temp_chip_c, b.chips) for b in p.boards] == [(71, 88, None)], "the unit's TAvg/TMax"
+    per_board = {**avalon, "estats": {"STATUS": S, "STATS": [{"MM ID0": mm + " MTmax[88 87 90] MTavg[70 71 72] MGHS[43000 43100 43200]"}]}}
+    p = cgminer.normalise(ident("avalon", "Avalon A1366"), per_board, 1.0, 2.0)
+    assert [(b.temp_board_c, b.temp_chip_c) for b in p.boards] == [(70, 88), (71, 87), (72, 90)]
+    assert p.boards[2].hashrate_hs == pytest.approx(4.32e13) and p.boards[0].chips is None, "no chip count from Avalon"
 
 
 def test_a_summary_without_its_record_is_a_bad_reply() -> None:

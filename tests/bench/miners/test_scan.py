@@ -33,14 +33,18 @@ def test_a_range_finds_the_miners_and_says_why_the_rest_are_not(fleet: Fleet) ->
 
 
 def test_ranges_wider_than_slash_16_need_force_and_bad_specs_are_one_line() -> None:
-    with pytest.raises(UsageError, match="10.0.0.0/15 is 131,072 addresses, wider than /16: scan it in parts or add --force"):
-        list(targets(["10.0.0.0/15"]))
-    assert next(targets(["10.0.0.0/15"], force=True)).host == "10.0.0.1"
+    with pytest.raises(UsageError, match="10.0.0.0/15 is 131,072 addresses, more than 65,536: scan it in parts or add --force"):
+        targets(["10.0.0.0/15"])
+    assert next(targets(["10.0.0.0/8"], force=True)).host == "10.0.0.1", "addresses come lazily"
+    with pytest.raises(UsageError, match="more than 16,777,216: scan it in parts$"):
+        targets(["fd00::/64"], force=True)
     assert len(list(targets(["10.1.0.0/16"]))) == 65534
+    with pytest.raises(UsageError, match="'miner 01' is not an address"):
+        targets(["10.0.0.0/24", "miner 01"])  # every spec is checked before the first address
     for bad, message in (("10.0.0.0/33", "not a CIDR range"), ("miner 01", "not an address"),
                          ("10.0.0.1:0", "not a TCP port"), ("10.0.0.1:http", "not a TCP port")):
         with pytest.raises(UsageError, match=message):
-            list(targets([bad]))
+            targets([bad])
 
 
 def test_the_command_prints_json_and_a_table(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ def steady(t0: float, t1: float, step: float = 1.0, start_elapsed: float = 1000.
 
 def test_throughput_is_the_counter_difference_and_a_failed_poll_loses_nothing() -> None:
     samples: list[Sample] = list(steady(0, 20))
-    samples[5] = PollFailure(5.0, 5.0, "10.0.0.5", "no answer within 4.5 s")
+    samples[5] = PollFailure(5.0, 5.0, "10.0.0.5:4028", "no answer within 4.5 s")
     runs, breaks = segments(samples)
     assert len(runs) == 1 and not breaks
     windows = cut(runs[0], [5.0], 0.0, 10.0, 2)
