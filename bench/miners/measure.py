@@ -8,7 +8,8 @@ Per miner, independently: its samples are split at restarts (:func:`bench.miners
 in each segment warm-up ends at the firmware's stability flag or the slope test
 (:func:`bench.miners.warmup.settle`), then windows of ``window_s`` follow until ``repeats``
 valid ones exist. Polling stops when every miner has them, or at the deadline
-``2 x warmup_s + 1.5 x repeats x window_s`` (a miner that restarted needs a second warm-up).
+``2 x warmup_s + 1.5 x repeats x window_s`` (a miner that restarted needs a second warm-up);
+completion is checked every quarter window.
 Power per window is the firmware's own figure (``firmware_estimate``), else the model's
 nameplate J/TH times the measured rate (``modelled_nameplate``); an outlet meter replaces
 both in phase 2.
@@ -138,9 +139,11 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
     t_end = loop.time() + plan.deadline_s
 
     async def watch() -> None:
+        done: set[str] = set()  # checked at most every quarter window: a full check costs ~ms per miner
         while loop.time() < t_end:
-            await asyncio.sleep(plan.period_s)
-            if all(complete(poller.samples[c.identity.address], plan) for c in clients):
+            await asyncio.sleep(min(max(plan.period_s, plan.window_s / 4), max(t_end - loop.time(), 0.0)))
+            done |= {a for a in poller.samples if a not in done and complete(poller.samples[a], plan)}
+            if len(done) == len(poller.samples):
                 break
         poller.stop()
 

@@ -9,6 +9,7 @@ fitted with a straight line, and the rate is stable once that line moves less th
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass
 
@@ -47,10 +48,11 @@ class Warmup:
         return f"stable after {self.waited_s:.0f} s by {self.method}{drift}"
 
 
-def drift(polls: list[Poll], span_s: float) -> float | None:
-    """Relative change of the fitted rate across the last ``span_s`` of ``polls`` (None: too few)."""
+def drift(polls: list[Poll], span_s: float, start: int = 0) -> float | None:
+    """Relative change of the fitted rate across the last ``span_s`` of ``polls`` (None: too few);
+    ``start`` skips polls known to be older than the span."""
     end = polls[-1].t
-    recent = [p for p in polls if p.t >= end - span_s and p.counter is not None]
+    recent = [p for p in polls[start:] if p.t >= end - span_s and p.counter is not None]
     pts = [((a.t + b.t) / 2, (b.counter.hashes - a.counter.hashes) / (b.t - a.t))  # type: ignore[union-attr]
            for a, b in itertools.pairwise(recent) if b.t > a.t]
     if len(pts) < MIN_INTERVALS or recent[-1].t - recent[0].t < 0.9 * span_s:
@@ -69,13 +71,13 @@ def settle(polls: list[Poll], *, limit_s: float, span_s: float, tolerance: float
     """Where warm-up ends in one segment of good polls (counter unbroken), judged poll by poll."""
     if not polls:
         return Warmup(False, "waiting", None, 0.0)
-    t0 = polls[0].t
+    t0, times = polls[0].t, [p.t for p in polls]
     for i, p in enumerate(polls):
         waited = p.t - t0
         if p.stable is True:
             return Warmup(True, "firmware flag", p.t, waited)
         if p.stable is None:
-            d = drift(polls[: i + 1], span_s)
+            d = drift(polls[: i + 1], span_s, bisect.bisect_left(times, p.t - span_s, 0, i + 1))
             if d is not None and d <= tolerance:
                 return Warmup(True, "slope test", p.t, waited, d)
         if waited >= limit_s:
