@@ -3,7 +3,8 @@
 Each :class:`SimMiner` listens on its own loopback address (``127.0.0.x:4028``, or 4433
 for Whatsminer API v3) and answers like its firmware family. Its hash counter is the
 exact integral of its hash rate (a warm-up ramp, chips that go missing); pool shares
-and hardware errors arrive as Poisson events from a seeded generator. Faults: ``mode``
+and hardware errors follow the expected count (or, with ``poisson``, arrive as Poisson
+events from a seeded generator, as a real pool's do). Faults: ``mode``
 ``hang`` (accepts, never answers), ``truncate`` (half a reply, then closes), ``refuse``
 (stops listening); ``messy`` replies (NUL terminator, ``}{`` between joined replies,
 bare ``nan``/``"inf"``, numbers as strings, a trailing comma); :meth:`SimMiner.reboot`
@@ -61,11 +62,12 @@ class SimMiner:
     join: bool = True
     mode: str = "ok"
     seed: int = 0
+    poisson: bool = False
     port: int | None = None
     missing: list[int] = field(default_factory=list)
     _t: float = field(default=0.0, repr=False)
     _start: float = field(default=0.0, repr=False)
-    _acc: list[float] = field(default_factory=lambda: [0.0] * 6, repr=False)
+    _acc: list[float] = field(default_factory=lambda: [0.0] * 8, repr=False)
 
     def __post_init__(self) -> None:
         self.port = self.port or (4433 if self.family == "whatsminer-v3" else 4028)
@@ -78,7 +80,8 @@ class SimMiner:
         """The miner restarts now: elapsed, counter, shares and errors start again from 0."""
         with self._lock:
             self._start = self._t = time.monotonic()
-            self._acc = [0.0] * 6  # hashes, accepted, rejected, diff accepted, diff rejected, hw errors
+            # hashes, accepted, rejected, diff accepted, diff rejected, hw errors, expected shares and errors
+            self._acc = [0.0] * 8
 
     def _ramp(self, e: float) -> float:
         """Integral of the ramp factor (0.6 -> 1 over ramp_s) from 0 to ``e`` seconds."""
@@ -94,13 +97,15 @@ class SimMiner:
             full = self.hashrate_ths * 1e12 * share
             e0, e1 = self._t - self._start, max(now - self._start, self._t - self._start)
             dh = full * (self._ramp(e1) - self._ramp(e0))
-            found = _poisson(self._rng, dh / (self.difficulty * 2**32))
-            bad = sum(self._rng.random() < self.reject_fraction for _ in range(found))
             a = self._acc
+            shares, errors = dh / (self.difficulty * 2**32), dh / 2**32 * self.hw_error_rate
+            a[6], a[7] = a[6] + shares, a[7] + errors  # expected totals: without noise, shares are their floor
+            found = _poisson(self._rng, shares) if self.poisson else int(a[6]) - int(a[1] + a[2])
+            bad = sum(self._rng.random() < self.reject_fraction for _ in range(found))
             a[0] += dh
             a[1], a[2] = a[1] + found - bad, a[2] + bad
             a[3], a[4] = a[3] + (found - bad) * self.difficulty, a[4] + bad * self.difficulty
-            a[5] += _poisson(self._rng, dh / 2**32 * self.hw_error_rate)
+            a[5] = a[5] + _poisson(self._rng, errors) if self.poisson else float(int(a[7]))
             self._t = max(now, self._t)
             ramping = self.ramp_s > 0 and e1 < self.ramp_s
             return State(self.family, self.model, e1, a[0], full * (0.6 + 0.4 * e1 / self.ramp_s if ramping else 1.0),
@@ -232,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one listening socket per miner
-    fleet = SimFleet([SimMiner(h, family=args.family, seed=i) for i, h in enumerate(addresses(args.first, args.count))])
+    fleet = SimFleet([SimMiner(h, family=args.family, seed=i, poisson=True)
+                      for i, h in enumerate(addresses(args.first, args.count))])
     with fleet:
         print(f"serving {args.count} miners from {args.first}", flush=True)
         try:
