@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ BACKENDS: dict[str, str] = {
     "redfish": "bench.power.meters.redfish",
     "csv": "bench.power.meters.csvlog",
     "prometheus": "bench.power.meters.prometheus",
+    "snmp": "bench.power.meters.snmp",
 }
 
 
@@ -29,6 +31,15 @@ class Unavailable:
 
     name: str
     reason: str
+
+
+#: Meter options whose values are secrets: never printed (an SNMP community is a password).
+SECRET_OPTIONS = ("community", "password", "auth_key", "priv_key", "token")
+
+
+def redact(spec: str) -> str:
+    """``snmp:pdu,community=s3cret`` -> ``snmp:pdu,community=***``: a meter spec fit to print."""
+    return re.sub(rf"\b({'|'.join(SECRET_OPTIONS)})=[^,]*", r"\1=***", spec)
 
 
 def _probe_fn(name: str) -> Callable[..., list[Meter]]:
@@ -72,7 +83,7 @@ def discover(specs: list[str] | None = None, keep_modelled: bool = False,
             meters.extend(probe(arg) if arg else probe())
         except MeterUnavailable as exc:
             if explicit:
-                raise UsageError(f"--meter {spec}: {exc}") from None
+                raise UsageError(f"--meter {redact(spec)}: {exc}") from None
             unavailable.append(Unavailable(name, str(exc)))
     if not explicit and not keep_modelled and any(m.measured for m in meters):
         meters = [m for m in meters if m.measured]

@@ -1,0 +1,298 @@
+"""Wall power from a rack PDU over SNMP (v2c or v3): the whole PDU (all inputs summed) or one outlet.
+
+``--meter snmp:HOST[:PORT][,community=C][,outlet=N][,mib=auto|apc|raritan|servertech|eaton]
+[,user=U][,auth=sha][,priv=aes][,context=NAME][,period=S][,timeout=S]``
+
+Per MIB, device / outlet active power (energy counter): APC PowerNet-MIB rPDU2DeviceStatusPower
+(0.01 kW) / rPDU2OutletMeteredStatusPower (W) (0.1 kWh); Raritan PDU2-MIB measurementsInlet- /
+OutletSensorValue activePower, scaled by the sensor's decimal digits (activeEnergy, Wh); ServerTech
+Sentry4-MIB st4InputCordActivePower / st4OutletActivePower (0.1 kWh cord, Wh outlet); Eaton
+EATON-EPDU-MIB inputTotalWatts / outletWatts (Wh). ``mib=auto`` picks the MIB from sysObjectID.
+``outlet=N`` is the outlet's number (APC's rPDU2OutletMeteredStatusNumber; elsewhere the last index
+of the first PDU or cord having it) or a full index (``outlet=1.1.5``).
+
+Accuracy: APC AP8xxx +/-3% of reading +/-1 digit (Schneider FAQ FA156074; outlets under 50 W read
+0); Raritan states each sensor's accuracy in the MIB (read at probe); ServerTech and Eaton state
+none: unstated. No MIB states an update period: 1 s is assumed (``period=S``). The energy counters
+go into ``Reading.extra`` (``pdu_energy_j``, ``pdu_energy_resolution_j``), not the window's counter:
+0.1 kWh is too coarse for minutes-long windows.
+
+Credentials: the v2c community (``community=``, else ``SNMP_COMMUNITY``, else ``public``); v3 with
+``user=`` (or ``SNMP_USER``) takes its keys from ``SNMP_AUTH_KEY`` / ``SNMP_PRIV_KEY`` only. No
+credential is in the meter's name, provenance or errors. Requests run on one shared asyncio thread;
+each meter fetches in its own background thread (:mod:`~bench.power.meters.heldpower`), so an
+unreachable PDU is a gap and the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from bench.errors import MeterReadError, MeterUnavailable
+from bench.power.meter import Reading
+from bench.power.meters.args import float_option, split_arg
+from bench.power.meters.heldpower import HeldPowerMeter
+
+T = TypeVar("T")
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+DEFAULT_PERIOD_S = 1.0
+DEFAULT_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Table:
+    """One power table of a PDU MIB: the power column (x ``watts`` per unit), the energy column (x ``joules``),
+    the index suffix naming the sensor (Raritan), and columns of per-row decimal digits and stated accuracy."""
+
+    power: str
+    watts: float
+    energy: str | None
+    joules: float
+    suffix: str = ""
+    energy_suffix: str = ""
+    digits: str | None = None
+    accuracy: str | None = None
+    lsd_w: float | None = None
+
+
+@dataclass(frozen=True)
+class Mib:
+    """A vendor's PDU MIB: the sysObjectID prefix, device (inputs) and outlet tables, stated accuracy."""
+
+    enterprise: str
+    device: Table
+    outlet: Table
+    outlet_number: str | None = None
+    accuracy: float | None = None
+    note: str = "accuracy unstated (the MIB gives none)"
+
+
+_KWH, _APC, _RAR, _ST4, _EAT = 3.6e6, "1.3.6.1.4.1.318.1.1.26", "1.3.6.1.4.1.13742.6", "1.3.6.1.4.1.1718.4.1", "1.3.6.1.4.1.534.6.6.7"
+MIBS: dict[str, Mib] = {
+    "apc": Mib("1.3.6.1.4.1.318", Table(f"{_APC}.4.3.1.5", 10.0, f"{_APC}.4.3.1.9", _KWH / 10, lsd_w=10.0),
+               Table(f"{_APC}.9.4.3.1.7", 1.0, f"{_APC}.9.4.3.1.11", _KWH / 10, lsd_w=1.0), f"{_APC}.9.4.3.1.4", 0.03,
+               "APC AP8xxx: +/-3% of reading +/-1 digit (Schneider FAQ FA156074); outlet power under 50 W reads 0"),
+    "raritan": Mib("1.3.6.1.4.1.13742",
+                   Table(f"{_RAR}.5.2.3.1.4", 1.0, f"{_RAR}.5.2.3.1.4", 3600.0, ".5", ".8", f"{_RAR}.3.3.4.1.7", f"{_RAR}.3.3.4.1.8"),
+                   Table(f"{_RAR}.5.4.3.1.4", 1.0, f"{_RAR}.5.4.3.1.4", 3600.0, ".5", ".8", f"{_RAR}.3.5.4.1.7", f"{_RAR}.3.5.4.1.8"),
+                   note="Raritan: the sensor's own stated accuracy (PDU2-MIB *SensorAccuracy)"),
+    "servertech": Mib("1.3.6.1.4.1.1718", Table(f"{_ST4}.3.3.1.3", 1.0, f"{_ST4}.3.3.1.10", _KWH / 10),
+                      Table(f"{_ST4}.8.3.1.7", 1.0, f"{_ST4}.8.3.1.14", 3600.0)),
+    "eaton": Mib("1.3.6.1.4.1.534", Table(f"{_EAT}.3.5.1.4", 1.0, f"{_EAT}.3.5.1.5", 3600.0),
+                 Table(f"{_EAT}.6.5.1.3", 1.0, f"{_EAT}.6.5.1.4", 3600.0)),
+}
+
+
+_AUTH = {"md5": "usmHMACMD5AuthProtocol", "sha": "usmHMACSHAAuthProtocol", "sha256": "usmHMAC192SHA256AuthProtocol",
+         "sha512": "usmHMAC384SHA512AuthProtocol"}
+_PRIV = {"des": "usmDESPrivProtocol", "aes": "usmAesCfb128Protocol", "aes256": "usmAesCfb256Protocol"}
+
+
+class _Loop:
+    """One asyncio loop in a daemon thread, and one SNMP engine per credential kind, for every meter."""
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+    engines: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def run(cls, coro: Coroutine[Any, Any, T], timeout_s: float) -> T:
+        with cls._lock:
+            if cls._loop is None:
+                cls._loop = asyncio.new_event_loop()
+                threading.Thread(target=cls._loop.run_forever, name="sitebench-snmp", daemon=True).start()
+        future = asyncio.run_coroutine_threadsafe(coro, cls._loop)
+        try:
+            return future.result(timeout_s)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise MeterReadError(f"no SNMP answer within {timeout_s:g} s") from None
+        except Exception as exc:  # noqa: BLE001 - a resolver or transport failure inside pysnmp is one line
+            raise exc if isinstance(exc, MeterReadError) else MeterReadError(f"{type(exc).__name__}: {exc}") from None
+
+
+class SnmpClient:
+    """GET and WALK against one agent; every failure is :class:`MeterReadError`, without credentials."""
+
+    def __init__(self, host: str, port: int, options: dict[str, str], timeout_s: float) -> None:
+        from pysnmp.hlapi.v3arch import asyncio as hl  # type: ignore[import-untyped]
+
+        self.hl, self.where, self.timeout_s = hl, f"{host}:{port}", timeout_s
+        user = options.get("user") or os.environ.get("SNMP_USER")
+        if user:
+            auth_key, priv_key = os.environ.get("SNMP_AUTH_KEY"), os.environ.get("SNMP_PRIV_KEY")
+            a, p = options.get("auth", "sha").lower(), options.get("priv", "aes").lower()
+            if a not in _AUTH or p not in _PRIV:
+                raise MeterUnavailable(f"auth={a} or priv={p} not supported (auth: {', '.join(_AUTH)}; priv: {', '.join(_PRIV)})")
+            if not auth_key:
+                raise MeterUnavailable("SNMPv3 user given: set SNMP_AUTH_KEY (and SNMP_PRIV_KEY for privacy)")
+            self.auth: Any = hl.UsmUserData(user, auth_key, priv_key, authProtocol=getattr(hl, _AUTH[a]),
+                                            privProtocol=getattr(hl, _PRIV[p] if priv_key else "usmNoPrivProtocol"))
+        else:
+            self.auth = hl.CommunityData(options.get("community") or os.environ.get("SNMP_COMMUNITY") or "public")
+        self.context = hl.ContextData(contextName=options.get("context", ""))
+        self.engine_key = f"v3:{user}" if user else "v2c"  # an engine holds one key set per v3 user name
+        self.engine, self.target, self.host, self.port = None, None, host, port
+
+    async def _setup(self) -> None:
+        if self.engine is None:
+            key = self.engine_key
+            self.engine = _Loop.engines.get(key) or _Loop.engines.setdefault(key, self.hl.SnmpEngine())
+            self.target = await self.hl.UdpTransportTarget.create((self.host, self.port), timeout=self.timeout_s, retries=1)
+
+    def _fail(self, indication: Any) -> MeterReadError:
+        text, low = str(indication), f"{type(indication).__name__} {indication}".lower()
+        if "timeout" in low or "no snmp response" in low:
+            text = f"no answer within {self.timeout_s:g} s, tried twice (unreachable, or a wrong community)"
+        elif any(k in low for k in ("digest", "unknownusername", "unknown usm user", "decrypt", "authentication")):
+            text = f"SNMPv3 credentials refused ({text})"
+        return MeterReadError(f"snmp {self.where}: {text}")
+
+    async def _get(self, oids: list[str]) -> dict[str, Any]:
+        await self._setup()
+        hl = self.hl
+        error, status, _, binds = await hl.get_cmd(self.engine, self.auth, self.target, self.context,
+                                                   *(hl.ObjectType(hl.ObjectIdentity(o)) for o in oids))
+        if error or status:
+            raise self._fail(error or status.prettyPrint())
+        return {str(name): value for name, value in binds}
+
+    async def _walk(self, column: str) -> dict[str, Any]:
+        await self._setup()
+        hl, out = self.hl, {}
+        async for error, status, _, binds in hl.walk_cmd(self.engine, self.auth, self.target, self.context,
+                                                         hl.ObjectType(hl.ObjectIdentity(column)), lexicographicMode=False):
+            if error or status:
+                raise self._fail(error or status.prettyPrint())
+            out.update({str(name): value for name, value in binds})
+        return out
+
+    def get(self, oids: list[str]) -> dict[str, float | str | None]:
+        """Values by OID: numbers as floats, strings as str, a missing object as None."""
+        raw = _Loop.run(self._get(oids), 2 * self.timeout_s + 5)
+        return {o: _value(raw.get(o)) for o in oids}
+
+    def walk(self, column: str) -> dict[str, float | str | None]:
+        """Every row of a table column: ``{row index: value}``."""
+        raw = _Loop.run(self._walk(column), 10 * self.timeout_s + 5)
+        return {oid[len(column) + 1:]: _value(v) for oid, v in raw.items()}
+
+
+def _value(v: Any) -> float | str | None:
+    if v is None or type(v).__name__ in ("NoSuchObject", "NoSuchInstance", "EndOfMibView", "Null"):
+        return None
+    try:
+        return float(int(v))
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def pick_mib(client: SnmpClient, name: str) -> tuple[str, Mib]:
+    """The MIB named, or the one sysObjectID's enterprise points at (``auto``); else MeterUnavailable."""
+    if name != "auto":
+        if name not in MIBS:
+            raise MeterUnavailable(f"mib={name!r} unknown (known: auto, {', '.join(MIBS)})")
+        return name, MIBS[name]
+    oid = str(client.get([SYS_OBJECT_ID])[SYS_OBJECT_ID] or "")
+    for key, mib in MIBS.items():
+        if oid == mib.enterprise or oid.startswith(mib.enterprise + "."):
+            return key, mib
+    raise MeterUnavailable(f"snmp {client.where}: sysObjectID {oid or '(none)'} is not a PDU this meter knows "
+                           f"(apc, raritan, servertech, eaton): give mib=NAME if it speaks one of them")
+
+
+def find_rows(client: SnmpClient, mib: Mib, table: Table, outlet: str | None) -> list[str]:
+    """The row indexes (without sensor suffix) to sum: every inlet/cord, or the one outlet (else MeterUnavailable)."""
+    rows = [r[: len(r) - len(table.suffix)] for r, v in client.walk(table.power).items()
+            if r.endswith(table.suffix) and v is not None]
+    if not rows:
+        raise MeterUnavailable(f"snmp {client.where}: no {'outlet' if outlet else 'input'} power in the MIB "
+                               f"({table.power}): not this vendor's PDU, or not a metered one")
+    if outlet is None:
+        return rows
+    if "." in outlet:
+        found = [r for r in rows if r == outlet]
+    elif mib.outlet_number:
+        numbers = client.walk(mib.outlet_number)
+        found = [r for r in rows if numbers.get(r) == float(outlet)]
+    else:
+        found = [r for r in rows if r.rsplit(".", 1)[-1] == outlet]
+    if not found:
+        raise MeterUnavailable(f"snmp {client.where}: outlet {outlet} has no power reading "
+                               f"({len(rows)} metered outlets: indexes {', '.join(rows[:8])}{'...' if len(rows) > 8 else ''})")
+    return found[:1]
+
+
+class SnmpMeter(HeldPowerMeter):
+    """Active power of a PDU (all inputs) or of one outlet, fetched in the background."""
+
+    kind = "snmp"
+
+    def __init__(self, host: str, port: int, options: dict[str, str]) -> None:
+        timeout_s = float_option(options, "timeout", DEFAULT_TIMEOUT_S, positive=True)
+        period_s = float_option(options, "period", DEFAULT_PERIOD_S, positive=True)
+        outlet = options.get("outlet")
+        self.client = SnmpClient(host, port, options, timeout_s)
+        self.mib_name, mib = pick_mib(self.client, options.get("mib", "auto").lower())
+        t = mib.outlet if outlet else mib.device
+        self.rows = find_rows(self.client, mib, t, outlet)
+        self.power_oids = [f"{t.power}.{r}{t.suffix}" for r in self.rows]
+        self.energy_oids = [f"{t.energy}.{r}{t.energy_suffix}" for r in self.rows] if t.energy else []
+        self.joules, self.scale_w, accuracy = t.joules, [t.watts] * len(self.rows), mib.accuracy
+        if t.digits and t.accuracy:  # Raritan: each sensor states its decimal digits and accuracy
+            got = self.client.get([f"{c}.{r}{t.suffix}" for c in (t.digits, t.accuracy) for r in self.rows])
+            values = list(got.values())
+            self.scale_w = [t.watts * 10.0 ** -d if isinstance(d, float) else t.watts for d in values[: len(self.rows)]]
+            stated = [a / 1e4 for a in values[len(self.rows):] if isinstance(a, float) and a > 0]
+            accuracy = max(stated) if stated else None
+        self._extra: dict[str, Any] = {}
+        what = f"outlet {outlet}" if outlet else f"PDU ({len(self.rows)} input(s))"
+        super().__init__(f"snmp:{host}" + (f":outlet{outlet}" if outlet else ""), "wall", accuracy=accuracy,
+                         accuracy_note=f"{self.mib_name} {what} at {host} over SNMP: {mib.note}; update period "
+                         f"{period_s:g} s{'' if 'period' in options else ' assumed (the MIB states none)'}",
+                         update_period_s=period_s, timeout_s=2 * timeout_s + 5)
+        self.accuracy_w = t.lsd_w
+        try:
+            self.prime()
+        except MeterReadError:
+            self.close()
+            raise
+
+    def fetch(self) -> float:
+        got = self.client.get(self.power_oids + self.energy_oids)
+        watts = [w for w in (got[o] for o in self.power_oids) if isinstance(w, float) and w >= 0]
+        if len(watts) < len(self.power_oids):
+            raise MeterReadError(f"snmp {self.client.where}: power not available "
+                                 f"({', '.join(str(got[o]) for o in self.power_oids)})")
+        energy = [e for e in (got[o] for o in self.energy_oids) if isinstance(e, float) and e >= 0]
+        self._extra = ({"pdu_energy_j": sum(energy) * self.joules, "pdu_energy_resolution_j": self.joules}
+                       if energy and len(energy) == len(self.energy_oids) else {})
+        return sum(w * s for w, s in zip(watts, self.scale_w))
+
+    def read(self) -> Reading:
+        reading = super().read()
+        return Reading(t=reading.t, power_w=reading.power_w, extra={**reading.extra, **self._extra})
+
+
+def probe(arg: str | None = None) -> list[SnmpMeter]:
+    """The PDU (or outlet) named by ``HOST[:PORT][,option...]``; one-line MeterUnavailable for bad options,
+    an unknown MIB, a device that is not a known PDU, or a PDU that does not answer."""
+    if not arg:
+        raise MeterUnavailable("needs the PDU: --meter snmp:HOST[:PORT][,community=C][,outlet=N][,mib=auto]")
+    main, options = split_arg(arg, keys=("community", "outlet", "mib", "user", "auth", "priv", "context",
+                                         "period", "timeout"))
+    host, _, port = main.rpartition(":") if ":" in main else (main, "", "161")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise MeterUnavailable(f"{main!r} is not HOST or HOST:PORT")
+    if not all(p.isdigit() for p in options.get("outlet", "1").split(".")):
+        raise MeterUnavailable(f"outlet={options['outlet']!r} is not an outlet number (N, or a full index such as 1.1.5)")
+    try:
+        return [SnmpMeter(host, int(port), options)]
+    except MeterReadError as exc:
+        raise MeterUnavailable(str(exc)) from None
