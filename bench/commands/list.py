@@ -38,8 +38,10 @@ def main(args: argparse.Namespace) -> int:
     meter_rows += [{"name": u.name, "kind": u.name, "available": False, "reason": u.reason} for u in unavailable]
     for meter in meters:
         meter.close()
+    from bench.builtin import available
+
     if args.json:
-        print(json.dumps({"workloads": workloads, "meters": meter_rows}, indent=1))
+        print(json.dumps({"workloads": workloads, "meters": meter_rows, "builtin": available()}, indent=1))
         return 0
     wt = Table(title="Workloads", title_justify="left")
     for col in ("name", "unit", "devices", "presets", "in suite", "description"):
@@ -60,4 +62,6 @@ def main(args: argparse.Namespace) -> int:
             mt.add_row(m["name"], "", "", "", f"[red]unavailable[/red]: {m['reason']}")
     console.out().print(wt)
     console.out().print(mt)
+    console.out().print("Files shipped with sitebench (use the name where a result file or plan goes):\n  "
+                        + "\n  ".join(available()))
     return 0

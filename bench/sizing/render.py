@@ -60,11 +60,11 @@ def mw_per_text(s: Sized) -> str:
 
 
 def power_text(s: Sized) -> str:
-    """``"3.53 kW wall, declared"``, ``"19.4 W MODELLED"``, ``"676 W components + 156 W overhead"``."""
+    """``"3.53 kW wall, declared"``, ``"19.4 W MODELLED"``, ``"676 W components\n+ 156 W overhead"``."""
     text = f"{units.watts(s.power_w_per_machine)} {s.scope_class}"
     if s.node_overhead_w:
-        text = f"{units.watts(s.power_w_per_machine)} = {units.watts(s.power_w_per_machine - s.node_overhead_w)} " \
-               f"components + {units.watts(s.node_overhead_w)} overhead"
+        text = f"{units.watts(s.power_w_per_machine - s.node_overhead_w)} components\n+ " \
+               f"{units.watts(s.node_overhead_w)} overhead = {units.watts(s.power_w_per_machine)}"
     if s.source == "declared":
         text += ", declared"
     elif s.modelled:
@@ -77,7 +77,7 @@ def size_table(rows: Sequence[Sized], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for col in ("workload", "system", "machines", "throughput", "efficiency", "facility MW", "power per machine"):
         table.add_column(col, justify="left" if col in ("workload", "system", "power per machine") else "right",
-                         no_wrap=col in ("efficiency", "facility MW", "power per machine"))
+                         no_wrap=col in ("efficiency", "facility MW"))
     for s in rows:
         table.add_row(
             cut(s.workload), cut(s.system),
