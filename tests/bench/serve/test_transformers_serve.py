@@ -21,7 +21,8 @@ import pytest
 from bench.cli import main
 
 STARTUP_TIMEOUT_S = 300.0
-WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "power", "site", "energy", "token", "joule", "watt", "grid"]
+WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "power", "site", "energy", "token", "joule",
+         "watt", "grid"]
 
 
 def _serve_cli() -> list[str]:
