@@ -145,9 +145,12 @@ def to_run_record(m: ServeMeasurement, head: RunHead, no_power_reason: str = "no
     bounds = [t for _, t in m.timeline.slices]
     status: Status = "interrupted" if m.interrupted else "ok"
     if m.metrics.completed == 0 or len(bounds) < 2 or not m.window.output_tokens:
-        why = ("interrupted before the steady window ended" if m.interrupted and len(bounds) < 2
-               else "no request completed" if m.metrics.completed == 0
-               else "no steady window: " + "; ".join(m.window.reasons))
+        if m.interrupted:
+            why = "interrupted (stop signal) " + ("before the steady window" if len(bounds) < 2
+                                                  else "before a request completed in the steady window")
+        else:
+            why = ("no request completed" if m.metrics.completed == 0
+                   else "no steady window: " + "; ".join(m.window.reasons))
         run = head.failed("interrupted" if m.interrupted else "failed", why)
         return run.model_copy(update={"metrics": flat_metrics(figures)})
     power: PowerBlock = m.energy.block if m.energy is not None else no_power(no_power_reason)
