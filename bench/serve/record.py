@@ -81,7 +81,7 @@ def params(setup: Setup, settings: ServeSettings, point: LoadPoint) -> dict[str,
 
 def run_head(setup: Setup, settings: ServeSettings, point: LoadPoint, meters: list[Any] | None = None) -> RunHead:
     """What the run of one point is, before it is measured (the journal's ``run-start`` line)."""
-    return RunHead(workload=WORKLOAD, device=f"endpoint:{setup.server.host}", unit=UNIT,
+    return RunHead(workload=WORKLOAD, device=f"endpoint:{setup.server.host}"[:200], unit=UNIT,
                    params=params(setup, settings, point), started=utc_now(), hardware=hardware(setup, meters))
 
 

@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from bench import console, system
 from bench.errors import Stopped
 from bench.journal import Journal, journal_path
 from bench.power.sampler import Sampler
 from bench.record import Document, Run, Settings, new_document, write_result
+from bench.record.io import first_error
 from bench.runrecord import RunHead
 from bench.serve.measure import LoadPoint, Progress, ServeMeasurement, ServeSettings, Setup, measure_all
 from bench.serve.record import run_head, to_run_record
@@ -116,7 +119,10 @@ def execute(plan: ServePlan, setup: Setup, progress: Progress | None = None) -> 
         journal.run_start(heads[point], f"serve/{point.label}")
 
     def after(m: ServeMeasurement) -> None:
-        run = to_run_record(m, heads[m.point], plan.no_power_reason)
+        try:
+            run = to_run_record(m, heads[m.point], plan.no_power_reason)
+        except ValidationError as exc:  # a figure out of the record's bounds: the point is kept, as failed
+            run = heads[m.point].failed("failed", f"the run record refused a figure: {first_error(exc)}")
         runs.append(run)
         journal.run(run)
 
