@@ -64,7 +64,8 @@ class Journal:
 
     def run_start(self, head: RunHead, tag: str) -> None:
         """A run begins: what it is and the tag of its markers."""
-        self.write({"type": "run-start", "tag": tag, "head": dataclasses.asdict(head)}, flush=True)
+        fields = {**dataclasses.asdict(head), "hardware": head.hardware.to_json() if head.hardware else None}
+        self.write({"type": "run-start", "tag": tag, "head": fields}, flush=True)
 
     def window(self, tag: str, index: int, units: float, duration_s: float) -> None:
         """One measured window completed: its units and duration."""

@@ -20,7 +20,7 @@ from bench.errors import InvalidResultFile, MeterReadError
 from bench.journal import SUFFIX
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Gap, Marker, Sampler
-from bench.record import Document, MeterFigure, Phase, Run
+from bench.record import Document, Hardware, MeterFigure, Phase, Run
 from bench.record.io import first_error
 from bench.runrecord import RunHead, measured_run
 
@@ -80,7 +80,9 @@ def read_journal(path: Path) -> Journaled:
             if kind == "run":
                 out.runs.append(Run.model_validate(line["run"]))
             elif kind == "run-start":
-                out.started.append((str(line["tag"]), RunHead(**line["head"])))
+                hw = line["head"].get("hardware")
+                out.started.append((str(line["tag"]), RunHead(**{**line["head"],
+                                                                  "hardware": Hardware.model_validate(hw) if hw else None})))
             elif kind == "window":
                 out.windows.setdefault(str(line["tag"]), []).append((float(line["units"]), float(line["duration_s"])))
     except ValidationError as exc:

@@ -13,11 +13,16 @@ examples:
       --request-rate 4,8,16 --burstiness 0.5 --goodput ttft:500,tpot:50 \\
       --meter prometheus:http://gpu-node:9400/metrics,metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period=1 \\
       --meter redfish:https://gpu-node-bmc/redfish/v1/Chassis/1
-  sitebench serve --base-url http://127.0.0.1:8000 --max-concurrency 8 --json > result.json
+  sitebench serve --base-url http://127.0.0.1:8000 --max-concurrency 8 --json > vllm-keys.json
 
-A comma-separated --request-rate or --max-concurrency is a sweep: one measurement per point.
-Energy per token is taken over the steady window (load full, queue not yet draining); use
---max-concurrency with --request-rate inf for a closed loop that has one.
+Every run writes a sitebench.result/2 file (--out, default results/runs/<time>-<host>.json): one
+run per load point, workload "serve", unit "token", device endpoint:HOST[:PORT]; size, plan,
+compare, report and validate take it. A comma-separated --request-rate or --max-concurrency is a
+sweep: one run per point. Throughput and energy per token are taken over the steady window (load
+full, queue not yet draining), cut into contiguous slices; use --max-concurrency with
+--request-rate inf for a closed loop that has one. Ctrl-C, SIGTERM or SIGHUP end the point in
+progress as "interrupted" and the file is still written; after a kill, sitebench recover
+<out>.journal.jsonl rebuilds it.
 """
 
 
@@ -51,7 +56,8 @@ def register(sub: Any) -> None:
     p.add_argument("--sample-hz", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default 10)")
     p.add_argument("--json", action="store_true", help="print the result as JSON with vLLM's keys (a list for a sweep)")
-    p.add_argument("--out", metavar="FILE", help="result file (not yet: use --json)")
+    p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(func=main)
 
 
@@ -81,11 +87,14 @@ def _ints(text: str | None, option: str) -> list[int | None]:
     return list(values)
 
 
-def _check(args: argparse.Namespace) -> None:
-    from bench.errors import UsageError
+def _check(args: argparse.Namespace) -> Any:
+    """Options that need no server; the result file's path, checked writable."""
+    from pathlib import Path
 
-    if args.out:
-        raise UsageError("--out: writing a result file comes with the run record; for now use --json > FILE")
+    from bench.commands.run import default_out
+    from bench.errors import UsageError
+    from bench.record import check_writable
+
     if args.num_prompts is not None and args.num_prompts < 1:
         raise UsageError(f"--num-prompts {args.num_prompts}: must be at least 1")
     if args.warmup < 0:
@@ -94,6 +103,9 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--burstiness {args.burstiness:g}: must be positive")
     if not args.timeout > 0 or not args.rate > 0:
         raise UsageError("--timeout and --sample-hz must be positive")
+    out = Path(args.out) if args.out else default_out()
+    check_writable(out)
+    return out
 
 
 def open_meters(specs: list[str] | None, base_url: str) -> tuple[list[Any], list[str]]:
@@ -136,13 +148,14 @@ def main(args: argparse.Namespace) -> int:
 
     from rich.progress import Progress
 
-    from bench.console import err, out
-    from bench.power.sampler import Sampler
+    from bench.console import err
     from bench.serve import render
-    from bench.serve.measure import LoadPoint, ServeSettings, measure_sync, prepare_sync
+    from bench.serve.measure import LoadPoint, ServeSettings, prepare_sync
     from bench.serve.metrics import parse_goodput
+    from bench.serve.session import ServePlan, execute
+    from bench.stopsignals import exit_code, stop_signals
 
-    _check(args)
+    path = _check(args)
     rates = _floats(args.request_rate, "--request-rate")
     caps = _ints(args.max_concurrency, "--max-concurrency")
     settings = ServeSettings(args.base_url, model=args.model, endpoint=args.endpoint, dataset=args.dataset,
@@ -150,27 +163,47 @@ def main(args: argparse.Namespace) -> int:
                              burstiness=args.burstiness, tokenizer=args.tokenizer,
                              goodput=parse_goodput(args.goodput), read_timeout_s=args.timeout)
     points = [LoadPoint(r, c) for c in caps for r in rates]
-    setup = prepare_sync(settings)  # the server, the probe and the dataset: bad input stops here
-    meters, notes = open_meters(args.meter, args.base_url)
+    with stop_signals():  # a stop signal before the load starts: nothing measured, exit 128 + signal
+        meters, notes = open_meters(args.meter, args.base_url)
+        try:
+            setup = prepare_sync(settings)  # the server, the probe and the dataset: bad input stops here
+        except BaseException:
+            for meter in meters:
+                meter.close()
+            raise
     for note in notes:
         err().print(f"[yellow]note:[/yellow] {note}")
-    sampler = Sampler(meters, rate_hz=args.rate) if meters else None
-    if sampler:
-        sampler.start()
-    try:
-        with Progress(console=err(), transient=True) as bars:
-            def progress(point: LoadPoint, total: int) -> Any:
-                task = bars.add_task(point.label, total=total)
-                return lambda rec: bars.advance(task)
+    plan = ServePlan(settings, points, path, meters, args.rate, notes,
+                     notes[0] if notes and not meters else "no power meter works here")
+    with Progress(console=err(), transient=True, disable=args.quiet) as bars:
+        def progress(point: LoadPoint, total: int) -> Any:
+            task = bars.add_task(point.label, total=total)
+            return lambda rec: bars.advance(task)
 
-            measurements = measure_sync(setup, settings, points, sampler=sampler, progress=progress)
-    finally:
-        if sampler:
-            sampler.stop()
+        result = execute(plan, setup, progress)
+    measurements, doc = result.measurements, result.doc
     if args.json:
         docs = [render.vllm_json(m) for m in measurements]
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1, allow_nan=False))
-        return _status(measurements)
+    else:
+        _tables(measurements, doc, str(result.out))
+    err().print(f"result file: {result.out}")
+    if result.stopped is not None:
+        err().print("[red]interrupted[/red]: the result file holds every point measured so far")
+        return exit_code(result.stopped)
+    for run in doc.runs:
+        if not run.ok:
+            err().print(f"[red]failed:[/red] {run.device} {run.params.get('request_rate')} req/s, "
+                        f"concurrency {run.params.get('max_concurrency')}: {run.error}")
+    return 1 if any(not r.ok for r in doc.runs) else 0
+
+
+def _tables(measurements: list[Any], doc: Any, path: str) -> None:
+    """The vLLM-style figures of each point, the sweep, then the run and per-MW tables of `sitebench run`."""
+    from bench.console import err, out
+    from bench.serve import render
+    from bench.tables import per_mw_table, power_notes, runs_table
+
     for m in measurements:
         out().print(render.summary_table(m))
         out().print(render.latency_table(m))
@@ -178,9 +211,11 @@ def main(args: argparse.Namespace) -> int:
             err().print(f"[yellow]note:[/yellow] {line}")
     if len(measurements) > 1:
         out().print(render.sweep_table(measurements))
-    return _status(measurements)
-
-
-def _status(measurements: list[Any]) -> int:
-    """1 when a point had no successful request (the run failed), else 0."""
-    return 1 if any(m.metrics.completed == 0 for m in measurements) else 0
+    out().print(runs_table(doc.runs, title=f"sitebench serve from {doc.system.hostname}"))
+    for line in power_notes(doc.runs):
+        err().print(f"[yellow]power:[/yellow] {line}")
+    table, modelled = per_mw_table(doc, path)
+    out().print(table)
+    if modelled:
+        err().print("[yellow]warning:[/yellow] power was MODELLED (utilisation x TDP), not measured: "
+                    "MW figures are estimates, use a real meter (--meter) before sizing a site")

@@ -7,9 +7,13 @@ Modules, in the order data flows:
 - :mod:`~bench.serve.sse` and :mod:`~bench.serve.client`: one streamed request, timed per token;
 - :mod:`~bench.serve.load`: arrivals (Poisson / gamma, ``inf``) under a concurrency cap;
 - :mod:`~bench.serve.steady`: the steady-state window in which the server is at full load;
+- :mod:`~bench.serve.slices`: the window cut into marker-bounded slices, tokens attributed by event time;
 - :mod:`~bench.serve.metrics`: TTFT, TPOT, ITL, E2EL, throughput and goodput as vLLM defines them;
 - :mod:`~bench.serve.measure`: one measurement with power sampled over the steady window;
-- :mod:`~bench.serve.record`: what a finished measurement hands to the run record.
+- :mod:`~bench.serve.energy`: joules per token, the power block refused when the window is not steady;
+- :mod:`~bench.serve.record`: a finished measurement as a ``sitebench.result/2`` run;
+- :mod:`~bench.serve.session`: a whole ``sitebench serve``: journal, stop signals, the result file;
+- :mod:`~bench.serve.formats` and :mod:`~bench.serve.importer`: vLLM and guidellm results imported.
 
 Times are ``time.monotonic()`` seconds throughout, the clock the power sampler's markers use.
 Nothing here imports aiohttp at module level except the modules that do HTTP.

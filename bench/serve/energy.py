@@ -1,26 +1,32 @@
 """Joules per token over the steady window, with the scope of each meter.
 
-The power layer gives each meter's figures between the window's markers
-(:func:`bench.power.window.block.power_block`): mean power over the readings that span the
-window, and whether the window holds enough readings for that meter. Energy in the window is
-that mean power times the window's length: for a counter read at the markers (NVML, RAPL) this
-is the counter difference exactly; for a remote counter held between scrapes (the
-``prometheus`` meter), whose readings fall near but not on the markers, it keeps the energy on
-the window rather than on the scrapes around it. J per output token divides it by the output
-tokens in the window; J per token by input plus output tokens.
+The power layer gives the block of the measured windows (the slices of the steady window,
+:func:`bench.power.window.block.power_block`): each meter's energy between the first and last
+slice markers (a counter's difference, or polled power integrated), the primary scope's sum
+(wall, else node, else the measured components, see :func:`bench.power.window.energy.primary`),
+and whether the window holds enough readings for each meter. J per output token is that energy
+over the output tokens in the window (so it is ``1 / efficiency.per_joule`` of the run); J per
+token over input plus output tokens.
 
-The figure for sizing is the power layer's primary scope (wall, else node, else the sum of the
-measured components, see :func:`bench.power.window.energy.primary`). It is refused
-(``valid_for_sizing`` false) when the power layer refuses the window for those meters or the
-load in it was not steady (:mod:`bench.serve.steady`).
+Scrape jitter of a remote counter (the ``prometheus`` meter): a counter reading carries the time
+its value first came back, so the readings at the window's edge markers date from up to one
+poll (``period / 2``) plus a fetch before each marker. The energy is then that of a span which
+differs from the window by at most that much at each edge: at power P over a window of T s, the
+energy is off by at most ``P x (period / 2 + fetch time)`` (a relative ``period / (2 T)``).
+
+The figure is refused for sizing (``valid_for_sizing`` false, with the reasons) when the power
+layer refuses the window for those meters or the load in it was not steady
+(:mod:`bench.serve.steady`); the refusal is written into the run's power block.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from bench.record import PowerBlock, Quality
 from bench.serve.steady import SteadyWindow
+
+REFUSED = "window refused for sizing"
 
 
 @dataclass(frozen=True)
@@ -39,41 +45,70 @@ class MeterEnergy:
 
 @dataclass
 class ServeEnergy:
-    """Energy per token of the primary scope, every meter's figure, and the power block."""
+    """Energy per token of the primary scope and of every meter; ``block`` is the run's power block."""
 
-    scope: str | None
-    scope_class: str | None
-    measured: bool
-    avg_w: float | None
-    energy_j: float | None
+    block: PowerBlock
     j_per_output_token: float | None
     j_per_token: float | None
-    valid_for_sizing: bool
-    reasons: list[str] = field(default_factory=list)
     meters: list[MeterEnergy] = field(default_factory=list)
-    block: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> str | None:
+        """The primary scope (``gpu:0+gpu:1``, ``node``, ``wall``...)."""
+        return self.block.scope
+
+    @property
+    def scope_class(self) -> str | None:
+        """``wall``, ``node``, ``components`` or ``modelled``."""
+        return self.block.scope_class
+
+    @property
+    def measured(self) -> bool:
+        """Measured, not modelled."""
+        return self.block.measured
+
+    @property
+    def avg_w(self) -> float | None:
+        """Energy over the window's span."""
+        return self.block.avg_w
+
+    @property
+    def energy_j(self) -> float | None:
+        """Energy in the window, J."""
+        return self.block.energy_j
+
+    @property
+    def valid_for_sizing(self) -> bool:
+        """The figure may size a site."""
+        return self.block.valid_for_sizing
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why it may not (empty when it may)."""
+        return list(self.block.invalid_reasons)
 
 
 def _per(joules: float | None, tokens: float) -> float | None:
     return joules / tokens if joules is not None and tokens > 0 else None
 
 
-def energy_per_token(block: dict[str, Any], window: SteadyWindow) -> ServeEnergy:
-    """J per output token and per token from a power block over ``window``."""
-    span = window.duration
-    meters = []
-    for m in block.get("meters") or []:
-        joules = m["avg_w"] * span if m.get("avg_w") is not None and span > 0 else None
-        meters.append(MeterEnergy(m["name"], m["scope"], bool(m.get("measured")), joules,
-                                  _per(joules, window.output_tokens), _per(joules, window.total_tokens),
-                                  bool(m.get("valid")), list(m.get("invalid_reasons") or [])))
-    avg_w = block.get("avg_w")
-    joules = avg_w * span if avg_w is not None and span > 0 else None
-    reasons = [*(block.get("invalid_reasons") or []), *(f"steady window: {r}" for r in window.reasons)]
-    return ServeEnergy(
-        scope=block.get("scope"), scope_class=block.get("scope_class"), measured=bool(block.get("measured")),
-        avg_w=avg_w, energy_j=joules, j_per_output_token=_per(joules, window.output_tokens),
-        j_per_token=_per(joules, window.total_tokens),
-        valid_for_sizing=bool(block.get("valid_for_sizing")) and window.valid and joules is not None,
-        reasons=reasons, meters=meters, block=block,
-    )
+def refuse(block: PowerBlock, reasons: list[str]) -> PowerBlock:
+    """``block`` refused for sizing with ``reasons`` added (quality capped at level 1, as the power layer does)."""
+    if not reasons:
+        return block
+    q = block.quality
+    quality = q if REFUSED in q.reasons or block.avg_w is None else Quality(
+        level=min(q.level, 1), reasons=[*q.reasons, REFUSED])
+    return block.model_copy(update={"valid_for_sizing": False, "quality": quality,
+                                    "invalid_reasons": list(dict.fromkeys([*block.invalid_reasons, *reasons]))})
+
+
+def energy_per_token(block: PowerBlock, window: SteadyWindow, extra_reasons: list[str] | None = None) -> ServeEnergy:
+    """J per output token and per token over ``window``; the block refused when the window was not steady."""
+    reasons = [f"steady window: {r}"[:2000] for r in window.reasons] + list(extra_reasons or [])
+    block = refuse(block, reasons)
+    meters = [MeterEnergy(m.name, m.scope, m.measured, m.energy_j, _per(m.energy_j, window.output_tokens),
+                          _per(m.energy_j, window.total_tokens), m.valid, list(m.invalid_reasons))
+              for m in block.meters]
+    return ServeEnergy(block, _per(block.energy_j, window.output_tokens), _per(block.energy_j, window.total_tokens),
+                       meters)

@@ -139,7 +139,8 @@ class FakeServer:
         allowed = STANDARD | ({"ignore_eos"} if self.b.owned_by in ("vllm", "sglang") else set())
         allowed -= {"max_completion_tokens"} if self.b.legacy_chat else set()
         if set(req) - allowed:
-            return await self._plain(writer, 422, json.dumps({"detail": f"Unexpected fields: {sorted(set(req) - allowed)}"}).encode())
+            detail = {"detail": f"Unexpected fields: {sorted(set(req) - allowed)}"}
+            return await self._plain(writer, 422, json.dumps(detail).encode())
         if req.get("model") not in self.b.models:
             return await self._plain(writer, 404, b'{"error": "model not found"}')
         status = self.b.fail(n) if self.b.fail else None

@@ -6,11 +6,15 @@ otherwise the gaps between releases are gamma-distributed with shape ``burstines
 drawn in advance from ``seed`` and scaled so the last release falls at ``N / rate``. A released
 request waits for one of ``--max-concurrency`` slots (an asyncio semaphore) before it is sent;
 the wait is its client queue time (sent - released), outside TTFT and latency.
+
+A ``stop`` event (a stop signal, Ctrl-C) ends the load early: requests in flight are cancelled
+and, like those never sent, recorded as failed (``interrupted``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -61,13 +65,34 @@ def session(max_concurrency: int | None) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector)
 
 
+INTERRUPTED = "interrupted"
+
+
+async def _pause(seconds: float, stop: asyncio.Event | None) -> None:
+    """Sleep ``seconds``, or less when ``stop`` is set meanwhile."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _cancel_on(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+
+
 async def run_load(client: OpenAIClient, prompts: list[Prompt], *, rate: float = math.inf,
                    burstiness: float = 1.0, max_concurrency: int | None = None, seed: int = 0,
                    tracker: SteadyTracker | None = None,
-                   progress: Callable[[RequestRecord], None] | None = None) -> LoadResult:
+                   progress: Callable[[RequestRecord], None] | None = None,
+                   stop: asyncio.Event | None = None) -> LoadResult:
     """Send every prompt as the arrival process releases it and wait for all the answers.
 
-    Failures of the server or network become failed records; nothing raises for them.
+    Failures of the server or network become failed records; nothing raises for them. When
+    ``stop`` is set, the requests in flight are cancelled and the rest never sent: all of them
+    failed records of class ``interrupted``.
     """
     offsets = release_offsets(len(prompts), rate, burstiness, seed)
     slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
@@ -75,11 +100,15 @@ async def run_load(client: OpenAIClient, prompts: list[Prompt], *, rate: float =
     records = [RequestRecord(i) for i in range(len(prompts))]
 
     async def one(prompt: Prompt, rec: RequestRecord) -> None:
-        if slots is not None:
-            async with slots:
+        try:
+            if slots is not None:
+                async with slots:
+                    await send(prompt, rec)
+            else:
                 await send(prompt, rec)
-        else:
-            await send(prompt, rec)
+        except asyncio.CancelledError:  # only _cancel_on cancels these tasks
+            rec.fail(INTERRUPTED, "interrupted before it ended (stop signal)", time.monotonic())
+            return
         if progress:
             progress(rec)
 
@@ -92,14 +121,22 @@ async def run_load(client: OpenAIClient, prompts: list[Prompt], *, rate: float =
             tracker.finished(rec)
 
     async with session(max_concurrency) as http:
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         started = time.monotonic()
+        watch = asyncio.create_task(_cancel_on(stop, tasks)) if stop is not None else None
         for prompt, rec, offset in zip(prompts, records, offsets):
             delay = started + offset - time.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)
+                await _pause(delay, stop)
+            if stop is not None and stop.is_set():
+                break
             rec.arrival = time.monotonic()
             tasks.append(asyncio.create_task(one(prompt, rec)))
         await asyncio.gather(*tasks)
         finished = time.monotonic()
+        if watch is not None:
+            watch.cancel()
+    for rec in records[len(tasks):]:
+        rec.fail(INTERRUPTED, "never sent: the load was stopped", finished)
+        rec.arrival = rec.dispatched = finished
     return LoadResult(records, started, finished)

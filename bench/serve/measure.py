@@ -1,10 +1,12 @@
 """One serve measurement per load point, with power sampled over its steady window.
 
 Per sweep: discover the server, build the client, probe, make the prompts. Per point
-(``--request-rate`` x ``--max-concurrency``): warm-up requests (not measured), then the load
-with phase markers on the power sampler: ``serve/<point>/run/start``, ``.../steady/start`` and
-``.../steady/end`` when :class:`~bench.serve.steady.SteadyTracker` sees the edges, and
-``.../run/end``. Every point sends the same prompts (one seed) so points differ only in load.
+(``--request-rate`` x ``--max-concurrency``), with phase markers on the power sampler:
+``serve/<point>/run/start``, warm-up requests (not measured) to ``.../warmup/end``, then the load:
+``.../steady/start`` and ``.../steady/end`` when :class:`~bench.serve.steady.SteadyTracker` sees
+the edges, ``.../tick-K`` in between (:mod:`bench.serve.slices`: the slice boundaries are chosen
+among them), and ``.../run/end``. Every point sends the same prompts (one seed) so points differ
+only in load. A ``stop`` event ends the point in progress early (``interrupted``) and the sweep.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bench.serve.load import LoadResult, run_load, session
 from bench.serve.metrics import ServeMetrics, compute
 from bench.serve.records import RequestRecord
 from bench.serve.server import Probe, ServerInfo, discover, normalize_base_url, probe
+from bench.serve.slices import Boundary, Ticker, boundaries
 from bench.serve.steady import (
     END_PHASE,
     START_PHASE,
@@ -90,6 +93,21 @@ class Setup:
 
 
 @dataclass
+class Timeline:
+    """The point's markers (``time.monotonic()`` s): run start, warm-up end, slice boundaries, run end.
+
+    ``slices`` are (marker name relative to the point's prefix, time), from ``steady/start`` to
+    ``steady/end``: the run record's measured windows lie between consecutive ones.
+    """
+
+    prefix: str
+    start: float
+    warmup_end: float | None = None
+    slices: list[Boundary] = field(default_factory=list)
+    end: float = 0.0
+
+
+@dataclass
 class ServeMeasurement:
     """Everything one load point measured (see :mod:`bench.serve.record` for the run record)."""
 
@@ -100,7 +118,9 @@ class ServeMeasurement:
     metrics: ServeMetrics
     window: SteadyWindow
     energy: ServeEnergy | None
+    timeline: Timeline
     warmup_failed: int = 0
+    interrupted: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -150,33 +170,56 @@ def _marker(sampler: Sampler | None, prefix: str) -> Callable[[str], float]:
 
 
 async def measure_point(setup: Setup, settings: ServeSettings, point: LoadPoint, *, sampler: Sampler | None = None,
-                        progress: Callable[[RequestRecord], None] | None = None) -> ServeMeasurement:
+                        progress: Callable[[RequestRecord], None] | None = None,
+                        stop: asyncio.Event | None = None) -> ServeMeasurement:
     """Warm up, then run the load of ``point`` with markers on ``sampler``; never raises for server failures."""
-    warm_failed = 0
-    if setup.warmup:
-        warm = await run_load(setup.client, setup.warmup, max_concurrency=point.max_concurrency, seed=settings.seed)
-        warm_failed = sum(1 for r in warm.records if not r.ok)
     prefix = f"serve/{point.label}"
     mark = _marker(sampler, prefix)
-    t_ref = mark("run/start")
-    tracker = SteadyTracker(len(setup.prompts), point.closed_target, mark)
+    line = Timeline(prefix, mark("run/start"))
+    warm_failed = 0
+    if setup.warmup:
+        warm = await run_load(setup.client, setup.warmup, max_concurrency=point.max_concurrency, seed=settings.seed,
+                              stop=stop)
+        warm_failed = sum(1 for r in warm.records if not r.ok)
+        line.warmup_end = mark("warmup/end")
+    ticker = Ticker(mark)
+
+    def edge(phase: str) -> float:
+        t = mark(phase)
+        if phase == START_PHASE:
+            ticker.start(t)
+        else:
+            ticker.stop(join=False)
+        return t
+
+    tracker = SteadyTracker(len(setup.prompts), point.closed_target, edge)
     load = await run_load(setup.client, setup.prompts, rate=point.rate, burstiness=settings.burstiness,
-                          max_concurrency=point.max_concurrency, seed=settings.seed, tracker=tracker, progress=progress)
-    mark("run/end")
+                          max_concurrency=point.max_concurrency, seed=settings.seed, tracker=tracker, progress=progress,
+                          stop=stop)
+    interrupted = stop is not None and stop.is_set()
+    if interrupted and tracker.start is not None and tracker.end is None:
+        tracker.end = edge(END_PHASE)  # the window ends where the load was stopped
+    ticker.stop()
+    line.end = mark("run/end")
+    if tracker.start is not None and tracker.end is not None:
+        line.slices = boundaries((START_PHASE, tracker.start), (END_PHASE, tracker.end), ticker.ticks)
     need = max((MIN_PERIODS * log.meter.update_period_s for log in sampler.logs.values()), default=0.0) if sampler else 0.0
-    window = analyse(load.records, tracker.start, tracker.end, closed_target=point.closed_target, min_duration_s=need)
-    energy = None
+    window = analyse(load.records, tracker.start, tracker.end, closed_target=point.closed_target, min_duration_s=need,
+                     bounds=[t for _, t in line.slices] or None)
     notes = [f"{warm_failed} of {len(setup.warmup)} warm-up requests failed"] if warm_failed else []
+    energy = None
     if sampler is not None and sampler.logs:
-        if tracker.start is not None and tracker.end is not None:
-            block = power_block(sampler, t_ref, [(f"{prefix}/{START_PHASE}", f"{prefix}/{END_PHASE}")], None,
+        if line.slices:
+            names = [f"{prefix}/{name}" for name, _ in line.slices]
+            block = power_block(sampler, line.start, list(zip(names, names[1:])), None,
                                 (f"{prefix}/run/start", f"{prefix}/run/end"))
-            energy = energy_per_token(block, window)
+            energy = energy_per_token(block, window, ["interrupted: the load was stopped"] if interrupted else [])
         else:
             notes.append("no steady window: no energy per token")
-        sampler.trim()
+    if sampler is not None:
+        sampler.trim()  # this point's power block is built: memory holds one point at a time
     metrics = compute(load.records, load.duration, settings.goodput)
-    return ServeMeasurement(point, settings, setup, load, metrics, window, energy, warm_failed, notes)
+    return ServeMeasurement(point, settings, setup, load, metrics, window, energy, line, warm_failed, interrupted, notes)
 
 
 async def _prepare(settings: ServeSettings) -> Setup:
@@ -203,15 +246,29 @@ def prepare_sync(settings: ServeSettings) -> Setup:
 
 
 Progress = Callable[[LoadPoint, int], Callable[[RequestRecord], None] | None]
+Hook = Callable[[LoadPoint], None]
+Done = Callable[[ServeMeasurement], None]
 
 
 async def measure_all(setup: Setup, settings: ServeSettings, points: list[LoadPoint], *,
-                      sampler: Sampler | None = None, progress: Progress | None = None) -> list[ServeMeasurement]:
-    """Measure every point in turn."""
+                      sampler: Sampler | None = None, progress: Progress | None = None,
+                      before: Hook | None = None, after: Done | None = None,
+                      stop: asyncio.Event | None = None) -> list[ServeMeasurement]:
+    """Measure every point in turn; ``before`` and ``after`` hear of each point as it starts and ends.
+
+    When ``stop`` is set the point in progress ends ``interrupted`` and no further point starts.
+    """
     out = []
     for point in points:
+        if stop is not None and stop.is_set():
+            break
+        if before is not None:
+            before(point)
         tick = progress(point, len(setup.prompts)) if progress else None
-        out.append(await measure_point(setup, settings, point, sampler=sampler, progress=tick))
+        m = await measure_point(setup, settings, point, sampler=sampler, progress=tick, stop=stop)
+        out.append(m)
+        if after is not None:
+            after(m)
     return out
 
 

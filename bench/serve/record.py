@@ -1,118 +1,160 @@
-"""From a finished serve measurement to the typed run record (phase 2: the record is being written).
+"""A finished load point as a ``sitebench.result/2`` run (workload ``serve``, unit ``token``).
 
-:func:`run_inputs` gathers, from one :class:`~bench.serve.measure.ServeMeasurement`, everything a
-``sitebench.result`` run of workload ``serve`` needs; :func:`to_run_record` will turn that into
-the record once ``bench/record/`` exists. Keeping the hand-over in one plain dataclass means the
-record's shape can change without touching the client, the load generator or the metrics.
+Mapping (run field: what it holds):
+
+- ``device``: ``endpoint:HOST[:PORT]``; ``hardware``: ``kind: endpoint``, ``model`` the served
+  model, ``details`` the server's identity (engine, ``owned_by``, ``root``, ``max_model_len``,
+  ``Server`` header, base URL, the models listed) and what the meters say they measure (DCGM's
+  GPU model names, UUIDs and hosts); ``chips`` the GPUs the meters name. The file's ``system``
+  is the host that ran the client (the endpoint's identity is here).
+- ``params``: the load settings: model, endpoint, dataset, prompts, request rate (``"inf"`` or
+  req/s), burstiness, max concurrency, seed, warm-up requests, goodput SLOs.
+- the measured windows are the slices of the steady window (:mod:`bench.serve.slices`): phases
+  ``window-0`` ... ``window-N`` between the slice markers, each slice's units the output tokens
+  whose token events fall in it, so ``throughput.rate`` = output tokens in the steady window /
+  its span; ``power`` is the power layer's block over the same slices (refused for sizing, with
+  the reasons, when the window was not steady or the point was interrupted), and
+  ``efficiency.per_joule`` = output tokens / energy: MW per M tok/s = J per output token x PUE.
+  Other phases: ``warmup``, ``ramp`` (the load filling up) and ``drain`` (the queue emptying).
+- ``metrics``: vLLM's saved-result figures under vLLM's keys (``mean_ttft_ms``, ``p99_itl_ms``,
+  ``request_throughput``, ``request_goodput``, ``completed``, ``failed``...), ML.ENERGY's
+  ``steady_state_*`` keys, J per output and per (input + output) token, the token source,
+  failures by reason (``failures.HTTP 429``...) and the steady window's verdict
+  (``steady_valid``, ``steady_reasons``...): flat values only.
+- ``verified``: the tokens were counted (server usage or a local tokenizer) and, where the
+  server counted, no request streamed more token events than its usage says it generated.
+- ``status``: ``ok``; ``interrupted`` when a stop signal ended the point; ``failed`` when no
+  request completed or the load had no steady window (no measured window: nothing to size).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections import Counter
+from itertools import pairwise
 from typing import Any
 
-from bench.serve.measure import ServeMeasurement
+from bench.record import Hardware, Phase, PowerBlock, Run, no_power, utc_now
+from bench.record.run import Status
+from bench.runrecord import RunHead, flat_metrics, measured_run
+from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, Setup
 
-
-@dataclass(frozen=True)
-class ServeRunInputs:
-    """What one load point hands to the run record.
-
-    Attributes:
-        device: ``endpoint:HOST[:PORT]`` (the run's device).
-        server: the server's identity from ``/v1/models`` and its answers: ``base_url``, ``model``,
-            ``models``, ``engine`` (vllm, sglang, unknown), ``owned_by``, ``root``, ``max_model_len``,
-            ``server_header``.
-        hardware: what the meters say they measure (e.g. DCGM ``modelName``/``UUID``/``Hostname`` per
-            GPU), for the record's ``system`` block; empty when no meter says.
-        params: the load point and dataset: ``endpoint``, ``dataset``, ``num_prompts``,
-            ``request_rate`` (``"inf"`` or req/s), ``burstiness``, ``max_concurrency``, ``seed``,
-            ``warmup``, ``goodput_slo_ms``.
-        token_source: ``usage``, ``tokenizer`` or ``tokenizer+usage``: who counted the tokens.
-        window_start, window_end: the steady window, ``time.monotonic()`` s; the power sampler holds
-            markers ``serve/<point>/steady/start`` and ``.../steady/end`` at exactly these times.
-        window_valid, window_reasons: the window's stability verdict (:mod:`bench.serve.steady`).
-        output_tokens, total_tokens: output, and input + output, tokens inside the window (the
-            units of ``J per token``: output tokens are the sizing unit, ``unit: "token"``).
-        throughput_samples: output tokens/s in each of the window's equal slices (their mean is
-            output_tokens / window length), for the record's throughput spread.
-        metrics: the per-request figures in vLLM's saved-result keys (``mean_ttft_ms``,
-            ``p99_itl_ms``, ``request_throughput``, ``completed``, ``failed``... see
-            :func:`bench.serve.render.vllm_json`), without the per-request lists.
-        failures: failed requests per reason class (``HTTP 429``, ``stream cut``...).
-        power: the power layer's block over the window (:func:`bench.power.window.block.power_block`),
-            None without meters or without a window.
-        energy: J per output token and per token over the window for the primary scope and each
-            meter, each with its scope, and ``valid_for_sizing`` with reasons; None as ``power``.
-    """
-
-    device: str
-    server: dict[str, Any]
-    hardware: list[dict[str, str]]
-    params: dict[str, Any]
-    token_source: str | None
-    window_start: float | None
-    window_end: float | None
-    window_valid: bool
-    window_reasons: list[str]
-    output_tokens: float
-    total_tokens: float
-    throughput_samples: list[float]
-    metrics: dict[str, Any]
-    failures: dict[str, int]
-    power: dict[str, Any] | None
-    energy: dict[str, Any] | None
-    notes: list[str] = field(default_factory=list)
-
-
+WORKLOAD = "serve"
+UNIT = "token"
 PER_REQUEST = ("input_lens", "output_lens", "ttfts", "itls", "latencies", "start_times", "errors", "generated_texts")
 
 
-def run_inputs(m: ServeMeasurement, meters: list[Any] | None = None) -> ServeRunInputs:
-    """The hand-over of one measurement; ``meters`` are the sampler's meters (for their hardware)."""
+def _scalars(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v[:2000] if isinstance(v, str) else v) for k, v in values.items() if v is not None}
+
+
+def hardware(setup: Setup, meters: list[Any] | None = None) -> Hardware:
+    """The endpoint as the run's unit: the served model, the server's identity and the meters' hardware."""
+    srv = setup.server
+    details: dict[str, Any] = {
+        "engine": srv.engine, "owned_by": srv.owned_by, "root": srv.root, "max_model_len": srv.max_model_len,
+        "server_header": srv.server_header, "base_url": srv.base_url, "models": ", ".join(srv.models),
+    }
+    seen = [h for meter in meters or [] for h in getattr(meter, "hardware", []) if isinstance(h, dict)]
+    names = Counter(h["modelName"] for h in seen if h.get("modelName"))
+    if names:
+        details["accelerators"] = ", ".join(f"{n}x {name}" if n > 1 else name for name, n in names.items())
+    for key, label in (("UUID", "accelerator_uuids"), ("Hostname", "accelerator_hosts")):
+        values = sorted({h[key] for h in seen if h.get(key)})
+        if values:
+            details[label] = ", ".join(values)
+    uuids = {h.get("UUID") or h.get("device") for h in seen} - {None}
+    return Hardware(kind="endpoint", model=srv.model[:200], details=_scalars(details),
+                    chips=len(uuids) if uuids else None)
+
+
+def params(setup: Setup, settings: ServeSettings, point: LoadPoint) -> dict[str, Any]:
+    """The load settings of one point."""
+    slo = ",".join(f"{k}:{v:g}" for k, v in settings.goodput.items())
+    return _scalars({
+        "model": setup.server.model, "endpoint": settings.endpoint, "dataset": settings.dataset,
+        "num_prompts": len(setup.prompts), "request_rate": "inf" if math.isinf(point.rate) else point.rate,
+        "burstiness": settings.burstiness, "max_concurrency": point.max_concurrency, "seed": settings.seed,
+        "warmup": settings.warmup, "goodput": slo or None,
+    })
+
+
+def run_head(setup: Setup, settings: ServeSettings, point: LoadPoint, meters: list[Any] | None = None) -> RunHead:
+    """What the run of one point is, before it is measured (the journal's ``run-start`` line)."""
+    return RunHead(workload=WORKLOAD, device=f"endpoint:{setup.server.host}"[:200], unit=UNIT,
+                   params=params(setup, settings, point), started=utc_now(), hardware=hardware(setup, meters))
+
+
+def metrics(m: ServeMeasurement) -> dict[str, Any]:
+    """The point's flat metrics (see the module)."""
     from bench.serve.render import vllm_json
 
     doc = vllm_json(m)
-    srv, s = m.setup.server, m.settings
     extra = doc.pop("sitebench")
-    return ServeRunInputs(
-        device=f"endpoint:{srv.host}",
-        server={"base_url": srv.base_url, "model": srv.model, "models": srv.models, "engine": srv.engine,
-                "owned_by": srv.owned_by, "root": srv.root, "max_model_len": srv.max_model_len,
-                "server_header": srv.server_header},
-        hardware=[h for meter in meters or [] for h in getattr(meter, "hardware", [])],
-        params={"endpoint": s.endpoint, "dataset": m.setup.dataset, "num_prompts": len(m.records),
-                "request_rate": "inf" if math.isinf(m.point.rate) else m.point.rate, "burstiness": s.burstiness,
-                "max_concurrency": m.point.max_concurrency, "seed": s.seed, "warmup": s.warmup,
-                "goodput_slo_ms": dict(s.goodput)},
-        token_source=m.metrics.token_source,
-        window_start=m.window.start, window_end=m.window.end, window_valid=m.window.valid,
-        window_reasons=list(m.window.reasons), output_tokens=m.window.output_tokens,
-        total_tokens=m.window.total_tokens, throughput_samples=list(m.window.slice_rates),
-        metrics={k: v for k, v in doc.items() if k not in PER_REQUEST},
-        failures=dict(m.metrics.failures),
-        power=m.energy.block if m.energy else None, energy=extra["energy"], notes=list(m.notes),
-    )
+    out = {k: v for k, v in doc.items() if k not in PER_REQUEST}
+    w, e = m.window, m.energy
+    out.update({
+        "j_per_output_token": e.j_per_output_token if e else None, "j_per_token": e.j_per_token if e else None,
+        "token_source": m.metrics.token_source, "engine": m.setup.server.engine,
+        "steady_valid": w.valid, "steady_reasons": "; ".join(w.reasons), "steady_rule": w.rule,
+        "steady_start_s": None if w.start is None else w.start - m.timeline.start,
+        "steady_end_s": None if w.end is None else w.end - m.timeline.start,
+        "steady_output_tokens": w.output_tokens, "steady_input_tokens": w.input_tokens,
+        "steady_completed": w.completed, "steady_failed": w.failed, "steady_cv": w.cv,
+        "steady_mean_concurrency": w.mean_concurrency, "steady_target_concurrency": w.target_concurrency,
+        "warmup_failed": m.warmup_failed,
+    })
+    out.update({f"failures.{reason}": n for reason, n in extra["failure_reasons"].items()})
+    return out
 
 
-def to_run_record(inputs: ServeRunInputs) -> Any:
-    """TODO(phase 2): the typed run record of ``bench/record/`` for one serve load point.
+def verification(m: ServeMeasurement) -> str | None:
+    """Why the point's token counts cannot be trusted, or None (see the module)."""
+    ok = [r for r in m.records if r.ok]
+    if not ok:
+        return "no request completed"
+    over = [r for r in ok if r.token_source == "usage" and r.output_tokens is not None
+            and len(r.token_times) > r.output_tokens]
+    if over:
+        r = over[0]
+        return (f"{len(over)} request(s) streamed more token events than the server's usage counts "
+                f"(request {r.index}: {len(r.token_times)} events, usage {r.output_tokens} tokens)")
+    return None
 
-    Proposed mapping (``sitebench.result`` run fields on the left):
 
-    - ``workload: "serve"``, ``device: inputs.device``, ``unit: "token"``, ``params: inputs.params``
-      plus ``model`` and ``token_source``; ``status: "ok"`` when requests completed (``"failed"`` when
-      none did); ``verified``: the server's usage agrees with the tokens streamed (``token_source``
-      ``usage``), else not verified with the reason;
-    - ``throughput``: ``{"median": output_tokens / window length, "samples": throughput_samples,
-      "unit": "token/s"}``, so throughput and power come from the same window;
-    - ``power``: ``inputs.power`` (its ``energy_j`` over the window; J per token is energy / tokens);
-      ``valid_for_sizing`` false with the window's reasons when ``window_valid`` is false;
-    - ``efficiency``: ``{"per_joule": output_tokens / energy_j, "unit": "token/J"}`` (so MW per
-      M tok/s = J per output token); J per total token beside it;
-    - ``serving``: ``inputs.metrics`` (vLLM keys), ``failures``, ``server``, the window's edges
-      relative to the run start;
-    - ``system``: the endpoint's ``server`` identity and the meters' ``hardware`` (not this machine's).
-    """
-    raise NotImplementedError("the typed run record (bench/record/) does not exist yet: phase 2")
+def phases(m: ServeMeasurement) -> list[Phase]:
+    """warmup, ramp, window-0 ... window-N, drain: seconds from the point's start."""
+    line = m.timeline
+    t0 = line.start
+
+    def phase(name: str, a: float, b: float) -> Phase:
+        return Phase(name=name, start=round(a - t0, 4), end=round(b - t0, 4))
+
+    out = [phase("warmup", t0, line.warmup_end)] if line.warmup_end is not None else []
+    if line.slices:
+        first, last = line.slices[0][1], line.slices[-1][1]
+        out.append(phase("ramp", line.warmup_end or t0, first))
+        out += [phase(f"window-{i}", a, b) for i, ((_, a), (_, b)) in enumerate(pairwise(line.slices))]
+        out.append(phase("drain", last, max(last, line.end)))
+    return out
+
+
+def to_run_record(m: ServeMeasurement, head: RunHead, no_power_reason: str = "no power meter") -> Run:
+    """The run record of one measured point (see the module for the mapping)."""
+    figures = metrics(m)
+    bounds = [t for _, t in m.timeline.slices]
+    status: Status = "interrupted" if m.interrupted else "ok"
+    if m.metrics.completed == 0 or len(bounds) < 2 or not m.window.output_tokens:
+        if m.interrupted:
+            why = "interrupted (stop signal) " + ("before the steady window" if len(bounds) < 2
+                                                  else "before a request completed in the steady window")
+        else:
+            why = ("no request completed" if m.metrics.completed == 0
+                   else "no steady window: " + "; ".join(m.window.reasons))
+        run = head.failed("interrupted" if m.interrupted else "failed", why)
+        return run.model_copy(update={"metrics": flat_metrics(figures)})
+    power: PowerBlock = m.energy.block if m.energy is not None else no_power(no_power_reason)
+    refused = verification(m)
+    return measured_run(head, m.window.slice_tokens, [b - a for a, b in pairwise(bounds)], power=power,
+                        phases=phases(m), status=status, error="interrupted (stop signal)" if m.interrupted else None,
+                        verified=refused is None, metrics={**figures, **({"verification": refused} if refused else {})})

@@ -38,6 +38,7 @@ def _window(m: ServeMeasurement) -> dict[str, Any]:
     return {"start_s": None if w.start is None else w.start - t0, "end_s": None if w.end is None else w.end - t0,
             "duration_s": w.duration, "rule": w.rule, "output_tokens": w.output_tokens, "input_tokens": w.input_tokens,
             "total_tokens": w.total_tokens, "completed": w.completed, "failed": w.failed,
+            "slices_s": [t - t0 for t in w.bounds], "slice_output_tokens": w.slice_tokens,
             "output_token_rate_slices": w.slice_rates, "cv": w.cv, "mean_concurrency": w.mean_concurrency,
             "target_concurrency": w.target_concurrency, "valid": w.valid, "reasons": w.reasons}
 
@@ -48,7 +49,7 @@ def _energy(m: ServeMeasurement) -> dict[str, Any] | None:
         return None
     return {"scope": e.scope, "scope_class": e.scope_class, "measured": e.measured, "avg_w": e.avg_w,
             "energy_j": e.energy_j, "j_per_output_token": e.j_per_output_token, "j_per_token": e.j_per_token,
-            "valid_for_sizing": e.valid_for_sizing, "reasons": e.reasons, "quality": e.block.get("quality"),
+            "valid_for_sizing": e.valid_for_sizing, "reasons": e.reasons, "quality": e.block.quality.to_json(),
             "meters": [vars(x) for x in e.meters]}
 
 
@@ -164,6 +165,6 @@ def notes(m: ServeMeasurement) -> list[str]:
     out = [*m.notes, *(f"steady window: {r}" for r in m.window.reasons)]
     if m.energy is not None:
         out += [r for r in m.energy.reasons if not r.startswith("steady window:")]
-        out += [f for f in m.energy.block.get("flags") or [] if ": refused: " not in f]
+        out += [f for f in m.energy.block.flags if ": refused: " not in f]
     out += [f"{r.failure}: {r.error}" for r in m.records if not r.ok][:5]
     return list(dict.fromkeys(out))

@@ -14,14 +14,17 @@ result), by one rule:
 - end, both: the first completion after the last request was sent. From then on nothing new
   arrives and the number of requests in flight only falls: the queue drains.
 
-A window is refused for sizing (``valid`` false, ``reasons``) when it is empty or shorter than
-the meters need, when the output token rate across :data:`SLICES` equal slices of it varies by
-more than :data:`MAX_CV` (coefficient of variation), when a closed loop's mean concurrency in it
-is under :data:`MIN_FILL` of C, or when requests failed inside it (the load was not the one asked).
+The window is cut into contiguous slices (:mod:`bench.serve.slices`: about ``SLICES`` of
+them, bounded by power-sampler markers), the run record's measured windows. A window is refused
+for sizing (``valid`` false, ``reasons``) when it is empty or shorter than the meters need, when
+the output token rate across its slices varies by more than :data:`MAX_CV` (coefficient of
+variation), when a closed loop's mean concurrency in it is under :data:`MIN_FILL` of C, or when
+requests failed inside it (the load was not the one asked).
 
 Tokens in the window: a request's output tokens are spread evenly over its token events and
-those inside [start, end) count; a request's input tokens count when its first token (the end
-of its prefill) falls inside. Failed requests count no tokens (their counts are unknown).
+each event's share counts in the slice holding it, [start, end); a request's input tokens count
+when its first token (the end of its prefill) falls inside. Failed requests count no tokens
+(their counts are unknown).
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.serve.records import RequestRecord
+from bench.serve.slices import attribute, equal_bounds, token_events
 from bench.stats import summarize
 
-SLICES = 5
 MAX_CV = 0.2
 MIN_FILL = 0.9
 
@@ -109,6 +112,8 @@ class SteadyWindow:
     input_tokens: float = 0.0
     completed: int = 0
     failed: int = 0
+    bounds: list[float] = field(default_factory=list)
+    slice_tokens: list[float] = field(default_factory=list)
     slice_rates: list[float] = field(default_factory=list)
     cv: float | None = None
     mean_concurrency: float | None = None
@@ -127,24 +132,18 @@ class SteadyWindow:
         return self.output_tokens + self.input_tokens
 
 
-def _token_events(records: list[RequestRecord]) -> list[tuple[float, float]]:
-    """(time, tokens) of every token event of the successful requests."""
-    out: list[tuple[float, float]] = []
-    for r in records:
-        if r.ok and r.output_tokens and r.token_times:
-            share = r.output_tokens / len(r.token_times)
-            out.extend((t, share) for t in r.token_times)
-    return out
-
-
 def _mean_concurrency(records: list[RequestRecord], t0: float, t1: float) -> float:
     busy = sum(max(0.0, min(r.end, t1) - max(r.dispatched, t0)) for r in records if r.end is not None)
     return busy / (t1 - t0)
 
 
 def analyse(records: list[RequestRecord], start: float | None, end: float | None, *,
-            closed_target: int | None, min_duration_s: float = 0.0) -> SteadyWindow:
-    """Tokens, rate slices and the stability verdict of the window [start, end)."""
+            closed_target: int | None, min_duration_s: float = 0.0, bounds: list[float] | None = None) -> SteadyWindow:
+    """Tokens, slices and the stability verdict of the window [start, end).
+
+    ``bounds`` are the slice boundaries (``start`` ... ``end``, increasing: the markers the
+    measurement kept); by default ``slices.SLICES`` equal slices.
+    """
     win = SteadyWindow(start, end, rule(closed_target), target_concurrency=closed_target)
     if start is None or end is None or end <= start:
         if closed_target and len(records) <= closed_target:
@@ -157,26 +156,23 @@ def analyse(records: list[RequestRecord], start: float | None, end: float | None
                                "(with --request-rate inf, set --max-concurrency)")
         return win
     span = end - start
-    events = _token_events(records)
-    win.output_tokens = sum(n for t, n in events if start <= t < end)
+    events = token_events(records)
+    win.bounds = list(bounds) if bounds else equal_bounds(start, end)
+    win.slice_tokens = attribute(events, win.bounds)
+    win.slice_rates = [n / (b - a) for n, a, b in zip(win.slice_tokens, win.bounds, win.bounds[1:])]
+    win.output_tokens = float(sum(win.slice_tokens))
     win.input_tokens = float(sum(r.input_tokens or 0 for r in records
                                  if r.ok and r.first_token is not None and start <= r.first_token < end))
     win.completed = sum(1 for r in records if r.ok and r.end is not None and start <= r.end < end)
     win.failed = sum(1 for r in records if not r.ok and r.end is not None and start <= r.end < end)
-    width = span / SLICES
-    counts = [0.0] * SLICES
-    for t, n in events:
-        if start <= t < end:
-            counts[min(int((t - start) / width), SLICES - 1)] += n
-    win.slice_rates = [c / width for c in counts]
-    win.cv = summarize(win.slice_rates)["cv"] if win.output_tokens else None
+    win.cv = summarize(win.slice_rates)["cv"] if win.output_tokens and len(win.slice_rates) > 1 else None
     win.mean_concurrency = _mean_concurrency(records, start, end)
     if span < min_duration_s:
         win.reasons.append(f"window of {span:.3g} s is shorter than the meters need ({min_duration_s:.3g} s)")
     if not win.output_tokens:
         win.reasons.append("no output tokens in the window")
     elif win.cv is not None and win.cv > MAX_CV:
-        win.reasons.append(f"output token rate varies by {win.cv:.0%} (cv) across {SLICES} slices of the window, "
+        win.reasons.append(f"output token rate varies by {win.cv:.0%} (cv) across {len(win.slice_rates)} slices of the window, "
                            f"more than {MAX_CV:.0%}: the load was not steady")
     if closed_target and win.mean_concurrency < MIN_FILL * closed_target:
         win.reasons.append(f"mean concurrency {win.mean_concurrency:.2f} in the window, under {MIN_FILL:.0%} of "

@@ -38,12 +38,14 @@ def under_ceiling(doc: Document) -> list[Finding]:
 
 @check("gpu-power")
 def gpu_power_plausible(doc: Document) -> list[Finding]:
-    """GPU-scope meters draw at most TDP x margin per board."""
+    """GPU-scope meters draw at most TDP x margin per board (the host's GPUs: runs on another unit are skipped)."""
     from bench.hardware import gpu_tdp_w
 
     out: list[Finding] = []
     gpus = {g.index: g for g in doc.system.gpus}
     for i, run in enumerate(doc.runs):
+        if run.hardware is not None:  # a miner or a served endpoint: its gpu:N are not this host's GPUs
+            continue
         for k, m in enumerate(run.power.meters):
             if not m.scope.startswith("gpu:") or m.avg_w is None:
                 continue

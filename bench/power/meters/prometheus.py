@@ -209,9 +209,9 @@ class PrometheusMeter(Meter):
     def close(self) -> None:
         self.scraper.release()
 
-    def describe(self) -> dict[str, Any]:
-        source = {"url": self.scraper.url, "metric": self.scraper.metric, "unit": self.unit, "series": self.labels}
-        return {**super().describe(), "source": source}
+    def source(self) -> dict[str, Any]:
+        """Where the readings come from: page, metric, unit and the label sets of its series."""
+        return {"url": self.scraper.url, "metric": self.scraper.metric, "unit": self.unit, "series": self.labels}
 
 
 def _options(arg: str) -> tuple[str, dict[str, str], list[Selector]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,10 +14,13 @@ from typing import Any
 import pytest
 
 from bench.cli import main
+from bench.record import load
 from bench.serve.fakeserver import Behaviour, FakeServer, ServerThread
+from bench.validation import validate_file
 
 SMALL = ["--dataset", "random:in=8,out=6", "--num-prompts", "24", "--max-concurrency", "4"]
-METER = "metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period=0.05"
+PERIOD_S = 0.05
+METER = f"metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period={PERIOD_S}"
 
 
 def serve(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -114,7 +118,7 @@ def test_bad_input_is_one_line_and_exit_2(fake: FakeServer, tmp_path: Path, caps
         (["--base-url", fake.url, "--max-concurrency", "0"], "--max-concurrency 0: must be at least 1"),
         (["--base-url", fake.url, "--burstiness", "0"], "--burstiness 0: must be positive"),
         (["--base-url", fake.url, "--goodput", "speed:3"], "--goodput"),
-        (["--base-url", fake.url, "--out", "r.json"], "--out"),
+        (["--base-url", fake.url, "--out", str(tmp_path)], f"--out {tmp_path}: is a directory"),
         (["--base-url", fake.url, "--tokenizer", str(tmp_path)], "no tokenizer.json"),
         (["--base-url", fake.url, "--meter", "prometheus:http://127.0.0.1:9/metrics,metric=x_joules,scope=node"],
          "--meter prometheus:"),
@@ -123,6 +127,7 @@ def test_bad_input_is_one_line_and_exit_2(fake: FakeServer, tmp_path: Path, caps
         rc, _, err = serve(capsys, *args, "--num-prompts", "2")
         assert rc == 2, (args, err)
         assert message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert fake.requests == 0 and not Path("results").exists()  # refused before any request or file
 
 
 def test_a_server_without_usage_needs_a_tokenizer(capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,3 +156,73 @@ def test_a_chat_server_that_knows_only_max_tokens(capsys: pytest.CaptureFixture[
     assert rc == 0, err
     assert json.loads(out)["completed"] == 24 and json.loads(out)["backend"] == "openai-chat"
     assert "max_completion_tokens" in bodies[0] and all("max_tokens" in b for b in bodies[2:])
+
+
+NODE_METER = f"metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period={PERIOD_S},scope=node"
+#: the scrape jitter of a held counter (bench.serve.energy): up to period / 2 plus a fetch at each edge
+JITTER_S = PERIOD_S / 2 + 0.05  # a fetch of the page: 50 ms on a loaded 2-core machine
+
+
+def test_the_result_file_through_the_whole_chain(fake: FakeServer, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = serve(capsys, "--base-url", fake.url, "--dataset", "random:in=8,out=20", "--num-prompts", "120",
+                         "--max-concurrency", "4", "--out", "r.json", "--meter", f"prometheus:{fake.url}/metrics,{NODE_METER}")
+    assert rc == 0, err
+    assert "result file: r.json" in err and "J/token" in out and "per M tok/s" in out
+    doc = load("r.json")
+    [run] = doc.runs
+    assert (run.workload, run.unit, run.status, run.verified) == ("serve", "token", "ok", True)
+    assert run.device == f"endpoint:127.0.0.1:{fake.port}" and run.hardware is not None
+    assert doc.system.hostname == socket.gethostname()  # the client's host; the endpoint is in hardware
+    p, mt = run.power, run.metrics
+    assert p.valid_for_sizing and p.scope == "node" and p.scope_class == "node", p.invalid_reasons
+    assert mt["completed"] + mt["failed"] == 120 and mt["failed"] == 0 and mt["total_output_tokens"] == 120 * 20
+    # J per output token: 250 W over the steady window, to the scrape jitter
+    assert p.energy_j == pytest.approx(250.0 * p.window_s, abs=250.0 * JITTER_S)
+    j_per_token = mt["j_per_output_token"]
+    assert j_per_token == pytest.approx(1 / run.efficiency.per_joule) == pytest.approx(p.energy_j / sum(run.throughput.units))
+
+    assert main(["validate", "r.json"]) == 0 and "r.json: ok" in capsys.readouterr().out
+    assert validate_file("r.json").findings == []  # not even a note
+    assert main(["size", "r.json", "--mw", "10", "--pue", "1.2", "--json"]) == 0
+    [sized] = json.loads(capsys.readouterr().out)
+    assert sized["mw_per_throughput"] * 1e6 == pytest.approx(j_per_token * 1.2, rel=1e-9)  # MW per M tok/s
+    assert sized["system"] == "fake-model" and sized["unit"] == "token"
+    (tmp_path / "p.toml").write_text('[plan]\nname = "t"\npue = 1.2\navailability = 1.0\n\n[[allocation]]\n'
+                                     'name = "a"\nmw = 10\n\n  [[allocation.use]]\n  name = "inference"\n'
+                                     '  share = 1.0\n  result = "r.json"\n')
+    assert main(["plan", "p.toml", "--json"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["report", "r.json", "--out", "r.html"]) == 0
+    html = Path("r.html").read_text()
+    assert "serve" in html and "fake-model" in html
+    assert main(["compare", "r.json", "r.json"]) == 0
+    Path("store/site/serve").mkdir(parents=True)  # the submission store's ORG/SUBMISSION/FILE layout
+    shutil.copy("r.json", "store/site/serve/r.json")
+    capsys.readouterr()
+    assert main(["leaderboard", "store", "--json"]) == 0
+    assert [e["workload"] for e in json.loads(capsys.readouterr().out)] == ["serve"]
+
+
+def test_a_sweep_is_one_run_per_point_and_failures_refuse_the_window(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(Behaviour(ttft=0.002, itl=0.001, fail=lambda n: 429 if n % 9 == 4 else None)) as server:
+        rc, _, err = serve(capsys, "--base-url", server.url, "--dataset", "random:in=8,out=10", "--num-prompts", "60",
+                           "--max-concurrency", "2,4", "--out", "s.json", "--meter", "model")
+    assert rc == 0, err
+    doc = load("s.json")
+    assert [r.params["max_concurrency"] for r in doc.runs] == [2, 4] and all(r.ok for r in doc.runs)
+    for run in doc.runs:
+        mt = run.metrics
+        assert mt["completed"] + mt["failed"] == 60 and mt["failures.HTTP 429"] == mt["failed"] > 0
+        assert not run.power.valid_for_sizing
+        assert any("failed inside the window" in r for r in run.power.invalid_reasons), run.power.invalid_reasons
+    assert main(["size", "s.json", "--mw", "1"]) == 2 and "no usable runs" in capsys.readouterr().err
+    assert main(["validate", "s.json"]) == 0
+
+
+def test_no_request_completes_a_failed_run_in_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(Behaviour(fail=lambda n: 500 if n >= 2 else None)) as server:
+        rc, _, err = serve(capsys, "--base-url", server.url, *SMALL, "--out", "f.json")
+    assert rc == 1 and "failed:" in err
+    [run] = load("f.json").runs
+    assert run.status == "failed" and run.error == "no request completed" and run.metrics["failures.HTTP 500"] == 24

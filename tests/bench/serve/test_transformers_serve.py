@@ -21,7 +21,8 @@ import pytest
 from bench.cli import main
 
 STARTUP_TIMEOUT_S = 300.0
-WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "power", "site", "energy", "token", "joule", "watt", "grid"]
+WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "power", "site", "energy", "token", "joule",
+         "watt", "grid"]
 
 
 def _serve_cli() -> list[str]:
@@ -110,20 +111,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         log.close()
 
 
-def run_serve(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> dict[str, Any]:
+def run_serve(capsys: pytest.CaptureFixture[str], url: str, *args: str, out: str = "r.json") -> dict[str, Any]:
     rc = main(["serve", "--base-url", url, "--dataset", "random:in=24,out=8", "--num-prompts", "8",
-               "--max-concurrency", "2", "--json", *args])
+               "--max-concurrency", "2", "--json", "--out", out, *args])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     return json.loads(captured.out)
+
+
+def check_result_file(path: str, doc: dict[str, Any], n: int) -> None:
+    """The result file written beside the JSON: one valid serve run accounting for every request."""
+    from bench.record import load
+
+    assert main(["validate", path]) == 0
+    [run] = load(path).runs
+    assert (run.workload, run.unit, run.status, run.verified) == ("serve", "token", "ok", True)
+    assert run.hardware is not None and run.hardware.model == doc["model_id"][:200]
+    mt = run.metrics
+    assert mt["completed"] + mt["failed"] == n and mt["total_output_tokens"] == doc["total_output_tokens"]
+    assert 0 < sum(run.throughput.units) <= doc["total_output_tokens"] and run.windows
 
 
 @pytest.mark.parametrize("endpoint", ["completions", "chat"])
 def test_serve_against_transformers_serve(server: tuple[str, Path], endpoint: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     url, model = server
-    doc = run_serve(capsys, url, "--endpoint", endpoint)
+    doc = run_serve(capsys, url, "--endpoint", endpoint, out=f"{endpoint}.json")
     n = 8
+    check_result_file(f"{endpoint}.json", doc, n)
     assert doc["completed"] + doc["failed"] == n and doc["failed"] == 0, doc["errors"]
     assert doc["model_id"] == str(model) and doc["sitebench"]["token_source"] == "usage"
     assert doc["total_output_tokens"] == sum(doc["output_lens"]) and all(0 < x <= 8 for x in doc["output_lens"])

@@ -113,7 +113,7 @@ def test_dcgm_energy_counter_one_meter_per_gpu(dcgm: str) -> None:
         m = meters[0]
         assert isinstance(m, PrometheusMeter) and m.method == "counter" and m.accuracy == 0.05
         assert m.hardware == [{"modelName": "Fake GPU", "UUID": "GPU-0"}]
-        assert m.describe()["source"]["unit"] == "mJ" and "DCGM exporter" in m.accuracy_note
+        assert m.source()["unit"] == "mJ" and "DCGM exporter" in m.accuracy_note
         first = wait_until(m.read)
         later = wait_until(lambda: (r := m.read()).t > first.t + 0.5 and r)
         assert first.energy_j == pytest.approx(0.0, abs=1.0)

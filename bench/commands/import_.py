@@ -1,0 +1,75 @@
+"""`sitebench import FILE`: a vLLM bench serve result or a guidellm report as a sitebench.result/2 file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = """\
+Turn another tool's serving benchmark into a sitebench.result/2 file that size, plan,
+compare, report and validate take: a vLLM `bench serve --save-result` JSON (one run) or a
+guidellm report JSON (one run per benchmark). Each becomes a "serve" run as `sitebench serve`
+writes it: the steady window found by the same rule, cut into equal slices, output tokens per
+slice by token time, and the tool's own figures (vLLM's keys) in its metrics.
+
+Power: only from a log of a wall meter or PDU (--power-log, read like --meter csv:LOG), joined
+by wall-clock time: the log's timestamps against the benchmark's (guidellm: Unix times; vLLM:
+the file's date, whole seconds, the client's local time, so +-0.5 s unless --start gives the
+exact start). --meter-options passes the csv meter's options: scope=wall|node, offset=S (the
+logger's clock minus the benchmark client's), accuracy=F. Without a log the runs have no power
+figure: an import's power is never modelled.
+
+examples:
+  sitebench import vllm-result.json --out r.json
+  sitebench import vllm-result.json --power-log pdu.csv --meter-options scope=wall,offset=-1.5 \\
+      --start 2026-11-25T13:45:01.250+00:00 --base-url http://gpu-node:8000 --out r.json
+  sitebench import guidellm-report.json --power-log pdu.csv --out r.json
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("import", help="a vLLM or guidellm serving result as a result file, power from a log",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", metavar="FILE", help="vLLM bench serve result JSON or guidellm report JSON")
+    p.add_argument("--power-log", metavar="CSV", help="wall meter or PDU log (CSV with a header, or SPEC PTDaemon)")
+    p.add_argument("--meter-options", metavar="OPTS", help="csv meter options: scope=wall|node,offset=S,accuracy=F")
+    p.add_argument("--start", metavar="TIME", help="wall-clock start of a vLLM benchmark (Unix seconds or ISO 8601), "
+                   "instead of the file's date")
+    p.add_argument("--base-url", metavar="URL", help="the server benchmarked (names the run's device endpoint:HOST)")
+    p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench import console
+    from bench.commands.run import default_out
+    from bench.errors import UsageError
+    from bench.record import check_writable, write_result
+    from bench.serve.formats import parse_start
+    from bench.serve.importer import import_file, open_log
+    from bench.tables import per_mw_table, power_notes, runs_table
+
+    out = Path(args.out) if args.out else default_out()
+    check_writable(out)
+    if args.meter_options and not args.power_log:
+        raise UsageError("--meter-options: only with --power-log")
+    if not Path(args.file).is_file():
+        raise UsageError(f"{args.file}: no such file")
+    start = parse_start(args.start) if args.start else None
+    meter = open_log(args.power_log, args.meter_options) if args.power_log else None
+    doc, notes = import_file(args.file, meter=meter, start=start, base_url=args.base_url)
+    write_result(out, doc)
+    err = console.err()
+    for note in notes:
+        err.print(f"[yellow]note:[/yellow] {note}")
+    console.out().print(runs_table(doc.runs, title=f"imported from {Path(args.file).name}"))
+    for line in power_notes(doc.runs):
+        err.print(f"[yellow]power:[/yellow] {line}")
+    table, _ = per_mw_table(doc, str(out))
+    console.out().print(table)
+    if meter is None:
+        err.print("[yellow]note:[/yellow] no --power-log: the runs have no power figure (never modelled), "
+                  "so nothing here sizes a site")
+    err.print(f"result file: {out}")
+    return 1 if any(not r.ok for r in doc.runs) else 0
