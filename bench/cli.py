@@ -83,8 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SitebenchError as exc:
         print(f"sitebench {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # before or after a measurement: nothing was being recorded
+        from bench.stopsignals import exit_code
+
         print(f"sitebench {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return exit_code(exc)
     except BrokenPipeError:
         return 1
