@@ -11,7 +11,7 @@ import numpy as np
 from bench.errors import VerificationError
 from bench.workload import Workload, device_kind
 from workloads.hashing.ceiling import compressions_sha256, cpu_compressions_per_s
-from workloads.hashing.kernel_batch import sha256_batch
+from workloads.hashing.kernel_batch import sha256_batch_scalar as sha256_batch
 
 
 class Sha256Workload(Workload):
