@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 
@@ -27,6 +27,7 @@ SHA_NI_INTERLEAVE = 4
 _SIG = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
 #: Rows below which a call stays on one thread (a pool hand-off costs tens of microseconds).
 MIN_ROWS_PER_THREAD = 256
+PIECES_PER_THREAD = 4
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,24 +87,32 @@ class BatchKernel:
         self._fn = _SIG(self._engine.get_function_address("sha256_batch"))
 
     def run_into(self, msgs: np.ndarray, out: np.ndarray, threads: int | None = None) -> None:
-        """SHA-256 of each row of ``msgs`` ((N, L) uint8, C-contiguous) into ``out`` ((N, 32) uint8)."""
+        """SHA-256 of each row of ``msgs`` ((N, L) uint8, C-contiguous) into ``out`` ((N, 32) uint8).
+
+        The rows go in ``PIECES_PER_THREAD`` pieces per thread (whole groups each), taken in turn
+        by the calling thread and the pool's, so a core slowed by another process takes fewer.
+        """
         n, length = msgs.shape
         if n == 0:
             return
         threads = max(1, min(threads or cores(), n // MIN_ROWS_PER_THREAD or 1))
-        per = -(-n // threads)
+        per = -(-n // (threads * PIECES_PER_THREAD if threads > 1 else 1))
         per += -per % self.group  # whole groups per piece: only the last piece has a partial one
         base, obase = msgs.ctypes.data, out.ctypes.data
         pieces = [(i, min(per, n - i)) for i in range(0, n, per)]
-
-        def piece(i: int, count: int) -> None:
-            self._fn(base + i * length, count, length, length, obase + 32 * i)
-
-        if len(pieces) == 1:
-            piece(*pieces[0])
+        if threads == 1 or len(pieces) == 1:
+            for i, count in pieces:
+                self._fn(base + i * length, count, length, length, obase + 32 * i)
             return
-        futures = [_pool().submit(piece, *p) for p in pieces[1:]]
-        piece(*pieces[0])
+        order = itertools.count()
+
+        def worker() -> None:
+            while (k := next(order)) < len(pieces):  # next() on a count is atomic under the GIL
+                i, count = pieces[k]
+                self._fn(base + i * length, count, length, length, obase + 32 * i)
+
+        futures = [_pool().submit(worker) for _ in range(threads - 1)]
+        worker()
         for f in futures:
             f.result()
 
@@ -159,9 +168,3 @@ def best_kernel(length: int) -> tuple[BatchKernel, str]:
     winner = max(kernels, key=lambda k: best[k.code_path])
     summary = "; ".join(f"{name} {rate / 1e6:.2f} M/s per core" for name, rate in best.items())
     return winner, summary
-
-
-def describe() -> dict[str, Any]:
-    """Host facts the kernel choice rests on (for logs and tests)."""
-    cpu, flags, _ = host()
-    return {"cpu": cpu, "sha_ni": has_sha_ni(), "vf": host_vf(), "avx512f": flags.get("avx512f", False)}
