@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import platform
 import random
 from collections.abc import Callable
 
@@ -128,6 +129,7 @@ def _asm(ir: str, cpu: str, features: str) -> str:
     return str(tm.emit_assembly(llvm.parse_assembly(ir)))
 
 
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 code generation")
 def test_code_for_other_cpus_uses_their_instructions() -> None:
     """Compiled (not run) for CPUs this host may not be: SHA-NI for Ice Lake, 16 lanes for AVX-512."""
     from workloads.hashing import shani_ir, simd_batch_ir
