@@ -153,24 +153,28 @@ def _head(g: int, entry: Sequence[str]) -> list[str]:
 
 def _body(em: Emitter, k: Kernel, tag: str, compress: Compress, ptrs: Sequence[str],
           phis: Sequence[str]) -> tuple[list[str], list[str]]:
-    """One loop body (label ``body<tag>``): the work, the digest stores, the latch.
+    """One loop body (labels ``body<tag>``, ``out<tag>``, ``latch<tag>``): the work, the digest
+    stores after a message's last block only, the next state.
 
     Returns (lines, next-state names)."""
     g = k.group
     em.lines = []
     new = compress(ptrs, phis)
+    em.raw(f"  br i1 %last, label %out{tag}, label %latch{tag}")
+    em.raw(f"out{tag}:")
     dsts = []
     em.raw(f"  %gm{tag} = mul i64 %g, {g}")
     em.raw(f"  %ob{tag} = shl i64 %gm{tag}, 5")
-    for s in range(g):  # digests of slots past n (and of unfinished messages) go to the scratch slot
+    for s in range(g):  # digests of slots past n (the partial last group) go to the scratch slot
         em.raw(f"  %oi{tag}{s} = add i64 %ob{tag}, {32 * s}")
         em.raw(f"  %og{tag}{s} = getelementptr i8, ptr %out, i64 %oi{tag}{s}")
         em.raw(f"  %qj{tag}{s} = add i64 %gm{tag}, {s}")
-        em.raw(f"  %okn{tag}{s} = icmp ult i64 %qj{tag}{s}, %n")
-        em.raw(f"  %ok{tag}{s} = and i1 %last, %okn{tag}{s}")
+        em.raw(f"  %ok{tag}{s} = icmp ult i64 %qj{tag}{s}, %n")
         em.raw(f"  %dst{tag}{s} = select i1 %ok{tag}{s}, ptr %og{tag}{s}, ptr %scratch")
         dsts.append(f"%dst{tag}{s}")
     k.store(new, dsts)
+    em.raw(f"  br label %latch{tag}")
+    em.raw(f"latch{tag}:")
     nxt = []
     for p, t, i, x in zip(phis, k.state_type, k.init, new):
         nv = p.replace("%st", f"%nx{tag}")
@@ -199,7 +203,7 @@ def batch_function(em: Emitter, k: Kernel, name: str = "sha256_batch") -> str:
         pro += em.lines
     pro.append("  br label %loop")
     src = "%pro2" if k.ahead else "%pro"
-    bodies = ["%bodyS", "%bodyC"] if k.compress_const is not None else ["%bodyS"]
+    bodies = ["%latchS", "%latchC"] if k.compress_const is not None else ["%latchS"]
 
     def phi(name: str, t: str, first: str, nexts: Sequence[str]) -> str:
         inc = ", ".join(f"[{x}, {b}]" for x, b in zip(nexts, bodies))
