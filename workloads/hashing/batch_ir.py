@@ -153,8 +153,8 @@ def _head(g: int, entry: Sequence[str]) -> list[str]:
 
 def _body(em: Emitter, k: Kernel, tag: str, compress: Compress, ptrs: Sequence[str],
           phis: Sequence[str]) -> tuple[list[str], list[str]]:
-    """One loop body (labels ``body<tag>``, ``out<tag>``, ``latch<tag>``): the work, the digest
-    stores after a message's last block only, the next state.
+    """One loop body (labels ``body<tag>``, ``out<tag>``, ``latch<tag>``): the work, then after a
+    message's last block the digest stores and the IV as the next state.
 
     Returns (lines, next-state names)."""
     g = k.group
@@ -178,7 +178,7 @@ def _body(em: Emitter, k: Kernel, tag: str, compress: Compress, ptrs: Sequence[s
     nxt = []
     for p, t, i, x in zip(phis, k.state_type, k.init, new):
         nv = p.replace("%st", f"%nx{tag}")
-        em.raw(f"  {nv} = select i1 %last, {t} {i}, {t} {x}")
+        em.raw(f"  {nv} = phi {t} [{x}, %body{tag}], [{i}, %out{tag}]")
         nxt.append(nv)
     em.raw("  br i1 %done, label %exit, label %loop")
     return [f"body{tag}:", *em.lines], nxt
