@@ -14,7 +14,8 @@ handed to it as one pointer per slot.
 Padding is done in place of a copy: whole 64-byte blocks are read straight from the message;
 the tail block(s) come from a per-slot 128-byte stack buffer whose padding (0x80, zeros, the
 bit length) is written once per call, since every message of a call has the same length. Per
-message only the ``len % 64`` trailing bytes are copied into it. Nothing is allocated per message.
+message only the ``len % 64`` trailing bytes are copied into it (an inline loop: no call in
+the loop, so the vector state stays in registers). Nothing is allocated per message.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class Emitter:
 
 
 DECLS = [
-    "declare void @llvm.memcpy.p0.p0.i64(ptr noalias, ptr noalias, i64, i1)",
     "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)",
     "declare i64 @llvm.bswap.i64(i64)",
     "declare i64 @llvm.umin.i64(i64, i64)",
@@ -91,13 +91,28 @@ def _slots(g: int, gvar: str, tag: str) -> list[str]:
     return out
 
 
-def _copy(g: int, tag: str) -> list[str]:
-    """Copy each slot's trailing ``len % 64`` bytes into its tail buffer."""
-    out = []
-    for s in range(g):
-        out += [f"  %cs{tag}{s} = getelementptr i8, ptr %m{tag}{s}, i64 %fullbytes",
-                f"  call void @llvm.memcpy.p0.p0.i64(ptr %tail{s}, ptr %cs{tag}{s}, i64 %rem, i1 false)"]
-    return out
+def _copy(g: int, tag: str, label: str, cont: str) -> list[str]:
+    """Blocks from ``label`` on that copy each slot's trailing ``len % 64`` bytes into its tail
+    buffer (8 bytes at a time, then bytes), then branch to ``cont``. A loop rather than a memcpy
+    call: a call would make LLVM save the vector state around it on every iteration."""
+    def each(load: str, j: str) -> list[str]:
+        out = []
+        for s in range(g):
+            out += [f"  %cs{tag}{s}{load} = getelementptr i8, ptr %m{tag}{s}, i64 %fb{tag}{load}",
+                    f"  %cd{tag}{s}{load} = getelementptr i8, ptr %tail{s}, i64 {j}",
+                    f"  %cv{tag}{s}{load} = load {load}, ptr %cs{tag}{s}{load}, align 1",
+                    f"  store {load} %cv{tag}{s}{load}, ptr %cd{tag}{s}{load}, align 1"]
+        return out
+
+    return [f"{label}:", f"  br label %c8{tag}",
+            f"c8{tag}:", f"  %j{tag} = phi i64 [0, %{label}], [%j1{tag}, %c8b{tag}]",
+            f"  %m8{tag} = icmp ult i64 %j{tag}, %rem8", f"  br i1 %m8{tag}, label %c8b{tag}, label %c1{tag}",
+            f"c8b{tag}:", f"  %fb{tag}i64 = add i64 %fullbytes, %j{tag}", *each("i64", f"%j{tag}"),
+            f"  %j1{tag} = add i64 %j{tag}, 8", f"  br label %c8{tag}",
+            f"c1{tag}:", f"  %k{tag} = phi i64 [%j{tag}, %c8{tag}], [%k1{tag}, %c1b{tag}]",
+            f"  %m1{tag} = icmp ult i64 %k{tag}, %rem", f"  br i1 %m1{tag}, label %c1b{tag}, label %{cont}",
+            f"c1b{tag}:", f"  %fb{tag}i8 = add i64 %fullbytes, %k{tag}", *each("i8", f"%k{tag}"),
+            f"  %k1{tag} = add i64 %k{tag}, 1", f"  br label %c1{tag}"]
 
 
 def _fetch(g: int, bvar: str, tag: str) -> tuple[list[str], list[str]]:
@@ -134,6 +149,7 @@ def _head(g: int, entry: Sequence[str]) -> list[str]:
         f"  %ngroups = udiv i64 %gadd, {g}",
         "  %total = mul i64 %ngroups, %nblocks",
         "  %hasrem = icmp ne i64 %rem, 0",
+        "  %rem8 = and i64 %rem, 56",
         "  %norem = icmp eq i64 %rem, 0",
         "  %constlast = or i1 %two, %norem",
         "  %empty = icmp eq i64 %n, 0",
@@ -194,7 +210,7 @@ def batch_function(em: Emitter, k: Kernel, name: str = "sha256_batch") -> str:
     if k.ahead:  # fetch block 0 of group 0 before the loop
         pro += _slots(g, "0", "P")
         pro += ["  %firsttail = icmp eq i64 %nfull, 0", "  %cp0 = and i1 %firsttail, %hasrem",
-                "  br i1 %cp0, label %copyP, label %pro2", "copyP:", *_copy(g, "P"), "  br label %pro2", "pro2:"]
+                "  br i1 %cp0, label %copyP, label %pro2", *_copy(g, "P", "copyP", "pro2"), "pro2:"]
         lines, ptrs = _fetch(g, "0", "P")
         pro += lines
     if k.prologue is not None:
@@ -222,7 +238,7 @@ def batch_function(em: Emitter, k: Kernel, name: str = "sha256_batch") -> str:
     fb, fg = ("%bnext", "%gnext") if k.ahead else ("%b", "%g")
     loop_rest += _slots(g, fg, "F")
     loop_rest += [f"  %attail = icmp eq i64 {fb}, %nfull", "  %cp = and i1 %attail, %hasrem",
-                  "  br i1 %cp, label %copy, label %fetch", "copy:", *_copy(g, "F"), "  br label %fetch", "fetch:"]
+                  "  br i1 %cp, label %copy, label %fetch", *_copy(g, "F", "copy", "fetch"), "fetch:"]
     flines, fptrs = _fetch(g, fb, "F")
     loop_rest += flines
     if k.compress_const is not None:
