@@ -55,6 +55,9 @@ class Sha256Workload(Workload):
         cuda = device_kind(device) == "cuda"
         length = int_param(self.name, params, "length", 0, MAX_LENGTH)
         key = "gpu_batch" if cuda else "batch"
+        other = "batch" if cuda else "gpu_batch"
+        if other in params:  # the other device's batch is checked too: a bad value is a bad value
+            int_param(self.name, params, other, 1, 1 << 31)
         batch = int_param(self.name, params, key, 1, 1 << 31)
         size = batch * (compressions_sha256(length) * 64 if cuda else max(length, 1))
         if size > (MAX_GPU_BYTES if cuda else MAX_CPU_BYTES):

@@ -55,6 +55,9 @@ class Sha256dWorkload(Workload):
 
     def _checked(self, device: str, params: Mapping[str, Any]) -> tuple[int, int | None]:
         key = "gpu_batch" if device_kind(device) == "cuda" else "batch"
+        for other in {"batch", "gpu_batch"} - {key}:
+            if other in params:  # the other device's batch is checked too: a bad value is a bad value
+                int_param(self.name, params, other, 1, 2 ** 32)
         return int_param(self.name, params, key, 1, 2 ** 32), seed_param(self.name, params)
 
     def setup(self, device: str, params: Mapping[str, Any]) -> None:

@@ -112,6 +112,8 @@ def test_sha256_gpu_parameters_checked_without_a_gpu() -> None:
     w = Sha256Workload()
     with pytest.raises(UsageError, match="gpu_batch=0"):
         w.preflight("cuda", w.params_for("ci", {"gpu_batch": "0"}))
+    with pytest.raises(UsageError, match="gpu_batch=0"):  # on a CPU run too
+        w.preflight("cpu", w.params_for("ci", {"gpu_batch": "0"}))
     with pytest.raises(UsageError, match="CPU kernel"):
         w.preflight("cuda:0", w.params_for("ci", {"kernel": "simd"}))
 
@@ -132,6 +134,8 @@ def test_sha256d_bad_parameters_are_usage_errors(params: dict[str, Any], match: 
         d.preflight("cpu", params)
     with pytest.raises(UsageError, match="gpu_batch=0"):
         d.preflight("cuda", d.params_for("ci", {"gpu_batch": "0"}))
+    with pytest.raises(UsageError, match="gpu_batch=0"):
+        d.preflight("cpu", d.params_for("ci", {"gpu_batch": "0"}))
 
 
 def test_bad_parameter_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
