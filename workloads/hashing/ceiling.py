@@ -31,15 +31,16 @@ def cpu_compressions_per_s() -> float:
 # recent Intel: 3).
 VECTOR_OPS_PER_CLOCK = 4
 
-# SHA-NI issue bound. A compression is 32 SHA256RNDS2 (two rounds each); nothing issues more than
-# one per clock, so interleaved messages can at best take 32 clocks per compression. Sources:
-# LLVM 14's znver3 scheduling model (llvm-mca -mcpu=znver3, built from AMD's tables) documents
+# SHA-NI issue bound. A compression is 32 SHA256RNDS2 (two rounds each); at one per clock,
+# interleaved messages can at best take 32 clocks per compression. Sources:
+# LLVM 14's znver3 scheduling model (llvm-mca -mcpu=znver3) documents
 # SHA256RNDS2 at latency 4 and reciprocal throughput 2 clocks (SHA256MSG1 0.75, SHA256MSG2 2).
-# Measured on this project's Zen 3 VM (AMD EPYC, family 19h model 1; workloads.hashing.clock_probe,
-# clock from a dependent integer-add chain): 8 independent SHA256RNDS2 chains run at 1.03 clocks
-# each, 1.03-1.09 over runs (latency 4.4-5.3 in the ABEF/CDGH ping-pong; SHA256MSG2 2.9-3.0). The documented 2 is not a
-# bound there (our kernel runs 64-byte messages' padding blocks in under 64 clocks), so the ceiling
-# takes 1 per clock, which also bounds any core whose documented throughput is 1 or slower.
+# Measured on this project's Zen 3 VM (AMD EPYC, family 19h model 1; clock from a dependent
+# integer-add chain; python -m workloads.hashing.clock_probe): 8 independent SHA256RNDS2 chains
+# run at 1.03-1.09 clocks each (latency 4.4-5.3 in the ABEF/CDGH ping-pong of the rounds;
+# SHA256MSG2 2.9-3.0). The documented 2 is no bound there: our kernel compresses padding-only
+# blocks (0-byte messages) in 57-60 clocks, under 2 x 32. So the ceiling takes 1 per clock, which
+# bounds every core whose SHA256RNDS2 throughput is documented or measured at 1 or slower.
 SHA_NI_CLOCKS_PER_COMPRESSION = 32
 
 
