@@ -25,8 +25,8 @@ from workloads.hashing.kernel_simd import cores
 #: (measured here: 2, 3, 5 and 6 streams were slower at 64 B and at 1 KiB).
 SHA_NI_INTERLEAVE = 4
 _SIG = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
-#: Rows below which a call stays on one thread (a pool hand-off costs tens of microseconds).
-MIN_ROWS_PER_THREAD = 256
+#: Compressions below which a call stays on one thread (a pool hand-off costs tens of microseconds).
+MIN_BLOCKS_PER_THREAD = 512
 PIECES_PER_THREAD = 4
 
 
@@ -95,7 +95,8 @@ class BatchKernel:
         n, length = msgs.shape
         if n == 0:
             return
-        threads = max(1, min(threads or cores(), n // MIN_ROWS_PER_THREAD or 1))
+        blocks = n * ((length + 9 + 63) // 64)
+        threads = max(1, min(threads or cores(), blocks // MIN_BLOCKS_PER_THREAD, -(-n // self.group)))
         per = -(-n // (threads * PIECES_PER_THREAD if threads > 1 else 1))
         per += -per % self.group  # whole groups per piece: only the last piece has a partial one
         base, obase = msgs.ctypes.data, out.ctypes.data
