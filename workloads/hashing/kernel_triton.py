@@ -21,13 +21,25 @@ counter to a fixed-size buffer and the host decides the full 256-bit comparison 
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 import triton
 import triton.language as tl
 
-from workloads.hashing.sha256_consts import (IV_INT, K_INT, M32, W1_PAD, W2_PAD, folded_kw, header_params,
-                                             round_parts, small_s0, small_s1)
+from workloads.hashing.sha256_consts import (
+    IV_INT,
+    K_INT,
+    M32,
+    W1_PAD,
+    W2_PAD,
+    folded_kw,
+    header_params,
+    round_parts,
+    small_s0,
+    small_s1,
+)
 
 BLOCK = 256  # nonces per program: one per thread at 8 warps, 40 registers on sm_90
 NUM_WARPS = 8
@@ -45,6 +57,15 @@ _T1, _T2 = round_parts(IV_INT, K_INT[0])
 IV_A1 = tl.constexpr((_T1 + _T2) & M32)
 IV_E1 = tl.constexpr((IV_INT[3] + _T1) & M32)
 IVC = tl.constexpr(IV_INT)
+
+
+def on_device(t: torch.Tensor) -> contextlib.AbstractContextManager[object]:
+    """Context in which a Triton launch on ``t``'s tensors runs on ``t``'s GPU.
+
+    Triton launches on the current CUDA device, so a kernel given tensors on ``cuda:1`` while the
+    current device is 0 would run on the wrong GPU; CPU tensors (the interpreter) need nothing.
+    """
+    return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
 
 
 @triton.jit
@@ -215,8 +236,9 @@ def candidates(prefix76: bytes, start: int, count: int, target_top: int, device:
     n_hits = torch.zeros(1, dtype=torch.int32, device=device)
     keep = h7 is not None
     block = BLOCK if params.is_cuda else INTERPRET_BLOCK
-    _sha256d_kernel[(triton.cdiv(count, block),)](params, start, count, hits, n_hits, h7 if keep else hits,
-                                                  CAP=cap, KEEP=keep, BLOCK=block, num_warps=NUM_WARPS)
+    with on_device(params):
+        _sha256d_kernel[(triton.cdiv(count, block),)](params, start, count, hits, n_hits, h7 if keep else hits,
+                                                      CAP=cap, KEEP=keep, BLOCK=block, num_warps=NUM_WARPS)
     n = int(n_hits.item())
     found = hits[:min(n, cap)].cpu().numpy().view(np.uint32)
     return sorted(int(x) for x in found), n

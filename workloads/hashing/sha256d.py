@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import VerificationError
+from bench.errors import UsageError, VerificationError
 from bench.workload import Workload, device_kind
-from workloads.hashing.ceiling import cpu_compressions_per_s, cpu_simd_sha256d_ceiling, gpu_sha256d_ceiling
-from workloads.hashing.kernel_cpu import HAVE_SIMD, scan
+from workloads.hashing.ceiling import (
+    cpu_compressions_per_s,
+    cpu_simd_sha256d_ceiling,
+    gpu_sha256d_ceiling,
+)
+from workloads.hashing.kernel_cpu import scan
+from workloads.hashing.params import int_param, seed_param
 from workloads.hashing.reference import header_hash, is_hit
 from workloads.hashing.sha256_numpy import sha256d_headers
 from workloads.hashing.vectors import GENESIS
@@ -40,24 +46,40 @@ class Sha256dWorkload(Workload):
     devices = ("cpu", "cuda")
     default_suite = True
     description = "Bitcoin double SHA-256 over 80-byte headers, sweeping the nonce"
-    presets = {"ci": {"batch": 65536, "gpu_batch": 1 << 26, "seed": 0},
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {"ci": {"batch": 65536, "gpu_batch": 1 << 26, "seed": 0},
                "full": {"batch": 1048576, "gpu_batch": 1 << 30, "seed": 0}}
+
+    def preflight(self, device: str, params: Mapping[str, Any]) -> None:
+        """Refuse a batch outside 1..2^32 nonces or a bad seed before anything runs."""
+        self._checked(device, params)
+
+    def _checked(self, device: str, params: Mapping[str, Any]) -> tuple[int, int | None]:
+        key = "gpu_batch" if device_kind(device) == "cuda" else "batch"
+        for other in {"batch", "gpu_batch"} - {key}:
+            if other in params:  # the other device's batch is checked too: a bad value is a bad value
+                int_param(self.name, params, other, 1, 2 ** 32)
+        return int_param(self.name, params, key, 1, 2 ** 32), seed_param(self.name, params)
 
     def setup(self, device: str, params: Mapping[str, Any]) -> None:
         self.device = device
         self.cuda = device_kind(device) == "cuda"
-        self.batch = int(params["gpu_batch"] if self.cuda else params["batch"])
-        if not 0 < self.batch <= 2 ** 32:
-            raise ValueError("batch must be in 1..2^32")
+        self.batch, seed = self._checked(device, params)
         if self.cuda:
             import torch
             import triton  # noqa: F401  (CUDA builds of torch ship it; the kernel needs it)
 
             if not torch.cuda.is_available():
-                raise ValueError(f"{device}: no CUDA GPU is available")
-        rng = np.random.default_rng(params.get("seed") or None)
+                raise UsageError(f"{device}: no CUDA GPU is available")
+        rng = np.random.default_rng(seed)
         self.prefix = rng.bytes(76)
         self.next_nonce = 0
+        if self.cuda:
+            self.code_path = "cuda:triton"
+        else:
+            from workloads.hashing.kernel_simd import kernel
+
+            k = kernel()
+            self.code_path = f"cpu:simd {({16: 'avx512', 8: 'avx2'}.get(k.vf, 'sse'))} {k.vf}-lane"
 
     def _scan(self, prefix: bytes, start: int, count: int, target: int) -> np.ndarray:
         if self.cuda:
@@ -111,6 +133,10 @@ class Sha256dWorkload(Workload):
         if genesis[::-1].hex() != GENESIS.hash:
             raise VerificationError("genesis block header does not hash to the genesis block hash")
 
+    def metrics(self) -> dict[str, Any]:
+        """Which code produced the figures: ``code_path``."""
+        return {"code_path": self.code_path}
+
     def step(self) -> int:
         start = self.next_nonce
         if start + self.batch > 2 ** 32:
@@ -131,4 +157,4 @@ class Sha256dWorkload(Workload):
             return None if name is None else gpu_sha256d_ceiling(name)
         if device != "cpu":
             return None
-        return max(cpu_compressions_per_s() / 2, (cpu_simd_sha256d_ceiling() if HAVE_SIMD else None) or 0.0)
+        return max(cpu_compressions_per_s() / 2, cpu_simd_sha256d_ceiling() or 0.0)

@@ -9,8 +9,17 @@ padding words folded into K[i] + W[i], rounds 61-63 skipped, only H7 of the seco
 
 from __future__ import annotations
 
-from workloads.hashing.sha256_consts import (IV_INT, K_INT, M32, W1_PAD, W2_PAD, folded_kw, round_parts,
-                                             small_s0, small_s1)
+from workloads.hashing.sha256_consts import (
+    IV_INT,
+    K_INT,
+    M32,
+    W1_PAD,
+    W2_PAD,
+    folded_kw,
+    round_parts,
+    small_s0,
+    small_s1,
+)
 
 
 class _Ir:
@@ -163,8 +172,8 @@ def module(vf: int) -> str:
     return "\n".join([
         f"declare {ty} @llvm.fshr.v{vf}i32({ty}, {ty}, {ty})",
         f"declare {ty} @llvm.bswap.v{vf}i32({ty})",
-        "define void @sha256d_h7(ptr noalias %params, i64 %start, i64 %groups, ptr noalias %hits, "
-        "ptr noalias %h7, i32 %keepflag) {",
+        ("define void @sha256d_h7(ptr noalias %params, i64 %start, i64 %groups, ptr noalias %hits, "
+         "ptr noalias %h7, i32 %keepflag) {"),
         "entry:", *head, "  %k = icmp ne i32 %keepflag, 0", "  br label %loop",
         "loop:", "  %g = phi i64 [0, %entry], [%gn, %cont]", *ir.lines,
         f"  %sw = call {ty} @llvm.bswap.v{vf}i32({ty} {h7})",

@@ -35,11 +35,77 @@ def test_cpu_simd_issue_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     ceiling.cpu_simd_sha256d_ceiling.cache_clear()
 
 
+def test_cpu_sha256_bound_is_the_larger_of_sha_ni_and_simd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SHA-NI: cores x clock / 32 (one sha256rnds2 per clock); SIMD: as for sha256d, per compression."""
+    from workloads.hashing import batch_cpu, kernel_simd
+    from workloads.hashing.simd_batch_ir import compression_ops
+
+    monkeypatch.setattr(ceiling, "cpu_max_hz", lambda: 3.0e9)
+    monkeypatch.setattr(kernel_simd, "cores", lambda: 2)
+    monkeypatch.setattr(batch_cpu, "host_vf", lambda: 8)
+    simd = 2 * 3.0e9 * 4 * 8 / compression_ops(8)
+    monkeypatch.setattr(batch_cpu, "has_sha_ni", lambda: True)
+    assert ceiling.cpu_sha256_compressions_per_s() == pytest.approx(max(simd, 2 * 3.0e9 / 32))
+    monkeypatch.setattr(batch_cpu, "has_sha_ni", lambda: False)
+    assert ceiling.cpu_sha256_compressions_per_s() == pytest.approx(simd)
+    assert 1900 < compression_ops(8) < 2300  # 64 rounds and 48 schedule words
+
+
+def test_measured_clock_is_a_clock() -> None:
+    from workloads.hashing.clock_probe import measured_hz
+
+    hz = measured_hz()
+    assert hz is not None and 0.5e9 < hz < 7e9
+    assert (ceiling.cpu_max_hz() or 0) >= hz
+
+
+def test_one_sha256rnds2_per_clock_bounds_this_cpu() -> None:
+    """The SHA-NI ceiling assumes at most one sha256rnds2 per clock: measured here, it is no faster.
+
+    On a busy machine the probe only gets slower (more clocks), so the bound cannot fail from load.
+    """
+    from workloads.hashing.batch_cpu import has_sha_ni
+    from workloads.hashing.clock_probe import sha_timings
+
+    if not has_sha_ni():
+        pytest.skip("this CPU has no SHA extensions")
+    t = sha_timings()
+    assert t["rnds2_throughput"] > 0.8
+    assert t["rnds2_latency"] > 2 * t["rnds2_throughput"]  # why several messages must be interleaved
+
+
+def test_gpu_batch_ceiling_from_counted_instructions() -> None:
+    want = 132 * 64 * 1.98e9 / ceiling.GPU_INSTR_PER_COMPRESSION
+    assert ceiling.gpu_sha256_ceiling("NVIDIA H100 80GB HBM3", 64) == pytest.approx(want / 2)
+    assert ceiling.gpu_sha256_ceiling("NVIDIA H100 80GB HBM3", 1024) == pytest.approx(want / 17)
+    assert ceiling.gpu_sha256_ceiling("Some Unknown Accelerator", 64) is None
+
+
+def test_loop_body_count_from_sass() -> None:
+    from workloads.hashing.sass_count import loop_counts
+
+    sass = """
+        /*0000*/                   MOV R1, c[0x0][0x28] ;
+        /*0010*/                   ISETP.GE.AND P0, PT, R0, 0x1, PT ;
+        /*0020*/                   SHF.R.U32.HI R2, RZ, 0x7, R3 ;
+        /*0030*/                   LOP3.LUT R4, R2, R5, R6, 0x96, !PT ;
+        /*0040*/              @P1 BRA 0x20 ;
+        /*0050*/                   EXIT ;
+        /*0060*/                   BRA 0x60;
+    """
+    assert loop_counts(sass) == {"SHF": 1, "LOP3": 1, "BRA": 1}
+
+
 def test_workload_records_gpu_ceiling_by_device_name(monkeypatch: pytest.MonkeyPatch) -> None:
     import workloads.hashing.sha256d as mod
 
     seen: list[str] = []
-    monkeypatch.setattr(mod, "gpu_name", lambda device: seen.append(device) or "NVIDIA H100 80GB HBM3")
+
+    def name(device: str) -> str:
+        seen.append(device)
+        return "NVIDIA H100 80GB HBM3"
+
+    monkeypatch.setattr(mod, "gpu_name", name)
     assert Sha256dWorkload().ceiling("cuda:3") == ceiling.gpu_sha256d_ceiling("NVIDIA H100 80GB HBM3")
     assert seen == ["cuda:3"]
 
@@ -83,3 +149,11 @@ def test_batch_kernel_compiles_for_sm90() -> None:
                     constexprs={"BLOCK": kb.BLOCK})
     compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": kb.NUM_WARPS})
     assert compiled.asm["cubin"]
+    from workloads.hashing.sass_count import ALU_OPS, loop_counts, sass_text
+
+    try:
+        body = loop_counts(sass_text(compiled.asm["cubin"]))
+    except FileNotFoundError as exc:
+        pytest.skip(f"no cuobjdump: {exc}")
+    alu = sum(n for op, n in body.items() if op in ALU_OPS)
+    assert alu == pytest.approx(ceiling.GPU_INSTR_PER_COMPRESSION, rel=0.03)

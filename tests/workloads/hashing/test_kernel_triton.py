@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,12 +24,13 @@ import pytest
 pytest.importorskip("triton")
 torch = pytest.importorskip("torch")
 
-from workloads.hashing.reference import header_hash, is_hit  # noqa: E402
-from workloads.hashing.scan_cuda import scan_cuda  # noqa: E402
-from workloads.hashing.target import bits_to_target  # noqa: E402
-from workloads.hashing.vectors import BLOCKS  # noqa: E402
+from workloads.hashing.reference import header_hash, is_hit
+from workloads.hashing.scan_cuda import scan_cuda
+from workloads.hashing.target import bits_to_target
+from workloads.hashing.vectors import BLOCKS
 
 NAME = "workloads.hashing.kernel_triton"
+_word_offset = None  # set by test_word_offsets_are_64_bit to the batch kernel's helper
 BATCH = "workloads.hashing.kernel_triton_batch"
 
 
@@ -113,7 +115,11 @@ def test_full_buffer_is_split_and_rescanned(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_batch_sha256_matches_hashlib_and_nist(kt: ModuleType) -> None:
     """Padding edges: 0 (one block), 56 (length spills into a second block), 64 (full block + tail)."""
-    from workloads.hashing.kernel_triton_batch import digests, pad_words, sha256_batch_states
+    from workloads.hashing.kernel_triton_batch import (
+        digests,
+        pad_words,
+        sha256_batch_states,
+    )
 
     nist = {0: b"", 56: b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"}
     for length in (0, 56, 64):
@@ -123,6 +129,95 @@ def test_batch_sha256_matches_hashlib_and_nist(kt: ModuleType) -> None:
             msgs[0] = np.frombuffer(nist[length], np.uint8)
         got = digests(sha256_batch_states(pad_words(torch.from_numpy(msgs))))
         assert [bytes(d) for d in got] == [hashlib.sha256(m.tobytes()).digest() for m in msgs]
+
+
+def test_batch_over_several_programs_matches_hashlib(kt: ModuleType) -> None:
+    """Two programs, the second partly masked, 3-block messages: every row checked."""
+    from workloads.hashing.kernel_triton_batch import (
+        INTERPRET_BLOCK,
+        digests,
+        pad_words,
+        sha256_batch_states,
+    )
+
+    rows, length = INTERPRET_BLOCK + 29, 130
+    msgs = np.frombuffer(os.urandom(rows * length), np.uint8).reshape(rows, length).copy()
+    got = digests(sha256_batch_states(pad_words(torch.from_numpy(msgs))))
+    assert [bytes(d) for d in got] == [hashlib.sha256(m.tobytes()).digest() for m in msgs]
+
+
+def test_word_offsets_are_64_bit(kt: ModuleType) -> None:
+    """The batch kernel's offset helper past 2^31 words, run through the interpreter.
+
+    What this proves: ``_word_offset``, which every load of the kernel goes through, gives the
+    exact 64-bit offset for block/word/row values whose offset passes 2^31 (a batch of 2^27 + 5
+    messages, block 20, as a 1 KiB batch of 8M messages reaches), where the former int32 expression
+    ``blk * 16 * n + k * n + r`` wraps (computed beside it as a check that these inputs catch it).
+    What it does not: run the whole kernel on a batch that size (tens of GB).
+    """
+    import triton
+    import triton.language as tl
+
+    global _word_offset
+    _word_offset = sys.modules[BATCH]._word_offset  # the interpreter resolves names in module globals
+    old = os.environ.get("TRITON_INTERPRET")
+    os.environ["TRITON_INTERPRET"] = "1"
+    try:
+        @triton.jit
+        def probe(out, old_out, blk, n, r0, BLOCK: tl.constexpr):
+            r = r0 + tl.arange(0, BLOCK).to(tl.int64)
+            lanes = tl.arange(0, BLOCK)
+            n64 = n.to(tl.int64)
+            for k in tl.static_range(16):
+                tl.store(out + k * BLOCK + lanes, _word_offset(blk, k, n64, r))
+                tl.store(old_out + k * BLOCK + lanes, (blk * 16 * n + k * n + r0 + lanes).to(tl.int64))
+    finally:
+        if old is None:
+            os.environ.pop("TRITON_INTERPRET", None)
+        else:
+            os.environ["TRITON_INTERPRET"] = old
+    n, blk, r0, block = 2 ** 27 + 5, 20, 2 ** 27 - 3, 4
+    out = torch.zeros(16 * block, dtype=torch.int64)
+    old_out = torch.zeros(16 * block, dtype=torch.int64)
+    probe[(1,)](out, old_out, blk, n, r0, BLOCK=block)
+    want = [(blk * 16 + k) * n + r0 + i for k in range(16) for i in range(block)]
+    assert out.tolist() == want and max(want) > 2 ** 31
+    assert old_out.tolist() != want  # the int32 expression wraps for these inputs
+
+
+def test_launches_run_on_the_tensors_gpu(kt: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both kernels launch inside ``on_device(tensor)``, which is torch.cuda.device(tensor.device)."""
+    from contextlib import nullcontext
+
+    from workloads.hashing.kernel_triton_batch import pad_words, sha256_batch_states
+
+    seen: list[object] = []
+
+    def device(dev: object) -> nullcontext[None]:
+        seen.append(dev)
+        return nullcontext()
+
+    monkeypatch.setattr(torch.cuda, "device", device)
+
+    class FakeCuda:
+        is_cuda = True
+        device = "cuda:1"
+
+    kt.on_device(FakeCuda())  # type: ignore[arg-type]
+    assert seen == ["cuda:1"]
+    assert isinstance(kt.on_device(torch.zeros(1)), nullcontext)  # CPU tensors: the interpreter
+    used: list[object] = []
+    real = kt.on_device
+
+    def recording(t: Any) -> object:
+        used.append(t)
+        return real(t)
+
+    monkeypatch.setattr(sys.modules[BATCH], "on_device", recording)
+    monkeypatch.setattr(kt, "on_device", recording)
+    sha256_batch_states(pad_words(torch.zeros((3, 5), dtype=torch.uint8)))
+    kt.candidates(os.urandom(76), 0, 10, 0, "cpu")
+    assert len(used) == 2
 
 
 def test_bad_range_rejected() -> None:

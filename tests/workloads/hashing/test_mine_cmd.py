@@ -52,21 +52,6 @@ def test_finds_block_125552_nonce(capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 0 and out.out == f"{B.nonce}\n"
 
 
-def test_hashlib_fallback_without_llvmlite(monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    import workloads.hashing.kernel_cpu as kc
-    from workloads.hashing.vectors import BLOCK_125552 as B
-
-    def no_kernel() -> None:
-        raise AssertionError("compiled kernel used with llvmlite disabled")
-
-    monkeypatch.setattr(kc, "HAVE_SIMD", False)
-    monkeypatch.setattr("workloads.hashing.kernel_simd.kernel", no_kernel)
-    rc = main(["mine", "--header", B.header80, "--start", str(B.nonce - 1500), "--count", "3000",
-               "--bits", B.bits])
-    assert rc == 0 and capsys.readouterr().out == f"{B.nonce}\n"
-
-
 def test_cuda_without_gpu_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     import torch
 
