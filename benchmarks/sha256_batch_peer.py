@@ -62,7 +62,8 @@ def main() -> int:
 
     ncores = cores()
     lengths = [int(x) for x in a.lengths.split(",") if x]
-    print(f"cores: {ncores}; openssl: {subprocess.run(['openssl', 'version'], capture_output=True, text=True, check=False).stdout.strip()}")
+    version = subprocess.run(["openssl", "version"], capture_output=True, text=True, check=False).stdout.strip()
+    print(f"cores: {ncores}; openssl: {version}")
     table = []
     for length in lengths:
         kernel, race = best_kernel(length)

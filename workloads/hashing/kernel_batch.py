@@ -17,12 +17,12 @@ _IV64 = IV.astype(np.uint64)
 
 
 @njit(cache=True, inline="always")
-def _rotr(x, n):  # type: ignore[no-untyped-def]  # x: uint64 holding a 32-bit value
+def _rotr(x, n):  # x: uint64 holding a 32-bit value
     return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & _M
 
 
 @njit(cache=True)
-def _compress(state, w, out):  # type: ignore[no-untyped-def]
+def _compress(state, w, out):
     """Compress 16 words in w[0:16] (w has room for 64) from ``state`` into ``out``."""
     for i in range(16, 64):
         x = w[i - 15]
@@ -51,7 +51,7 @@ def _compress(state, w, out):  # type: ignore[no-untyped-def]
 
 
 @njit(parallel=True, fastmath=False, cache=True)
-def _batch(msgs, out):  # type: ignore[no-untyped-def]
+def _batch(msgs, out):
     n, length = msgs.shape
     nblocks = (length + 9 + 63) // 64
     bitlen = np.uint64(length) * np.uint64(8)

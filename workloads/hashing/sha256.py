@@ -42,9 +42,11 @@ class Sha256Workload(Workload):
     devices = ("cpu", "cuda")
     default_suite = True
     description = "SHA-256 of a batch of independent messages (64 B by default, 1 KiB preset)"
-    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {"ci": {"batch": 131072, "gpu_batch": 1 << 20, "length": 64, "seed": 0, "kernel": "auto"},
-               "full": {"batch": 1048576, "gpu_batch": 1 << 24, "length": 64, "seed": 0, "kernel": "auto"},
-               "1k": {"batch": 32768, "gpu_batch": 1 << 21, "length": 1024, "seed": 0, "kernel": "auto"}}
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "ci": {"batch": 131072, "gpu_batch": 1 << 20, "length": 64, "seed": 0, "kernel": "auto"},
+        "full": {"batch": 1048576, "gpu_batch": 1 << 24, "length": 64, "seed": 0, "kernel": "auto"},
+        "1k": {"batch": 32768, "gpu_batch": 1 << 21, "length": 1024, "seed": 0, "kernel": "auto"},
+    }
 
     def preflight(self, device: str, params: Mapping[str, Any]) -> None:
         """Refuse parameters out of range, or a kernel this CPU cannot run, before anything is allocated."""

@@ -1,7 +1,8 @@
 """Cross-checks between meters whose scopes nest: components inside node inside wall.
 
-GPUs (``gpu:N``; ``module:N`` for a GH200 superchip's module counter), CPU
-packages (``cpu-package:N``) and DRAM (``dram:N``) lie inside the node, and the node inside the wall socket. Each nesting is checked:
+GPUs (``gpu:N``; ``module:N`` for a GH200 superchip's module counter),
+CPU packages (``cpu-package:N``) and DRAM (``dram:N``) lie inside the node,
+and the node inside the wall socket. Each nesting is checked:
 the inner meters' sum must not exceed the outer meter by more than their
 stated accuracies together, and two meters of the same scope must agree within
 theirs. ``unattributed_w`` is what the widest meter saw beyond the measured
