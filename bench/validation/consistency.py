@@ -26,8 +26,51 @@ def _close(a: float | None, b: float | None, rel: float = REL_TOL) -> bool:
 
 
 def measured(doc: Document) -> list[tuple[int, Run]]:
-    """``(index, run)`` of the ok runs of a measured file."""
-    return [] if doc.declared else [(i, r) for i, r in enumerate(doc.runs) if r.ok]
+    """``(index, run)`` of the runs of a measured file that carry figures: ok runs, and interrupted or
+    failed runs with windows (their figures are shown and recomputed like any other)."""
+    if doc.declared:
+        return []
+    return [(i, r) for i, r in enumerate(doc.runs) if r.ok or r.throughput.samples or r.throughput.units]
+
+
+@check("no-samples")
+def no_figures_without_samples(doc: Document) -> list[Finding]:
+    """A run that measured no window (failed, or stopped before one) carries no throughput, power or efficiency."""
+    out: list[Finding] = []
+    if doc.declared:
+        return out
+    for i, run in enumerate(doc.runs):
+        t = run.throughput
+        if run.ok or t.samples or t.units:
+            continue
+        held = [k for k in ("rate", "median", "p10", "p90", "mean", "min", "max", "cv") if getattr(t, k) is not None]
+        if run.efficiency.per_joule is not None:
+            held.append("efficiency.per_joule")
+        if run.power.avg_w is not None or run.power.energy_j is not None:
+            held.append("power")
+        if held:
+            out.append(Finding("no-samples", f"$.runs[{i}]",
+                               f"a {run.status} run without windows holds figures ({', '.join(held)})"))
+    return out
+
+
+@check("declared")
+def declared_figures(doc: Document) -> list[Finding]:
+    """A declared run's efficiency is its throughput over its power, and its median its rate."""
+    out: list[Finding] = []
+    if not doc.declared:
+        return out
+    for i, run in enumerate(doc.runs):
+        t, p = run.throughput, run.power
+        if t.rate is not None and p.avg_w:
+            if not _close(run.efficiency.per_joule, t.rate / p.avg_w):
+                out.append(Finding("declared", f"$.runs[{i}].efficiency.per_joule",
+                                   f"{run.efficiency.per_joule} != throughput/power = {t.rate / p.avg_w}"))
+            if t.median is not None and not _close(t.median, t.rate):
+                out.append(Finding("declared", f"$.runs[{i}].throughput.median", f"{t.median} != rate {t.rate}"))
+        if p.avg_w is not None and any(m.avg_w is not None and not _close(m.avg_w, p.avg_w) for m in p.meters):
+            out.append(Finding("declared", f"$.runs[{i}].power.avg_w", "differs from the declared meter's figure"))
+    return out
 
 
 @check("samples")
@@ -125,12 +168,16 @@ def peaks_match(doc: Document) -> list[Finding]:
                     if m.energy_j is not None]
         for path, peak, trace in holders:
             # a meter's figure uses the readings taken with the markers, up to 1 s outside the rounded phase times
-            inside = [w for t, w in trace if start - 1.0 <= t <= end + 1.0]
-            if peak is None or not inside:
+            around = [w for t, w in trace if start - 1.0 <= t <= end + 1.0]
+            within = [w for t, w in trace if start + 1e-3 < t < end - 1e-3]
+            if peak is None or not around:
                 continue
-            if peak > max(inside) * (1 + 1e-6) + 1e-9:
+            if peak > max(around) * (1 + 1e-6) + 1e-9:
                 out.append(Finding("peaks", f"{path}.peak_w",
-                                   f"{peak:.6g} W but the trace never exceeds {max(inside):.6g} W in the window"))
+                                   f"{peak:.6g} W but the trace never exceeds {max(around):.6g} W in the window"))
+            elif within and peak < max(within) * (1 - 1e-6) - 1e-9:
+                out.append(Finding("peaks", f"{path}.peak_w",
+                                   f"{peak:.6g} W but the trace reaches {max(within):.6g} W inside the window"))
     return out
 
 
