@@ -47,7 +47,8 @@ class Journaled:
     document: Document
     meters: list[MeterFigure]
     runs: list[Run] = field(default_factory=list)
-    started: list[tuple[str, RunHead]] = field(default_factory=list)
+    #: The run that had started and not ended when the journal stopped (its tag and head).
+    open_run: tuple[str, RunHead] | None = None
     windows: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     lines: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0
@@ -77,12 +78,13 @@ def read_journal(path: Path) -> Journaled:
                         [MeterFigure.model_validate(m) for m in head.get("meters", [])], lines=lines, skipped=skipped)
         for line in lines[1:]:
             kind = line.get("type")
-            if kind == "run":
+            if kind == "run":  # ends the run in progress (a point refused before running has no start)
                 out.runs.append(Run.model_validate(line["run"]))
+                out.open_run = None
             elif kind == "run-start":
                 hw = line["head"].get("hardware")
-                out.started.append((str(line["tag"]), RunHead(**{**line["head"],
-                                                                  "hardware": Hardware.model_validate(hw) if hw else None})))
+                out.open_run = (str(line["tag"]), RunHead(**{**line["head"],
+                                                             "hardware": Hardware.model_validate(hw) if hw else None}))
             elif kind == "window":
                 out.windows.setdefault(str(line["tag"]), []).append((float(line["units"]), float(line["duration_s"])))
     except ValidationError as exc:
@@ -124,9 +126,9 @@ def _phases(sampler: Sampler, tag: str, t_ref: float) -> list[Phase]:
 
 
 def _in_progress(j: Journaled, sampler: Sampler) -> Run | None:
-    if len(j.started) <= len(j.runs):
+    if j.open_run is None:
         return None
-    tag, head = j.started[-1]
+    tag, head = j.open_run
     wins = j.windows.get(tag, [])
     reason = "killed before it ended (recovered from its journal)"
     try:
@@ -161,4 +163,8 @@ def default_out(journal: Path) -> Path:
     beside it when that file exists already."""
     name = journal.name.removesuffix(SUFFIX) if journal.name.endswith(SUFFIX) else journal.name + ".json"
     target = journal.with_name(name)
-    return target if not target.exists() else target.with_name(target.stem + ".recovered.json")
+    n = 1
+    while target.exists():  # an existing file is never overwritten
+        target = journal.with_name(f"{name.removesuffix('.json')}.recovered{'' if n == 1 else f'-{n}'}.json")
+        n += 1
+    return target

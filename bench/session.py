@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import console, system
-from bench.journal import Journal, journal_path
+from bench.journal import SUFFIX, Journal, journal_path
 from bench.power.discovery import Unavailable
 from bench.power.meter import Meter
 from bench.power.sampler import Sampler
@@ -60,7 +60,15 @@ def prepare_out(out: Path) -> list[str]:
     if not journal.exists():
         return []
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(journal.stat().st_mtime))
-    aside = journal.with_name(f"{out.name}.{stamp}.journal.jsonl")
+    stem, dot, ext = out.name.rpartition(".")
+
+    def aside_name(tag: str) -> Path:
+        return journal.with_name((f"{stem}.{tag}.{ext}" if dot else f"{out.name}.{tag}") + SUFFIX)
+
+    aside, n = aside_name(stamp), 1
+    while aside.exists():  # never over an earlier one
+        n += 1
+        aside = aside_name(f"{stamp}-{n}")
     journal.rename(aside)
     return [f"found a journal left by an earlier run that did not finish: moved to {aside}; "
             f"rebuild its result file with: sitebench recover {aside}"]
@@ -78,7 +86,7 @@ def execute(plan: RunPlan) -> Outcome:
     from bench.progress import progress_for, run_progress
 
     fleet = plan.fleet if isinstance(plan.fleet, Fleet) else None
-    notes = [] if fleet is not None and fleet.rank else prepare_out(plan.out)
+    notes = prepare_out(plan.out)
     journal = Journal(journal_path(plan.out))
     sampler = Sampler(plan.meters, rate_hz=plan.rate_hz, journal=journal)
     for note in [*notes, *sampler.notes]:
@@ -86,26 +94,33 @@ def execute(plan: RunPlan) -> Outcome:
     doc = new_document(system.describe(), settings=_settings(plan, sampler))
     journal.header(doc, [m.figure() for m in plan.meters])
     progress = run_progress(console.err(), plan.quiet)
-    stopped: KeyboardInterrupt | None = None
-    sampler.start()
-    try:
-        with stop_signals(), progress:
-            suite = run_suite(plan.specs, plan.timing, sampler, progress_for(progress, plan.timing), log=journal,
-                              align=fleet.align if fleet is not None else None)
-        stopped = suite.stopped
-    finally:
-        sampler.stop()
-    doc = doc.model_copy(update={"runs": suite.runs})
-    if fleet is not None:
-        gathered = fleet.collect(doc)
-        if gathered is None:  # not rank 0: rank 0 writes the fleet's file
-            journal.close(remove=True)
-            return Outcome(None, plan.out, stopped)
-        doc = gathered
-    if plan.sign:
-        from bench.signing import sign_document
+    with stop_signals() as guard:
+        sampler.start()
+        try:
+            with progress:
+                suite = run_suite(plan.specs, plan.timing, sampler, progress_for(progress, plan.timing),
+                                  log=journal, align=fleet.align if fleet is not None else None)
+        finally:
+            guard.hold()  # whatever arrives now waits until the file is written
+            sampler.stop()
+        doc = doc.model_copy(update={"runs": suite.runs})
+        stopped = suite.stopped or guard.pending
+        if fleet is not None:
+            gathered = fleet.collect(doc)
+            if gathered is None:  # not rank 0: rank 0 writes the fleet's file
+                written = fleet.wait_written()
+                journal.close(remove=written)
+                if not written:
+                    console.err().print(f"[yellow]note:[/yellow] rank 0 did not confirm the fleet file: this rank's "
+                                        f"runs stay in {journal.path} (sitebench recover)")
+                return Outcome(None, plan.out, stopped)
+            doc = gathered
+        if plan.sign:
+            from bench.signing import sign_document
 
-        doc = sign_document(doc, plan.sign)
-    write_result(plan.out, doc)
-    journal.close(remove=True)
-    return Outcome(doc, plan.out, stopped)
+            doc = sign_document(doc, plan.sign)
+        write_result(plan.out, doc)
+        if fleet is not None:
+            fleet.confirm_written()
+        journal.close(remove=True)
+        return Outcome(doc, plan.out, stopped or guard.pending)

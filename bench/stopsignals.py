@@ -1,36 +1,59 @@
-"""SIGTERM and SIGHUP handled like Ctrl-C while a command measures.
+"""SIGTERM, SIGHUP and Ctrl-C end a measurement once, cleanly.
 
-``timeout``, ``docker stop``, Kubernetes and a Slurm time limit send SIGTERM;
-a closed terminal sends SIGHUP. Inside :func:`stop_signals` either raises
-:class:`~bench.errors.Stopped` (a KeyboardInterrupt) in the main thread, so
-the run in progress is recorded as interrupted and the result file is written.
+``timeout``, ``docker stop``, Kubernetes and a Slurm time limit send SIGTERM; a
+closed terminal sends SIGHUP. Inside :func:`stop_signals` the first of them
+raises :class:`~bench.errors.Stopped` (a KeyboardInterrupt; Ctrl-C raises a
+plain one) in the main thread, so the run in progress is recorded as
+interrupted and the result file is written. Every later signal while the file
+is being written is ignored, with a line saying so: a second Ctrl-C or a
+scheduler's repeated SIGTERM must not lose the run that is being saved.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 from bench.errors import Stopped
 
-SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _raise(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(signum)
+class Guard:
+    """What :func:`stop_signals` yields: ``hold()`` once the measurement is over and its file is being written."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        #: A signal that arrived while holding: the command exits with its code once the file is written.
+        self.pending: KeyboardInterrupt | None = None
+
+    def hold(self) -> None:
+        """From now on a stop signal is recorded, not raised: nothing may interrupt the write."""
+        self.stopping = True
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        exc = KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
+        if self.stopping:
+            self.pending = self.pending or exc
+            print("sitebench: stopping, writing what was measured (signal noted)", file=sys.stderr)
+            return
+        self.stopping = True
+        raise exc
 
 
 @contextmanager
-def stop_signals() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into :class:`Stopped` for the duration of the block."""
-    previous = {s: signal.signal(s, _raise) for s in SIGNALS}
+def stop_signals() -> Iterator[Guard]:
+    """The first stop signal raises; later ones, and any after ``hold()``, are noted until the block ends."""
+    guard = Guard()
+    previous = {s: signal.signal(s, guard._handle) for s in SIGNALS}
     try:
-        yield
+        yield guard
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def exit_code(exc: KeyboardInterrupt) -> int:

@@ -56,6 +56,19 @@ class Fleet:
             time.sleep(0.005)
         return True
 
+    def confirm_written(self) -> None:
+        """Rank 0: the fleet's file is written; the other ranks may drop their journals."""
+        self.store.set("sitebench/written", "1")
+
+    def wait_written(self) -> bool:
+        """A rank other than 0: wait for rank 0's :meth:`confirm_written`; False at the deadline."""
+        deadline = time.monotonic() + self.timeout_s
+        while not self.store.check(["sitebench/written"]):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def collect(self, doc: Document, timeout_s: float | None = None) -> Document | None:
         """Publish this rank's runs; on rank 0 return the fleet document, elsewhere None.
 

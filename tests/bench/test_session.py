@@ -108,5 +108,51 @@ def test_a_journal_left_at_the_same_out_is_moved_aside_not_appended_to(thirdpart
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "moved to" in r.stderr and "sitebench recover" in r.stderr
-    (aside,) = tmp_path.glob("r.json.*.journal.jsonl")
+    (aside,) = tmp_path.glob("r.*.json.journal.jsonl")
     assert aside.read_text() == '{"type": "header"}\n' and not stale.exists()
+
+
+def test_a_second_stop_signal_while_saving_loses_nothing(thirdparty_dist: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = _start(out, thirdparty_dist)
+    _wait_for(Path(f"{out}.journal.jsonl"), proc, _first_run_done, "the first run's record")
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)  # a scheduler that insists
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert [r.status for r in load(out).runs] == ["ok", "interrupted"]
+
+
+def test_recover_finds_the_run_in_progress_after_a_point_refused_before_running(tmp_path: Path) -> None:
+    from bench.journal import Journal
+    from bench.record import System, new_document
+    from bench.recover import recover
+    from bench.runrecord import RunHead
+    from tests.records import run
+
+    j = Journal(tmp_path / "r.json.journal.jsonl")
+    j.header(new_document(System()), [])
+    j.run(RunHead("llm-decode", "cpu", "token").failed("failed", "refused before running: 9 GB needed"))
+    j.run_start(RunHead("sha256d", "cpu", "hash"), "sha256d@cpu")
+    j.close()
+    doc, _ = recover(j.path)
+    assert [(r.workload, r.status) for r in doc.runs] == [("llm-decode", "failed"), ("sha256d", "interrupted")]
+    assert run().ok
+
+
+def test_recovered_and_moved_aside_names_keep_json_and_never_overwrite(tmp_path: Path) -> None:
+    from bench.recover import default_out
+    from bench.session import prepare_out
+
+    out = tmp_path / "r.json"
+    for _ in range(2):
+        Path(f"{out}.journal.jsonl").write_text("{}\n")
+        prepare_out(out)
+    asides = sorted(p.name for p in tmp_path.glob("r.*.json.journal.jsonl"))
+    assert len(asides) == 2, asides
+    target = default_out(tmp_path / asides[0])
+    assert target.name.endswith(".json") and target.name == asides[0].removesuffix(".journal.jsonl")
+    target.write_text("{}")
+    again = default_out(tmp_path / asides[0])
+    assert again != target and again.name.endswith(".recovered.json")
