@@ -182,8 +182,9 @@ def parse_workload_thresholds(items: list[str]) -> dict[str, float]:
 
 def format_table(comparisons: list[Comparison]) -> Any:
     """A rich Table of ``comparisons``."""
-    from rich.markup import escape
     from rich.table import Table
+
+    from bench.tables import cut
 
     table = Table(title="compare (throughput over the measured windows)")
     for col in ("workload", "device", "params", "base", "new", "change", "new/base 95% CI", "p", "verdict"):
@@ -191,8 +192,8 @@ def format_table(comparisons: list[Comparison]) -> Any:
     for c in comparisons:
         verdict = "[red]REGRESSION[/red]" if c.regression else "[green]improvement[/green]" if c.improvement else "ok"
         if c.note:
-            verdict += f"\n[dim]{escape(c.note)}[/dim]"
-        table.add_row(escape(c.workload[:60]), escape(c.device[:40]), escape(json.dumps(c.params, sort_keys=True)[:80]),
+            verdict += f"\n[dim]{cut(c.note, 300)}[/dim]"
+        table.add_row(cut(c.workload), cut(c.device, 40), cut(json.dumps(c.params, sort_keys=True), 80),
                       "-" if c.base is None else f"{c.base:.4g}", "-" if c.new is None else f"{c.new:.4g}",
                       "-" if c.change is None else f"{c.change:+.1%}",
                       "-" if c.ratio_low is None or c.ratio_high is None else f"{c.ratio_low:.3f} - {c.ratio_high:.3f}",

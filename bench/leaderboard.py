@@ -55,7 +55,6 @@ def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None 
 
 def format_table(rows: list[Entry]) -> Any:
     """A rich Table; declared and modelled-power rows are marked, long names cut."""
-    from rich.markup import escape
     from rich.table import Table
 
     from bench import units
@@ -63,13 +62,16 @@ def format_table(rows: list[Entry]) -> Any:
     table = Table(title="leaderboard (work per joule over the measured windows)")
     for col in ("workload", "#", "org", "system", "device", "throughput", "efficiency", "power", "signed"):
         table.add_column(col, justify="right" if col in ("#", "throughput", "efficiency") else "left")
+    from bench.tables import MAX_ROWS, cut, more_row
+
     rank: dict[tuple[str, str], int] = {}
-    for r in rows:
+    for r in rows[:MAX_ROWS]:
         group = (r.workload, r.source)
         rank[group] = rank.get(group, 0) + 1
         thr = units.rate(r.throughput, r.unit)
-        table.add_row(escape(r.workload[:60]), str(rank[group]), escape(r.org[:60]), escape(r.system[:60]),
-                      escape(r.device[:40]), f"[yellow]{thr} (unstable)[/yellow]" if r.unstable else thr,
+        table.add_row(cut(r.workload), str(rank[group]), cut(r.org), cut(r.system),
+                      cut(r.device, 40), f"[yellow]{thr} (unstable)[/yellow]" if r.unstable else thr,
                       units.efficiency(r.per_joule, r.unit),
                       f"[yellow]{r.power}[/yellow]" if r.power != "measured" else r.power, "yes" if r.signed else "no")
+    more_row(table, min(len(rows), MAX_ROWS), len(rows))
     return table

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from rich.markup import escape
 from rich.table import Table
 
@@ -12,20 +14,47 @@ from bench.sizing.sources import candidates
 
 #: Longest label shown in a cell (names from a file are cut, never laid out whole).
 MAX_CELL = 60
+#: Rows a terminal table shows; the rest are counted in a last row (--json and the report hold them all).
+MAX_ROWS = 500
+
+
+def more_row(table: Table, shown: int, total: int) -> None:
+    """A last row saying how many rows were left out, when any were."""
+    if total > shown:
+        table.add_row(f"[dim]… {total - shown:,} more (see --json or sitebench report)[/dim]",
+                      *[""] * (len(table.columns) - 1))
+
+
+def printable(text: object) -> str:
+    """``text`` with what a terminal would obey instead of show (escape sequences, bidi overrides, other
+    control and format characters, lone surrogates) written as escapes."""
+    return "".join(c if c.isprintable() and unicodedata.category(c) not in ("Cf", "Cs") else
+                   c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in str(text))
 
 
 def cut(text: object, limit: int = MAX_CELL) -> str:
-    """``text`` escaped for rich markup and cut to ``limit`` characters."""
-    s = " ".join(str(text).split())
+    """``text`` made printable, escaped for rich markup and cut to ``limit`` characters."""
+    s = printable(" ".join(str(text).split()))
     return escape(s if len(s) <= limit else s[: limit - 1] + "…")
 
 
 def labels(runs: list[Run]) -> list[str]:
     """Each run's workload name, plus the parameters that tell apart runs of the same workload (a sweep)."""
+    values: dict[tuple[str, str], dict[str, set[str]]] = {}
+    sizes: dict[tuple[str, str], int] = {}
+    holders: dict[tuple[tuple[str, str], str], int] = {}
+    for run in runs:  # per (workload, device): every value each parameter takes, and how many runs have it
+        group = (run.workload, run.device)
+        sizes[group] = sizes.get(group, 0) + 1
+        seen = values.setdefault(group, {})
+        for k, v in run.params.items():
+            seen.setdefault(k, set()).add(repr(v))
+            holders[(group, k)] = holders.get((group, k), 0) + 1
     out = []
     for run in runs:
-        peers = [r for r in runs if r.workload == run.workload and r.device == run.device]
-        differ = [k for k in run.params if any(p.params.get(k) != run.params[k] for p in peers)]
+        group = (run.workload, run.device)
+        differ = [k for k in run.params
+                  if len(values[group][k]) > 1 or holders[(group, k)] < sizes[group]]
         out.append(run.workload + "".join(f" {k}={run.params[k]}" for k in differ))
     return out
 
@@ -55,7 +84,7 @@ def runs_table(runs: list[Run], title: str | None = None) -> Table:
     for col in ("workload", "device", "throughput", "cv", "avg W", "efficiency", "ceiling", "quality", "verified",
                 "status"):
         table.add_column(col, justify="right" if col not in ("workload", "device", "status") else "left")
-    for run, label in zip(runs, labels(runs)):
+    for run, label in list(zip(runs, labels(runs)))[:MAX_ROWS]:
         thr, pw = run.throughput, run.power
         watts = units.watts(pw.avg_w) + (" (modelled)" if pw.modelled else "")
         rate = units.rate(thr.rate, run.unit)
@@ -69,6 +98,7 @@ def runs_table(runs: list[Run], title: str | None = None) -> Table:
             quality_label(run), "yes" if run.verified else "[red]no[/red]",
             run.status if run.ok else f"[red]{run.status}[/red]",
         )
+    more_row(table, min(len(runs), MAX_ROWS), len(runs))
     return table
 
 
@@ -81,7 +111,7 @@ def per_mw_table(doc: Document, path: str = "", mw: float = 1.0, pue: float = 1.
         table.add_column(col, justify="right" if col not in ("workload", "device", "power") else "left")
     modelled = False
     found = candidates(doc, path)
-    for c, name in zip(found, labels([c.run for c in found])):
+    for c, name in list(zip(found, labels([c.run for c in found])))[:MAX_ROWS]:
         s = size(c, alloc)
         if not isinstance(s, Sized):
             refused = c.run.ok and c.run.power.avg_w is not None and not c.run.power.valid_for_sizing
@@ -98,6 +128,7 @@ def per_mw_table(doc: Document, path: str = "", mw: float = 1.0, pue: float = 1.
         table.add_row(cut(name), cut(c.run.device), f"{s.machines:,}",
                       f"[yellow]{thr} (unstable)[/yellow]" if s.unstable else thr, eff,
                       f"{s.mw_per_throughput * scale:.4g} per {label}", tag)
+    more_row(table, min(len(found), MAX_ROWS), len(found))
     return table, modelled
 
 

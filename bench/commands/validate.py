@@ -45,9 +45,10 @@ def expand(items: list[str]) -> list[Path]:
 
 
 def safe(text: str) -> str:
-    """A line any terminal or pipe can take: lone surrogates and control characters escaped."""
-    cleaned = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
-    return cleaned.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A line any terminal or pipe can take: control and format characters and lone surrogates escaped."""
+    from bench.tables import printable
+
+    return printable(text)
 
 
 def basis(doc: Any) -> str:

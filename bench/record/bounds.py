@@ -28,7 +28,7 @@ MAX_UNITS = MAX_RATE * MAX_SPAN_S
 #: Raw series: throughput windows, power trace points, runs, meters, reasons.
 MAX_WINDOWS = 100_000
 MAX_POINTS = 200_000
-MAX_RUNS = 100_000
+MAX_RUNS = 20_000
 MAX_METERS = 1024
 MAX_ITEMS = 1000
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -49,7 +50,8 @@ def esc(value: Any, limit: int = MAX_CELL) -> str:
     text = str(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(c if c.isprintable() and unicodedata.category(c) not in ("Cf", "Cs") else "\ufffd"
+                   for c in text)
     return html.escape(text, quote=True)
 
 

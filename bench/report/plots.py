@@ -32,14 +32,16 @@ def _shade(ax: Any, phases: list[Phase], show_label: bool) -> None:
 
 def telemetry_series(run: Run) -> dict[str, list[list[float]]]:
     """GPU clocks, temperature and the like where recorded: ``{label: [[t, value], ...]}``."""
-    return {label(f"{m.name} {key}"): pts for m in run.power.meters for key, pts in m.telemetry.items() if pts}
+    series = {label(f"{m.name} {key}"): thin(pts) for m in run.power.meters[:16] for key, pts in m.telemetry.items()
+              if pts}
+    return dict(list(series.items())[:12])
 
 
 def run_timeline(run: Run) -> str | None:
     """Power per meter over time with phases shaded, throughput per window, and telemetry."""
     power = run.power
-    meters = [(label(m.name), m.trace) for m in power.meters if m.trace]
-    total = power.trace
+    meters = [(label(m.name), thin(m.trace)) for m in power.meters[:16] if m.trace]
+    total = thin(power.trace)
     windows = run.windows
     samples = run.throughput.samples
     tele = telemetry_series(run)
@@ -61,7 +63,7 @@ def run_timeline(run: Run) -> str | None:
     ax.legend(loc="upper left", fontsize=7, ncol=6, frameon=False, bbox_to_anchor=(0, 1.22))
     ax = axes[1]
     _shade(ax, run.phases, show_label=False)
-    pts = list(zip(windows, samples))
+    pts = list(zip(windows, samples))[:500]
     if pts:
         scale, prefix = si_scale([s for _, s in pts])
         for w, s in pts:
@@ -95,13 +97,35 @@ def _colour(s: Sized) -> str:
     return DECLARED_COLOUR if s.source == "declared" else MODELLED_COLOUR if s.modelled else PALETTE[0]
 
 
+#: At most this many panels (workloads) and bars per panel: a file of a thousand runs is drawn in bounded time.
+MAX_PANELS = 6
+MAX_BARS = 30
+#: Points per series on a timeline; longer traces are thinned (min and max of each stretch kept).
+MAX_POINTS = 2000
+
+
+def thin(points: list[list[float]], limit: int = MAX_POINTS) -> list[list[float]]:
+    """At most ``limit`` points that keep each stretch's lowest and highest reading (peaks stay visible)."""
+    if len(points) <= limit:
+        return points
+    step = 2 * len(points) // limit + 1
+    out: list[list[float]] = []
+    for i in range(0, len(points), step):
+        chunk = points[i:i + step]
+        lo, hi = min(chunk, key=lambda p: p[1]), max(chunk, key=lambda p: p[1])
+        out.extend(sorted([lo, hi], key=lambda p: p[0]) if lo is not hi else [lo])
+    return out
+
+
 def _panels(rows: list[tuple[str, Sized]]) -> tuple[Any, list[tuple[Any, str, list[tuple[str, Sized]]]]]:
     pyplot = plt()
-    workloads = list(dict.fromkeys(s.workload for _, s in rows))
-    tallest = max(sum(1 for _, s in rows if s.workload == w) for w in workloads)
+    workloads = list(dict.fromkeys(s.workload for _, s in rows))[:MAX_PANELS]
+    rows = [(n, s) for n, s in rows if s.workload in workloads]
+    tallest = min(MAX_BARS, max(sum(1 for _, s in rows if s.workload == w) for w in workloads))
     fig, axes = pyplot.subplots(1, len(workloads), figsize=(min(4.3 * len(workloads), 9.5), 1.3 + 0.42 * tallest),
                                 squeeze=False)
-    return fig, [(ax, wl, [(n, s) for n, s in rows if s.workload == wl]) for ax, wl in zip(axes[0], workloads)]
+    return fig, [(ax, wl, [(n, s) for n, s in rows if s.workload == wl][:MAX_BARS])
+                 for ax, wl in zip(axes[0], workloads)]
 
 
 def efficiency_bars(rows: list[tuple[str, Sized]]) -> str | None:

@@ -79,6 +79,11 @@ def plots_section(refs: list[model.RunRef], sized: list[tuple[model.Source, Size
                   "no run could be sized (no power, or refused)")
     body += figure(f"What {mw:g} MW at PUE {pue:g} buys per hardware option", plots.sizing_bars(rows),
                    "no run has both throughput and power, so no sizing")
+    workloads = {s.workload for _, s in rows}
+    if len(workloads) > plots.MAX_PANELS or any(sum(s.workload == w for _, s in rows) > plots.MAX_BARS
+                                                for w in workloads):
+        body += (f'<p class="note">Plots show at most {plots.MAX_BARS} options for each of {plots.MAX_PANELS} '
+                 "workloads; the summary table holds every one.</p>")
     for r in refs[:MAX_TIMELINES]:
         cap = f"{r.run.workload} on {r.label}: power over time (phases shaded), throughput per window"
         cap += ", telemetry" if plots.telemetry_series(r.run) else " (GPU clocks and temperature: not recorded)"

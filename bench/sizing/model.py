@@ -134,9 +134,11 @@ def throughput_bounds(run: Run) -> tuple[float, float, float]:
     """(T_lo, T, T_hi) per machine: the rate and the p10 / p90 of the windows (recomputed when absent)."""
     thr = run.throughput
     t = float(thr.rate if thr.rate is not None else thr.median or 0.0)
-    stats = summarize([s for s in thr.samples if s > 0])
-    lo = thr.p10 if _positive(thr.p10) else stats["p10"]
-    hi = thr.p90 if _positive(thr.p90) else stats["p90"]
+    lo, hi = thr.p10, thr.p90
+    if not (_positive(lo) and _positive(hi)):  # only when the file left them out
+        stats = summarize([s for s in thr.samples if s > 0])
+        lo = lo if _positive(lo) else stats["p10"]
+        hi = hi if _positive(hi) else stats["p90"]
     return (min(lo, t) if lo is not None else t), t, (max(hi, t) if hi is not None else t)
 
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from bench import units
 from bench.sizing.plan import Plan, UseResult
 from bench.sizing.render import count, span
+from bench.tables import cut
 
 
 def money(v: float | None) -> str:
@@ -23,7 +23,7 @@ def money(v: float | None) -> str:
 def _use(r: UseResult) -> str:
     s = r.sized
     tag = "declared" if s.source == "declared" else "[yellow]MODELLED[/yellow]" if s.modelled else "measured"
-    return f"{escape(r.use)}\n[dim]{escape(s.system)}, {tag}[/dim]"
+    return f"{cut(r.use)}\n[dim]{cut(s.system)}, {tag}[/dim]"
 
 
 def plan_table(plan: Plan, results: Sequence[UseResult]) -> Table:
@@ -39,7 +39,7 @@ def plan_table(plan: Plan, results: Sequence[UseResult]) -> Table:
         for i, r in enumerate(mine):
             s = r.sized
             table.add_row(
-                escape(a.name) if i == 0 else "", _use(r), f"{r.mw:,.4g}",
+                cut(a.name) if i == 0 else "", _use(r), f"{r.mw:,.4g}",
                 span(count(s.machines), s.machines_low, s.machines_high, count),
                 span(units.rate(s.throughput, s.unit), s.throughput_low, s.throughput_high,
                      functools.partial(units.rate, unit=s.unit)),
@@ -88,7 +88,7 @@ def totals_table(plan: Plan, tot: dict[str, Any]) -> Table:
     for name, b in rows:
         by = b["by_unit"]
         table.add_row(
-            name if name.startswith("[bold]") else escape(name), f"{b['mw_used']:,.4g} of {b['mw']:,.4g}",
+            name if name.startswith("[bold]") else cut(name), f"{b['mw_used']:,.4g} of {b['mw']:,.4g}",
             "\n".join(f"{count(t['machines'])}" for t in by.values()),
             "\n".join(units.rate(t["throughput"], u) for u, t in by.items()),
             f"{b['energy_mwh']:,.0f}", money(b["cost"]), money(b["revenue"]), money(b["margin"]))

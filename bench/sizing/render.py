@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bench import units
 from bench.sizing.model import Sized, Skipped
-from bench.tables import cut
+from bench.tables import MAX_ROWS, cut, more_row
 
 
 def span(mid: str, lo: float, hi: float, fmt: Callable[[float], str]) -> str:
@@ -78,7 +78,7 @@ def size_table(rows: Sequence[Sized], title: str) -> Table:
     for col in ("workload", "system", "machines", "throughput", "efficiency", "facility MW", "power per machine"):
         table.add_column(col, justify="left" if col in ("workload", "system", "power per machine") else "right",
                          no_wrap=col in ("efficiency", "facility MW"))
-    for s in rows:
+    for s in rows[:MAX_ROWS]:
         table.add_row(
             cut(s.workload), cut(s.system),
             span(count(s.machines), s.machines_low, s.machines_high, count),
@@ -86,6 +86,7 @@ def size_table(rows: Sequence[Sized], title: str) -> Table:
                  s.throughput_low, s.throughput_high, functools.partial(units.rate, unit=s.unit)),
             efficiency_text(s), mw_per_text(s), power_text(s),
         )
+    more_row(table, min(len(rows), MAX_ROWS), len(rows))
     return table
 
 

@@ -74,3 +74,42 @@ def test_a_twenty_megabyte_string_is_refused_fast(doc: dict[str, Any], tmp_path:
                 ["show", str(path)]):
         r = subprocess.run([sys.executable, "-m", "bench", *cmd], capture_output=True, text=True, timeout=120)
         assert r.returncode == 1 and "$.system.hostname" in r.stdout + r.stderr, cmd
+
+
+def test_an_object_bomb_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    from bench.errors import InvalidResultFile
+    from bench.record import parse_json
+
+    text = '{"schema": "sitebench.result/2", "x": [' + ",".join(["{}"] * 2_100_000) + "]}"
+    try:
+        parse_json(text, "bomb.json")
+    except InvalidResultFile as exc:
+        assert "objects and arrays" in exc.reason
+    else:
+        raise AssertionError("a 2.1 million object file parsed")
+
+
+def test_what_a_terminal_would_obey_is_shown_escaped(doc: dict[str, Any], tmp_path: Path) -> None:
+    doc["system"]["hostname"] = "h\u00e9\u001b[2J\u202eevil"
+    path = tmp_path / "ctl.json"
+    path.write_text(json.dumps(doc))
+    for env in ({}, {"PYTHONIOENCODING": "ascii"}):
+        r = subprocess.run([sys.executable, "-m", "bench", "show", str(path)], capture_output=True, timeout=120,
+                           env={**__import__("os").environ, **env})
+        assert r.returncode == 0 and b"Traceback" not in r.stderr
+        assert b"\x1b[2J" not in r.stdout and "\u202e".encode() not in r.stdout and b"\\x1b" in r.stdout
+
+
+def test_thousands_of_runs_are_shown_and_reported_in_bounded_pieces(tmp_path: Path) -> None:
+    from bench.record import write_result
+    from bench.report import render
+    from bench.tables import MAX_ROWS
+    from tests.records import document, run
+
+    doc = document([run(f"w{i % 50}", params={"i": i}) for i in range(MAX_ROWS + 100)])
+    path = write_result(tmp_path / "many.json", doc)
+    r = subprocess.run([sys.executable, "-m", "bench", "show", str(path)], capture_output=True, text=True,
+                       timeout=300, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert r.returncode == 0 and "… 100 more" in r.stdout
+    page = render([(str(path), doc)])
+    assert page.count("<svg") <= 2 + 40 and "Plots show at most" in page
