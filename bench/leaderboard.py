@@ -24,6 +24,7 @@ class Entry:
     throughput: float | None
     unit: str
     per_joule: float | None
+    machine_per_joule: float | None
     source: str
     power: str
     unstable: bool
@@ -37,6 +38,7 @@ class Entry:
 
 def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None = None) -> list[Entry]:
     """Every ok run in the store: per workload, measured before declared, then work per joule (best first)."""
+    from bench.sizing.model import machine_efficiency
     from bench.sizing.sources import system_name
 
     out: list[Entry] = []
@@ -47,7 +49,8 @@ def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None 
             power = "declared" if doc.declared else "MODELLED" if run.power.modelled else \
                 "measured" if run.power.avg_w is not None else "none"
             out.append(Entry(run.workload, org, system_name(doc.system, run), run.device, run.throughput.rate,
-                             run.unit, run.efficiency.per_joule, doc.source, power, run.throughput.unstable,
+                             run.unit, run.efficiency.per_joule, machine_efficiency(run, doc.declared), doc.source,
+                             power, run.throughput.unstable,
                              doc.signature is not None, doc.id))
     out.sort(key=lambda x: (x.workload, x.source == "declared", -(x.per_joule or 0.0)))
     return out
@@ -62,6 +65,7 @@ def format_table(rows: list[Entry]) -> Any:
     table = Table(title="leaderboard (work per joule over the measured windows)")
     for col in ("workload", "#", "org", "system", "device", "throughput", "efficiency", "power", "signed"):
         table.add_column(col, justify="right" if col in ("#", "throughput", "efficiency") else "left")
+    from bench.sizing.model import WITH_OVERHEAD
     from bench.tables import MAX_ROWS, cut, more_row
 
     rank: dict[tuple[str, str], int] = {}
@@ -71,7 +75,9 @@ def format_table(rows: list[Entry]) -> Any:
         thr = units.rate(r.throughput, r.unit)
         table.add_row(cut(r.workload), str(rank[group]), cut(r.org), cut(r.system),
                       cut(r.device, 40), f"[yellow]{thr} (unstable)[/yellow]" if r.unstable else thr,
-                      units.efficiency(r.per_joule, r.unit),
+                      units.efficiency(r.per_joule, r.unit) + (
+                          f"\n{units.efficiency(r.machine_per_joule, r.unit)} {WITH_OVERHEAD}" if r.machine_per_joule
+                          else ""),
                       f"[yellow]{r.power}[/yellow]" if r.power != "measured" else r.power, "yes" if r.signed else "no")
     more_row(table, min(len(rows), MAX_ROWS), len(rows))
     return table

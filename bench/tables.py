@@ -9,7 +9,7 @@ from rich.table import Table
 
 from bench import units
 from bench.record import Document, Run
-from bench.sizing.model import Allocation, Sized, size
+from bench.sizing.model import WITH_OVERHEAD, Allocation, Sized, machine_efficiency, size
 from bench.sizing.sources import candidates
 
 #: Longest label shown in a cell (names from a file are cut, never laid out whole).
@@ -78,6 +78,13 @@ def power_notes(runs: list[Run]) -> list[str]:
     return notes
 
 
+def efficiency_cell(run: Run, declared: bool = False) -> str:
+    """The run's efficiency, and beside it the machine's (with the node overhead) for a components-only run."""
+    text = units.efficiency(run.efficiency.per_joule, run.unit)
+    machine = machine_efficiency(run, declared)
+    return text + (f"\n{units.efficiency(machine, run.unit)} {WITH_OVERHEAD}" if machine else "")
+
+
 def runs_table(runs: list[Run], title: str | None = None) -> Table:
     """Workload, device, throughput, average W, efficiency, ceiling fraction, quality, verified, status."""
     table = Table(title=title, title_justify="left")
@@ -93,7 +100,7 @@ def runs_table(runs: list[Run], title: str | None = None) -> Table:
             cut(label), cut(run.device),
             f"[yellow]{rate}[/yellow]" if thr.unstable else rate,
             f"[yellow]{cv} unstable[/yellow]" if thr.unstable else cv,
-            watts, units.efficiency(run.efficiency.per_joule, run.unit),
+            watts, efficiency_cell(run),
             f"{run.ceiling_fraction:.1%}" if run.ceiling_fraction is not None else "-",
             quality_label(run), "yes" if run.verified else "[red]no[/red]",
             run.status if run.ok else f"[red]{run.status}[/red]",
@@ -122,7 +129,7 @@ def per_mw_table(doc: Document, path: str = "", mw: float = 1.0, pue: float = 1.
         modelled |= s.modelled
         eff = units.efficiency(s.efficiency, s.unit)
         if s.node_overhead_w:
-            eff += f"\n{units.efficiency(s.machine_efficiency, s.unit)} with overhead"
+            eff += f"\n{units.efficiency(s.machine_efficiency, s.unit)} {WITH_OVERHEAD}"
         tag = "declared" if s.source == "declared" else "[yellow]MODELLED[/yellow]" if s.modelled else "measured"
         thr = units.rate(s.throughput, s.unit)
         table.add_row(cut(name), cut(c.run.device), f"{s.machines:,}",

@@ -9,16 +9,22 @@ from bench import units
 from bench.record import Document
 from bench.report import model, plots
 from bench.report.page import card, esc, figure, kv, page, section, table
-from bench.sizing.model import Sized, Skipped
+from bench.sizing.model import WITH_OVERHEAD, Sized, Skipped, machine_efficiency
 
 #: Runs drawn as timelines; a file of a thousand miners gets tables, not a thousand plots.
 MAX_TIMELINES = 40
 
 
+def _run_efficiency(r: model.RunRef) -> str:
+    machine = machine_efficiency(r.run, r.source.doc.declared)
+    text = units.efficiency(r.run.efficiency.per_joule, r.run.unit)
+    return esc(text + (f"; {units.efficiency(machine, r.run.unit)} {WITH_OVERHEAD}" if machine else ""))
+
+
 def _efficiency_cell(s: Sized) -> str:
     text = units.efficiency(s.efficiency, s.unit)
     if s.node_overhead_w:
-        text += f" measured; {units.efficiency(s.machine_efficiency, s.unit)} with node overhead"
+        text += f" measured; {units.efficiency(s.machine_efficiency, s.unit)} {WITH_OVERHEAD}"
     return esc(text)
 
 
@@ -107,7 +113,7 @@ def runs_section(refs: list[model.RunRef]) -> str:
             esc(f"{units.rate(thr.p10, run.unit)} – {units.rate(thr.p90, run.unit)}"),
             esc(f"{thr.cv:.1%}" if thr.cv is not None else "-"),
             esc(units.watts(power.idle_before_w)), esc(units.watts(power.avg_w)), esc(units.watts(power.peak_w)),
-            esc(units.efficiency(run.efficiency.per_joule, run.unit)),
+            _run_efficiency(r),
             esc(f"{run.ceiling_fraction:.1%}" if run.ceiling_fraction is not None else "-"),
             '<span class="ok">yes</span>' if run.verified else '<span class="bad">no</span>', status,
         ])
@@ -136,7 +142,8 @@ def fleet_section(sources: list[model.Source]) -> str:
             reasons = flagged.get(model.run_key(src, run, i), [])
             rows.append([esc(run.workload), esc(run.rank), esc(run.node or src.hostname),
                          esc(run.local_device or run.device), esc(units.rate(run.throughput.rate, run.unit)),
-                         esc(units.watts(run.power.avg_w)), esc(units.efficiency(run.efficiency.per_joule, run.unit)),
+                         esc(units.watts(run.power.avg_w)),
+                         _run_efficiency(model.RunRef(src, i, run)),
                          f'<span class="bad">OUTLIER</span> {esc("; ".join(reasons))}' if reasons else "ok"])
             classes.append("outlier" if reasons else "")
         fleet = src.doc.fleet

@@ -187,3 +187,21 @@ def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) 
         accuracy_note=p.band_note, node_overhead_w=p.overhead_w, node_overhead_note=p.overhead_note,
         quality_level=run.power.quality.level if not c.declared else None, unstable=run.throughput.unstable,
     )
+
+
+#: How every command names the efficiency that includes the node overhead, beside the measured one.
+WITH_OVERHEAD = "with node overhead"
+
+
+def machine_efficiency(run: Run, declared: bool = False, node_overhead_w: float | None = None) -> float | None:
+    """The efficiency of the whole machine (with the node overhead) for a components-only run; None otherwise
+    (a wall or node figure is already the machine's, and a run without power has none)."""
+    if why_not(run, declared) is not None and not (run.power.avg_w and run.throughput.rate):
+        return None
+    if run.power.scope_class != "components" or not run.throughput.rate:
+        return None
+    try:
+        p = machine_power(run, node_overhead_w, declared)
+    except (AssertionError, ZeroDivisionError):
+        return None
+    return run.throughput.rate / p.watts if p.watts > 0 else None

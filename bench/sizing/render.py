@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench import units
-from bench.sizing.model import Sized, Skipped
+from bench.sizing.model import WITH_OVERHEAD, Sized, Skipped
 from bench.tables import MAX_ROWS, cut, more_row
 
 
@@ -48,7 +48,7 @@ def efficiency_text(s: Sized) -> str:
         return measured
     measured = _efficiency_span(s.efficiency, s.efficiency_low, s.efficiency_high, s.unit, " measured")
     machine = _efficiency_span(s.machine_efficiency, s.machine_efficiency_low, s.machine_efficiency_high, s.unit,
-                               " +overhead")
+                               f" {WITH_OVERHEAD}")
     return f"{measured}\n{machine}"
 
 

@@ -57,4 +57,16 @@ def test_per_mw_table_prints_the_sizing_models_figures() -> None:
     assert isinstance(s, Sized) and s.node_overhead_w > 0
     table, modelled = per_mw_table(doc, "r.json")
     text = _render(table)
-    assert not modelled and f"{s.machines:,}" in text and "with overhead" in text
+    assert not modelled and f"{s.machines:,}" in text and "with node overhead" in text
+
+
+def test_the_runs_table_prints_the_machine_efficiency_beside_the_measured_one() -> None:
+    from bench.sizing.model import machine_efficiency
+    from bench.tables import runs_table
+
+    components = run("sha256d", rate=1e9, watts=400.0, scope="gpu:0")
+    wall = run("sha256d", rate=1e9, watts=400.0, scope="wall")
+    text = _render(runs_table([components, wall]))
+    machine = machine_efficiency(components)
+    assert machine is not None and machine < (components.efficiency.per_joule or 0)
+    assert text.count("with node overhead") == 1 and machine_efficiency(wall) is None
