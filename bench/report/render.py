@@ -50,14 +50,15 @@ def summary(sources: list[model.Source], refs: list[model.RunRef], sized: list[t
              "others declared, modelled or missing" if measured < len(refs) else "metered",
              "ok" if refs and measured == len(refs) else "warn"),
     ])
-    rows, skipped = [], []
+    rows: dict[bool, list[list[str]]] = {False: [], True: []}
+    skipped = []
     for src, s in sized:
         if isinstance(s, Skipped):
             skipped.append(f"[{src.tag}] {s.workload} on {s.system}: {s.reason}")
             continue
         scale, per = units.throughput_per_mw_unit(s.unit)
         tag = "declared" if s.source == "declared" else "MODELLED" if s.modelled else "measured"
-        rows.append([
+        rows[s.source == "declared"].append([
             esc(s.workload), esc(f"[{src.tag}] {s.system}" if len(sources) > 1 else s.system),
             _warn(units.rate(s.throughput_per_machine, s.unit), s.unstable),
             esc(units.watts(s.power_w_per_machine)), _efficiency_cell(s),
@@ -65,8 +66,12 @@ def summary(sources: list[model.Source], refs: list[model.RunRef], sized: list[t
             esc(f"{s.mw_per_throughput * scale:.4g} per {per}"),
             f'<span class="{"ok" if tag == "measured" else "warn"}">{esc(tag)}</span>',
         ])
-    head = table(["workload", "system", "throughput", "power per machine", "efficiency", "machines",
-                  "throughput", "facility MW", "power"], rows, numeric={2, 3, 5, 6, 7})
+    columns = ["workload", "system", "throughput", "power per machine", "efficiency", "machines", "throughput",
+               "facility MW", "power"]
+    head = ""
+    for declared, heading in ((False, "Measured"), (True, "Declared (vendor figures, not measured)")):
+        if rows[declared]:
+            head += f"<h4>{heading}</h4>" + table(columns, rows[declared], numeric={2, 3, 5, 6, 7})
     note = (f'<p class="note">{esc(f"{mw:g}")} MW of facility power at PUE {esc(f"{pue:g}")} '
             f'({esc(f"{mw / pue:.4g}")} MW IT), sized as sitebench size does: throughput over the measured '
             'windows, power per machine with the node overhead of components-only runs, whole machines.</p>')
