@@ -86,7 +86,9 @@ Key = tuple[str, str, str]
 
 
 def _key(run: Run) -> Key:
-    return run.workload, run.device, json.dumps(run.params, sort_keys=True, separators=(",", ":"))
+    """Workload, device (with the fleet rank and node: one run per rank) and params."""
+    where = run.device if run.rank is None else f"{run.device} rank {run.rank} on {run.node}"
+    return run.workload, where, json.dumps(run.params, sort_keys=True, separators=(",", ":"))
 
 
 def _pairs(base_runs: dict[Key, Run], new_runs: dict[Key, Run]) -> list[tuple[Key, Run | None, Run | None, str]]:

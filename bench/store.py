@@ -100,6 +100,18 @@ def _org(doc: Document, path: Any, cli_org: str | None, signer_org: str | None) 
     return org
 
 
+def check_store(store: str | os.PathLike[str]) -> None:
+    """Raise UsageError, before anything is read, when ``store`` cannot be (or become) a writable directory."""
+    root = Path(store)
+    probe = root
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"--store {root}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--store {root}: {probe} is not writable")
+
+
 def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os.PathLike[str] = DEFAULT_STORE,
            keys_dir: str | os.PathLike[str] | None = None, require_signature: bool = False) -> Path:
     """Validate ``path`` and file it in ``store`` under its organisation; return the stored path.
@@ -116,6 +128,7 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
     from bench.signing import trusted_keys, trusted_orgs, verify_document
     from bench.validation import errors, validate_file
 
+    check_store(store)
     result = validate_file(path)
     findings = errors(result.findings)
     doc = result.doc

@@ -68,8 +68,8 @@ def main(args: argparse.Namespace) -> int:
     from bench.compare import parse_workload_thresholds
     from bench.system import machine_id
 
-    if args.threshold is not None and args.threshold < 0:
-        raise UsageError("--threshold must be >= 0")
+    if args.threshold is not None and not 0 <= args.threshold < float("inf"):
+        raise UsageError("--threshold must be a percentage >= 0")
     if not 0 < args.alpha < 1:
         raise UsageError("--alpha must be between 0 and 1")
     per_cli = parse_workload_thresholds(args.workload_threshold)

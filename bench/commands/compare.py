@@ -30,8 +30,10 @@ def main(args: argparse.Namespace) -> int:
     from bench.errors import UsageError
 
     per = parse_workload_thresholds(args.workload_threshold)
-    if args.threshold < 0:
-        raise UsageError("--threshold must be >= 0")
+    if not 0 <= args.threshold < float("inf"):
+        raise UsageError(f"--threshold {args.threshold}: must be a percentage >= 0")
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"--alpha {args.alpha}: must be between 0 and 1")
     comps = compare_documents(load_either(args.base), load_either(args.new), args.threshold / 100, per, args.alpha)
     if args.json:
         print(json.dumps([c.to_dict() for c in comps], indent=2))

@@ -17,9 +17,12 @@ FORMATS = (".png", ".svg")
 
 
 def check_path(path: str) -> None:
-    """Raise UsageError unless ``path`` ends in .png or .svg."""
+    """Raise UsageError unless ``path`` ends in .png or .svg and can be written (checked before any work)."""
+    from bench.record import check_writable
+
     if Path(path).suffix.lower() not in FORMATS:
         raise UsageError(f"--plot {path}: must end in .png or .svg")
+    check_writable(path, "--plot")
 
 
 def _colour(s: Sized) -> str:

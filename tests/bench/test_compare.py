@@ -91,3 +91,23 @@ def test_changed_params_still_compared() -> None:
     new.runs.append(extra)  # two candidates: ambiguous, so nothing is paired
     notes = sorted(c.note for c in compare_documents(base, new))
     assert notes == ["only in base", "only in new", "only in new"]
+
+
+def test_nan_threshold_and_an_alpha_outside_zero_one_are_usage_errors(tmp_path: Path) -> None:
+    write_result(tmp_path / "a.json", _doc(1.0, 1))
+    for extra in (["--threshold", "nan"], ["--alpha", "2"], ["--alpha", "0"]):
+        r = subprocess.run([sys.executable, "-m", "bench", "compare", str(tmp_path / "a.json"), str(tmp_path / "a.json"),
+                            *extra], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and extra[0] in r.stderr, (extra, r.stderr)
+
+
+def test_fleet_runs_are_compared_rank_by_rank() -> None:
+    base, new = _doc(1.0, 1), _doc(1.0, 2)
+    for doc in (base, new):
+        second = doc.runs[0].model_copy(deep=True)
+        doc.runs[0].rank, second.rank = 0, 1
+        doc.runs[0].node = second.node = "n0"
+        doc.runs.append(second)
+    new.runs[1].throughput = _doc(0.5, 3).runs[0].throughput  # rank 1 halves
+    comps = compare_documents(base, new)
+    assert len(comps) == 2 and [c.regression for c in comps] == [False, True]

@@ -115,3 +115,13 @@ def test_cli_submit_bad_inputs(tmp_path: Path) -> None:
                            capture_output=True, text=True)
         assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert not store.exists() or _files(store) == []
+
+
+def test_an_unusable_store_or_plot_path_is_one_line_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    r = subprocess.run([sys.executable, "-m", "bench", "submit", str(tmp_path / "missing.json"), "--org", "a",
+                        "--store", str(tmp_path / "file" / "sub")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--store" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "bench", "size", "builtin:declared/bitmain-antminer-s21", "--mw", "1",
+                        "--plot", str(tmp_path / "file" / "p.png")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--plot" in r.stderr and r.stdout == "", "refused before the table is printed"
