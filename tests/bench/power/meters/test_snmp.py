@@ -115,7 +115,7 @@ def test_device_and_outlet_power_of_each_mib(agent: Agent, community: str, outle
         if energy_j is not None:
             assert reading.extra["pdu_energy_j"] == pytest.approx(energy_j)
         assert ("unstated" in meter.accuracy_note) == (accuracy is None) and "1 s assumed" in meter.accuracy_note
-        assert community not in json.dumps(meter.describe()), "the community never reaches provenance"
+        assert community not in json.dumps(meter.figure().to_json()), "the community never reaches provenance"
     finally:
         meter.close()
 
@@ -153,7 +153,7 @@ def test_snmp_v3_takes_its_keys_from_the_environment(agent: Agent, monkeypatch: 
     monkeypatch.setenv("SNMP_PRIV_KEY", "priv-key-123")
     meter = opened(base)
     try:
-        assert meter.read().power_w == 3420.0 and "priv-key-123" not in json.dumps(meter.describe())
+        assert meter.read().power_w == 3420.0 and "priv-key-123" not in json.dumps(meter.figure().to_json())
     finally:
         meter.close()
     monkeypatch.setenv("SNMP_AUTH_KEY", "wrong-key-456")
