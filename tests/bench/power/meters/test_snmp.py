@@ -33,7 +33,7 @@ KWH = 3.6e6
 if find_spec("snmpsim") is None or find_spec("pysnmp") is None:
     pytest.skip("snmpsim or pysnmp is not installed (pip install -e '.[test]')", allow_module_level=True)
 
-from bench.power.meters.snmp import SnmpMeter, probe
+from bench.power.meters.snmp import SnmpMeter, probe  # noqa: E402 - after the skip
 
 
 class Agent:
