@@ -65,6 +65,8 @@ class SimMiner:
     poisson: bool = False
     port: int | None = None
     missing: list[int] = field(default_factory=list)
+    password: str = "super"
+    writes: list[dict[str, Any]] = field(default_factory=list)
     _t: float = field(default=0.0, repr=False)
     _start: float = field(default=0.0, repr=False)
     _acc: list[float] = field(default_factory=lambda: [0.0] * 8, repr=False)
@@ -116,7 +118,9 @@ class SimMiner:
         """The bytes this miner answers ``request`` with."""
         s = self.state()
         if self.family == "whatsminer-v3":
-            body = json.dumps(sim_replies.whatsminer_v3(s, str(request.get("cmd")), request.get("param"))).encode()
+            cmd = str(request.get("cmd"))
+            reply = self._write(request) if cmd.startswith("set.") else sim_replies.whatsminer_v3(s, cmd, request.get("param"))
+            body = json.dumps(reply).encode()
             return struct.pack("<I", len(body)) + body
         build = sim_replies.BUILDERS[self.family]
         commands = str(request.get("command") or request.get("cmd") or "").split("+")
@@ -127,6 +131,21 @@ class SimMiner:
             return b"".join(_messy(r) for r in replies) + b"\x00"  # }{ between joined replies
         doc = replies[0] if len(commands) == 1 else {**{c: [r] for c, r in zip(commands, replies)}, "id": 1}
         return json.dumps(doc).encode()
+
+
+    def _write(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A privileged v3 command: checked against the token, then applied (only ``set.miner.power_limit``)."""
+        from bench.miners.write import token
+
+        cmd, ts = str(request.get("cmd")), request.get("ts")
+        self.writes.append({k: v for k, v in request.items() if k != "token"})
+        if request.get("token") != token(cmd, self.password, sim_replies.SALT, int(ts) if isinstance(ts, int) else -1):
+            return {"code": -4, "when": 1700000000, "desc": cmd, "msg": "invalid token"}
+        if cmd != "set.miner.power_limit" or not isinstance(request.get("param"), int):
+            return {"code": -2, "when": 1700000000, "desc": cmd, "msg": "Invalid command"}
+        with self._lock:
+            self.power_w = float(request["param"])
+        return {"code": 0, "when": 1700000000, "desc": cmd, "msg": "ok"}
 
 
 def _messy(reply: dict[str, Any]) -> bytes:
