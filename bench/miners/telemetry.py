@@ -7,7 +7,9 @@ sit on its NVML meter (:mod:`bench.power.window.telemetry`):
 
 ``telemetry``
     ``{key: [[t, value], ...]}`` over the whole run, ``t`` in seconds from the run's start;
-    a point is kept when the value changes (the first and last always).
+    a point is kept when the value changes (the first and last always), and a series longer than
+    :data:`MAX_POINTS` is thinned to that many evenly spaced points, so that a file of a thousand
+    miners stays far below the format's 64 MB (the summary below is exact).
 ``telemetry_summary.series``
     ``{key: {"min", "mean", "max"}}`` over the polls of the measured windows.
 
@@ -25,6 +27,8 @@ from bench.record import MinMeanMax, TelemetrySummary
 
 #: The most series one meter may carry in a result file.
 MAX_SERIES = 64
+#: The most points a series keeps (about 20 bytes each; a miner reports some 15 series).
+MAX_POINTS = 50
 
 
 def values(p: Poll) -> dict[str, float]:
@@ -61,6 +65,8 @@ def series(polls: Sequence[Poll], t_ref: float) -> dict[str, list[list[float]]]:
     for key, pts in out.items():
         if last[key] is not pts[-1]:
             pts.append(last[key])
+        if len(pts) > MAX_POINTS:
+            out[key] = [pts[round(i * (len(pts) - 1) / (MAX_POINTS - 1))] for i in range(MAX_POINTS)]
     return out
 
 

@@ -141,3 +141,17 @@ def test_unverified_miners_carry_their_reasons() -> None:
     m = analyse(S19, polls(S19, shares=False), PLAN)
     run = miner_run(m, PLAN, 100.0)
     assert run.ok and not run.verified and "pool cross-check cannot be made" in (run.error or "")
+
+
+def test_telemetry_keeps_changes_and_long_series_are_thinned() -> None:
+    from dataclasses import replace
+
+    from bench.miners import telemetry
+
+    base = [p for p in polls(M50, 200) if isinstance(p, Poll)]
+    varied = [replace(p, hw_errors=i, fans_rpm=(5400,)) for i, p in enumerate(base)]
+    series = telemetry.series(varied, 100.0)
+    assert series["fan0_rpm"] == [[0.0, 5400.0], [199.0, 5400.0]], "a constant: first and last point"
+    assert len(series["hw_errors"]) == telemetry.MAX_POINTS and series["hw_errors"][-1] == [199.0, 199.0]
+    spike = series["board0_chip_temp_c"]
+    assert [99.0, 75.0] in spike and [100.0, 80.0] in spike and [101.0, 75.0] in spike, "a step, held until it changes"
