@@ -247,18 +247,30 @@ def addresses(first: str, count: int) -> list[str]:
     return [str(start + i) for i in range(count)]
 
 
+#: The model each family's simulated miner is, and the chips per board that model has.
+MODELS = {"whatsminer": ("Whatsminer M50.VH50", 105), "whatsminer-v3": ("Whatsminer M60 VK30", 215),
+          "avalon": ("Avalon A1366", 114)}
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Serve ``--count`` simulated stock Antminers from ``--first`` until interrupted."""
+    """Serve ``--count`` simulated miners from ``--first`` until interrupted (families cycled from ``--family``)."""
     p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("--first", default="127.1.0.1")
     p.add_argument("--count", type=int, default=10)
-    p.add_argument("--family", default="antminer")
+    p.add_argument("--family", default="antminer", help="a family, or several comma-separated (cycled)")
+    p.add_argument("--missing-chips", type=int, default=0, metavar="N", help="the last miner lacks N chips on board 1")
     args = p.parse_args(argv)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one listening socket per miner
-    fleet = SimFleet([SimMiner(h, family=args.family, seed=i, poisson=True)
-                      for i, h in enumerate(addresses(args.first, args.count))])
-    with fleet:
+    families = args.family.split(",")
+    miners = []
+    for i, h in enumerate(addresses(args.first, args.count)):
+        family = families[i % len(families)]
+        model, chips = MODELS.get(family, ("Antminer S19 Pro", 114))
+        missing = [0, args.missing_chips, 0] if i == args.count - 1 else []
+        miners.append(SimMiner(h, family=family, model=model, chips_expected=chips, seed=i, poisson=True,
+                               missing=missing))
+    with SimFleet(miners):
         print(f"serving {args.count} miners from {args.first}", flush=True)
         try:
             while True:

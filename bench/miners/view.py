@@ -35,7 +35,7 @@ def run_table(doc: Document) -> Table:
         if f.chips_missing:
             chips = f"[red]{chips}[/red]"
         power = "-" if f.watts is None else f"{units.watts(f.watts)} {f.power}"
-        table.add_row(escape(f.key), escape(f"{f.make} {f.model}" if is_miner(run) else "-"),
+        table.add_row(escape(f.key), escape(f"{f.make} {f.model}" if run.hardware is not None else "-"),
                       units.rate(run.throughput.rate, run.unit), escape(power),
                       "-" if f.j_per_th is None else f"{f.j_per_th:.2f}", chips,
                       "-" if f.temp_max_c is None else f"{f.temp_max_c:.0f}",
