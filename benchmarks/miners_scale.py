@@ -5,7 +5,7 @@ figures are sitebench's own: the scan's wall time, the CPU time of this process 
 (as a share of one core) and the samples the schedule owed against those recorded (a timeout or a
 refused poll is a recorded failure; a lost sample is one never recorded). Targets (issue 17): scan
 in 10 s or less, polling under 25% of one core, no lost samples. Then every miner's run record is built
-from its samples (two windows of a quarter of the polling time after its warm-up, power MODELLED from the
+from its samples (two windows of a fifth of the polling time after its warm-up, power MODELLED from the
 nameplate) and the result file is written and validated: the seconds each takes and the file's size
 (the format's limit is 64 MB). Not a test.
 Run: .venv/bin/python benchmarks/miners_scale.py [--miners 1000] [--addresses 1024] [--period 5] [--seconds 60]
@@ -75,7 +75,7 @@ def records(poller: Poller, args: argparse.Namespace, t_ref: float) -> None:
     from bench.record import System, new_document, write_result
     from bench.validation import errors, validate_file
 
-    window = args.seconds / 4
+    window = args.seconds / 5
     plan = Plan(period_s=args.period, warmup_s=args.seconds, window_s=window, repeats=2, span_s=window)
     t0 = time.monotonic()
     runs = [miner_run(analyse(c.identity, poller.samples[c.identity.address], plan), plan, t_ref)
