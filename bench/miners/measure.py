@@ -28,7 +28,7 @@ from bench.miners.client import MinerClient
 from bench.miners.model import Identity, Poll, Sample
 from bench.miners.poller import Poller, PollStats
 from bench.miners.verify import MAX_HW_ERROR_RATE, verdict
-from bench.miners.warmup import Warmup, settle
+from bench.miners.warmup import MIN_INTERVALS, Warmup, settle
 from bench.miners.window import Window, cut, segments
 
 
@@ -42,6 +42,12 @@ class Plan:
     repeats: int = 3
     span_s: float = 60.0
     max_hw_error_rate: float = MAX_HW_ERROR_RATE
+
+    @property
+    def slope_span_s(self) -> float:
+        """The span the warm-up's slope test fits: ``span_s`` (or the window, if shorter), but at least
+        :data:`~bench.miners.warmup.MIN_INTERVALS` + 1 poll periods, which the test needs to judge at all."""
+        return max(min(self.span_s, self.window_s), (MIN_INTERVALS + 1) * self.period_s)
 
     @property
     def deadline_s(self) -> float:
@@ -93,7 +99,7 @@ def measured_windows(samples: list[Sample], plan: Plan) -> tuple[list[Warmup], l
     windows: list[Window] = []
     for k, run in enumerate(runs):
         end_reason = breaks[k][1] if k < len(breaks) else None
-        warm = settle(run, limit_s=plan.warmup_s, span_s=min(plan.span_s, plan.window_s))
+        warm = settle(run, limit_s=plan.warmup_s, span_s=plan.slope_span_s)
         warmups.append(warm)
         if warm.t_end is None:
             continue

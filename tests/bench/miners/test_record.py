@@ -155,3 +155,15 @@ def test_telemetry_keeps_changes_and_long_series_are_thinned() -> None:
     assert len(series["hw_errors"]) == telemetry.MAX_POINTS and series["hw_errors"][-1] == [199.0, 199.0]
     spike = series["board0_chip_temp_c"]
     assert [99.0, 75.0] in spike and [100.0, 80.0] in spike and [101.0, 75.0] in spike, "a step, held until it changes"
+
+
+def test_the_slope_test_spans_enough_polls_even_for_short_windows() -> None:
+    from dataclasses import replace
+
+    plan = Plan(period_s=5.0, warmup_s=120.0, window_s=10.0, repeats=2)
+    assert plan.slope_span_s == 25.0, "5 poll periods: the fewest the slope test can judge from"
+    slow = [replace(p, t=100.0 + 5 * i, elapsed_s=500.0 + 5 * i,
+                    counter=Counter((500.0 + 5 * i) * RATE, 1e6, "Total MH"), stable=None)
+            for i, p in enumerate(polls(S19, 20)) if isinstance(p, Poll)]
+    m = analyse(S19, list(slow), plan)
+    assert m.warmups[0].method == "slope test" and m.warmups[0].waited_s == 25.0 and len(m.valid_windows) == 2
