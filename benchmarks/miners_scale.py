@@ -92,6 +92,10 @@ def records(poller: Poller, args: argparse.Namespace, t_ref: float) -> None:
     ok = sum(r.ok and r.verified for r in runs)
     print(f"records: {len(runs)} runs ({ok} ok and verified) built in {built:.2f} s; file {size / 1e6:.1f} MB "
           f"written in {wrote:.2f} s, validated in {checked:.2f} s ({len(found)} finding(s))")
+    for f in found[:5]:
+        print(f"  {f.line('miners.json')}")
+    for r in [r for r in runs if not (r.ok and r.verified)][:5]:
+        print(f"  {r.device}: {r.status}, {r.error}")
 
 
 def main() -> int:
