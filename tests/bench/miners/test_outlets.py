@@ -126,3 +126,15 @@ def test_wrong_credentials_or_a_wrong_map_is_one_line_exit_2(agent: object, tmp_
                              "--out", str(tmp_path / "m.json"))
     assert code == 2 and message in err and err.count("\n") == 1 and "s3cret" not in err + out, err
     assert not (tmp_path / "m.json").exists()
+
+
+@needs_agent
+def test_one_miner_with_its_wall_meter_named(agent: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNMP_COMMUNITY", "miners-pdu")
+    out = tmp_path / "m.json"
+    with SimFleet([SimMiner("127.0.0.125", difficulty=64)]):
+        code, _, err = cli("miners", "run", "127.0.0.125", *RUN, "--out", str(out),
+                           "--meter", f"snmp:127.0.0.1:{agent.port},outlet=1,period=0.2")  # type: ignore[attr-defined]
+    (run,) = load(out).runs
+    assert code == 0 and run.power.scope_class == "wall" and run.power.primary[0].name == "snmp:127.0.0.1:outlet1", err
+    assert 1e12 / run.efficiency.per_joule == pytest.approx(3290 / 110, rel=0.03)  # type: ignore[operator]
