@@ -151,6 +151,10 @@ def _in_progress(j: Journaled, sampler: Sampler) -> Run | None:
 def recover(path: str | Path) -> tuple[Document, int]:
     """The result document a journal holds, and how many cut-short lines were skipped."""
     j = read_journal(Path(path))
+    from bench.miners.recovery import is_miners_journal, recover_runs
+
+    if is_miners_journal(j.lines):  # sitebench miners run: every miner rebuilt from its polls
+        return j.document.model_copy(update={"runs": recover_runs(j)}), j.skipped
     runs = list(j.runs)
     last = _in_progress(j, _sampler(j))
     if last is not None:

@@ -14,12 +14,18 @@ API v3 on 4433. Nothing is ever written to a miner.
 
   scan  find miners in addresses and CIDR ranges (a range wider than /16 needs
         --force): make, model, firmware, hash rate, reported power, how reached.
-  run   measure miners (hash counter over windows, pool cross-check, power):
-        not available yet.
+  run   measure miners into a result file: hashes from each miner's counter over
+        contiguous windows after its warm-up, verified against its pool shares and
+        hardware errors; power from its PDU outlet (--outlets), else its firmware's
+        own figure (firmware_estimate), else nameplate J/TH x the measured rate
+        (MODELLED). Read-only unless --set-power-target is given.
 
 examples:
   sitebench miners scan 10.0.0.0/24
   sitebench miners scan 10.0.1.5 10.0.1.6:4028 --json
+  sitebench miners run 10.0.1.5 10.0.1.6 --out miners.json
+  sitebench miners run --hosts rack7.txt --outlets rack7-outlets.csv --window 300 --repeats 3
+  sitebench miners run 10.0.1.5 --meter snmp:pdu-7,outlet=12
 """
 
 
@@ -38,8 +44,28 @@ def register(sub: Any) -> None:
     scan.add_argument("--concurrency", type=int, default=256, metavar="N",
                       help="addresses probed at once (default 256)")
     scan.set_defaults(func=main_scan)
-    run = actions.add_parser("run", help="measure miners (not available yet)")
-    run.add_argument("hosts", nargs="*", metavar="HOST")
+    run = actions.add_parser("run", help="measure miners into a result file",
+                             description="Measure each miner (warm-up, then --repeats contiguous windows of "
+                             "--window seconds from its hash counter), verify it (pool shares, hardware errors) and "
+                             "write one run per miner to --out. Exit 0 when every miner was measured and verified, "
+                             "1 when one was not, 2 for bad input, 128+N when signal N stopped it (the file is "
+                             "still written).")
+    run.add_argument("hosts", nargs="*", metavar="HOST[:PORT]|CIDR", help="miners to measure")
+    run.add_argument("--hosts", dest="hosts_file", metavar="FILE", help="a file of miners, one per line (# comments)")
+    run.add_argument("--outlets", metavar="MAP.csv", help="each miner's PDU outlet: 'miner, PDU[:port], outlet"
+                     "[, mib=apc;period=1]' per line; the community comes from SNMP_COMMUNITY")
+    run.add_argument("--meter", metavar="SPEC", help="the wall meter of a single miner (e.g. snmp:PDU,outlet=N)")
+    run.add_argument("--warmup", type=float, default=600.0, metavar="S",
+                     help="longest warm-up before the windows (default 600; ends earlier when the rate settles)")
+    run.add_argument("--window", type=float, default=300.0, metavar="S", help="seconds per window (default 300)")
+    run.add_argument("--repeats", type=int, default=3, metavar="N", help="windows per miner (default 3)")
+    run.add_argument("--period", type=float, default=5.0, metavar="S", help="seconds between polls (default 5)")
+    run.add_argument("--timeout", type=float, default=2.0, metavar="S", help="seconds per request (default 2)")
+    run.add_argument("--force", action="store_true", help="allow ranges wider than /16")
+    run.add_argument("--out", "-o", metavar="FILE", help="result file (default results/miners/<time>-miners.json)")
+    run.add_argument("--set-power-target", type=int, metavar="W", dest="power_target",
+                     help="WRITE a power limit to each miner first (Whatsminer API v3 only; password from "
+                     "SITEBENCH_MINER_PASSWORD)")
     run.set_defaults(func=main_run)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -108,6 +134,82 @@ def main_scan(args: argparse.Namespace) -> int:
     return 0 if found else 1
 
 
+def _specs(args: argparse.Namespace) -> list[str]:
+    specs = list(args.hosts)
+    if args.hosts_file:
+        from pathlib import Path
+
+        try:
+            text = Path(args.hosts_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--hosts {args.hosts_file}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        specs += [w for line in text.splitlines() for w in line.split("#", 1)[0].split()]
+    if not specs:
+        raise UsageError("no miner given: name them (HOST[:PORT] or CIDR) or give --hosts FILE")
+    return specs
+
+
+def request(args: argparse.Namespace) -> Any:
+    """Everything checked before anything is asked of a miner: hosts, numbers, --out, the outlet map, meters."""
+    import time
+    from pathlib import Path
+
+    from bench.miners.measure import Plan
+    from bench.miners.scan import targets
+    from bench.miners.session import Request
+    from bench.record import check_writable
+
+    specs = _specs(args)
+    targets(specs, force=args.force)  # every spec checked now (a range over /16 needs --force)
+    if not (args.period > 0 and args.window >= 2 * args.period and args.warmup >= 0 and args.repeats >= 1
+            and args.timeout > 0):
+        raise UsageError("need --period > 0, --window >= 2 x --period, --warmup >= 0, --repeats >= 1, --timeout > 0")
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = Path(args.out) if args.out else Path("results") / "miners" / f"{stamp}-miners.json"
+    check_writable(out)
+    req = Request(specs, Plan(period_s=args.period, warmup_s=args.warmup, window_s=args.window, repeats=args.repeats),
+                  out, force=args.force, timeout_s=args.timeout)
+    if args.outlets and args.meter:
+        raise UsageError("--outlets gives every miner its meter: leave out --meter")
+    if args.outlets:
+        from bench.miners.outlets import read_map
+
+        req.outlet_map = read_map(args.outlets)
+    if args.meter:
+        from bench.power.discovery import discover
+
+        if len(specs) != 1 or "/" in specs[0]:
+            raise UsageError("--meter measures one miner: for several, map their outlets with --outlets MAP.csv")
+        meters, _ = discover([args.meter])
+        if len(meters) != 1 or meters[0].scope != "wall":
+            for m in meters:
+                m.close()
+            raise UsageError(f"--meter {args.meter.split(':')[0]}: measures {', '.join(m.scope for m in meters)} of "
+                             "this host, not the miner: give its PDU outlet or wall meter (e.g. snmp:PDU,outlet=N)")
+        req.wall_meter = meters[0]
+    if args.power_target is not None:
+        from bench.miners.write import credentials
+
+        if args.power_target <= 0:
+            raise UsageError(f"--set-power-target {args.power_target}: must be a positive number of W")
+        req.power_target_w, req.credentials = args.power_target, credentials()
+    return req
+
+
 def main_run(args: argparse.Namespace) -> int:
-    raise UsageError("miners run is not available yet (measuring miners into a result file comes with the "
-                     "new run record); use 'sitebench miners scan' to find them")
+    import asyncio
+
+    from bench import console
+    from bench.miners.session import run_miners
+    from bench.miners.view import run_table
+
+    outcome = asyncio.run(run_miners(request(args)))
+    doc = outcome.doc
+    console.out().print(run_table(doc))
+    err = console.err()
+    err.print(f"result file: {outcome.out}", highlight=False)
+    if outcome.signum is not None:
+        err.print("[red]interrupted[/red]: the result file holds every miner measured so far")
+        return 128 + outcome.signum
+    failed = [r for r in doc.runs if not r.ok or not r.verified]
+    return 1 if failed else 0

@@ -7,9 +7,11 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("qualify", help="PASS/FAIL per GPU, node and fleet against a spec",
+    p = sub.add_parser("qualify", help="PASS/FAIL per GPU or ASIC miner, node and fleet against a spec",
                        description="Judge a sitebench.result file against a TOML spec (minimum throughput "
-                       "or efficiency per workload, maximum GPU and node power, no throttling, MAD outliers). "
+                       "or efficiency per workload, maximum GPU and node power, no throttling, MAD outliers; "
+                       "for ASIC miners minimum TH/s, maximum J/TH, chips present, maximum temperature and "
+                       "hardware-error rate). "
                        "Exit 1 on any FAIL, 2 on a bad spec.")
     p.add_argument("result", metavar="RESULT", help="result file")
     p.add_argument("--spec", required=True, metavar="SPEC.toml", help="qualification spec (TOML)")

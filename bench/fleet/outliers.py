@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from bench.miners.figures import is_miner
 from bench.record import Run
 
 K_MAD = 3.0
@@ -35,7 +36,10 @@ class Outlier:
 
 
 def run_key(run: Run, index: int, hostname: str = "?") -> str:
-    """``node/rank<R>/<device>`` for a fleet run, ``node/<device>`` when no rank is recorded."""
+    """``node/rank<R>/<device>`` for a fleet run, ``node/<device>`` when no rank is recorded; an ASIC
+    miner (``hardware.kind == "asic"``) is its own device, ``asic:HOST``."""
+    if is_miner(run):
+        return run.device
     node = run.node or hostname
     dev = run.local_device or run.device
     return f"{node}/rank{run.rank}/{dev}" if run.rank is not None else f"{node}/{dev}"
@@ -70,13 +74,15 @@ def low_outliers(values: dict[str, float], *, workload: str, metric: str,
 def fleet_outliers(runs: list[Run], hostname: str = "?", *, k: float = K_MAD,
                    min_rel_gap: float = MIN_REL_GAP,
                    metrics: tuple[str, ...] = ("throughput", "efficiency")) -> list[Outlier]:
-    """Low outliers per workload and metric across every run of a fleet result."""
+    """Low outliers per workload and metric across every run of a fleet result (ASIC miners among those
+    of the same model)."""
     by_wl: dict[str, dict[str, dict[str, float]]] = {}
     for i, run in enumerate(runs):
+        group = f"{run.workload} on {run.hardware.model or '?'}" if is_miner(run) and run.hardware else run.workload
         for m in metrics:
             v = metric_value(run, m)
             if v is not None:
-                by_wl.setdefault(run.workload, {}).setdefault(m, {})[run_key(run, i, hostname)] = v
+                by_wl.setdefault(group, {}).setdefault(m, {})[run_key(run, i, hostname)] = v
     found: list[Outlier] = []
     for wl, per_metric in by_wl.items():
         for m, values in per_metric.items():

@@ -1,4 +1,10 @@
-"""Qualification specs (TOML): parsing and validation; bad specs raise UsageError."""
+"""Qualification specs (TOML): parsing and validation; bad specs raise UsageError.
+
+Tables: ``[spec]`` (name, gpus_per_node), ``[workloads.NAME]`` (min_throughput, min_efficiency per
+GPU), ``[power]`` (max_gpu_w, max_node_w), ``[throttling]`` (allowed), ``[outliers]`` (fail, k,
+min_rel_gap) and, for ASIC miners, ``[miners]`` (min_ths, max_j_per_th, max_missing_chips,
+max_temp_c, max_hw_error_rate: :mod:`bench.miners.qualify`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 
 from bench.errors import UsageError
 from bench.fleet.outliers import K_MAD, MIN_REL_GAP
+from bench.miners.qualify import MinerRules, parse_rules
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,6 +44,7 @@ class Spec:
     outliers_fail: bool = True
     k: float = K_MAD
     min_rel_gap: float = MIN_REL_GAP
+    miners: MinerRules = field(default_factory=MinerRules)
 
 
 def _num(table: dict[str, Any], key: str, where: str, positive: bool = True) -> float | None:
@@ -56,7 +64,7 @@ def _known(table: dict[str, Any], keys: set[str], where: str) -> None:
 
 def parse_spec(data: dict[str, Any]) -> Spec:
     """A Spec from parsed TOML; one clear UsageError on anything wrong."""
-    _known(data, {"spec", "workloads", "power", "throttling", "outliers"}, "<top>")
+    _known(data, {"spec", "workloads", "power", "throttling", "outliers", "miners"}, "<top>")
     head = data.get("spec", {})
     _known(head, {"name", "gpus_per_node"}, "spec")
     wls: dict[str, WorkloadRule] = {}
@@ -82,7 +90,8 @@ def parse_spec(data: dict[str, Any]) -> Spec:
                 max_gpu_w=_num(power, "max_gpu_w", "power"), max_node_w=_num(power, "max_node_w", "power"),
                 gpus_per_node=gpn, allow_throttling=thr.get("allowed", False),
                 outliers_fail=out.get("fail", True), k=_num(out, "k", "outliers") or K_MAD,
-                min_rel_gap=_num(out, "min_rel_gap", "outliers") or MIN_REL_GAP)
+                min_rel_gap=_num(out, "min_rel_gap", "outliers") or MIN_REL_GAP,
+                miners=parse_rules(data.get("miners", {})))
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from bench.fleet.dist import node_power
 from bench.fleet.outliers import fleet_outliers, metric_value, run_key
 from bench.fleet.spec import Spec
+from bench.miners.figures import is_miner
+from bench.miners.qualify import check as miner_check
 from bench.record import Document, Run
 
 
@@ -78,7 +80,7 @@ def _gpu_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
 
 
 def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Verdict]:
-    """Verdicts per GPU (sorted by key), per node, and for the fleet.
+    """Verdicts per GPU and per ASIC miner (sorted by key), per node, and for the fleet.
 
     Node power is each node's meters counted once per scope (:func:`bench.fleet.dist.node_power`):
     a BMC or CPU meter every rank of the node read is not added once per rank.
@@ -88,8 +90,15 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
     gpus: dict[str, Verdict] = {}
     node_of: dict[str, str] = {}
     node_runs: dict[tuple[str, str], list[Run]] = {}
+    miners: dict[str, Verdict] = {}
     for i, run in enumerate(runs):
         key = run_key(run, i, host)
+        if is_miner(run):  # an ASIC miner is its own unit: no node, its own rules (bench.miners.qualify)
+            mv = miners.setdefault(key, Verdict("miner", key))
+            reasons, notes = miner_check(run, spec.miners)
+            mv.reasons += reasons
+            mv.notes += notes
+            continue
         node = run.node or host
         node_of[key] = node
         v = gpus.setdefault(key, Verdict("gpu", key))
@@ -98,7 +107,8 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
         v.notes += notes
         node_runs.setdefault((node, run.workload), []).append(run)
     for o in fleet_outliers(runs, host, k=spec.k, min_rel_gap=spec.min_rel_gap):
-        (gpus[o.key].reasons if spec.outliers_fail else gpus[o.key].notes).append("outlier: " + o.reason())
+        unit = gpus.get(o.key) or miners[o.key]
+        (unit.reasons if spec.outliers_fail else unit.notes).append("outlier: " + o.reason())
     nodes: dict[str, Verdict] = {}
     for key, v in gpus.items():
         n = nodes.setdefault(node_of[key], Verdict("node", node_of[key]))
@@ -121,6 +131,7 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
     for lost in doc.fleet.lost_ranks if doc.fleet else []:
         fleet.reasons.append(f"rank {lost} lost (died or timed out)")
     fleet.reasons += [f"node {n.key} failed" for n in nodes.values() if not n.passed]
+    fleet.reasons += [f"miner {m.key} failed" for m in miners.values() if not m.passed]
     if not runs:
         fleet.reasons.append("no runs in the result file")
-    return sorted(gpus.values(), key=lambda v: v.key), list(nodes.values()), fleet
+    return sorted([*gpus.values(), *miners.values()], key=lambda v: v.key), list(nodes.values()), fleet

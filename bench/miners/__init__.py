@@ -9,8 +9,16 @@ bounded concurrency, per-host timeout), :mod:`~bench.miners.poller` (every miner
 schedule, every tick accounted for), :mod:`~bench.miners.window`,
 :mod:`~bench.miners.warmup` and :mod:`~bench.miners.verify` (throughput from the hash
 counter, restarts as gaps, stability, the pool cross-check) and
-:mod:`~bench.miners.measure` (the outcome per miner). :mod:`~bench.miners.sim` serves
-simulated miners on loopback for the tests and ``benchmarks/miners_scale.py``.
+:mod:`~bench.miners.measure` (the outcome per miner). Then the result file:
+:mod:`~bench.miners.record` (a measurement as a run record, power through the power layer),
+:mod:`~bench.miners.telemetry` (boards, fans, chips in the GPU layout),
+:mod:`~bench.miners.outlets` (each miner's PDU outlet, one SNMP GET per PDU),
+:mod:`~bench.miners.session` (``miners run`` end to end), :mod:`~bench.miners.journal` and
+:mod:`~bench.miners.recovery` (nothing measured is lost), :mod:`~bench.miners.write` (the one
+write, only when asked). The rest of sitebench reads miner runs through
+:mod:`~bench.miners.figures`, :mod:`~bench.miners.qualify` (per-miner rules) and
+:mod:`~bench.miners.average` (a model's average miner for sizing). :mod:`~bench.miners.sim`
+serves simulated miners on loopback for the tests, demos and ``benchmarks/miners_scale.py``.
 
 Why sitebench speaks the miners' APIs itself rather than through pyasic (0.79, evaluated
 against the simulator and by reading its source):

@@ -3,7 +3,8 @@
 Miner ``i`` is polled at ``t0 + (i mod slots)/slots x spread x period + k x period`` (k = 0,
 1, ...): the fleet's polls go out in ``slots`` batches spread over the period (one batch at
 once would be a burst on the LAN; a separate instant per miner costs the event loop a wake-up
-per poll, nearly doubling the CPU per poll), and the schedule never drifts. A poll gets at most ``0.9 x period`` (or the client's own timeout
+per poll, nearly doubling the CPU per poll), and the schedule never drifts.
+A poll gets at most ``0.9 x period`` (or the client's own timeout
 if shorter), so it ends before the same miner's next tick; whatever happens, tick ``k``
 of every miner leaves exactly one sample: a :class:`Poll`, or a :class:`PollFailure`
 with the reason. A tick the event loop could not start in time (it fell a whole period

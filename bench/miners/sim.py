@@ -65,6 +65,8 @@ class SimMiner:
     poisson: bool = False
     port: int | None = None
     missing: list[int] = field(default_factory=list)
+    password: str = "super"
+    writes: list[dict[str, Any]] = field(default_factory=list)
     _t: float = field(default=0.0, repr=False)
     _start: float = field(default=0.0, repr=False)
     _acc: list[float] = field(default_factory=lambda: [0.0] * 8, repr=False)
@@ -116,7 +118,9 @@ class SimMiner:
         """The bytes this miner answers ``request`` with."""
         s = self.state()
         if self.family == "whatsminer-v3":
-            body = json.dumps(sim_replies.whatsminer_v3(s, str(request.get("cmd")), request.get("param"))).encode()
+            cmd = str(request.get("cmd"))
+            reply = self._write(request) if cmd.startswith("set.") else sim_replies.whatsminer_v3(s, cmd, request.get("param"))
+            body = json.dumps(reply).encode()
             return struct.pack("<I", len(body)) + body
         build = sim_replies.BUILDERS[self.family]
         commands = str(request.get("command") or request.get("cmd") or "").split("+")
@@ -127,6 +131,21 @@ class SimMiner:
             return b"".join(_messy(r) for r in replies) + b"\x00"  # }{ between joined replies
         doc = replies[0] if len(commands) == 1 else {**{c: [r] for c, r in zip(commands, replies)}, "id": 1}
         return json.dumps(doc).encode()
+
+
+    def _write(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A privileged v3 command: checked against the token, then applied (only ``set.miner.power_limit``)."""
+        from bench.miners.write import token
+
+        cmd, ts = str(request.get("cmd")), request.get("ts")
+        self.writes.append({k: v for k, v in request.items() if k != "token"})
+        if request.get("token") != token(cmd, self.password, sim_replies.SALT, int(ts) if isinstance(ts, int) else -1):
+            return {"code": -4, "when": 1700000000, "desc": cmd, "msg": "invalid token"}
+        if cmd != "set.miner.power_limit" or not isinstance(request.get("param"), int):
+            return {"code": -2, "when": 1700000000, "desc": cmd, "msg": "Invalid command"}
+        with self._lock:
+            self.power_w = float(request["param"])
+        return {"code": 0, "when": 1700000000, "desc": cmd, "msg": "ok"}
 
 
 def _messy(reply: dict[str, Any]) -> bytes:
@@ -228,18 +247,30 @@ def addresses(first: str, count: int) -> list[str]:
     return [str(start + i) for i in range(count)]
 
 
+#: The model each family's simulated miner is, and the chips per board that model has.
+MODELS = {"whatsminer": ("Whatsminer M50.VH50", 105), "whatsminer-v3": ("Whatsminer M60 VK30", 215),
+          "avalon": ("Avalon A1366", 114)}
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Serve ``--count`` simulated stock Antminers from ``--first`` until interrupted."""
+    """Serve ``--count`` simulated miners from ``--first`` until interrupted (families cycled from ``--family``)."""
     p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("--first", default="127.1.0.1")
     p.add_argument("--count", type=int, default=10)
-    p.add_argument("--family", default="antminer")
+    p.add_argument("--family", default="antminer", help="a family, or several comma-separated (cycled)")
+    p.add_argument("--missing-chips", type=int, default=0, metavar="N", help="the last miner lacks N chips on board 1")
     args = p.parse_args(argv)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one listening socket per miner
-    fleet = SimFleet([SimMiner(h, family=args.family, seed=i, poisson=True)
-                      for i, h in enumerate(addresses(args.first, args.count))])
-    with fleet:
+    families = args.family.split(",")
+    miners = []
+    for i, h in enumerate(addresses(args.first, args.count)):
+        family = families[i % len(families)]
+        model, chips = MODELS.get(family, ("Antminer S19 Pro", 114))
+        missing = [0, args.missing_chips, 0] if i == args.count - 1 else []
+        miners.append(SimMiner(h, family=family, model=model, chips_expected=chips, seed=i, poisson=True,
+                               missing=missing))
+    with SimFleet(miners):
         print(f"serving {args.count} miners from {args.first}", flush=True)
         try:
             while True:

@@ -70,7 +70,8 @@ def _chain_stats(s: State) -> dict[str, Any]:
     for i, chips in enumerate(s.chips, start=1):
         out.update({f"chain_acn{i}": chips, f"chain_hw{i}": s.hw_errors // len(s.chips),
                     f"chain_rate{i}": f"{per_board * chips / max(s.chips_expected, 1):.2f}",
-                    f"temp_pcb{i}": f"{48 + i}-{49 + i}-{60 + i}-{61 + i}", f"temp_chip{i}": f"{63 + i}-{64 + i}-{75 + i}-{76 + i}"})
+                    f"temp_pcb{i}": f"{48 + i}-{49 + i}-{60 + i}-{61 + i}",
+                    f"temp_chip{i}": f"{63 + i}-{64 + i}-{75 + i}-{76 + i}"})
     return out
 
 
@@ -113,7 +114,8 @@ def avalon(s: State, command: str) -> dict[str, Any] | None:
     """Canaan Avalon (cgminer with an ``MM ID0`` bracket string in ``estats``)."""
     mm = (f"Ver[{s.model[-4:]}-sim] DNA[020100001a2b3c4d] Elapsed[{int(s.elapsed)}] Temp[31] TMax[88] TAvg[76] "
           f"Fan1[5100] Fan2[5120] GHSmm[{s.nominal_hs / 1e9:.2f}] WALLPOWER[{round(s.power_w or 0)}] PS[0 1212 1254 78 981 1254] "
-          f"MTmax[{' '.join(str(86 + i) for i in range(len(s.chips)))}] MTavg[{' '.join(str(70 + i) for i in range(len(s.chips)))}] "
+          f"MTmax[{' '.join(str(86 + i) for i in range(len(s.chips)))}] "
+          f"MTavg[{' '.join(str(70 + i) for i in range(len(s.chips)))}] "
           f"MGHS[{' '.join(f'{s.rate_hs / len(s.chips) / 1e9:.2f}' for _ in s.chips)}]")
     return {
         "version": lambda: _ok("VERSION", [{"CGMiner": "4.11.1", "PROD": f"AvalonMiner {s.model[-4:]}",
@@ -146,8 +148,14 @@ def whatsminer_v2(s: State, command: str) -> dict[str, Any] | None:
     }.get(command, _none)()
 
 
+#: The salt a simulated Whatsminer v3 hands out for privileged commands.
+SALT = "BQ5hoXV9"
+
+
 def whatsminer_v3(s: State, cmd: str, param: Any) -> dict[str, Any]:
     """Whatsminer API v3 (4433, length-prefixed)."""
+    if cmd == "get.device.info" and param == "salt":
+        return {"code": 0, "when": 1700000000, "desc": cmd, "msg": {"salt": SALT}}
     if cmd == "get.device.info":
         return {"code": 0, "when": 1700000000, "desc": cmd, "msg": {
             "miner": {"type": s.model.split(" ", 1)[-1].replace(" ", "_"), "miner-sn": "WM3SIM0001",

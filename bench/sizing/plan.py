@@ -25,6 +25,7 @@ A plan::
     share = 0.6            # of the allocation's MW; the shares may not sum above 1
     result = "../declared/bitmain-antminer-s21-pro.json"   # relative to the plan file
     workload = "sha256d"   # which run, when the file holds several usable runs
+    model = "S19 Pro"      # which hardware, in a file of several (a miners file: one average miner per model)
 
 Per use: the sizing of :mod:`bench.sizing.model` for ``mw x share``; energy
 per year = ``mw x share x availability x 8760`` MWh (the machines fill the
@@ -74,6 +75,7 @@ class Use:
     share: float
     result: Path
     workload: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def _text(table: dict[str, Any], key: str, path: Path, where: str, default: str 
 
 
 def _use(table: Any, path: Path, where: str) -> Use:
-    t = _known(table, {"name", "share", "result", "workload"}, path, where)
+    t = _known(table, {"name", "share", "result", "workload", "model"}, path, where)
     share = _number(t, "share", path, where, low=0.0, high=1.0)
     if share is None:
         raise _fail(path, f"{where}.share", "missing (a fraction of the allocation's MW)")
@@ -153,7 +155,8 @@ def _use(table: Any, path: Path, where: str) -> Use:
     if not result.is_file():
         raise _fail(path, f"{where}.result", f"no such file {result}")
     workload = _text(t, "workload", path, where) if "workload" in t else None
-    return Use(_text(t, "name", path, where, Path(result).stem), share, result, workload)
+    model = _text(t, "model", path, where) if "model" in t else None
+    return Use(_text(t, "name", path, where, Path(result).stem), share, result, workload, model)
 
 
 def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> AllocationSpec:
@@ -236,7 +239,8 @@ class UseResult:
 def choose(use: Use, alloc_name: str) -> Candidate:
     """The one usable run of the use's result file (filtered by ``workload`` when given)."""
     doc = load(use.result)
-    found = [c for c in candidates(doc, str(use.result)) if use.workload in (None, c.run.workload)]
+    found = [c for c in candidates(doc, str(use.result)) if use.workload in (None, c.run.workload)
+             and (use.model is None or use.model.lower() in c.system.lower())]
     usable = [c for c in found if why_not(c.run, c.declared) is None]
     where = f"allocation {alloc_name!r} use {use.name!r}"
     if not usable:
@@ -244,7 +248,11 @@ def choose(use: Use, alloc_name: str) -> Candidate:
         raise UsageError(f"{use.result}: no usable runs for {where} ({reasons})")
     if len(usable) > 1:
         names = ", ".join(sorted({c.run.workload for c in usable}))
-        raise UsageError(f"{use.result}: {len(usable)} usable runs ({names}): set workload = ... in {where}")
+        if len({c.run.workload for c in usable}) == 1:  # one workload on several kinds of hardware
+            names, key = "; ".join(sorted({c.system for c in usable})), "model"
+        else:
+            key = "workload"
+        raise UsageError(f"{use.result}: {len(usable)} usable runs ({names}): set {key} = ... in {where}")
     return usable[0]
 
 

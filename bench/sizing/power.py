@@ -97,9 +97,13 @@ def refusal(power: PowerBlock) -> str | None:
 def accuracy_band(power: PowerBlock, declared: bool) -> tuple[tuple[float, float], str]:
     """(f_lo, f_hi) and a short note saying where the band comes from."""
     if power.scope_class == "modelled":
+        if any(m.method == "modelled_nameplate" for m in power.primary):  # an ASIC miner's nameplate J/TH
+            return MODELLED_BAND, MODELLED_NOTE.replace("utilisation x TDP", "nameplate J/TH x measured hash rate", 1)
         return MODELLED_BAND, MODELLED_NOTE
     stated = [m.accuracy for m in power.primary if m.accuracy is not None and m.accuracy < 1]
     what = "declared tolerance" if declared else "meter accuracy"
+    if any(m.method == "firmware_estimate" for m in power.primary):  # an ASIC miner's own power figure
+        what = "accuracy of the miner's firmware_estimate (not metered)"
     if stated:
         a = max(stated)
         return (1 - a, 1 + a), f"{what} ±{a:.0%}"

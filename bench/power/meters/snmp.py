@@ -31,62 +31,20 @@ import concurrent.futures
 import os
 import threading
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from bench.errors import MeterReadError, MeterUnavailable
 from bench.power.meter import Reading
 from bench.power.meters.args import float_option, split_arg
 from bench.power.meters.heldpower import HeldPowerMeter
+from bench.power.meters.snmp_mibs import MIBS, Mib, Table
 
 T = TypeVar("T")
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 DEFAULT_PERIOD_S = 1.0
 DEFAULT_TIMEOUT_S = 2.0
-
-
-@dataclass(frozen=True)
-class Table:
-    """One power table of a PDU MIB: the power column (x ``watts`` per unit), the energy column (x ``joules``),
-    the index suffix naming the sensor (Raritan), and columns of per-row decimal digits and stated accuracy."""
-
-    power: str
-    watts: float
-    energy: str | None
-    joules: float
-    suffix: str = ""
-    energy_suffix: str = ""
-    digits: str | None = None
-    accuracy: str | None = None
-    lsd_w: float | None = None
-
-
-@dataclass(frozen=True)
-class Mib:
-    """A vendor's PDU MIB: the sysObjectID prefix, device (inputs) and outlet tables, stated accuracy."""
-
-    enterprise: str
-    device: Table
-    outlet: Table
-    outlet_number: str | None = None
-    accuracy: float | None = None
-    note: str = "accuracy unstated (the MIB gives none)"
-
-
-_KWH, _APC, _RAR, _ST4, _EAT = 3.6e6, "1.3.6.1.4.1.318.1.1.26", "1.3.6.1.4.1.13742.6", "1.3.6.1.4.1.1718.4.1", "1.3.6.1.4.1.534.6.6.7"
-MIBS: dict[str, Mib] = {
-    "apc": Mib("1.3.6.1.4.1.318", Table(f"{_APC}.4.3.1.5", 10.0, f"{_APC}.4.3.1.9", _KWH / 10, lsd_w=10.0),
-               Table(f"{_APC}.9.4.3.1.7", 1.0, f"{_APC}.9.4.3.1.11", _KWH / 10, lsd_w=1.0), f"{_APC}.9.4.3.1.4", 0.03,
-               "APC AP8xxx: +/-3% of reading +/-1 digit (Schneider FAQ FA156074); outlet power under 50 W reads 0"),
-    "raritan": Mib("1.3.6.1.4.1.13742",
-                   Table(f"{_RAR}.5.2.3.1.4", 1.0, f"{_RAR}.5.2.3.1.4", 3600.0, ".5", ".8", f"{_RAR}.3.3.4.1.7", f"{_RAR}.3.3.4.1.8"),
-                   Table(f"{_RAR}.5.4.3.1.4", 1.0, f"{_RAR}.5.4.3.1.4", 3600.0, ".5", ".8", f"{_RAR}.3.5.4.1.7", f"{_RAR}.3.5.4.1.8"),
-                   note="Raritan: the sensor's own stated accuracy (PDU2-MIB *SensorAccuracy)"),
-    "servertech": Mib("1.3.6.1.4.1.1718", Table(f"{_ST4}.3.3.1.3", 1.0, f"{_ST4}.3.3.1.10", _KWH / 10),
-                      Table(f"{_ST4}.8.3.1.7", 1.0, f"{_ST4}.8.3.1.14", 3600.0)),
-    "eaton": Mib("1.3.6.1.4.1.534", Table(f"{_EAT}.3.5.1.4", 1.0, f"{_EAT}.3.5.1.5", 3600.0),
-                 Table(f"{_EAT}.6.5.1.3", 1.0, f"{_EAT}.6.5.1.4", 3600.0)),
-}
+__all__ = ["MIBS", "Mib", "SnmpClient", "SnmpMeter", "Table", "find_outlets", "find_rows", "pick_mib", "probe",
+           "sensor_scales"]
 
 
 _AUTH = {"md5": "usmHMACMD5AuthProtocol", "sha": "usmHMACSHAAuthProtocol", "sha256": "usmHMAC192SHA256AuthProtocol",
@@ -209,24 +167,47 @@ def pick_mib(client: SnmpClient, name: str) -> tuple[str, Mib]:
 
 def find_rows(client: SnmpClient, mib: Mib, table: Table, outlet: str | None) -> list[str]:
     """The row indexes (without sensor suffix) to sum: every inlet/cord, or the one outlet (else MeterUnavailable)."""
+    return list(find_outlets(client, mib, table, [outlet]).values()) if outlet else _rows(client, table, False)
+
+
+def _rows(client: SnmpClient, table: Table, outlets: bool) -> list[str]:
     rows = [r[: len(r) - len(table.suffix)] for r, v in client.walk(table.power).items()
             if r.endswith(table.suffix) and v is not None]
     if not rows:
-        raise MeterUnavailable(f"snmp {client.where}: no {'outlet' if outlet else 'input'} power in the MIB "
+        raise MeterUnavailable(f"snmp {client.where}: no {'outlet' if outlets else 'input'} power in the MIB "
                                f"({table.power}): not this vendor's PDU, or not a metered one")
-    if outlet is None:
-        return rows
-    if "." in outlet:
-        found = [r for r in rows if r == outlet]
-    elif mib.outlet_number:
-        numbers = client.walk(mib.outlet_number)
-        found = [r for r in rows if numbers.get(r) == float(outlet)]
-    else:
-        found = [r for r in rows if r.rsplit(".", 1)[-1] == outlet]
-    if not found:
-        raise MeterUnavailable(f"snmp {client.where}: outlet {outlet} has no power reading "
-                               f"({len(rows)} metered outlets: indexes {', '.join(rows[:8])}{'...' if len(rows) > 8 else ''})")
-    return found[:1]
+    return rows
+
+
+def find_outlets(client: SnmpClient, mib: Mib, table: Table, outlets: list[str]) -> dict[str, str]:
+    """``{outlet: row index}`` for outlet numbers (APC's rPDU2OutletMeteredStatusNumber; elsewhere the last
+    index of the first PDU or cord having it) or full indexes, from one walk; else MeterUnavailable."""
+    rows = _rows(client, table, True)
+    numbers = client.walk(mib.outlet_number) if mib.outlet_number and any("." not in o for o in outlets) else {}
+    found: dict[str, str] = {}
+    for outlet in outlets:
+        if "." in outlet:
+            match = [r for r in rows if r == outlet]
+        elif mib.outlet_number:
+            match = [r for r in rows if numbers.get(r) == float(outlet)]
+        else:
+            match = [r for r in rows if r.rsplit(".", 1)[-1] == outlet]
+        if not match:
+            raise MeterUnavailable(f"snmp {client.where}: outlet {outlet} has no power reading ({len(rows)} metered "
+                                   f"outlets: indexes {', '.join(rows[:8])}{'...' if len(rows) > 8 else ''})")
+        found[outlet] = match[0]
+    return found
+
+
+def sensor_scales(client: SnmpClient, table: Table, rows: list[str]) -> list[tuple[float, float | None]]:
+    """Per row: W per unit of its power column and the accuracy its sensor states (Raritan, read here), else
+    ``(table.watts, None)``."""
+    if not (table.digits and table.accuracy):
+        return [(table.watts, None)] * len(rows)
+    got = list(client.get([f"{c}.{r}{table.suffix}" for c in (table.digits, table.accuracy) for r in rows]).values())
+    digits, stated = got[: len(rows)], got[len(rows):]
+    return [(table.watts * 10.0 ** -d if isinstance(d, float) else table.watts,
+             a / 1e4 if isinstance(a, float) and a > 0 else None) for d, a in zip(digits, stated)]
 
 
 class SnmpMeter(HeldPowerMeter):
@@ -244,13 +225,10 @@ class SnmpMeter(HeldPowerMeter):
         self.rows = find_rows(self.client, mib, t, outlet)
         self.power_oids = [f"{t.power}.{r}{t.suffix}" for r in self.rows]
         self.energy_oids = [f"{t.energy}.{r}{t.energy_suffix}" for r in self.rows] if t.energy else []
-        self.joules, self.scale_w, accuracy = t.joules, [t.watts] * len(self.rows), mib.accuracy
-        if t.digits and t.accuracy:  # Raritan: each sensor states its decimal digits and accuracy
-            got = self.client.get([f"{c}.{r}{t.suffix}" for c in (t.digits, t.accuracy) for r in self.rows])
-            values = list(got.values())
-            self.scale_w = [t.watts * 10.0 ** -d if isinstance(d, float) else t.watts for d in values[: len(self.rows)]]
-            stated = [a / 1e4 for a in values[len(self.rows):] if isinstance(a, float) and a > 0]
-            accuracy = max(stated) if stated else None
+        scales = sensor_scales(self.client, t, self.rows)  # Raritan: each sensor states its digits and accuracy
+        stated = [a for _, a in scales if a is not None]
+        self.joules, self.scale_w = t.joules, [w for w, _ in scales]
+        accuracy = max(stated) if stated else None if t.digits else mib.accuracy
         self._extra: dict[str, Any] = {}
         what = f"outlet {outlet}" if outlet else f"PDU ({len(self.rows)} input(s))"
         super().__init__(f"snmp:{host}" + (f":outlet{outlet}" if outlet else ""), "wall", accuracy=accuracy,

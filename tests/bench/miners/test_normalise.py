@@ -57,7 +57,8 @@ def test_braiins_power_chips_and_the_tuner_as_stability_flag() -> None:
         "temps": {"STATUS": S, "TEMPS": [{"ID": 6, "Board": 55.0, "Chip": 71.0}]},
         "fans": {"STATUS": S, "FANS": [{"ID": 0, "RPM": 4100}, {"ID": 1, "RPM": 0}]},
         "tunerstatus": {"STATUS": S, "TUNERSTATUS": [{"ApproximateMinerPowerConsumption": 3180,
-                                                      "TunerChainStatus": [{"Status": "Stable"}, {"Status": "Tuning individual chips"}]}]},
+                                                      "TunerChainStatus": [{"Status": "Stable"},
+                                                                           {"Status": "Tuning individual chips"}]}]},
     }
     p = cgminer.normalise(ident("braiins", "Antminer S19 Pro"), replies, 1.0, 2.0)
     assert p.power_w == 3180 and p.power_source == "tunerstatus ApproximateMinerPowerConsumption"
@@ -75,7 +76,8 @@ def test_luxos_power_and_avalon_wall_power_from_the_bracket_string() -> None:
     p = cgminer.normalise(ident("avalon", "Avalon A1366"), avalon, 1.0, 2.0)
     assert p.power_w == 3301 and p.power_source == "estats WALLPOWER" and p.fans_rpm == (5100,)
     assert [(b.temp_board_c, b.temp_chip_c, b.chips) for b in p.boards] == [(71, 88, None)], "the unit's TAvg/TMax"
-    per_board = {**avalon, "estats": {"STATUS": S, "STATS": [{"MM ID0": mm + " MTmax[88 87 90] MTavg[70 71 72] MGHS[43000 43100 43200]"}]}}
+    boards = " MTmax[88 87 90] MTavg[70 71 72] MGHS[43000 43100 43200]"
+    per_board = {**avalon, "estats": {"STATUS": S, "STATS": [{"MM ID0": mm + boards}]}}
     p = cgminer.normalise(ident("avalon", "Avalon A1366"), per_board, 1.0, 2.0)
     assert [(b.temp_board_c, b.temp_chip_c) for b in p.boards] == [(70, 88), (71, 87), (72, 90)]
     assert p.boards[2].hashrate_hs == pytest.approx(4.32e13) and p.boards[0].chips is None, "no chip count from Avalon"

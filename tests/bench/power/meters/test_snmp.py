@@ -1,20 +1,9 @@
-"""The snmp meter against a real SNMP agent (snmpsim) serving recorded and MIB-written PDU walks.
-
-snmpsim refuses to run as root unless it drops to an unprivileged user, and that user cannot import
-a Python installed under a private home (this project's venvs point into /root/.pyenv); as root the
-agent is therefore started with ``SNMPSIM_ALLOW_ROOT=true`` (honoured since snmpsim 1.2.2), which
-keeps it in this Python. The agent's data are ``data/snmp/*.snmprec`` (community = file name).
-"""
+"""The snmp meter against a real SNMP agent (snmpsim, :mod:`tests.bench.power.meters.snmpagent`) serving
+recorded and MIB-written PDU walks (``data/snmp/*.snmprec``, community = file name)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from importlib.util import find_spec
@@ -27,57 +16,13 @@ from bench.power import discovery
 from bench.power.sampler import Sampler
 from tests.bench.power.fakes import CounterMeter
 
-DATA = Path(__file__).parent / "data" / "snmp"
 KWH = 3.6e6
 
 if find_spec("snmpsim") is None or find_spec("pysnmp") is None:
     pytest.skip("snmpsim or pysnmp is not installed (pip install -e '.[test]')", allow_module_level=True)
 
-from bench.power.meters.snmp import SnmpMeter, probe
-
-
-class Agent:
-    """One snmpsim process on 127.0.0.1:``port``, ready when it says it listens."""
-
-    def __init__(self, tmp: Path) -> None:
-        data = tmp / "data"
-        shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("*.md"))
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from snmpsim.commands.responder import main; sys.exit(main())",
-             f"--data-dir={data}", f"--cache-dir={tmp / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{self.port}",
-             "--v3-user=sitebench", "--v3-auth-key=auth-key-123", "--v3-auth-proto=SHA",
-             "--v3-priv-key=priv-key-123", "--v3-priv-proto=AES"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-        self.output: list[str] = []
-        listening = threading.Event()
-
-        def watch() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.output.append(line)
-                if "Listening at UDP/IPv4 endpoint" in line:
-                    listening.set()
-            listening.set()  # exited: stop waiting
-
-        threading.Thread(target=watch, daemon=True).start()
-        if not listening.wait(120) or self.proc.poll() is not None:
-            self.stop()
-            raise RuntimeError("snmpsim did not start:\n" + "".join(self.output[-20:]))
-
-    def arg(self, community: str, **options: str) -> str:
-        return ",".join([f"127.0.0.1:{self.port}", f"community={community}", *(f"{k}={v}" for k, v in options.items())])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+from bench.power.meters.snmp import SnmpMeter, probe  # noqa: E402 - after the skip
+from tests.bench.power.meters.snmpagent import Agent  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +60,7 @@ def test_device_and_outlet_power_of_each_mib(agent: Agent, community: str, outle
         if energy_j is not None:
             assert reading.extra["pdu_energy_j"] == pytest.approx(energy_j)
         assert ("unstated" in meter.accuracy_note) == (accuracy is None) and "1 s assumed" in meter.accuracy_note
-        assert community not in json.dumps(meter.describe()), "the community never reaches provenance"
+        assert community not in json.dumps(meter.figure().to_json()), "the community never reaches provenance"
     finally:
         meter.close()
 
@@ -153,7 +98,7 @@ def test_snmp_v3_takes_its_keys_from_the_environment(agent: Agent, monkeypatch: 
     monkeypatch.setenv("SNMP_PRIV_KEY", "priv-key-123")
     meter = opened(base)
     try:
-        assert meter.read().power_w == 3420.0 and "priv-key-123" not in json.dumps(meter.describe())
+        assert meter.read().power_w == 3420.0 and "priv-key-123" not in json.dumps(meter.figure().to_json())
     finally:
         meter.close()
     monkeypatch.setenv("SNMP_AUTH_KEY", "wrong-key-456")
