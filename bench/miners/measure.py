@@ -42,6 +42,8 @@ class Plan:
     repeats: int = 3
     span_s: float = 60.0
     max_hw_error_rate: float = MAX_HW_ERROR_RATE
+    #: Miners measured together: the pool check's confidence is shared among them (see bench.miners.verify).
+    miners: int = 1
 
     @property
     def slope_span_s(self) -> float:
@@ -117,7 +119,7 @@ def measured_windows(samples: list[Sample], plan: Plan) -> tuple[list[Warmup], l
 def analyse(identity: Identity, samples: list[Sample], plan: Plan) -> MinerMeasurement:
     """The measurement of one miner from its samples so far, with its verdict and power source."""
     warmups, windows, breaks = measured_windows(samples, plan)
-    ok, reasons = verdict(windows, plan.max_hw_error_rate)
+    ok, reasons = verdict(windows, plan.max_hw_error_rate, plan.miners)
     spec = catalog.lookup(identity.model)
     if any(w.power_w is not None for w in windows):
         source, power = "firmware_estimate", [w.power_w for w in windows]

@@ -205,7 +205,7 @@ def _power(m: MinerMeasurement, plan: Plan, t_ref: float, outlet: OutletLog | No
 
 def _metrics(m: MinerMeasurement, plan: Plan, block: PowerBlock, window_polls: list[Poll]) -> dict[str, object]:
     used = m.valid_windows
-    check = share_check(used)
+    check = share_check(used, plan.miners)
     warm = m.warmups[-1] if m.warmups else None
     fw = next((f for f in block.meters if f.method == FIRMWARE_ESTIMATE), None)
     out: dict[str, object] = {

@@ -14,6 +14,7 @@ polling, the miners short of windows are recorded ``interrupted`` and the file i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import time
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ async def run_miners(req: Request) -> Outcome:
     outlet_meters, failed = await _prepare(req, found, notes)
     gone = {r.device for r in failed}
     clients: list[MinerClient] = [r.client for r in found if r.client is not None and device(r.client.identity) not in gone]
-    plan = req.plan
+    plan = dataclasses.replace(req.plan, miners=max(len(clients), 1))  # the pool check's confidence, shared
     params: dict[str, object] = {"poll_period_s": plan.period_s}
     if req.power_target_w is not None:
         params["power_target_w"] = req.power_target_w

@@ -4,7 +4,9 @@ Pool cross-check: a share of difficulty D costs on average D x 2^32 hashes, so o
 measured windows the shares imply ``Delta difficulty x 2^32`` hashes (accepted plus
 rejected and stale: all were work). The share count N is Poisson; the counter passes
 when the number of shares it predicts, ``counter hashes / (mean D x 2^32)``, lies inside
-the exact (Garwood) two-sided interval of N at :data:`CONFIDENCE`. Hardware-error rate:
+the exact (Garwood) two-sided interval of N at :data:`CONFIDENCE` for the whole run: with M miners
+each is judged at 1 - (1 - CONFIDENCE) / M (Bonferroni), so a thousand honest miners fail together no
+more often than one would alone (at 3 sigma per miner, 2.7 honest miners in 1,000 would). Hardware-error rate:
 ``Delta errors / (Delta errors + hashes / 2^32)``, the share of difficulty-1 nonces that
 were wrong, as cgminer's ``Device Hardware%``; it must stay under :data:`MAX_HW_ERROR_RATE`.
 """
@@ -18,8 +20,13 @@ from statistics import NormalDist
 
 from bench.miners.window import Window
 
-#: Two-sided confidence of the Poisson interval (3 sigma).
+#: Two-sided confidence of the Poisson interval for a whole run (3 sigma), shared among its miners.
 CONFIDENCE = 0.9973
+
+
+def per_miner(confidence: float, miners: int) -> float:
+    """The confidence each of ``miners`` is judged at so the run as a whole keeps ``confidence``."""
+    return 1 - (1 - confidence) / max(miners, 1)
 #: Largest hardware-error rate a verified miner may show (0.1% of difficulty-1 nonces).
 MAX_HW_ERROR_RATE = 1e-3
 TWO32 = 2.0**32
@@ -84,8 +91,8 @@ def poisson_interval(n: int, confidence: float = CONFIDENCE) -> tuple[float, flo
     return low, _solve(n, alpha / 2)
 
 
-def share_check(windows: Sequence[Window]) -> ShareCheck:
-    """Pool shares against the counter over ``windows`` (the valid ones)."""
+def share_check(windows: Sequence[Window], miners: int = 1) -> ShareCheck:
+    """Pool shares against the counter over ``windows`` (the valid ones), one of ``miners`` in the run."""
     usable = [w for w in windows if w.accepted_difficulty is not None and w.shares is not None]
     counter = sum(w.hashes for w in usable)
     if not usable:
@@ -97,14 +104,15 @@ def share_check(windows: Sequence[Window]) -> ShareCheck:
     if n == 0 or counter <= 0:
         return ShareCheck(counter, share_hashes, n, None, None, None, None,
                           "no shares found in the measured windows: lengthen --window or --repeats")
-    low, high = poisson_interval(n)
+    level = per_miner(CONFIDENCE, miners)
+    low, high = poisson_interval(n, level)
     predicted = counter / (difficulty / n * TWO32)
     ratio = share_hashes / counter
     agrees = low <= predicted <= high
     verdict = "agree" if agrees else "DISAGREE"
     return ShareCheck(counter, share_hashes, n, ratio, n / high, n / low if low > 0 else None, agrees,
                       f"pool shares {verdict} with the counter: {n} shares imply {ratio:.3f}x the counted hashes "
-                      f"(expected within {n / high:.3f}..{(n / low if low else float('inf')):.3f} at {CONFIDENCE:.2%})")
+                      f"(expected within {n / high:.3f}..{(n / low if low else float('inf')):.3f} at {level:.4%})")
 
 
 def hw_error_rate(windows: Sequence[Window]) -> float | None:
@@ -117,7 +125,8 @@ def hw_error_rate(windows: Sequence[Window]) -> float | None:
     return errors / (errors + nonces) if errors + nonces > 0 else None
 
 
-def verdict(windows: Sequence[Window], max_hw_error_rate: float = MAX_HW_ERROR_RATE) -> tuple[bool, list[str]]:
+def verdict(windows: Sequence[Window], max_hw_error_rate: float = MAX_HW_ERROR_RATE,
+            miners: int = 1) -> tuple[bool, list[str]]:
     """``verified`` and the reasons behind it, over the valid windows.
 
     Verified needs valid windows, pool shares agreeing with the counter, and a hardware-error
@@ -126,7 +135,7 @@ def verdict(windows: Sequence[Window], max_hw_error_rate: float = MAX_HW_ERROR_R
     valid = [w for w in windows if w.valid]
     if not valid:
         return False, ["no valid measured window"]
-    check = share_check(valid)
+    check = share_check(valid, miners)
     reasons = [check.reason]
     ok = bool(check.agrees)
     rate = hw_error_rate(valid)
