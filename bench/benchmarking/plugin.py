@@ -42,6 +42,12 @@ def _default_device() -> str:
         return "cpu"
 
 
+def _device(config: pytest.Config) -> str:
+    """The benchmarks' device: ``--sitebench-device`` (``cuda`` means ``cuda:0``), else cuda:0 when present."""
+    device = config.getoption("sitebench_device") or _default_device()
+    return "cuda:0" if device == "cuda" else device
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise ``sitebench_case`` as (workload, device) over the registry."""
     if "sitebench_case" not in metafunc.fixturenames:
@@ -49,12 +55,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from bench.registry import load_workload_class, workload_names
     from bench.workload import device_kind
     opt = metafunc.config.getoption
-    device = opt("sitebench_device") or _default_device()
+    device = _device(metafunc.config)
     names = [n for n in workload_names() if not opt("sitebench_workload") or n in opt("sitebench_workload")]
     # a workload that does not run on this device kind (a GPU-only kernel on CPU CI) is left out
     names = [n for n in names if device_kind(device) in load_workload_class(n).devices]
     metafunc.parametrize("sitebench_case", [(n, device) for n in names],
                          ids=[f"{n}-{device}" for n in names])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmarks over ``sitebench_case`` run only with ``--benchmark-only`` or ``--sitebench-bench``:
+    a plain ``pytest`` in any project that installs sitebench skips them."""
+    if config.getoption("sitebench_bench") or config.getoption("benchmark_only", default=False):
+        return
+    skip = pytest.mark.skip(reason="sitebench benchmarks run with --benchmark-only or --sitebench-bench")
+    for item in items:
+        if "sitebench_case" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
 
 
 def _steps_per_round(step: Any, device: str, min_round_s: float) -> int:

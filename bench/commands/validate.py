@@ -55,7 +55,7 @@ def basis(doc: Any) -> str:
     """What the file's power rests on: declared, MODELLED, measured, or no measured run at all."""
     if doc.declared:
         return "declared: not measured, not verified"
-    ok = [r for r in doc.runs if r.ok and r.power.avg_w is not None]
+    ok = [r for r in doc.runs if r.power.avg_w is not None and (r.ok or r.throughput.samples)]
     if not ok:
         statuses = sorted({r.status for r in doc.runs}) or ["no runs"]
         return f"no measured run: {', '.join(statuses)}"
@@ -78,9 +78,10 @@ def main(args: argparse.Namespace) -> int:
         lines = [f.line(str(path)) for f in result.findings]
         doc = result.doc
         signer = ", unsigned"
-        if doc is not None and (args.require_signature or doc.signature is not None):
+        text = read_text(path) if result.version is not None else ""
+        if args.require_signature or (doc.signature is not None if doc is not None else '"signature"' in text):
             try:
-                kid = verify_document(read_text(path), keys)
+                kid = verify_document(text, keys)
                 signer = f", signed by {orgs.get(kid, 'a trusted key (no organisation named)')}"
             except CheckFailed as exc:
                 lines.append(f"{path}: {exc} [signature]")

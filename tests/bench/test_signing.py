@@ -162,3 +162,15 @@ def test_signed_floats_verify_as_written(doc: dict[str, Any], keys: tuple[Path, 
     key, trusted, _ = keys
     doc["runs"][0]["metrics"] = {"x": 0.1 + 0.2, "y": 1e-300}
     assert verify_document(_signed_text(doc, key), trusted_keys(trusted))
+
+
+def test_a_signature_is_checked_and_reported_even_beside_schema_errors(
+        doc: dict[str, Any], keys: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    key, trusted, _ = keys
+    obj = json.loads(_signed_text(doc, key))
+    obj["runs"][0]["throughput"]["min"] = -1.0  # a schema error, and the signature no longer matches
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(obj))
+    r = subprocess.run([sys.executable, "-m", "bench", "validate", str(path), "--keys", str(trusted)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "throughput.min" in r.stdout and "[signature]" in r.stdout

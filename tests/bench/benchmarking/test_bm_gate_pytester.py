@@ -88,3 +88,11 @@ def test_slowed_workload_fails_and_unchanged_passes(nap_project: pytest.Pytester
     assert main(["baseline", "save", str(run / "base.json"), "--dir", d, "--name", "default"]) == 0
     assert main(["baseline", "check", str(run / "same.json"), "--dir", d, "--threshold", "25"]) == 0
     assert main(["baseline", "check", str(run / "slow.json"), "--dir", d, "--threshold", "25"]) == 1
+
+
+def test_a_downstream_projects_plain_pytest_skips_the_benchmarks(nap_project: pytest.Pytester,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NAP_S", "0.01")
+    r = nap_project.runpytest_inprocess("--sitebench-workload", "nap", "--sitebench-device", "cpu",
+                                        "-p", "no:cacheprovider")
+    r.assert_outcomes(skipped=1)
