@@ -122,7 +122,8 @@ def totals(runs: list[Run]) -> dict[str, WorkloadTotal]:
 def node_power(runs: list[Run]) -> float | None:
     """Average W of one node over its ranks' shared window, each meter scope counted once.
 
-    The meters of all ranks are de-duplicated by scope and the widest measured
+    The meters of all ranks are de-duplicated (by the device's UUID where it has one, else by
+    scope: ranks that each see their own GPU as ``gpu:0`` still add up) and the widest measured
     scope is used (:func:`bench.power.window.energy.primary`). None when any
     rank's power failed: a node whose meters failed is not sized as drawing nothing.
     """
@@ -132,8 +133,8 @@ def node_power(runs: list[Run]) -> float | None:
         return None
     meters: dict[str, MeterFigure] = {}
     for run in runs:
-        for m in run.power.meters:
-            meters.setdefault(m.scope, m)
+        for m in run.power.meters:  # one device once: by its UUID where it has one, else by scope
+            meters.setdefault(m.device_uuid or m.scope, m)
     if not meters:
         return float(sum(r.power.avg_w or 0.0 for r in runs))
     chosen = primary(list(meters.values()))

@@ -38,12 +38,22 @@ def throttled(run: Run) -> bool | None:
 
 
 def gpu_power_w(run: Run) -> float | None:
-    """The average W of the run's own GPU: its ``gpu:N`` meter (the device's index), not CPU or node power."""
-    gpus = [m for m in run.power.meters if m.scope.startswith("gpu:") and m.avg_w is not None]
+    """The average W of the run's own GPU: its ``gpu:N`` meter (the device's index), not CPU or node power.
+
+    On a GH200 the meter (``module:N``) counts the whole module; the GPU's own power is its
+    ``gpu_power_w`` telemetry (the instant power field's mean over the window).
+    """
     index = (run.local_device or run.device).partition(":")[2]
+    gpus = [m for m in run.power.meters if m.scope.startswith("gpu:") and m.avg_w is not None]
     mine = [m for m in gpus if m.scope == f"gpu:{index}"] if index.isdigit() else []
     chosen = mine or (gpus if len(gpus) == 1 else [])
-    return chosen[0].avg_w if chosen else None
+    if chosen:
+        return chosen[0].avg_w
+    modules = [m for m in run.power.meters if m.scope.startswith("module:")]
+    module = next((m for m in modules if m.scope == f"module:{index}"), modules[0] if len(modules) == 1 else None)
+    summary = module.telemetry_summary if module is not None else None
+    own = summary.series.get("gpu_power_w") if summary is not None else None
+    return own.mean if own is not None else None
 
 
 def _gpu_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:

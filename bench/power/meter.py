@@ -76,6 +76,9 @@ class Meter(ABC):
         #: the longest poll period that keeps the meter exact (a RAPL counter's
         #: wrap time); None when any rate works. The sampler polls faster or warns.
         self.max_poll_period_s: float | None = None
+        #: the measured device's own identity where it has one (a GPU's UUID): two ranks that both call
+        #: their GPU ``gpu:0`` (each with its own CUDA_VISIBLE_DEVICES) still measure two GPUs.
+        self.device_uuid: str | None = None
 
     @abstractmethod
     def read(self) -> Reading:
@@ -102,5 +105,5 @@ class Meter(ABC):
         return MeterFigure(
             name=self.name, kind=self.kind, scope=self.scope, method=self.method, measured=self.measured,
             accuracy=self.accuracy, accuracy_w=self.accuracy_w, accuracy_note=self.accuracy_note[:2000],
-            update_period_s=self.update_period_s, **figures,
+            update_period_s=self.update_period_s, device_uuid=self.device_uuid, **figures,
         )

@@ -72,6 +72,7 @@ class MeterFigure(Record):
     accuracy_w: Watts | None = None
     accuracy_note: Text = ""
     update_period_s: PositiveSeconds | None = None
+    device_uuid: Name | None = None
     readings: Count | None = None
     energy_j: Joules | None = None
     avg_w: Watts | None = None

@@ -79,6 +79,10 @@ class NvmlMeter(Meter):
         self._reasons_fn = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
             nv, "nvmlDeviceGetCurrentClocksThrottleReasons", None)
         scope = f"module:{index}" if self.module else f"gpu:{index}"
+        try:
+            uuid: str | None = _text(nv.nvmlDeviceGetUUID(handle))
+        except nv.NVMLError:
+            uuid = None
         super().__init__(
             f"nvml:{scope}",
             scope,
@@ -88,6 +92,7 @@ class NvmlMeter(Meter):
             update_period_s=UPDATE_PERIOD_S,
             method=f"counter (nvmlDeviceGetTotalEnergyConsumption); trace: {source}",
         )
+        self.device_uuid = uuid
 
     def _field_power_w(self, field: int) -> float | None:
         try:
@@ -135,6 +140,7 @@ class NvmlMeter(Meter):
             mj = self.nv.nvmlDeviceGetTotalEnergyConsumption(self.handle)
             t = time.monotonic()
             watts = None if self.module else self._power_w()
+            gpu_only = self._field_power_w(self.nv.NVML_FI_DEV_POWER_INSTANT) if self.module else None
         except self.nv.NVMLError as exc:
             raise MeterReadError(f"{self.name}: {exc}") from exc
         if mj < self._last_mj:
@@ -143,7 +149,10 @@ class NvmlMeter(Meter):
             self._last_mj = mj
             raise CounterDiscontinuity(f"{self.name}: energy counter went backwards by {back} mJ")
         self._last_mj = mj
-        return Reading(t=t, energy_j=(mj - self._base_mj) / 1000.0, power_w=watts, extra=self._telemetry())
+        extra = self._telemetry()
+        if gpu_only is not None:  # GH200: the GPU's own power, beside the module's counter, as telemetry
+            extra["gpu_power_w"] = gpu_only
+        return Reading(t=t, energy_j=(mj - self._base_mj) / 1000.0, power_w=watts, extra=extra)
 
     def close(self) -> None:
         try:

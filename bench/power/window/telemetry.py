@@ -18,7 +18,7 @@ from bench.power.meter import Reading
 from bench.record.power import MinMeanMax, TelemetrySummary
 
 #: Numeric extras kept as time series.
-SERIES_KEYS = ("sm_clock_mhz", "mem_clock_mhz", "temperature_c")
+SERIES_KEYS = ("sm_clock_mhz", "mem_clock_mhz", "temperature_c", "gpu_power_w")
 #: The extra holding the list of active throttle (clock event) reason names.
 REASONS_KEY = "throttle_reasons"
 #: Reasons that are not throttling: idle, a clock set by the user or the display, and the GPU holding

@@ -151,3 +151,22 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert r.returncode == 1 and "FAIL" in r.stdout and "outlier" in r.stdout
     r = run(str(ok), "--spec", str(bad))
     assert r.returncode == 2 and "unknown key <top>.nonsense" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_gh200_is_judged_on_its_gpus_own_power_not_the_module_counter() -> None:
+    from bench.fleet.verdict import gpu_power_w
+
+    gpu = TelemetrySummary(series={"gpu_power_w": MinMeanMax(min=600.0, mean=650.0, max=690.0)})
+    module = meter("module:0", 950.0, name="nvml:module:0", telemetry_summary=gpu)
+    r = run("sha256d", "cuda:0", 6e9, 950.0, meters=[module], scope="module:0", local_device="cuda:0")
+    assert gpu_power_w(r) == 650.0
+    gpus, _, fleet = qualify(document([r]), parse_spec({"power": {"max_gpu_w": 700}}))
+    assert not any("GPU power" in x for v in gpus for x in v.reasons)
+
+
+def test_ranks_that_each_call_their_gpu_gpu0_are_still_two_gpus() -> None:
+    from bench.fleet.dist import node_power
+
+    runs = [run("w", "cuda:0", 10.0, 600.0, meters=[meter("gpu:0", 600.0, device_uuid=f"GPU-{k}")],
+                scope="gpu:0", node="n0", rank=k) for k in range(2)]
+    assert node_power(runs) == 1200.0

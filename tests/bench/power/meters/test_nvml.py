@@ -136,4 +136,6 @@ def test_gh200_counter_is_the_modules_and_the_trace_follows_the_counter(monkeypa
     time.sleep(0.05)
     r = m.read()
     assert r.power_w is None and first.power_w is None, "the GPU-only power field is not mixed in"
+    assert r.extra["gpu_power_w"] == pytest.approx(900.0), "it is kept as the GPU's own telemetry"
+    assert m.figure().device_uuid is not None
     assert (r.energy_j - first.energy_j) / (r.t - first.t) == pytest.approx(900.0, rel=0.1)
