@@ -167,7 +167,7 @@ class Signature(Record):
 class Document(Record):
     """A ``sitebench.result/2`` file."""
 
-    schema_: Literal["sitebench.result/2"] = Field("sitebench.result/2", alias="schema")
+    schema_: Literal["sitebench.result/2"] = Field(alias="schema")
     id: Annotated[str, Field(min_length=1, max_length=200)]
     created: Timestamp
     source: Source = "measured"

@@ -132,10 +132,10 @@ class PowerBlock(Record):
     idle_after_w: Watts | None = None
     scope: Name | None = None
     scope_class: ScopeClass | None = None
-    measured: bool = False
+    measured: bool
     window_s: PositiveSeconds | None = None
     window_energy_j: Annotated[list[Joules], Field(max_length=100_000)] = []
-    valid_for_sizing: bool = False
+    valid_for_sizing: bool
     invalid_reasons: Texts = []
     quality: Quality = Quality(level=0, reasons=["no power figure"])
     unattributed_w: SignedWatts | None = None
@@ -158,4 +158,4 @@ class PowerBlock(Record):
 
 def no_power(reason: str = "no power measured") -> PowerBlock:
     """The block of a run without power (no meter, or no measured window)."""
-    return PowerBlock(invalid_reasons=[reason])
+    return PowerBlock(measured=False, valid_for_sizing=False, invalid_reasons=[reason])

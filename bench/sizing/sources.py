@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from bench.record import Document, Efficiency, PowerBlock, Run, System, Throughput
+from bench.record import Document, Efficiency, Run, System, Throughput, no_power
 from bench.record.run import Status
 
 
@@ -65,7 +65,7 @@ def _fleet_nodes(doc: Document, file: str) -> list[Candidate]:
                    for r in ok if not r.power.valid_for_sizing]
         avg_w = tot.avg_w / count if tot.avg_w is not None else None
         rate = tot.throughput / count if ok else None
-        power = (model.power if model else PowerBlock()).model_copy(update={
+        power = (model.power if model else no_power()).model_copy(update={
             "avg_w": avg_w, "trace": [], "window_energy_j": [],
             "valid_for_sizing": not refused and avg_w is not None,
             "invalid_reasons": [f"{len(refused)} rank(s): {refused[0]}"] if refused else [],

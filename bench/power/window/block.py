@@ -38,16 +38,17 @@ def _sum_traces(traces: list[list[list[float]]]) -> list[list[float]]:
 
 
 def _idle(sampler: Sampler, log: MeterLog, names: tuple[str, str] | None, t_ref: float,
-          label: str, notes: list[str]) -> float | None:
+          label: str, notes: list[str]) -> tuple[float | None, bool]:
+    """The meter's average over an idle phase, and whether that window was good enough to count as measured."""
     if names is None:
-        return None
+        return None, False
     try:
         fig = energy.window(log, sampler.marker(names[0]), sampler.marker(names[1]), t_ref)
     except KeyError:
-        return None
+        return None, False
     if fig.avg_w is not None and fig.invalid_reasons:
         notes.append(f"idle {label}: indicative only ({'; '.join(fig.invalid_reasons)})"[:2000])
-    return fig.avg_w
+    return fig.avg_w, fig.avg_w is not None and not fig.invalid_reasons
 
 
 def _sum_or_none(values: list[float | None]) -> float | None:
@@ -107,12 +108,14 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
     first, last = sampler.marker(whole[0]), sampler.marker(whole[1])
     sampler.backfill(first.t, last.t)
     meters = []
+    idle_ok: dict[str, tuple[bool, bool]] = {}
     for log in sampler.logs.values():
         fig = energy.window(log, start, end, t_ref)
         notes: list[str] = []
         fig.trace = energy.window(log, first, last, t_ref).trace
-        fig.idle_before_w = _idle(sampler, log, idle, t_ref, "before", notes)
-        fig.idle_after_w = _idle(sampler, log, tail, t_ref, "after", notes)
+        fig.idle_before_w, ok_before = _idle(sampler, log, idle, t_ref, "before", notes)
+        fig.idle_after_w, ok_after = _idle(sampler, log, tail, t_ref, "after", notes)
+        idle_ok[fig.name] = (ok_before, ok_after)
         fig.notes = notes
         fig.telemetry = telemetry.series(energy.select(log, first, last), t_ref)
         meters.append(fig)
@@ -134,6 +137,9 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
     unattributed, checks = crosscheck(meters)
     idle_before = _sum_or_none([m.idle_before_w for m in chosen])
     idle_after = _sum_or_none([m.idle_after_w for m in chosen])
+    # an idle phase too short to be refused-free is recorded, but does not count as idle measured
+    before_ok = idle_before if all(idle_ok[m.name][0] for m in chosen) else None
+    after_ok = idle_after if all(idle_ok[m.name][1] for m in chosen) else None
     return PowerBlock(
         avg_w=total_j / span if span > 0 else None, energy_j=total_j,
         peak_w=max(in_window) if in_window else None,
@@ -142,7 +148,7 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
         measured=all(m.measured for m in chosen), window_s=span if span > 0 else None,
         window_energy_j=_window_energies(sampler, chosen, bounds),
         valid_for_sizing=not invalid, invalid_reasons=invalid,
-        quality=quality(chosen, not invalid, idle_before, idle_after, checks),
+        quality=quality(chosen, not invalid, before_ok, after_ok, checks),
         unattributed_w=unattributed, crosschecks=checks, flags=_flags(meters, checks),
         meters=meters, trace=trace,
     )

@@ -36,7 +36,7 @@ def test_with_power_has_plots_and_the_sizing_models_headline() -> None:
 def test_without_power_says_so() -> None:
     doc = DOC.model_copy(deep=True)
     for r in doc.runs:
-        r.power = PowerBlock()
+        r.power = PowerBlock(measured=False, valid_for_sizing=False)
         r.efficiency.per_joule = None
     out = render([("p.json", doc)])
     assert "no run could be sized" in out and "no power" in out

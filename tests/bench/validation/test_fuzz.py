@@ -58,8 +58,11 @@ def test_verdict_names_the_power_basis(doc: dict[str, Any], tmp_path: Path) -> N
     r = subprocess.run([sys.executable, "-m", "bench", "validate", str(path)], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0 and "ok (sitebench.result/2; MODELLED power, unsigned)" in r.stdout
-    for run in doc["runs"]:
-        run["status"] = "interrupted"
+    for run in doc["runs"]:  # stopped before any window: nothing measured
+        run.update(status="interrupted", ceiling_fraction=None, phases=[],
+                   throughput={"unit": run["throughput"]["unit"]},
+                   power={"measured": False, "valid_for_sizing": False, "invalid_reasons": ["no power measured"]},
+                   efficiency={"unit": run["efficiency"]["unit"]})
     path.write_text(json.dumps(doc))
     r = subprocess.run([sys.executable, "-m", "bench", "validate", str(path)], capture_output=True, text=True,
                        timeout=60)
