@@ -103,10 +103,6 @@ class Timing(Record):
     repeats: Annotated[int, Field(ge=1, le=100_000)]
     tail_s: Seconds
 
-    def total_s(self) -> float:
-        """Planned wall time of one workload, excluding setup and verification."""
-        return self.idle_s + self.warmup_s + self.window_s * self.repeats + self.tail_s
-
 
 class Unavailable(Record):
     """A meter back-end that could not be opened here, and why."""
