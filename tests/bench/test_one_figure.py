@@ -69,3 +69,20 @@ def test_size_and_the_report_agree_on_every_declared_file(path: Path) -> None:
     scale, per = units.throughput_per_mw_unit(s.unit)
     assert f"{s.machines:,.0f}" in page and f"{s.mw_per_throughput * scale:.4g} per {per}" in page
     assert "declared" in page and "MODELLED" not in re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+
+
+def test_size_and_the_report_agree_on_a_measured_components_only_run(tmp_path: Path) -> None:
+    from bench.record import write_result
+    from tests.records import document, run
+
+    doc = document([run("llm-decode", "cuda:0", 2500.0, 640.0, unit="token", scope="gpu:0")])
+    path = write_result(tmp_path / "gpu.json", doc)
+    sized = sitebench("size", str(path), "--mw", "20", "--pue", "1.25", "--json")
+    assert sized.returncode == 0, sized.stderr
+    (s,) = json.loads(sized.stdout)
+    assert s["node_overhead_w"] > 0 and s["machine_efficiency"] < s["efficiency"]
+    assert s["mw_per_throughput"] == pytest.approx(1.25e-6 / s["machine_efficiency"], rel=1e-9)
+    page = render([(str(path), doc)], mw=20.0, pue=1.25)
+    scale, per = units.throughput_per_mw_unit("token")
+    assert f"{s['machines']:,.0f}" in page and f"{s['mw_per_throughput'] * scale:.4g} per {per}" in page
+    assert units.efficiency(s["machine_efficiency"], "token") in page

@@ -9,9 +9,8 @@ import jsonschema
 import pytest
 
 from bench.errors import InvalidResultFile
-from bench.record import SCHEMA_ID, Document, from_json, load, parse_json
+from bench.record import from_json, load, parse_json
 from bench.record import schema as record_schema
-from bench.record.upgrade import upgrade_v1
 
 V1 = Path(__file__).parent / "result_v1.json"
 
@@ -19,24 +18,6 @@ V1 = Path(__file__).parent / "result_v1.json"
 def test_shipped_schema_is_generated_from_the_types() -> None:
     assert record_schema.shipped() == json.loads(record_schema.text()), \
         "bench/schemas/result-2.schema.json is stale: run python -m bench.record.schema"
-
-
-def test_version_1_file_loads_upgraded() -> None:
-    doc = load(V1)
-    assert isinstance(doc, Document)
-    raw = json.loads(V1.read_text())
-    run, old = doc.runs[0], raw["runs"][0]
-    assert run.throughput.rate == pytest.approx(sum(old["throughput"]["units"]) / sum(old["throughput"]["durations_s"]))
-    assert run.efficiency.per_joule == old["efficiency"]["per_joule"]
-    assert run.power.energy_j == old["power"]["energy_j"]
-    assert doc.to_json()["schema"] == SCHEMA_ID
-
-
-def test_upgraded_file_satisfies_the_shipped_json_schema() -> None:
-    obj = upgrade_v1(json.loads(V1.read_text()))
-    jsonschema.Draft202012Validator(record_schema.shipped()).validate(obj)
-    written = load(V1).to_json()
-    jsonschema.Draft202012Validator(record_schema.shipped()).validate(written)
 
 
 def test_json_schema_refuses_what_the_types_refuse() -> None:
