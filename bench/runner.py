@@ -250,6 +250,7 @@ def run_suite(specs: list[RunSpec], timing: Timing, sampler: Sampler | None,
     After Ctrl-C or a stop signal the suite ends with the interrupted run recorded.
     """
     out = SuiteOutcome([])
+    i, spec = 0, None
     try:
         for i, spec in enumerate(specs):
             # the barrier's name must be the same on every rank, whose devices differ
@@ -267,8 +268,15 @@ def run_suite(specs: list[RunSpec], timing: Timing, sampler: Sampler | None,
             if outcome.stopped is not None:
                 out.stopped = outcome.stopped
                 break
-    except KeyboardInterrupt as exc:  # between two runs: every run so far is recorded
+    except KeyboardInterrupt as exc:  # between two runs, or as one starts: it is recorded as interrupted
         out.stopped = exc
+        if spec is not None and len(out.runs) == i:
+            run = RunHead(workload=spec.workload.name, device=spec.device, unit=spec.workload.unit,
+                          params=spec.params, preset=spec.preset, started=utc_now()).failed(
+                "interrupted", f"interrupted before it started measuring ({exc or 'Ctrl-C'})")
+            out.runs.append(run)
+            if log is not None:
+                log.run(run)
     return out
 
 
