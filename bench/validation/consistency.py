@@ -13,16 +13,9 @@ from __future__ import annotations
 import math
 
 from bench.record import Document, Run, figures
-from bench.validation.core import Finding, check
+from bench.validation.core import Finding, check, close
 
-REL_TOL = 1e-6
 MIN_READINGS = 10
-
-
-def _close(a: float | None, b: float | None, rel: float = REL_TOL) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
 
 
 def measured(doc: Document) -> list[tuple[int, Run]]:
@@ -63,12 +56,12 @@ def declared_figures(doc: Document) -> list[Finding]:
     for i, run in enumerate(doc.runs):
         t, p = run.throughput, run.power
         if t.rate is not None and p.avg_w:
-            if not _close(run.efficiency.per_joule, t.rate / p.avg_w):
+            if not close(run.efficiency.per_joule, t.rate / p.avg_w):
                 out.append(Finding("declared", f"$.runs[{i}].efficiency.per_joule",
                                    f"{run.efficiency.per_joule} != throughput/power = {t.rate / p.avg_w}"))
-            if t.median is not None and not _close(t.median, t.rate):
+            if t.median is not None and not close(t.median, t.rate):
                 out.append(Finding("declared", f"$.runs[{i}].throughput.median", f"{t.median} != rate {t.rate}"))
-        if p.avg_w is not None and any(m.avg_w is not None and not _close(m.avg_w, p.avg_w) for m in p.meters):
+        if p.avg_w is not None and any(m.avg_w is not None and not close(m.avg_w, p.avg_w) for m in p.meters):
             out.append(Finding("declared", f"$.runs[{i}].power.avg_w", "differs from the declared meter's figure"))
     return out
 
@@ -87,7 +80,7 @@ def samples_match(doc: Document) -> list[Finding]:
             out.append(Finding("samples", base, f"{len(t.samples)} samples but {len(t.units)} units "
                                                 f"and {len(t.durations_s)} durations"))
             continue
-        bad = [j for j, (u, d, s) in enumerate(zip(t.units, t.durations_s, t.samples)) if not _close(s, u / d)]
+        bad = [j for j, (u, d, s) in enumerate(zip(t.units, t.durations_s, t.samples)) if not close(s, u / d)]
         for j in bad[:5]:
             out.append(Finding("samples", f"{base}.samples[{j}]", f"{t.samples[j]} != units/duration = "
                                                                  f"{t.units[j] / t.durations_s[j]}"))
@@ -96,7 +89,7 @@ def samples_match(doc: Document) -> list[Finding]:
         want = figures.throughput(t.units, t.durations_s, run.unit)
         for k in ("rate", "median", "p10", "p90", "mean", "min", "max", "cv"):
             got, exp = getattr(t, k), getattr(want, k)
-            if not _close(got, exp, 1e-6 if k != "cv" else 1e-4):
+            if not close(got, exp, 1e-6 if k != "cv" else 1e-4):
                 out.append(Finding("samples", f"{base}.{k}", f"{got} != {exp} recomputed from the samples"))
         if t.unstable != want.unstable:
             out.append(Finding("samples", f"{base}.unstable", f"{t.unstable} but the samples' cv is {want.cv}"))
@@ -112,11 +105,11 @@ def efficiency_matches(doc: Document) -> list[Finding]:
     for i, run in measured(doc):
         t, p, e = run.throughput, run.power, run.efficiency
         want = figures.per_joule(t.units, p.energy_j)
-        if t.units and not _close(e.per_joule, want):
+        if t.units and not close(e.per_joule, want):
             out.append(Finding("efficiency", f"$.runs[{i}].efficiency.per_joule",
                                f"{e.per_joule} != sum(units)/energy_j = {want}"))
         frac = figures.ceiling_fraction(t.rate, run.ceiling)
-        if not _close(run.ceiling_fraction, frac):
+        if not close(run.ceiling_fraction, frac):
             out.append(Finding("efficiency", f"$.runs[{i}].ceiling_fraction",
                                f"{run.ceiling_fraction} != rate/ceiling = {frac}"))
     return out
@@ -130,20 +123,20 @@ def power_consistent(doc: Document) -> list[Finding]:
         p = run.power
         base = f"$.runs[{i}].power"
         if p.energy_j is not None and p.window_s and p.avg_w is not None \
-                and not _close(p.avg_w, p.energy_j / p.window_s, 1e-3):
+                and not close(p.avg_w, p.energy_j / p.window_s, 1e-3):
             out.append(Finding("power", f"{base}.avg_w", f"{p.avg_w} != energy_j/window_s = {p.energy_j / p.window_s}"))
         if p.window_energy_j:
             if len(p.window_energy_j) != len(run.throughput.units):
                 out.append(Finding("power", f"{base}.window_energy_j",
                                    f"{len(p.window_energy_j)} window energies for {len(run.throughput.units)} windows"))
-            elif p.energy_j is not None and not _close(sum(p.window_energy_j), p.energy_j, 1e-3):
+            elif p.energy_j is not None and not close(sum(p.window_energy_j), p.energy_j, 1e-3):
                 out.append(Finding("power", f"{base}.window_energy_j",
                                    f"sum {sum(p.window_energy_j):.6g} J != energy_j {p.energy_j:.6g} J"))
         primary = set((p.scope or "").split("+"))
         for k, m in enumerate(p.meters):
             where = f"{base}.meters[{k}]"
             if m.energy_j is not None and m.duration_s and m.avg_w is not None \
-                    and not _close(m.avg_w, m.energy_j / m.duration_s, 1e-6):
+                    and not close(m.avg_w, m.energy_j / m.duration_s, 1e-6):
                 out.append(Finding("power", f"{where}.avg_w", f"{m.avg_w} != energy_j/duration_s"))
             if not m.valid:  # refused by the harness itself: only its use for sizing is wrong
                 if m.scope in primary and p.valid_for_sizing:

@@ -8,6 +8,7 @@ malformed file: problems come back as findings.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,13 @@ class Finding:
         """``FILE: $.path: message [check]`` (with ``note:`` in front of a note)."""
         note = "note: " if self.level != "error" else ""
         return f"{file}: {self.path}: {note}{self.message} [{self.check}]"
+
+
+def close(a: float | None, b: float | None, rel: float = 1e-6) -> bool:
+    """Two figures equal to ``rel`` (both None counts as equal): how checks compare a figure with its recomputation."""
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
 
 
 def errors(findings: list[Finding]) -> list[Finding]:

@@ -11,22 +11,13 @@ meters) fails here; the meters' own figures are tied to their traces by
 
 from __future__ import annotations
 
-import math
-
 from bench.power.window.crosscheck import crosscheck
 from bench.power.window.energy import missing_components, primary
 from bench.power.window.quality import quality, scope_class
 from bench.record import Document
 from bench.validation.consistency import measured
-from bench.validation.core import Finding, check
+from bench.validation.core import Finding, check, close
 
-REL = 1e-6
-
-
-def _close(a: float | None, b: float | None, rel: float = REL) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
 
 
 def _sum(values: list[float | None]) -> float | None:
@@ -53,11 +44,11 @@ def power_from_meters(doc: Document) -> list[Finding]:
                 out.append(Finding("power-derivation", f"{base}.{key}",
                                    f"{getattr(p, key)!r} but the meters give {value!r}"))
         energy = sum(m.energy_j or 0.0 for m in chosen)
-        if not _close(p.energy_j, energy):
+        if not close(p.energy_j, energy):
             out.append(Finding("power-derivation", f"{base}.energy_j",
                                f"{p.energy_j:.6g} J but the primary meters add up to {energy:.6g} J"))
         for key in ("idle_before_w", "idle_after_w"):
-            if not _close(getattr(p, key), _sum([getattr(m, key) for m in chosen])):
+            if not close(getattr(p, key), _sum([getattr(m, key) for m in chosen])):
                 out.append(Finding("power-derivation", f"{base}.{key}", "not the primary meters' sum"))
         refused = any(not m.valid for m in chosen) or bool(missing_components(p.meters, chosen))
         if refused and p.valid_for_sizing:
@@ -66,7 +57,7 @@ def power_from_meters(doc: Document) -> list[Finding]:
         unattributed, checks = crosscheck(p.meters)
         recorded = {(tuple(c.outer), tuple(c.inner)): c for c in p.crosschecks}
         hidden = [c for c in checks if not c.agree and recorded.get((tuple(c.outer), tuple(c.inner)), c).agree]
-        if hidden or not _close(p.unattributed_w, unattributed):  # a stricter recorded check is allowed
+        if hidden or not close(p.unattributed_w, unattributed):  # a stricter recorded check is allowed
             what = f"{'+'.join(hidden[0].inner)} against {'+'.join(hidden[0].outer)} disagree" if hidden \
                 else "unattributed power"
             out.append(Finding("power-derivation", f"{base}.crosschecks", f"not what the meters' figures give ({what})"))
@@ -96,12 +87,12 @@ def fleet_totals_from_runs(doc: Document) -> list[Finding]:
         if w is None:
             out.append(Finding("fleet-totals", base, "no run of this workload"))
             continue
-        if not _close(tot.throughput, w.throughput) or not _close(tot.avg_w, w.avg_w):
+        if not close(tot.throughput, w.throughput) or not close(tot.avg_w, w.avg_w):
             out.append(Finding("fleet-totals", base,
                                f"throughput {tot.throughput:.6g}, power {tot.avg_w} but the runs give "
                                f"{w.throughput:.6g} and {w.avg_w}"))
         for node, n in tot.nodes.items():
             m = w.nodes.get(node)
-            if m is None or not _close(n.throughput, m.throughput) or not _close(n.avg_w, m.avg_w):
+            if m is None or not close(n.throughput, m.throughput) or not close(n.avg_w, m.avg_w):
                 out.append(Finding("fleet-totals", f"{base}.nodes.{node}", "not what this node's runs give"))
     return out
