@@ -19,7 +19,6 @@ from bench.validation.consistency import measured
 from bench.validation.core import Finding, check, close
 
 
-
 def _sum(values: list[float | None]) -> float | None:
     return sum(v for v in values if v is not None) if values and all(v is not None for v in values) else None
 
