@@ -37,6 +37,8 @@ class SSEParser:
 
     def feed(self, chunk: bytes) -> list[Event]:
         """The events that ``chunk`` completes, in order."""
+        if not chunk:  # an empty read completes nothing and must not forget a pending "\r"
+            return []
         if self._cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         self._cr = chunk.endswith(b"\r")

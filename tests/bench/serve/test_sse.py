@@ -50,6 +50,14 @@ def test_every_split_point_of_every_line_ending() -> None:
             assert parser.close() is None
 
 
+def test_an_empty_read_between_cr_and_lf_keeps_them_one_line_ending() -> None:
+    stream = STREAM.replace(b"\n", b"\r\n")
+    for cut in (i + 1 for i, byte in enumerate(stream) if byte == ord("\r")):
+        events, parser = parse([stream[:cut], b"", b"", stream[cut:]])
+        assert events == EXPECTED, cut
+        assert parser.close() is None
+
+
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12), st.sampled_from([b"\n", b"\r\n"]))
 def test_any_number_of_splits(cuts: list[int], nl: bytes) -> None:
     stream = STREAM.replace(b"\n", nl)
