@@ -241,6 +241,18 @@ class SuiteOutcome:
         """True when the suite did not run to its end."""
         return self.stopped is not None
 
+    def stop(self, exc: KeyboardInterrupt, specs: list[RunSpec], log: RunLog | None = None) -> None:
+        """A stop signal outside any run's measurement: the next run, if any, is recorded as interrupted."""
+        self.stopped = self.stopped or exc
+        if len(self.runs) < len(specs):
+            spec = specs[len(self.runs)]
+            run = RunHead(workload=spec.workload.name, device=spec.device, unit=spec.workload.unit,
+                          params=spec.params, preset=spec.preset, started=utc_now()).failed(
+                "interrupted", f"interrupted before it started measuring ({exc or 'Ctrl-C'})")
+            self.runs.append(run)
+            if log is not None:
+                log.run(run)
+
 
 def run_suite(specs: list[RunSpec], timing: Timing, sampler: Sampler | None,
               progress: Callable[[RunSpec], ProgressFn] | None = None,
@@ -250,7 +262,6 @@ def run_suite(specs: list[RunSpec], timing: Timing, sampler: Sampler | None,
     After Ctrl-C or a stop signal the suite ends with the interrupted run recorded.
     """
     out = SuiteOutcome([])
-    i, spec = 0, None
     try:
         for i, spec in enumerate(specs):
             # the barrier's name must be the same on every rank, whose devices differ
@@ -268,15 +279,8 @@ def run_suite(specs: list[RunSpec], timing: Timing, sampler: Sampler | None,
             if outcome.stopped is not None:
                 out.stopped = outcome.stopped
                 break
-    except KeyboardInterrupt as exc:  # between two runs, or as one starts: it is recorded as interrupted
-        out.stopped = exc
-        if spec is not None and len(out.runs) == i:
-            run = RunHead(workload=spec.workload.name, device=spec.device, unit=spec.workload.unit,
-                          params=spec.params, preset=spec.preset, started=utc_now()).failed(
-                "interrupted", f"interrupted before it started measuring ({exc or 'Ctrl-C'})")
-            out.runs.append(run)
-            if log is not None:
-                log.run(run)
+    except KeyboardInterrupt as exc:  # between two runs, or as one starts: the next is recorded as interrupted
+        out.stop(exc, specs, log)
     return out
 
 

@@ -20,7 +20,7 @@ from bench.power.meter import Meter
 from bench.power.sampler import Sampler
 from bench.record import Document, Settings, Timing, check_writable, new_document, write_result
 from bench.record import Unavailable as UnavailableRecord
-from bench.runner import RunSpec, run_suite
+from bench.runner import RunSpec, SuiteOutcome, run_suite
 from bench.stopsignals import stop_signals
 
 
@@ -94,12 +94,15 @@ def execute(plan: RunPlan) -> Outcome:
     doc = new_document(system.describe(), settings=_settings(plan, sampler))
     journal.header(doc, [m.figure() for m in plan.meters])
     progress = run_progress(console.err(), plan.quiet)
+    suite = SuiteOutcome([])
     with stop_signals() as guard:
-        sampler.start()
         try:
+            sampler.start()
             with progress:
                 suite = run_suite(plan.specs, plan.timing, sampler, progress_for(progress, plan.timing),
                                   log=journal, align=fleet.align if fleet is not None else None)
+        except KeyboardInterrupt as exc:  # just before the suite began or just after it returned
+            suite.stop(exc, plan.specs, journal)
         finally:
             guard.hold()  # whatever arrives now waits until the file is written
             sampler.stop()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bench.errors import VerificationError
+from bench.errors import Stopped, VerificationError
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Sampler
 from bench.runner import RunSpec, Timing, run_suite, run_workload
@@ -125,6 +125,32 @@ def test_interrupt_keeps_complete_runs_and_marks_the_current_one() -> None:
     assert [r.status for r in runs] == ["ok", "interrupted"]
     assert second.torn_down
     assert runs[1].throughput.samples, "windows completed before Ctrl-C are kept"
+
+
+class SignalAfterJournalling:
+    """A journal after whose first run record a stop signal lands (the moment the run-level test waits for)."""
+
+    def __init__(self) -> None:
+        self.runs: list[str] = []
+
+    def run_start(self, head: object, tag: str) -> None: ...
+
+    def window(self, tag: str, index: int, units: float, duration_s: float) -> None: ...
+
+    def run(self, run: Any) -> None:
+        self.runs.append(run.status)
+        if len(self.runs) == 1:
+            raise Stopped(15)
+
+
+def test_a_signal_right_after_a_run_is_journalled_records_the_next_as_interrupted() -> None:
+    first, second = Sleeper(), Sleeper()
+    log = SignalAfterJournalling()
+    specs = [RunSpec(first, "cpu", first.params_for("ci")), RunSpec(second, "cpu", second.params_for("ci"))]
+    suite = run_suite(specs, FAST, None, log=log)
+    assert isinstance(suite.stopped, Stopped)
+    assert [r.status for r in suite.runs] == ["ok", "interrupted"] and log.runs == ["ok", "interrupted"]
+    assert "before it started measuring" in (suite.runs[1].error or "") and second.steps == 0
 
 
 class Crasher(Sleeper):

@@ -21,8 +21,8 @@ RUN = ["--period", "0.2", "--warmup", "5", "--window", "2", "--repeats", "3", "-
 Lines = list[dict]  # type: ignore[type-arg]
 
 
-def start(out: Path, *hosts: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "bench", "miners", "run", *hosts, *RUN, "--out", str(out)],
+def start(out: Path, *hosts: str, extra: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "bench", "miners", "run", *hosts, *RUN, *extra, "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -51,8 +51,10 @@ def test_a_stop_signal_mid_run_writes_the_file(tmp_path: Path, signum: int, code
     miners = [SimMiner("127.0.0.111", difficulty=64), SimMiner("127.0.0.112", difficulty=64, ramp_s=30.0)]
     out = tmp_path / "m.json"
     with SimFleet(miners):
-        proc = start(out, "127.0.0.111", "127.0.0.112")
-        # the steady miner has its first window (warm-up by the slope test ~2 s, then 2 s), the ramping one none
+        # the steady miner has its first window (warm-up by the slope test ~2 s, then 2 s); the ramping one's slope
+        # test fails for the 30 s of its ramp and a long warm-up limit keeps it from being measured anyway when a
+        # loaded machine makes the 25 polls take longer than the default limit
+        proc = start(out, "127.0.0.111", "127.0.0.112", extra=("--warmup", "600"))
         wait_for(Path(f"{out}.journal.jsonl"), proc, lambda lines: polls(lines, "127.0.0.111:4028") >= 25,
                  "25 polls of the steady miner")
         proc.send_signal(signum)
