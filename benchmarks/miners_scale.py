@@ -76,7 +76,8 @@ def records(poller: Poller, args: argparse.Namespace, t_ref: float) -> None:
     from bench.validation import errors, validate_file
 
     window = args.seconds / 5
-    plan = Plan(period_s=args.period, warmup_s=args.seconds, window_s=window, repeats=2, span_s=window)
+    plan = Plan(period_s=args.period, warmup_s=args.seconds, window_s=window, repeats=2, span_s=window,
+                miners=len(poller.clients))  # as `sitebench miners run`: the pool check's confidence, shared
     t0 = time.monotonic()
     runs = [miner_run(analyse(c.identity, poller.samples[c.identity.address], plan), plan, t_ref)
             for c in poller.clients]
