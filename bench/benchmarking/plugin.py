@@ -23,6 +23,9 @@ import pytest
 #: make a power window of over 1 s (10 update periods of the slowest meters).
 MIN_ROUND_S = 0.11
 
+#: ``--sitebench-rounds`` and ``--sitebench-no-power`` of the pytest session, for :func:`run_case`'s defaults.
+_SESSION: dict[str, Any] = {}
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ``--sitebench-*`` options."""
@@ -32,6 +35,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sitebench-workload", action="append", default=[], help="only these workloads")
     group.addoption("--sitebench-rounds", type=int, default=10, help="timed rounds per workload (default 10)")
     group.addoption("--sitebench-no-power", action="store_true", help="do not sample power meters")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the session's rounds and power options for :func:`run_case`."""
+    _SESSION.update(rounds=config.getoption("sitebench_rounds"), power=not config.getoption("sitebench_no_power"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Forget them when the session ends (in-process pytest runs share this module)."""
+    _SESSION.clear()
 
 
 def _default_device() -> str:
@@ -106,9 +119,12 @@ def open_sampler(device: str, rate_hz: float = 20.0) -> Any:
     return sampler
 
 
-def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds: int = 10,
-             power: bool = True, min_round_s: float = MIN_ROUND_S) -> None:
+def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds: int | None = None,
+             power: bool | None = None, min_round_s: float = MIN_ROUND_S) -> None:
     """Set up and verify outside the timer, time rounds of ``step()`` calls as measured windows.
+
+    ``rounds`` and ``power`` default to the session's ``--sitebench-rounds`` (10) and
+    ``--sitebench-no-power`` (power sampled).
 
     A round is as many ``step()`` calls as last ``min_round_s``, then one device
     synchronisation and a marker. ``extra_info`` gets the run record
@@ -121,6 +137,10 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
     from bench.runner import Phases, Windows, prepare
     from bench.runrecord import RunHead, measured_run
 
+    rounds = rounds if rounds is not None else int(_SESSION.get("rounds", 10))
+    power = power if power is not None else bool(_SESSION.get("power", True))
+    if rounds < 1:
+        raise pytest.UsageError(f"--sitebench-rounds must be at least 1, not {rounds}")
     wl = create_workload(name)
     params = wl.params_for(preset)
     failure = prepare(wl, device, params)

@@ -44,7 +44,7 @@ TEST = '''
 from bench.benchmarking.plugin import run_case
 
 def test_workload(benchmark, sitebench_case):
-    run_case(benchmark, *sitebench_case, rounds=6, power=False, min_round_s=0)
+    run_case(benchmark, *sitebench_case, min_round_s=0)  # as the README's recipe: rounds and power from options
 '''
 
 
@@ -67,12 +67,14 @@ def _bench(project: pytest.Pytester, env: pytest.MonkeyPatch, nap_s: float, out:
     # no "-p": the plugin registers itself through the installed package's pytest11 entry point
     r = project.runpytest_inprocess("--benchmark-only",
                                     "--sitebench-workload", "nap", "--sitebench-device", "cpu",
+                                    "--sitebench-rounds", "6", "--sitebench-no-power",
                                     f"--benchmark-json={out}", "-p", "no:cacheprovider")
     r.assert_outcomes(passed=1)
     doc = json.loads(Path(project.path / out).read_text())
     (b,) = doc["benchmarks"]
     assert b["extra_info"]["workload"] == "nap" and b["extra_info"]["units_per_round"] == 1
-    assert b["extra_info"]["sitebench_run"]["throughput"]["units"] == [1.0] * 6
+    run = b["extra_info"]["sitebench_run"]
+    assert run["throughput"]["units"] == [1.0] * 6 and not run["power"]["measured"], "the options reached run_case"
     return doc
 
 
