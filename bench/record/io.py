@@ -266,7 +266,9 @@ def check_writable(path: str | os.PathLike[str], option: str = "--out") -> None:
     probe = target.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+    if not probe.is_dir():
+        raise UsageError(f"{option} {target}: {probe} is a file, not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {target}: directory {probe} is not writable")
     if target.exists() and not os.access(target, os.W_OK):
         raise UsageError(f"{option} {target}: file is not writable")

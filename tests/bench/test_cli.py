@@ -90,7 +90,7 @@ def test_failed_verification_exits_1_and_is_recorded(thirdparty_dist: Path, tmp_
         (["run", "--param", "zzz=1"], 2, ["no workload in this run has a parameter 'zzz'"]),
         (["run", "--repeats", "0"], 2, ["must be positive"]),
         (["run", "--meter", "nosuch"], 2, ["unknown meter 'nosuch'"]),
-        (["run", "--out", "/etc/hostname/r.json"], 2, ["--out", "not writable"]),
+        (["run", "--out", "/etc/hostname/r.json"], 2, ["--out", "/etc/hostname is a file, not a directory"]),
         (["run", "--out", "/proc/x.json"], 2, ["--out /proc/x.json"]),
         (["show", "/nonexistent.json"], 2, ["no such file"]),
         (["nosuchcommand"], 2, ["invalid choice"]),

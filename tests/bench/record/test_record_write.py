@@ -51,7 +51,7 @@ def test_result_file_gets_the_users_umask_not_0600(tmp_path: Path) -> None:
 
 def test_path_under_a_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
-    with pytest.raises(UsageError, match="not writable"):
+    with pytest.raises(UsageError, match="file is a file, not a directory"):
         check_writable(tmp_path / "file" / "r.json")
 
 
