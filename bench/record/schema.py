@@ -35,12 +35,23 @@ def shipped() -> dict[str, Any]:
     return dict(json.loads(resources.files("bench").joinpath(FILE).read_text("utf-8")))
 
 
-def main() -> None:
-    """Rewrite the shipped schema file from the types."""
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.record.schema [--check]``: rewrite the shipped schema file from the types,
+    or (``--check``) exit 1 when it differs from them."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.record.schema", description=main.__doc__)
+    parser.add_argument("--check", action="store_true", help="only say whether the shipped file is current")
+    args = parser.parse_args(argv)
     path = Path(__file__).resolve().parent.parent / FILE
+    if args.check:
+        current = path.read_text(encoding="utf-8") == text()
+        print(f"{path}: {'current' if current else 'differs from the types (rerun without --check)'}")
+        return 0 if current else 1
     path.write_text(text(), encoding="utf-8")
     print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
