@@ -44,15 +44,16 @@ def register(sub: Any) -> None:
     p.add_argument("--repeats", type=int, metavar="N", help="number of measured windows")
     p.add_argument("--meter", action="append", metavar="NAME[:ARG]",
                    help="power meter to use (repeatable; default: every meter that works here): rapl, "
-                        "nvml[:0,1], ipmi[:USER@HOST], redfish:URL[,insecure], csv:LOG[,scope=node][,offset=S], "
-                        "model; `sitebench list` says which work here")
+                        "nvml[:0,1], ipmi[:USER@HOST], redfish:URL[,insecure], snmp:PDU[,outlet=N], "
+                        "prometheus:URL,metric=NAME, csv:LOG[,scope=node][,offset=S], model; "
+                        "`sitebench list` says which work here")
     p.add_argument("--sample-hz", "--rate", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default: 10; raised where a counter would wrap between polls)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--sign", metavar="KEY", help="sign the result file with this Ed25519 private key (sitebench keygen)")
     p.add_argument("--report", action="store_true",
-                   help="also write a self-contained HTML report next to the result file (<out>.html)")
+                   help="also write a self-contained HTML report next to the result file (its name with .html)")
     p.add_argument("--all-devices", action="store_true",
                    help="one process per local GPU (torchrun --standalone), one shared window; needs CUDA GPUs")
     p.set_defaults(func=main)

@@ -3,7 +3,7 @@
 Chips per board and boards per unit are the makers' build figures as collected in
 pyasic's model table (``pyasic/miners/device/models``, Apache-2.0); nameplate hash
 rate and power are the manufacturer-declared figures of sitebench's reference table
-(``asic_miners.csv``, also behind ``results/declared/``). A model not listed here
+(one file per model in ``builtin:declared/``). A model not listed here
 has unknown expected chips: a board is then judged against its sibling boards only.
 """
 
