@@ -52,41 +52,6 @@ class ServeEnergy:
     j_per_token: float | None
     meters: list[MeterEnergy] = field(default_factory=list)
 
-    @property
-    def scope(self) -> str | None:
-        """The primary scope (``gpu:0+gpu:1``, ``node``, ``wall``...)."""
-        return self.block.scope
-
-    @property
-    def scope_class(self) -> str | None:
-        """``wall``, ``node``, ``components`` or ``modelled``."""
-        return self.block.scope_class
-
-    @property
-    def measured(self) -> bool:
-        """Measured, not modelled."""
-        return self.block.measured
-
-    @property
-    def avg_w(self) -> float | None:
-        """Energy over the window's span."""
-        return self.block.avg_w
-
-    @property
-    def energy_j(self) -> float | None:
-        """Energy in the window, J."""
-        return self.block.energy_j
-
-    @property
-    def valid_for_sizing(self) -> bool:
-        """The figure may size a site."""
-        return self.block.valid_for_sizing
-
-    @property
-    def reasons(self) -> list[str]:
-        """Why it may not (empty when it may)."""
-        return list(self.block.invalid_reasons)
-
 
 def _per(joules: float | None, tokens: float) -> float | None:
     return joules / tokens if joules is not None and tokens > 0 else None

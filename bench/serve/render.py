@@ -47,9 +47,10 @@ def _energy(m: ServeMeasurement) -> dict[str, Any] | None:
     e = m.energy
     if e is None:
         return None
-    return {"scope": e.scope, "scope_class": e.scope_class, "measured": e.measured, "avg_w": e.avg_w,
-            "energy_j": e.energy_j, "j_per_output_token": e.j_per_output_token, "j_per_token": e.j_per_token,
-            "valid_for_sizing": e.valid_for_sizing, "reasons": e.reasons, "quality": e.block.quality.to_json(),
+    b = e.block
+    return {"scope": b.scope, "scope_class": b.scope_class, "measured": b.measured, "avg_w": b.avg_w,
+            "energy_j": b.energy_j, "j_per_output_token": e.j_per_output_token, "j_per_token": e.j_per_token,
+            "valid_for_sizing": b.valid_for_sizing, "reasons": list(b.invalid_reasons), "quality": b.quality.to_json(),
             "meters": [vars(x) for x in e.meters]}
 
 
@@ -84,7 +85,7 @@ def vllm_json(m: ServeMeasurement) -> dict[str, Any]:
     })
     e = m.energy
     doc.update({"steady_state_duration": m.window.duration,
-                "steady_state_energy": e.energy_j if e else None,
+                "steady_state_energy": e.block.energy_j if e else None,
                 "steady_state_energy_per_token": e.j_per_output_token if e else None})
     doc["sitebench"] = {
         "server": {"base_url": srv.base_url, "host": srv.host, "engine": srv.engine, "owned_by": srv.owned_by,
@@ -127,10 +128,10 @@ def summary_table(m: ServeMeasurement) -> Table:
     rows.append(("steady window", f"{w.duration:.2f} s, {w.output_tokens:.0f} output tokens"
                  + ("" if w.valid else " [red]not steady[/red]")))
     if e is not None:
-        verdict = "" if e.valid_for_sizing else " [red]refused for sizing[/red]"
-        rows.append((f"J / output token ({e.scope})", _num(e.j_per_output_token) + verdict))
-        rows.append((f"J / token, in+out ({e.scope})", _num(e.j_per_token)))
-        rows.append(("mean power in window", f"{_num(e.avg_w)} W"))
+        verdict = "" if e.block.valid_for_sizing else " [red]refused for sizing[/red]"
+        rows.append((f"J / output token ({e.block.scope})", _num(e.j_per_output_token) + verdict))
+        rows.append((f"J / token, in+out ({e.block.scope})", _num(e.j_per_token)))
+        rows.append(("mean power in window", f"{_num(e.block.avg_w)} W"))
     for name, value in rows:
         table.add_row(name, value)
     return table
@@ -156,7 +157,7 @@ def sweep_table(ms: list[ServeMeasurement]) -> Table:
         mt, e = m.metrics, m.energy
         table.add_row(m.point.label, f"{mt.completed}/{mt.failed}", _num(mt.output_throughput), _ms(mt.ttft.median),
                       _ms(mt.tpot.median), _ms(mt.itl.p["p99"]), _num(e.j_per_output_token if e else None),
-                      e.scope or "-" if e else "-", ("ok" if e.valid_for_sizing else "refused") if e else "-")
+                      e.block.scope or "-" if e else "-", ("ok" if e.block.valid_for_sizing else "refused") if e else "-")
     return table
 
 
@@ -164,7 +165,7 @@ def notes(m: ServeMeasurement) -> list[str]:
     """Lines a reader must see: why the window or energy was refused, failures, warm-up trouble."""
     out = [*m.notes, *(f"steady window: {r}" for r in m.window.reasons)]
     if m.energy is not None:
-        out += [r for r in m.energy.reasons if not r.startswith("steady window:")]
+        out += [r for r in m.energy.block.invalid_reasons if not r.startswith("steady window:")]
         out += [f for f in m.energy.block.flags if ": refused: " not in f]
     out += [f"{r.failure}: {r.error}" for r in m.records if not r.ok][:5]
     return list(dict.fromkeys(out))

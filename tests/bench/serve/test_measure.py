@@ -42,14 +42,14 @@ def test_joules_per_token_over_the_steady_window_and_the_run_record() -> None:
     assert all(r.output_tokens == 20 and r.token_source == "usage" and r.ttft <= r.latency for r in recs)
     w, e = m.window, m.energy
     assert w.valid, w.reasons
-    assert e is not None and e.valid_for_sizing, e.reasons
-    assert e.scope == "gpu:0+gpu:1" and e.scope_class == "components"
+    assert e is not None and e.block.valid_for_sizing, e.block.invalid_reasons
+    assert e.block.scope == "gpu:0+gpu:1" and e.block.scope_class == "components"
     total = sum(WATTS)
     # energy is the counters' difference between the scrapes held at the edge markers: P x T to the scrape jitter
-    assert e.energy_j == pytest.approx(total * w.duration, abs=total * JITTER_S)
+    assert e.block.energy_j == pytest.approx(total * w.duration, abs=total * JITTER_S)
     assert e.j_per_output_token == pytest.approx(total * w.duration / w.output_tokens, abs=total * JITTER_S / w.output_tokens)
-    assert e.j_per_token == pytest.approx(e.energy_j / w.total_tokens)
-    assert [x.energy_j / e.energy_j for x in e.meters] == pytest.approx([2 / 3, 1 / 3], abs=0.03)
+    assert e.j_per_token == pytest.approx(e.block.energy_j / w.total_tokens)
+    assert [x.energy_j / e.block.energy_j for x in e.meters] == pytest.approx([2 / 3, 1 / 3], abs=0.03)
     # the measured windows are the slices of the steady window, bounded by markers
     line = m.timeline
     assert [n for n, _ in line.slices][0] == "steady/start" and line.slices[-1][0] == "steady/end"
@@ -70,7 +70,7 @@ def test_joules_per_token_over_the_steady_window_and_the_run_record() -> None:
     assert thr.units == w.slice_tokens and thr.rate == pytest.approx(w.output_tokens / w.duration)
     assert thr.durations_s == pytest.approx([b - a for a, b in pairwise(w.bounds)])
     assert [p.name for p in run.phases] == ["warmup", "ramp", *(f"window-{i}" for i in range(len(thr.units))), "drain"]
-    assert run.power.energy_j == e.energy_j and len(run.power.window_energy_j) == len(thr.units)
+    assert run.power.energy_j == e.block.energy_j and len(run.power.window_energy_j) == len(thr.units)
     assert run.efficiency.per_joule == pytest.approx(1 / e.j_per_output_token)
     assert thr.rate / run.power.avg_w == pytest.approx(run.efficiency.per_joule)
     mt = run.metrics
