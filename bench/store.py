@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.errors import CheckFailed, UsageError
 from bench.record import Document
+from bench.record.io import check_directory
 
 DEFAULT_STORE = Path("results/submissions")
 _SAFE = re.compile(r"[^a-z0-9._-]+")
@@ -102,14 +103,7 @@ def _org(doc: Document, path: Any, cli_org: str | None, signer_org: str | None) 
 
 def check_store(store: str | os.PathLike[str]) -> None:
     """Raise UsageError, before anything is read, when ``store`` cannot be (or become) a writable directory."""
-    root = Path(store)
-    probe = root
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UsageError(f"--store {root}: {probe} is not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"--store {root}: {probe} is not writable")
+    check_directory(store, "--store")
 
 
 def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os.PathLike[str] = DEFAULT_STORE,

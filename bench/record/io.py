@@ -254,6 +254,22 @@ def write_result(path: str | os.PathLike[str], doc: Document) -> Path:
     return write_atomic(path, dumps(doc))
 
 
+def check_directory(path: str | os.PathLike[str], option: str, named: str | os.PathLike[str] | None = None) -> Path:
+    """The nearest existing directory at or above ``path``, when it is one this process may create entries in.
+
+    Raises:
+        UsageError: naming the option, ``named`` (default ``path``) and why.
+    """
+    probe, named = Path(path), named if named is not None else path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{option} {named}: {probe} is a file, not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {named}: directory {probe} is not writable")
+    return probe
+
+
 def check_writable(path: str | os.PathLike[str], option: str = "--out") -> None:
     """Fail early, before any measuring, when ``path`` cannot be written.
 
@@ -263,13 +279,7 @@ def check_writable(path: str | os.PathLike[str], option: str = "--out") -> None:
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{option} {target}: is a directory")
-    probe = target.parent
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UsageError(f"{option} {target}: {probe} is a file, not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {target}: directory {probe} is not writable")
+    probe = check_directory(target.parent, option, target)
     if target.exists() and not os.access(target, os.W_OK):
         raise UsageError(f"{option} {target}: file is not writable")
     try:
