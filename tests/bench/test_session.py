@@ -120,8 +120,14 @@ def test_a_second_stop_signal_while_saving_loses_nothing(thirdparty_dist: Path, 
     time.sleep(0.005)
     proc.send_signal(signal.SIGTERM)  # a scheduler that insists
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 143, stderr
+    # On a loaded machine this test can sleep past the whole save: the second SIGTERM then lands after
+    # the file is written and the handlers are restored, and kills the process, which a shell reports
+    # as 143 all the same. Either way nothing measured may be lost.
+    assert proc.returncode in (143, -signal.SIGTERM), stderr
+    assert "Traceback" not in stderr
     assert [r.status for r in load(out).runs] == ["ok", "interrupted"]
+    assert not errors(validate_file(out).findings)
+    assert not Path(f"{out}.journal.jsonl").exists()
 
 
 def test_recovered_and_moved_aside_names_keep_json_and_never_overwrite(tmp_path: Path) -> None:
