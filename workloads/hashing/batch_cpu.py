@@ -169,3 +169,44 @@ def best_kernel(length: int) -> tuple[BatchKernel, str]:
     winner = max(kernels, key=lambda k: best[k.code_path])
     summary = "; ".join(f"{name} {rate / 1e6:.2f} M/s per core" for name, rate in best.items())
     return winner, summary
+
+
+def clocks_per_compression(k: BatchKernel, length: int, seconds: float = 2.0) -> tuple[float, float]:
+    """(best, median) clocks of this core per compression over calls of ~1 MiB of ``length``-byte
+    messages on one thread: best is the kernel undisturbed, median what a busy host leaves it."""
+    from workloads.hashing.clock_probe import measured_hz
+
+    hz = measured_hz()
+    if hz is None:
+        raise RuntimeError("llvmlite cannot compile for this host")
+    rows = max(64, (1 << 20) // max(64, length))
+    msgs = np.frombuffer(os.urandom(rows * length), np.uint8).reshape(rows, length)
+    out = np.empty((rows, 32), np.uint8)
+    times: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end or len(times) < 3:
+        t0 = time.perf_counter()
+        k.run_into(msgs, out, threads=1)
+        times.append(time.perf_counter() - t0)
+    per = hz / (rows * ((length + 9 + 63) // 64))
+    return min(times) * per, float(np.median(times)) * per
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print each kernel's clocks per compression on one core, per message length."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Clocks per SHA-256 compression of each CPU batch kernel, one core")
+    ap.add_argument("--lengths", default="0,64,1024", help="message lengths in bytes, comma-separated")
+    ap.add_argument("--seconds", type=float, default=2.0, help="seconds of calls per kernel and length")
+    a = ap.parse_args(argv)
+    for kind, param in candidates():
+        k = kernel(kind, param)
+        for length in (int(x) for x in a.lengths.split(",")):
+            best, median = clocks_per_compression(k, length, a.seconds)
+            print(f"{k.code_path:28s} {length:6d} B: {best:6.1f} clocks/compression best, {median:6.1f} median")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

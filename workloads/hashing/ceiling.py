@@ -40,7 +40,9 @@ VECTOR_OPS_PER_CLOCK = 4
 # run at 1.03-1.09 clocks each (latency 4.4-5.3 in the ABEF/CDGH ping-pong of the rounds;
 # SHA256MSG2 2.9-3.0). The documented 2 is no bound there: our kernel compresses padding-only
 # blocks (0-byte messages) in 57-60 clocks, under 2 x 32. So the ceiling takes 1 per clock, which
-# bounds every core whose SHA256RNDS2 throughput is documented or measured at 1 or slower.
+# bounds every core whose SHA256RNDS2 throughput is documented or measured at 1 or slower. On that
+# VM a SHA256MSG2 beside the SHA256RNDS2 chains adds 2.3-3.4 clocks (clock_probe's msg2_beside_rnds2):
+# they share a unit, so data blocks cost about 71 clocks there; the ceiling does not fit itself to that.
 SHA_NI_CLOCKS_PER_COMPRESSION = 32
 
 

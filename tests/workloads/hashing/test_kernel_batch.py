@@ -13,6 +13,7 @@ import hashlib
 import os
 import platform
 import random
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -145,3 +146,12 @@ def test_race_picks_a_kernel_this_cpu_runs() -> None:
     assert k.code_path in summary or "only" in summary
     if not NO_SHA:
         assert "sha-ni" in summary and "simd" in summary
+
+
+def test_clocks_per_compression_command_names_every_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    assert batch_cpu.main(["--lengths", "0,64", "--seconds", "0.05"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 * len(batch_cpu.candidates())
+    for line in lines:
+        best, median = (float(x) for x in re.findall(r"([\d.]+) (?:clocks/compression best|median)", line))
+        assert 10 < best <= median, line  # no kernel does a compression in under 10 clocks
