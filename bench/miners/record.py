@@ -213,6 +213,7 @@ def _metrics(m: MinerMeasurement, plan: Plan, block: PowerBlock, window_polls: l
         "restarts": len(m.breaks), "windows_planned": plan.repeats, "warmup_s": warm.waited_s if warm else None,
         "warmup_method": warm.method if warm else None, "share_check": check.reason, "shares": check.shares,
         "share_ratio": check.ratio, "share_ratio_low": check.ratio_low, "share_ratio_high": check.ratio_high,
+        "share_confidence": check.confidence,
         "hw_error_rate": hw_error_rate(used), "hw_errors": sum(w.hw_errors or 0 for w in used),
         "temp_max_c": telemetry.max_temperature(telemetry.summary(window_polls)),
         "firmware_power_w": fw.avg_w if fw is not None else None, "verification": "; ".join(m.verify_reasons),

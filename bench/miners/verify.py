@@ -42,6 +42,7 @@ class ShareCheck:
         shares: N, the number of shares found.
         ratio: share_hashes / counter_hashes; ``ratio_low``/``ratio_high`` bound it at CONFIDENCE.
         agrees: True/False, or None when the pool side cannot be judged (``reason`` says why).
+        confidence: the level the interval is taken at (this miner's share of the run's).
     """
 
     counter_hashes: float
@@ -52,6 +53,7 @@ class ShareCheck:
     ratio_high: float | None
     agrees: bool | None
     reason: str
+    confidence: float | None = None
 
 
 def _cdf(m: int, mu: float) -> float:
@@ -105,14 +107,22 @@ def share_check(windows: Sequence[Window], miners: int = 1) -> ShareCheck:
         return ShareCheck(counter, share_hashes, n, None, None, None, None,
                           "no shares found in the measured windows: lengthen --window or --repeats")
     level = per_miner(CONFIDENCE, miners)
-    low, high = poisson_interval(n, level)
-    predicted = counter / (difficulty / n * TWO32)
     ratio = share_hashes / counter
-    agrees = low <= predicted <= high
+    ratio_low, ratio_high = ratio_bounds(n, level)
+    agrees = ratio_low <= ratio and (ratio_high is None or ratio <= ratio_high)
     verdict = "agree" if agrees else "DISAGREE"
-    return ShareCheck(counter, share_hashes, n, ratio, n / high, n / low if low > 0 else None, agrees,
+    return ShareCheck(counter, share_hashes, n, ratio, ratio_low, ratio_high, agrees,
                       f"pool shares {verdict} with the counter: {n} shares imply {ratio:.3f}x the counted hashes "
-                      f"(expected within {n / high:.3f}..{(n / low if low else float('inf')):.3f} at {level:.4%})")
+                      f"(expected within {ratio_low:.3f}..{ratio_high or float('inf'):.3f} at {level:.4%})", level)
+
+
+def ratio_bounds(n: int, confidence: float) -> tuple[float, float | None]:
+    """Bounds on share hashes / counter hashes for an honest counter that found ``n`` shares:
+    ``n`` over the Poisson interval of the mean at ``confidence`` (no upper bound when it reaches 0).
+
+    The counter predicts ``n / ratio`` shares; it agrees when that lies in the interval."""
+    low, high = poisson_interval(n, confidence)
+    return n / high, (n / low if low > 0 else None)
 
 
 def hw_error_rate(windows: Sequence[Window]) -> float | None:

@@ -12,6 +12,7 @@ from bench.validation import consistency as _consistency  # noqa: F401  (registe
 from bench.validation import derivation as _derivation  # noqa: F401
 from bench.validation import plausibility as _plausibility  # noqa: F401
 from bench.validation import provenance as _provenance  # noqa: F401
+from bench.validation import shares as _shares  # noqa: F401
 from bench.validation import trace as _trace  # noqa: F401
 from bench.validation import windows as _windows  # noqa: F401
 from bench.validation.core import CHECKS, Finding, Validated, check, errors, run_checks, validate_file, validate_text
