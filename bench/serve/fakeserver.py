@@ -68,6 +68,8 @@ class FakeServer:
         self.active = 0
         self.peak_active = 0
         self.bodies: list[dict[str, Any]] = []
+        #: request number -> time.monotonic() of each content event's write: what the server did
+        self.sent: dict[int, list[float]] = {}
         self.t0 = time.monotonic()
         self.port = 0
         self._server: asyncio.AbstractServer | None = None
@@ -192,6 +194,7 @@ class FakeServer:
                 writer.write(_chunked(data[cut_at:]))
             else:
                 writer.write(_chunked(data))
+            self.sent.setdefault(n, []).append(time.monotonic())
         if b.usage:
             usage = {"prompt_tokens": prompt_tokens, "completion_tokens": out, "total_tokens": prompt_tokens + out}
             writer.write(_chunked(self._event({"object": obj, "choices": [], "usage": usage}, nl)))

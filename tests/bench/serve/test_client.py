@@ -29,7 +29,11 @@ def test_fixed_ttft_and_itl_are_measured_within_a_millisecond() -> None:
     recs = result.records
     assert all(r.ok for r in recs) and server.peak_active <= 4
     itl = statistics.median(x for r in recs for x in r.itls)
-    assert abs(itl - 0.02) < 0.001, itl
+    # Against the gaps the server actually left between its writes: on a loaded machine its sleeps
+    # overshoot the 20 ms it asks for, and the client must measure what happened, not what was meant.
+    sent = statistics.median(b - a for times in server.sent.values() for a, b in zip(times, times[1:]))
+    assert abs(itl - sent) < 0.001, (itl, sent)
+    assert 0.015 < sent < 0.03, sent  # paced at about 20 ms (an absolute schedule: late writes catch up)
     for r in recs:
         assert r.output_tokens == 10 and r.input_tokens == 4 and r.token_source == "usage"
         assert r.ttft is not None and r.latency is not None and 0.05 <= r.ttft <= r.latency
