@@ -15,11 +15,11 @@ import os, time
 from bench.workload import Workload
 
 class Nap(Workload):
-    """Sleeps 1 ms per step (SLOW_RANK sleeps 4 ms): throughput independent of CPU contention."""
+    """Sleeps 1 ms per step (SLOW_RANK sleeps 20 ms): slower by more than any loaded machine's overshoot."""
     name = "fleet-nap"
     unit = "nap"
     def setup(self, device, params):
-        self.dt = 0.004 if os.environ.get("RANK") == os.environ.get("SLOW_RANK") else 0.001
+        self.dt = 0.02 if os.environ.get("RANK") == os.environ.get("SLOW_RANK") else 0.001
     def verify(self):
         pass
     def step(self):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from bench.errors import MeterReadError
 from bench.power.meters.heldpower import HeldPowerMeter
+
+T = TypeVar("T")
 
 
 class StuckableMeter(HeldPowerMeter):
@@ -27,6 +31,23 @@ class StuckableMeter(HeldPowerMeter):
         return self.watts
 
 
+def _power(meter: StuckableMeter) -> float | None:
+    """The held figure, or None while the meter's last fetch failed."""
+    try:
+        return meter.read().power_w
+    except MeterReadError:
+        return None
+
+
+def _until(cond: Callable[[], T]) -> T:
+    """Wait for the background fetch thread: ``cond()``'s first truthy value (a loaded machine may take seconds)."""
+    deadline = time.monotonic() + 30
+    while not (value := cond()):
+        assert time.monotonic() < deadline, "timed out waiting for the background fetch"
+        time.sleep(0.01)
+    return value
+
+
 def test_read_returns_the_held_figure_without_waiting_then_fails_when_stale() -> None:
     meter = StuckableMeter()
     try:
@@ -39,8 +60,7 @@ def test_read_returns_the_held_figure_without_waiting_then_fails_when_stale() ->
             meter.read()
         meter.watts = 210.0
         meter.unstuck.set()
-        time.sleep(0.2)
-        reading = meter.read()
+        reading = _until(lambda: _power(meter) == 210.0 and meter.read())
         assert reading.power_w == 210.0 and reading.extra["age_s"] < meter.stale_after_s
     finally:
         meter.unstuck.set()
@@ -65,12 +85,11 @@ def test_an_unexpected_fetch_error_is_a_gap_and_the_meter_keeps_polling() -> Non
     try:
         assert meter.read().power_w == 200.0
         meter.fail = True
-        time.sleep(0.2)
+        _until(lambda: _power(meter) is None)
         with pytest.raises(MeterReadError, match="IncompleteRead"):
             meter.read()
         meter.fail, meter.watts = False, 220.0
-        time.sleep(0.2)
-        assert meter.read().power_w == 220.0, "the background thread survived"
+        assert _until(lambda: _power(meter) == 220.0), "the background thread survived"
         meter.fail = True
         with pytest.raises(MeterReadError, match="RuntimeError"):
             meter.prime()

@@ -115,7 +115,7 @@ def test_dcgm_energy_counter_one_meter_per_gpu(dcgm: str) -> None:
         assert m.hardware == [{"modelName": "Fake GPU", "UUID": "GPU-0"}]
         assert m.source()["unit"] == "mJ" and "DCGM exporter" in m.accuracy_note
         first = wait_until(m.read)
-        later = wait_until(lambda: (r := m.read()).t > first.t + 0.5 and r)
+        later = wait_until(lambda: (r := m.read()).t > first.t + 3.0 and r)  # 3% of 3 s: 90 ms of fetch jitter
         assert first.energy_j == pytest.approx(0.0, abs=1.0)
         assert (later.energy_j - first.energy_j) / (later.t - first.t) == pytest.approx(300.0, rel=0.03)
     finally:
@@ -129,7 +129,7 @@ def test_labels_and_sum(dcgm: str) -> None:
         assert [m.scope for m in one] == ["gpu:1"]
         assert len(both) == 1 and both[0].scope == "gpu:0+gpu:1" and both[0].name.endswith("{sum of 2}")
         a = wait_until(both[0].read)
-        b = wait_until(lambda: (r := both[0].read()).t > a.t + 0.5 and r)
+        b = wait_until(lambda: (r := both[0].read()).t > a.t + 3.0 and r)
         assert (b.energy_j - a.energy_j) / (b.t - a.t) == pytest.approx(500.0, rel=0.03)
     finally:
         close(one + both)
@@ -172,7 +172,7 @@ def test_node_exporter_rapl_units_scopes_reset_and_staleness(page: Callable[...,
         assert [m.scope for m in meters] == ["cpu-package:0", "cpu-package:1"]
         m = meters[0]
         a = wait_until(m.read)
-        b = wait_until(lambda: (r := m.read()).t > a.t + 0.5 and r)
+        b = wait_until(lambda: (r := m.read()).t > a.t + 3.0 and r)
         assert (b.energy_j - a.energy_j) / (b.t - a.t) == pytest.approx(10.0, rel=0.03)
         state["offset"] = -100.0  # the exporter's host rebooted: the counter went back
         assert "went back from" in str(wait_for_error(m.read, CounterDiscontinuity))

@@ -10,7 +10,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -267,15 +267,22 @@ def test_bmc_that_stops_answering_mid_run_leaves_gaps_not_zeros(serve: Any) -> N
     (meter,) = discover([f"redfish:{bmc.url()},timeout=0.2"])[0]
     meter.update_period_s = 0.05  # a fast fake BMC keeps the test short
     sampler = Sampler([meter], rate_hz=50)
+    log = sampler.logs[meter.name]
+
+    def wait_until(what: str, cond: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 60  # each step ends on its event, however loaded the machine
+        while not cond():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.01)
+
     sampler.start()
-    time.sleep(0.3)
+    wait_until("first readings", lambda: len(log.readings) >= 3)
     bmc.delay_s = 1.0  # hangs: every fetch times out
-    time.sleep(0.8)
+    wait_until("a gap", lambda: len(log.gaps) >= 1)
     bmc.delay_s = 0.0
     power["PowerControl"][0]["PowerConsumedWatts"] = 350
-    time.sleep(0.5)
+    wait_until("the BMC answering again", lambda: any(r.power_w == 350.0 for r in log.readings[-3:]))
     sampler.stop()
-    log = sampler.logs[meter.name]
     powers = [r.power_w for r in log.readings]
     assert powers[0] == 344.0 and powers[-1] == 350.0 and 0.0 not in powers
     assert log.gaps and all("no answer" in g.reason for g in log.gaps)
