@@ -177,11 +177,14 @@ def test_log_appended_while_reading_and_a_partial_last_line(tmp_path: Path) -> N
 
 LOGGER = """
 import sys, time
+t = time.time()
 with open(sys.argv[1], "a") as f:
-    while True:
-        f.write(f"{time.time():.3f},420.0\\n")
+    while True:  # rows every 0.1 s by their own clock, as a metering device's are: a late wake-up catches up
+        while t <= time.time():
+            f.write(f"{t:.3f},420.0\\n")
+            t += 0.1
         f.flush()
-        time.sleep(0.1)
+        time.sleep(max(0.0, t - time.time()))
 """
 
 

@@ -1,11 +1,9 @@
-"""RAPL against a fake powercap tree whose counter is advanced by a background thread."""
+"""RAPL against a fake powercap tree whose package counter moves with the clock."""
 
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,23 +41,28 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+#: A ``python -c`` entry point that runs ``sitebench`` with the package counter computed when it is read.
+LIVE_RUN = f"""
+import os, sys, time
+from bench.power.meters import rapl
+t0, real = float(os.environ["FAKE_RAPL_T0"]), rapl._read_int
+rapl._read_int = lambda p: int({WATTS} * 1e6 * (time.monotonic() - t0)) % {RANGE_UJ + 1} if p.name == "energy_uj" else real(p)
+from bench.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
 @pytest.fixture
-def running_counter(tree: Path) -> Iterator[Path]:
-    """A package zone drawing WATTS, its counter advanced every millisecond and wrapping at RANGE_UJ."""
+def running_counter(tree: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A package zone drawing WATTS, its counter wrapping at RANGE_UJ: computed from the monotonic clock
+    when it is read, as the hardware's is, so no writer thread lags behind on a loaded machine."""
     zone = _zone(tree, "intel-rapl:0", "package-0")
-    stop = threading.Event()
-    t0 = time.monotonic()
-
-    def advance() -> None:
-        while not stop.is_set():
-            _write(zone / "energy_uj", int(WATTS * 1e6 * (time.monotonic() - t0)) % (RANGE_UJ + 1))
-            time.sleep(0.001)
-
-    thread = threading.Thread(target=advance, daemon=True)
-    thread.start()
-    yield zone
-    stop.set()
-    thread.join()
+    t0 = time.monotonic()  # CLOCK_MONOTONIC: the same clock in a child process (LIVE_RUN)
+    monkeypatch.setenv("FAKE_RAPL_T0", repr(t0))
+    real = rapl._read_int
+    monkeypatch.setattr(rapl, "_read_int", lambda p: int(WATTS * 1e6 * (time.monotonic() - t0)) % (RANGE_UJ + 1)
+                        if p.name == "energy_uj" else real(p))
+    return zone
 
 
 def test_counter_wrapping_several_times_during_a_real_run_is_unwrapped(running_counter: Path) -> None:
@@ -149,7 +152,7 @@ def test_run_on_a_wrapping_fake_rapl_records_a_valid_checked_power_block(running
 
     out = tmp_path / "r.json"
     env = {**os.environ, "SITEBENCH_POWERCAP_ROOT": str(running_counter.parent)}
-    proc = subprocess.run([sys.executable, "-m", "bench", "run", "-w", "sha256", "--meter", "rapl", "--quiet",
+    proc = subprocess.run([sys.executable, "-c", LIVE_RUN, "run", "-w", "sha256", "--meter", "rapl", "--quiet",
                            "--idle", "0.3", "--warmup", "0.2", "--window", "0.6", "--repeats", "2",
                            "--out", str(out)], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -23,8 +23,10 @@ def _schema_ok(run: Run) -> None:
 
 
 def test_nested_meters_unattributed_remainder_and_level_3() -> None:
+    # level 3 wants 10 readings in each idle phase: 0.5 s of them leaves room for a loaded machine's stalls
     run = _run([CounterMeter(1000.0, "wall"), CounterMeter(900.0, "node"),
-                CounterMeter(500.0, "gpu:0"), CounterMeter(150.0, "cpu-package:0")])
+                CounterMeter(500.0, "gpu:0"), CounterMeter(150.0, "cpu-package:0")],
+               FAST.model_copy(update={"idle_s": 0.5, "tail_s": 0.5}))
     pw = run.power
     assert pw.scope == "wall" and pw.scope_class == "wall"
     assert pw.avg_w == pytest.approx(1000.0, rel=1e-3)
