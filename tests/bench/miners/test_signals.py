@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.miners.journal import identity_from, sample_from
+from bench.miners.measure import Plan, analyse
 from bench.miners.sim import SimFleet, SimMiner
 from bench.record import load
 from bench.validation import validate_file
@@ -42,8 +44,14 @@ def wait_for(journal: Path, proc: subprocess.Popen[str], pred: Callable[[Lines],
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def polls(lines: Lines, miner: str) -> int:
-    return sum(1 for x in lines if x.get("type") == "poll" and x["miner"] == miner and "failed" not in x["sample"])
+def windows(lines: Lines, miner: str) -> int:
+    """Valid windows of ``miner`` in the journal so far, by the analysis a live run (and recover) makes."""
+    head = next((x for x in lines if x.get("type") == "miners"), None)
+    if head is None:
+        return 0
+    identity = next(i for i in map(identity_from, head["miners"]) if i.address == miner)
+    samples = [sample_from(x["sample"], identity) for x in lines if x.get("type") == "poll" and x["miner"] == miner]
+    return len(analyse(identity, samples, Plan(**head["plan"])).valid_windows) if samples else 0
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
@@ -53,10 +61,10 @@ def test_a_stop_signal_mid_run_writes_the_file(tmp_path: Path, signum: int, code
     with SimFleet(miners):
         # the steady miner has its first window (warm-up by the slope test ~2 s, then 2 s); the ramping one's slope
         # test fails for the 30 s of its ramp and a long warm-up limit keeps it from being measured anyway when a
-        # loaded machine makes the 25 polls take longer than the default limit
+        # loaded machine stretches the wait
         proc = start(out, "127.0.0.111", "127.0.0.112", extra=("--warmup", "600"))
-        wait_for(Path(f"{out}.journal.jsonl"), proc, lambda lines: polls(lines, "127.0.0.111:4028") >= 25,
-                 "25 polls of the steady miner")
+        wait_for(Path(f"{out}.journal.jsonl"), proc, lambda lines: windows(lines, "127.0.0.111:4028") >= 1,
+                 "a window of the steady miner")
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == code and "Traceback" not in err and "interrupted" in err, err
@@ -74,7 +82,8 @@ def test_sigkill_then_recover_rebuilds_every_miner_from_its_polls(tmp_path: Path
     journal = Path(f"{out}.journal.jsonl")
     with SimFleet(miners):
         proc = start(out, "127.0.0.113", "127.0.0.114")
-        wait_for(journal, proc, lambda lines: polls(lines, "127.0.0.113:4028") >= 25, "25 polls")
+        wait_for(journal, proc, lambda lines: windows(lines, "127.0.0.113:4028") >= 1
+                 and windows(lines, "127.0.0.114:4028") >= 1, "a window of each miner")
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
     assert not out.exists()
