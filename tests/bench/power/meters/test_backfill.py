@@ -120,12 +120,14 @@ def test_a_sparse_log_is_interpolated_at_the_markers_so_energy_spans_the_window(
 
 
 class TwoHoles(LogMeter):
-    """Two separate holes in the log inside the measured windows."""
+    """Two separate holes in the log inside the measured windows (placed from the run's own markers)."""
+
+    sampler: Sampler
 
     def backfill(self, t0: float, t1: float) -> list[Reading]:
         readings = super().backfill(t0, t1)
-        first = t0 + FAST.idle_s + FAST.warmup_s + 0.05
-        second = first + FAST.window_s + 0.05
+        starts = [m.t for m in self.sampler.markers if m.phase.endswith(("/window-0", "/window-1"))]
+        first, second = (t + 0.05 for t in starts)
         holes = [(first, first + 0.1), (second, second + 0.1)]
         kept = [r for r in readings if not any(a < r.t < b for a, b in holes)]
         exc = HoleInLog("pdu.csv: 2 holes", first, kept)
@@ -134,7 +136,9 @@ class TwoHoles(LogMeter):
 
 
 def test_every_hole_in_a_log_is_a_gap() -> None:
-    sampler = Sampler([CounterMeter(250.0), TwoHoles()], rate_hz=50)
+    holed = TwoHoles()
+    sampler = Sampler([CounterMeter(250.0), holed], rate_hz=50)
+    holed.sampler = sampler
     sampler.start()
     run = run_workload(Sleeper(), "cpu", {}, FAST, sampler).run
     sampler.stop()

@@ -114,15 +114,20 @@ def test_counter_discontinuity_in_the_window_refuses_it() -> None:
     from bench.power.meter import CounterDiscontinuity, Reading
 
     class Jumpy(CounterMeter):
-        fired = False
+        armed = False
 
         def read(self) -> Reading:
-            if not self.fired and time.monotonic() - self.t0 > 0.5:  # inside window-0 or window-1
-                self.fired = True
+            if self.armed:
+                self.armed = False
                 raise CounterDiscontinuity("energy_uj: jumped by 900 J in 0.02 s")
             return super().read()
 
-    pw = _run([Jumpy(300.0, "node")]).power
+    def arm_at_step_8(n: int) -> None:  # the warm-up (0.05 s of 10 ms steps) is over: inside window-0 or window-1
+        if n == 8:
+            jumpy.armed = True
+
+    jumpy = Jumpy(300.0, "node")
+    pw = _run([jumpy], on_step=arm_at_step_8).power
     assert pw.valid_for_sizing is False
     assert any("counter discontinuity in the window: energy_uj: jumped" in r for r in pw.invalid_reasons)
 
