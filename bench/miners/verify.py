@@ -109,7 +109,7 @@ def share_check(windows: Sequence[Window], miners: int = 1) -> ShareCheck:
     level = per_miner(CONFIDENCE, miners)
     ratio = share_hashes / counter
     ratio_low, ratio_high = ratio_bounds(n, level)
-    agrees = ratio_low <= ratio and (ratio_high is None or ratio <= ratio_high)
+    agrees = within(ratio, ratio_low, ratio_high)
     verdict = "agree" if agrees else "DISAGREE"
     return ShareCheck(counter, share_hashes, n, ratio, ratio_low, ratio_high, agrees,
                       f"pool shares {verdict} with the counter: {n} shares imply {ratio:.3f}x the counted hashes "
@@ -123,6 +123,11 @@ def ratio_bounds(n: int, confidence: float) -> tuple[float, float | None]:
     The counter predicts ``n / ratio`` shares; it agrees when that lies in the interval."""
     low, high = poisson_interval(n, confidence)
     return n / high, (n / low if low > 0 else None)
+
+
+def within(ratio: float, low: float, high: float | None) -> bool:
+    """Whether a share ratio lies inside its bounds (``high`` None: no upper bound)."""
+    return low <= ratio and (high is None or ratio <= high)
 
 
 def hw_error_rate(windows: Sequence[Window]) -> float | None:

@@ -4,7 +4,7 @@ miners, and ``verified`` agrees with where the ratio falls (:mod:`bench.miners.v
 
 from __future__ import annotations
 
-from bench.miners.verify import CONFIDENCE, per_miner, ratio_bounds
+from bench.miners.verify import CONFIDENCE, per_miner, ratio_bounds, within
 from bench.record import Document, Run
 from bench.validation.core import Finding, check, close
 
@@ -46,8 +46,7 @@ def pool_shares(doc: Document) -> list[Finding]:
                                f"bounds {low!r}..{high!r} are not those of {n} shares at {level!r} "
                                f"({want_low!r}..{want_high!r})"))
             continue
-        agrees = want_low <= ratio and (want_high is None or ratio <= want_high)
-        if run.verified and not agrees:
+        if run.verified and not within(ratio, want_low, want_high):
             out.append(Finding("pool-shares", f"$.runs[{i}].verified",
                                f"verified, but its pool shares imply {ratio:.4g}x the counted hashes, outside "
                                f"{want_low:.4g}..{want_high or float('inf'):.4g}"))

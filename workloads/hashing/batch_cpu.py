@@ -174,6 +174,7 @@ def best_kernel(length: int) -> tuple[BatchKernel, str]:
 def clocks_per_compression(k: BatchKernel, length: int, seconds: float = 2.0) -> tuple[float, float]:
     """(best, median) clocks of this core per compression over calls of ~1 MiB of ``length``-byte
     messages on one thread: best is the kernel undisturbed, median what a busy host leaves it."""
+    from workloads.hashing.ceiling import compressions_sha256
     from workloads.hashing.clock_probe import measured_hz
 
     hz = measured_hz()
@@ -188,7 +189,7 @@ def clocks_per_compression(k: BatchKernel, length: int, seconds: float = 2.0) ->
         t0 = time.perf_counter()
         k.run_into(msgs, out, threads=1)
         times.append(time.perf_counter() - t0)
-    per = hz / (rows * ((length + 9 + 63) // 64))
+    per = hz / (rows * compressions_sha256(length))
     return min(times) * per, float(np.median(times)) * per
 
 
@@ -196,13 +197,22 @@ def main(argv: list[str] | None = None) -> int:
     """Print each kernel's clocks per compression on one core, per message length."""
     import argparse
 
+    def lengths(text: str) -> list[int]:
+        try:
+            out = [int(x) for x in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected byte counts such as 0,64,1024") from None
+        if any(x < 0 or x > 1 << 20 for x in out):
+            raise argparse.ArgumentTypeError(f"{text!r}: each length must be 0..{1 << 20}")
+        return out
+
     ap = argparse.ArgumentParser(description="Clocks per SHA-256 compression of each CPU batch kernel, one core")
-    ap.add_argument("--lengths", default="0,64,1024", help="message lengths in bytes, comma-separated")
+    ap.add_argument("--lengths", type=lengths, default=[0, 64, 1024], help="message lengths in bytes, comma-separated")
     ap.add_argument("--seconds", type=float, default=2.0, help="seconds of calls per kernel and length")
     a = ap.parse_args(argv)
     for kind, param in candidates():
         k = kernel(kind, param)
-        for length in (int(x) for x in a.lengths.split(",")):
+        for length in a.lengths:
             best, median = clocks_per_compression(k, length, a.seconds)
             print(f"{k.code_path:28s} {length:6d} B: {best:6.1f} clocks/compression best, {median:6.1f} median")
     return 0
