@@ -9,8 +9,8 @@ from bench.stats import percentiles, summarize
 
 def test_summarize_hand_computed() -> None:
     s = summarize([10.0, 20.0, 30.0, 40.0])
-    assert s["median"] == 25.0
-    assert s["mean"] == 25.0
+    assert s["median"] == pytest.approx(25.0, rel=1e-12)
+    assert s["mean"] == pytest.approx(25.0, rel=1e-12)
     assert s["p10"] == pytest.approx(13.0)  # linear: 10 + 0.3 * 10
     assert s["p90"] == pytest.approx(37.0)
     assert s["min"] == 10.0 and s["max"] == 40.0
@@ -26,5 +26,5 @@ def test_summarize_single_and_empty() -> None:
 
 def test_percentiles() -> None:
     p = percentiles(list(range(101)))
-    assert p == {"p50": 50.0, "p90": 90.0, "p99": 99.0}
+    assert p == pytest.approx({"p50": 50.0, "p90": 90.0, "p99": 99.0}, rel=1e-12)
     assert percentiles([]) == {"p50": None, "p90": None, "p99": None}

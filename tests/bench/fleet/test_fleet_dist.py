@@ -119,4 +119,5 @@ def test_node_power_counts_each_meter_scope_once_not_once_per_rank() -> None:
     t = totals(runs)["w"]
     assert t.nodes["n0"].avg_w == 3000.0, "the node meter, once, not 4 x 3000"
     components = [_metered("w", 10.0, i, [("cpu-package:0", 300.0), (f"gpu:{i}", 600.0)]) for i in range(2)]
-    assert totals(components)["w"].avg_w == 300.0 + 2 * 600.0, "shared package once, each GPU once"
+    assert totals(components)["w"].avg_w == pytest.approx(300.0 + 2 * 600.0, rel=1e-12), \
+        "shared package once, each GPU once"

@@ -71,7 +71,7 @@ def test_qualify_pass_and_reasons() -> None:
     gpus, nodes, fleet = qualify(_fleet(slow={9}), spec)
     bad = {v.key: v.reasons for v in gpus if not v.passed}
     assert set(bad) == {"node1/rank9/cuda:1"}
-    assert any("below minimum 5.5e+09" in r for r in bad["node1/rank9/cuda:1"])
+    assert any("throughput 3 GH/s below minimum 5.5 GH/s" in r for r in bad["node1/rank9/cuda:1"]), "in units"
     assert any(r.startswith("outlier: sha256d throughput") for r in bad["node1/rank9/cuda:1"])
     assert [n.key for n in nodes if not n.passed] == ["node1"] and not fleet.passed
 
@@ -169,4 +169,24 @@ def test_ranks_that_each_call_their_gpu_gpu0_are_still_two_gpus() -> None:
 
     runs = [run("w", "cuda:0", 10.0, 600.0, meters=[meter("gpu:0", 600.0, device_uuid=f"GPU-{k}")],
                 scope="gpu:0", node="n0", rank=k) for k in range(2)]
-    assert node_power(runs) == 1200.0
+    assert node_power(runs) == pytest.approx(1200.0, rel=1e-12)
+
+
+def test_each_device_is_named_by_its_kind_and_only_gpus_count_as_gpus(tmp_path: Path) -> None:
+    spec = load_spec(SPEC)
+    doc = document([run("sha256d", "cpu", 1.0e8, 300.0)], hostname="vm")
+    (cpu,), (node,), fleet = qualify(doc, spec)
+    assert (cpu.level, cpu.kind, cpu.key) == ("device", "CPU", "vm/cpu")
+    assert not any("GPU power" in r for r in cpu.reasons), "a CPU is not judged by the GPU power limit"
+    assert any("not a GPU" in n for n in cpu.notes) and "throughput 100 MH/s below minimum 5.5 GH/s" in cpu.reasons[0]
+    assert "0 GPUs reported, spec wants 8" in node.reasons and not fleet.passed
+    gpus, _, _ = qualify(_fleet(n_nodes=1), spec)
+    assert {v.kind for v in gpus} == {"GPU"}
+
+    path = tmp_path / "cpu.json"
+    path.write_text(json.dumps(doc.to_json()))
+    out = subprocess.run([sys.executable, "-m", "bench", "qualify", str(path), "--spec", str(SPEC)],
+                         capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
+    head, rows = out.split("┡", 1)
+    assert "kind" in head and "level" not in head
+    assert "CPU" in rows and "GPU vm" not in rows and "CPU vm/cpu failed" in rows

@@ -30,7 +30,8 @@ def stock_s19(**summary: object) -> dict[str, object]:
 
 def test_stock_antminer_counter_boards_and_a_board_that_vanished() -> None:
     p = cgminer.normalise(ident("antminer", "Antminer S19 Pro"), stock_s19(), 1.0, 2.0)
-    assert p.counter is not None and p.counter.hashes == 3.87e17 and p.counter.source == "Total MH"
+    assert p.counter is not None and p.counter.source == "Total MH"
+    assert p.counter.hashes == pytest.approx(3.87e17, rel=1e-12)  # 3.87e11 MH in H
     assert p.rates_hs["5s"] == pytest.approx(1.0800012e14) and p.rates_hs["nominal"] == pytest.approx(1.1e14)
     assert p.accepted_difficulty == 92160.0 and p.rejected_difficulty == 1024.0 and p.shares == 91 and p.hw_errors == 10
     assert p.power_w is None and p.fans_rpm == (5400, 5430, 5490) and p.elapsed_s == 3600

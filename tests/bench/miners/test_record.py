@@ -64,7 +64,8 @@ def test_firmware_power_is_a_labelled_estimate_at_quality_1_and_the_file_validat
     m = analyse(M50, polls(M50, power=3300.0), PLAN)
     run = miner_run(m, PLAN, 100.0)
     assert run.ok and run.verified and run.workload == "sha256d" and run.unit == "hash" and run.device == "asic:10.0.0.6"
-    assert run.throughput.rate == pytest.approx(RATE, rel=1e-9) and run.throughput.durations_s == [10.0, 10.0]
+    assert run.throughput.rate == pytest.approx(RATE, rel=1e-9)
+    assert run.throughput.durations_s == pytest.approx([10.0, 10.0], rel=1e-12)
     assert run.power.scope_class == "node" and run.power.quality.level <= 1
     assert run.power.primary[0].method == "firmware_estimate" and run.metrics["power_source"] == "firmware_estimate"
     assert any("firmware_estimate, not metered" in f for f in run.power.flags)
@@ -161,9 +162,10 @@ def test_the_slope_test_spans_enough_polls_even_for_short_windows() -> None:
     from dataclasses import replace
 
     plan = Plan(period_s=5.0, warmup_s=120.0, window_s=10.0, repeats=2)
-    assert plan.slope_span_s == 25.0, "5 poll periods: the fewest the slope test can judge from"
+    assert plan.slope_span_s == pytest.approx(25.0, rel=1e-12), "5 poll periods: the fewest the slope test can judge from"
     slow = [replace(p, t=100.0 + 5 * i, elapsed_s=500.0 + 5 * i,
                     counter=Counter((500.0 + 5 * i) * RATE, 1e6, "Total MH"), stable=None)
             for i, p in enumerate(polls(S19, 20)) if isinstance(p, Poll)]
     m = analyse(S19, list(slow), plan)
-    assert m.warmups[0].method == "slope test" and m.warmups[0].waited_s == 25.0 and len(m.valid_windows) == 2
+    assert m.warmups[0].method == "slope test" and len(m.valid_windows) == 2
+    assert m.warmups[0].waited_s == pytest.approx(25.0, rel=1e-12)

@@ -25,13 +25,14 @@ def test_definitions() -> None:
     c = rec(2, 1.0, [], out=0, ok=False)
     m = compute([a, b, c], duration=2.0, slos={"ttft": 150})
     assert (m.completed, m.failed, m.total_input, m.total_output) == (2, 1, 30, 6)
-    assert m.request_throughput == 1.0 and m.output_throughput == 3.0 and m.total_token_throughput == 18.0
+    assert m.request_throughput == pytest.approx(1.0, rel=1e-12) and m.output_throughput == pytest.approx(3.0, rel=1e-12)
+    assert m.total_token_throughput == pytest.approx(18.0, rel=1e-12)
     assert m.ttft.mean == pytest.approx(150.0) and m.ttft.median == pytest.approx(150.0)
     assert m.ttft.p["p90"] == pytest.approx(190.0)  # linear interpolation between 100 and 200 ms
     assert m.tpot.count == 1 and m.tpot.mean == pytest.approx(100.0)
     assert m.itl.count == 2 and m.itl.mean == pytest.approx(200.0) and m.itl.std == pytest.approx(0.0, abs=1e-9)
     assert m.e2el.p["p50"] == pytest.approx(350.0)  # latencies 500 and 200 ms
-    assert m.request_goodput == 0.5  # only request 0 meets TTFT <= 150 ms
+    assert m.request_goodput == pytest.approx(0.5, rel=1e-12)  # only request 0 meets TTFT <= 150 ms
     assert m.failures == {"HTTP 500": 1}
     assert m.max_concurrent_requests == 1
     assert m.max_output_tokens_per_s == pytest.approx(5.0)
@@ -39,7 +40,7 @@ def test_definitions() -> None:
 
 def test_goodput_counts_tpot_of_a_one_token_answer_as_zero_like_vllm() -> None:
     m = compute([rec(0, 0.0, [0.05], out=1)], duration=1.0, slos={"tpot": 0})
-    assert m.request_goodput == 1.0
+    assert m.request_goodput == pytest.approx(1.0, rel=1e-12)
 
 
 def test_empty_runs_have_no_figures() -> None:

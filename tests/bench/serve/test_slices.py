@@ -47,14 +47,16 @@ def test_tokens_are_attributed_to_slices_by_event_time() -> None:
     b = RequestRecord(1, token_times=[1.0, 3.0], ok=True, output_tokens=3)
     failed = RequestRecord(2, token_times=[2.0], ok=False, output_tokens=None)
     events = token_events([a, b, failed])
-    assert sorted(events) == [(0.5, 2), (1.0, 1.5), (1.5, 2), (2.5, 2), (3.0, 1.5), (3.5, 2)]
-    assert attribute(events, [0.0, 1.0, 2.0, 3.0]) == [2, 3.5, 2]  # [3, ...) is outside; 1.0 is in the second
-    assert equal_bounds(0.0, 1.0, 4) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    want = [(0.5, 2), (1.0, 1.5), (1.5, 2), (2.5, 2), (3.0, 1.5), (3.5, 2)]  # (event time, tokens / events)
+    assert sorted(events) == [pytest.approx(e, rel=1e-12) for e in want]
+    # [3, ...) is outside; 1.0 is in the second
+    assert attribute(events, [0.0, 1.0, 2.0, 3.0]) == pytest.approx([2, 3.5, 2], rel=1e-12)
+    assert equal_bounds(0.0, 1.0, 4) == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0], rel=1e-12)
 
 
 def test_the_window_is_analysed_over_the_slices_it_is_given() -> None:
     recs = [RequestRecord(i, dispatched=0.0, token_times=[0.1 * k for k in range(1, 100)], ok=True, output_tokens=99,
                           end=9.95) for i in range(4)]
     w = analyse(recs, 1.0, 9.0, closed_target=None, bounds=[1.0, 3.0, 4.0, 9.0])
-    assert w.bounds == [1.0, 3.0, 4.0, 9.0] and w.slice_tokens == [80, 40, 200]
+    assert w.bounds == [1.0, 3.0, 4.0, 9.0] and w.slice_tokens == pytest.approx([80, 40, 200], rel=1e-12)
     assert w.slice_rates == pytest.approx([40.0, 40.0, 40.0]) and w.output_tokens == 320 and w.valid, w.reasons

@@ -161,7 +161,7 @@ def test_a_fleet_file_is_sized_per_node(run_factory: Callable[..., Run]) -> None
     (c,) = candidates(doc, "fleet.json")
     s = size(c, Allocation(1.0), node_overhead_w=0.0)
     assert isinstance(s, Sized)
-    assert s.throughput_per_machine == 20.0 and s.power_w_per_machine == approx(200.0)
+    assert s.throughput_per_machine == approx(20.0, rel=1e-12) and s.power_w_per_machine == approx(200.0)
     assert (s.machines, s.throughput) == (5000, approx(100_000.0))
     assert throughput_bounds(c.run) == approx((18.0, 20.0, 22.0))
     doc.fleet.lost_ranks = [3]

@@ -71,9 +71,9 @@ def test_iso_timestamps_and_common_column_names(tmp_path: Path) -> None:
         f"A1,{datetime.fromtimestamp(base + i, timezone.utc).isoformat().replace('+00:00', 'Z')},0.{i}5\n"
         for i in range(4)))
     meter = only(str(log))
-    assert meter.log.rows == [(base + i, pytest.approx(1000 * float(f"0.{i}5"))) for i in range(4)]
+    assert meter.log.rows == [pytest.approx((base + i, 1000 * float(f"0.{i}5")), abs=1e-6) for i in range(4)]
     assert parse_time("1732540000123") == pytest.approx(1732540000.123)
-    assert parse_time("2026-11-25T13:00:00+01:00") == base - 3600
+    assert parse_time("2026-11-25T13:00:00+01:00") == pytest.approx(base - 3600, abs=1e-6)
 
 
 def test_ptdaemon_log(tmp_path: Path) -> None:

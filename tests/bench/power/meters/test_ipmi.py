@@ -71,7 +71,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeIpmitool:
 def test_parse_real_dcmi_output() -> None:
     assert ipmi.parse_dcmi(DCMI.format(watts=254, state="activated")) == (254.0, 1.0)
     ms = DCMI.format(watts=50, state="activated").replace("00000001 Seconds.", "500 Milliseconds")
-    assert ipmi.parse_dcmi(ms) == (50.0, 0.5)
+    assert ipmi.parse_dcmi(ms) == pytest.approx((50.0, 0.5), rel=1e-12)
     zero = DCMI.format(watts=50, state="activated").replace("00000001", "00000000")
     assert ipmi.parse_dcmi(zero) == (50.0, None)
 
