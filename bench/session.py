@@ -55,7 +55,7 @@ def prepare_out(out: Path) -> list[str]:
     Raises:
         UsageError: ``out`` cannot be written.
     """
-    check_writable(out)
+    check_writable(out, replace=True)  # the command refused an existing file unless --force
     journal = journal_path(out)
     if not journal.exists():
         return []

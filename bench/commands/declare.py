@@ -13,7 +13,7 @@ validator skips the raw-sample checks for them.
 
 examples:
   sitebench declare --model "Bitmain Antminer S21 Pro" --workload sha256d \\
-      --throughput 234e12 --power-w 3531 --out results/declared/bitmain-antminer-s21-pro.json
+      --throughput 234e12 --power-w 3531 --out s21-pro.json
   sitebench declare --model "8x H100 (MLPerf)" --workload mlperf-llama2-70b --unit token \\
       --throughput 31307 --power-w 5600 --scope components --tolerance 0.1 --note "..." --out h100.json
 """
@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
     p.add_argument("--note", default="", help="where the figures come from")
     p.add_argument("--org", default="", help="submitter organisation")
     p.add_argument("--out", "-o", required=True, metavar="FILE", help="output result file")
+    p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
     p.set_defaults(func=main)
 
 
@@ -43,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.record import check_writable, write_result
     from bench.sizing.declare import declared_document, unit_of
 
-    check_writable(args.out)
+    check_writable(args.out, replace=args.force)
     doc = declared_document(args.model, args.workload, args.throughput, args.power_w,
                             unit=unit_of(args.workload, args.unit), scope=args.scope, tolerance=args.tolerance,
                             note=args.note, org=args.org)

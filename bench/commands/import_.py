@@ -38,6 +38,7 @@ def register(sub: Any) -> None:
                    "instead of the file's date")
     p.add_argument("--base-url", metavar="URL", help="the server benchmarked (names the run's device endpoint:HOST)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
+    p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
     p.set_defaults(func=main)
 
 
@@ -51,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.tables import per_mw_table, power_notes, runs_table
 
     out = Path(args.out) if args.out else default_out()
-    check_writable(out)
+    check_writable(out, replace=args.force)
     if args.meter_options and not args.power_log:
         raise UsageError("--meter-options: only with --power-log")
     if not Path(args.file).is_file():

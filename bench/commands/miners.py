@@ -61,7 +61,7 @@ def register(sub: Any) -> None:
     run.add_argument("--repeats", type=int, default=3, metavar="N", help="windows per miner (default 3)")
     run.add_argument("--period", type=float, default=5.0, metavar="S", help="seconds between polls (default 5)")
     run.add_argument("--timeout", type=float, default=2.0, metavar="S", help="seconds per request (default 2)")
-    run.add_argument("--force", action="store_true", help="allow ranges wider than /16")
+    run.add_argument("--force", action="store_true", help="allow ranges wider than /16; replace the --out file when it exists")
     run.add_argument("--out", "-o", metavar="FILE", help="result file (default results/miners/<time>-miners.json)")
     run.add_argument("--set-power-target", type=int, metavar="W", dest="power_target",
                      help="WRITE a power limit to each miner first (Whatsminer API v3 only; password from "
@@ -166,7 +166,7 @@ def request(args: argparse.Namespace) -> Any:
         raise UsageError("need --period > 0, --window >= 2 x --period, --warmup >= 0, --repeats >= 1, --timeout > 0")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = Path(args.out) if args.out else Path("results") / "miners" / f"{stamp}-miners.json"
-    check_writable(out)
+    check_writable(out, replace=args.force)
     req = Request(specs, Plan(period_s=args.period, warmup_s=args.warmup, window_s=args.window, repeats=args.repeats),
                   out, force=args.force, timeout_s=args.timeout)
     if args.outlets and args.meter:

@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
     p.add_argument("journal", metavar="JOURNAL", help="the <out>.journal.jsonl a killed run left")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: the run's own --out, or "
                    "<out>.recovered.json when that exists)")
+    p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
     p.set_defaults(func=main)
 
 
@@ -37,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
     if not journal.is_file():
         raise UsageError(f"{journal}: no such journal")
     out = Path(args.out) if args.out else default_out(journal)
-    check_writable(out)
+    check_writable(out, replace=args.force)
     doc, skipped = recover(journal)
     write_result(out, doc)
     status = ", ".join(f"{r.workload} {r.status}" for r in doc.runs) or "no runs"

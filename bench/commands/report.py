@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="+", metavar="FILE", help="result file(s)")
     p.add_argument("--out", "-o", default="report.html", metavar="HTML", help="output file (default: report.html)")
+    p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
     p.add_argument("--mw", type=float, default=1.0, help="facility power allocation in MW (default: 1)")
     p.add_argument("--pue", type=float, default=1.0, help="power usage effectiveness (default: 1.0)")
     p.add_argument("--title", default="Site qualification report", help="page title")
@@ -45,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.report import write_report
 
     check_allocation(args.mw, args.pue)
-    check_writable(args.out)
+    check_writable(args.out, replace=args.force)
     files = [(path, load(path)) for path in args.files]
     out = write_report(files, args.out, mw=args.mw, pue=args.pue, title=args.title)
     console.err().print(f"report: {out}")

@@ -57,6 +57,7 @@ def register(sub: Any) -> None:
                    help="power sampling rate (default 10)")
     p.add_argument("--json", action="store_true", help="print the result as JSON with vLLM's keys (a list for a sweep)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
+    p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(func=main)
 
@@ -104,7 +105,7 @@ def _check(args: argparse.Namespace) -> Any:
     if not args.timeout > 0 or not args.rate > 0:
         raise UsageError("--timeout and --sample-hz must be positive")
     out = Path(args.out) if args.out else default_out()
-    check_writable(out)
+    check_writable(out, replace=args.force)
     return out
 
 

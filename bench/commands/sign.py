@@ -13,6 +13,7 @@ def register(sub: Any) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--key", required=True, metavar="KEY", help="private key from sitebench keygen")
     p.add_argument("--out", metavar="PATH", help="write here instead of in place")
+    p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
     p.set_defaults(func=main)
 
 
@@ -21,7 +22,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.signing import sign_document
 
     target = args.out or args.file
-    check_writable(target)
+    check_writable(target, replace=args.force or not args.out)  # in place is what sign without --out asks
     doc = sign_document(load(args.file), args.key)
     write_result(target, doc)
     assert doc.signature is not None

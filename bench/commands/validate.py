@@ -24,14 +24,16 @@ def register(sub: Any) -> None:
 
 
 def expand(items: list[str]) -> list[Path]:
-    """The files named, and every ``*.json`` under the directories named.
+    """The files named (``builtin:declared/NAME`` as the shipped file), and every ``*.json`` under the directories named.
 
     Raises:
         UsageError: a name that does not exist, or nothing to check at all.
     """
+    from bench.builtin import resolve
+
     out: list[Path] = []
     for item in items:
-        p = Path(item)
+        p = resolve(item)
         if p.is_dir():
             found = sorted(q for q in p.rglob("*.json") if q.is_file() and not q.is_symlink())
             if not found:

@@ -270,15 +270,24 @@ def check_directory(path: str | os.PathLike[str], option: str, named: str | os.P
     return probe
 
 
-def check_writable(path: str | os.PathLike[str], option: str = "--out") -> None:
+def check_writable(path: str | os.PathLike[str], option: str = "--out", *, replace: bool = False) -> None:
     """Fail early, before any measuring, when ``path`` cannot be written.
+
+    An existing file is replaced only with ``replace`` (the command's ``--force``),
+    and nothing is ever written into the data shipped inside the package.
 
     Raises:
         UsageError: naming the option, the path and why.
     """
+    from bench.builtin import DATA
+
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{option} {target}: is a directory")
+    if target.resolve().is_relative_to(DATA):
+        raise UsageError(f"{option} {target}: is inside the data shipped with sitebench ({DATA}); write elsewhere")
+    if target.exists() and not replace:
+        raise UsageError(f"{option} {target}: file exists (pass --force to replace it)")
     probe = check_directory(target.parent, option, target)
     if target.exists() and not os.access(target, os.W_OK):
         raise UsageError(f"{option} {target}: file is not writable")
