@@ -11,11 +11,13 @@ throughput is kept; no best-of-N.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bench import contention as load
 from bench.errors import VerificationError
 from bench.power.sampler import Sampler
 from bench.record import Phase, Run, Timing, failed_run, utc_now
@@ -170,8 +172,11 @@ def run_workload(workload: Workload, device: str, params: Mapping[str, object], 
     metrics: dict[str, object] = {}
     ceiling = None
     verified = False
+    busy = Busy()
     try:
+        busy.idle_start = load.snapshot()
         phases.idle("idle", timing.idle_s)
+        busy.fit_threads(device)
         progress("setup", 0.0)
         failure = prepare(workload, device, params)
         if failure:
@@ -182,8 +187,10 @@ def run_workload(workload: Workload, device: str, params: Mapping[str, object], 
         if align is not None and not align(workload.name):
             metrics["fleet_aligned"] = False
         workload.reset_metrics()
+        busy.start = load.snapshot()
         for i in range(timing.repeats):
             wins.measure(phases, workload.step, seconds=timing.window_s)
+            busy.end = load.snapshot()
             if log is not None:
                 log.window(phases.tag, i, wins.units[-1], wins.durations[-1])
         metrics = {**workload.metrics(), **metrics}
@@ -194,15 +201,61 @@ def run_workload(workload: Workload, device: str, params: Mapping[str, object], 
         status, error = "failed", f"step failed: {type(exc).__name__}: {exc}"
     finally:
         _teardown(workload)
+        busy.restore_threads()
     if not wins.units:
         run = head.failed(status if status != "ok" else "failed", error or "no measured window", verified=verified)
     else:
         run = measured_run(head, wins.units, wins.durations, sampler=sampler, t_ref=phases.t_ref,
                            windows=wins.markers, phases=phases, tail=status == "ok", status=status, error=error,
                            verified=verified, ceiling=ceiling, metrics=metrics)
+        run = busy.record(run)
     if sampler:
         sampler.trim()  # this run's power block is built: memory holds one run at a time
     return Outcome(run, stopped)
+
+
+@dataclass
+class Busy:
+    """How busy the machine was: CPU-time snapshots at the idle baseline's edges and the measured windows'.
+
+    After the idle baseline, torch's intra-op threads on a CPU run are fitted to
+    the CPUs other processes left free (unless ``OMP_NUM_THREADS`` says how many),
+    and put back after the run.
+    """
+
+    idle_start: load.CpuTimes | None = None
+    idle_end: load.CpuTimes | None = None
+    start: load.CpuTimes | None = None
+    end: load.CpuTimes | None = None
+    threads: int | None = None
+    original_threads: int | None = None
+
+    def fit_threads(self, device: str) -> None:
+        """Note the idle baseline's end; on a CPU, fit the intra-op threads to the CPUs left free."""
+        self.idle_end = load.snapshot()
+        self.original_threads = load.intra_op_threads()
+        if device != "cpu" or self.original_threads is None or self.idle_start is None:
+            self.threads = self.original_threads
+            return
+        if os.environ.get("OMP_NUM_THREADS"):
+            self.threads = self.original_threads
+            return
+        self.threads = min(self.original_threads, load.free_cpus(self.idle_start, self.idle_end, load.cpus()))
+        load.set_intra_op_threads(self.threads)
+
+    def restore_threads(self) -> None:
+        """Put the intra-op thread count back as it was before the run."""
+        if self.original_threads is not None and self.threads != self.original_threads:
+            load.set_intra_op_threads(self.original_threads)
+
+    def record(self, run: Run) -> Run:
+        """``run`` with its contention block, when its measured windows were bracketed."""
+        if self.start is None or self.end is None:
+            return run
+        gpu = sorted({m.name for m in run.power.meters if m.telemetry_summary is not None and m.telemetry_summary.throttled})
+        idle = (self.idle_start, self.idle_end) if self.idle_start and self.idle_end else None
+        block = load.contention(self.start, self.end, idle=idle, torch_threads=self.threads, gpu_throttled=gpu)
+        return run.model_copy(update={"contention": block})
 
 
 def _teardown(workload: Workload) -> None:

@@ -61,9 +61,11 @@ def basis(doc: Any) -> str:
     if not ok:
         statuses = sorted({r.status for r in doc.runs}) or ["no runs"]
         return f"no measured run: {', '.join(statuses)}"
+    busy = sum(1 for r in ok if r.contention is not None and r.contention.contended)
+    contended = f", CONTENDED: {busy} of {len(ok)} run(s) on a busy machine" if busy else ""
     if any(r.power.modelled for r in ok):
-        return "MODELLED power" if all(r.power.modelled for r in ok) else "measured, some power MODELLED"
-    return "measured"
+        return ("MODELLED power" if all(r.power.modelled for r in ok) else "measured, some power MODELLED") + contended
+    return "measured" + contended
 
 
 def main(args: argparse.Namespace) -> int:

@@ -40,12 +40,12 @@ from bench.record.io import (
     write_result,
 )
 from bench.record.power import Crosscheck, Gap, MeterFigure, MinMeanMax, PowerBlock, Quality, TelemetrySummary, no_power
-from bench.record.run import Efficiency, Hardware, Phase, Run, Throughput, failed_run
+from bench.record.run import Contention, Efficiency, Hardware, Phase, Run, Throughput, contention_reasons, failed_run
 
 __all__ = [
-    "MAX_BYTES", "SCHEMA_ID", "Cpu", "Crosscheck", "Document", "Efficiency", "Fleet", "FleetNode", "Gap", "Gpu",
+    "MAX_BYTES", "SCHEMA_ID", "Contention", "Cpu", "Crosscheck", "Document", "Efficiency", "Fleet", "FleetNode", "Gap", "Gpu",
     "Hardware", "Harness", "MeterFigure", "MinMeanMax", "NodeTotal", "Phase", "PowerBlock", "Quality", "Run",
     "Settings", "Signature", "Submitter", "System", "TelemetrySummary", "Throughput", "Timing", "TorchInfo",
-    "Unavailable", "WorkloadTotal", "check_writable", "dumps", "failed_run", "from_json", "load", "new_document",
-    "no_power", "parse_json", "read_text", "schema_errors", "utc_now", "write_atomic", "write_result",
+    "Unavailable", "WorkloadTotal", "check_writable", "contention_reasons", "dumps", "failed_run", "from_json",
+    "load", "new_document", "no_power", "parse_json", "read_text", "schema_errors", "utc_now", "write_atomic", "write_result",
 ]

@@ -22,6 +22,7 @@ from bench.record.bounds import (
     MAX_ITEMS,
     MAX_WINDOWS,
     Count,
+    Fraction,
     Metrics,
     Name,
     Params,
@@ -30,6 +31,7 @@ from bench.record.bounds import (
     Ratio,
     Scalar,
     Text,
+    Texts,
     Time,
     Timestamp,
     Units,
@@ -40,6 +42,24 @@ Status = Literal["ok", "failed", "interrupted"]
 
 #: A run whose windows' throughput varies more than this (coefficient of variation) is unstable.
 UNSTABLE_CV = 0.10
+#: A run is contended when other processes took more than this share of the machine's CPU time...
+CONTENDED_OTHERS = 0.10
+#: ... or a hypervisor took more than this share of it (steal time); or the CPU or a GPU throttled.
+CONTENDED_STEAL = 0.05
+
+
+def contention_reasons(others_cpu: float, steal: float | None, throttle_events: int | None,
+                       gpu_throttled: list[str]) -> list[str]:
+    """Why a run's figures cannot be trusted as the machine's own: empty when it ran uncontended."""
+    out = []
+    if others_cpu > CONTENDED_OTHERS:
+        out.append(f"other processes used {others_cpu:.0%} of the CPU time (limit {CONTENDED_OTHERS:.0%})")
+    if steal is not None and steal > CONTENDED_STEAL:
+        out.append(f"the hypervisor took {steal:.0%} of the CPU time as steal (limit {CONTENDED_STEAL:.0%})")
+    if throttle_events:
+        out.append(f"the CPU throttled {throttle_events} time(s) (thermal_throttle counters)")
+    out.extend(f"{name} throttled" for name in gpu_throttled)
+    return out
 
 
 class Throughput(Record):
@@ -92,6 +112,28 @@ class Hardware(Record):
     details: Annotated[dict[Name, Scalar], Field(max_length=MAX_ITEMS)] = {}
 
 
+class Contention(Record):
+    """How busy the machine was over the measured windows, with this run's own process left out.
+
+    ``others_cpu`` is the share of the machine's CPU time (all ``cpus``) that
+    other processes used; ``steal`` the share a hypervisor took (None where the
+    kernel reports none); ``throttle_events`` the CPU's thermal throttle events
+    (None where the CPU exposes no counter); ``torch_threads`` torch's intra-op threads the
+    run used, fitted to the CPUs free during its idle baseline
+    (``idle_others_cpu``). ``contended`` when :func:`contention_reasons` gives any.
+    """
+
+    cpus: Annotated[int, Field(ge=1, le=1_000_000)]
+    others_cpu: Fraction
+    steal: Fraction | None = None
+    throttle_events: Count | None = None
+    gpu_throttled: Texts = []
+    idle_others_cpu: Fraction | None = None
+    torch_threads: Count | None = None
+    contended: bool
+    reasons: Texts = []
+
+
 class Run(Record):
     """One run record."""
 
@@ -116,6 +158,7 @@ class Run(Record):
     ceiling_fraction: Ratio | None = None
     phases: Annotated[list[Phase], Field(max_length=MAX_WINDOWS + 16)] = []
     metrics: Metrics = {}
+    contention: Contention | None = None
 
     @property
     def ok(self) -> bool:
