@@ -7,6 +7,7 @@ report's inline SVG (:mod:`bench.report.plots`) draw through this module.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ DECLARED_COLOUR = "#7f7f7f"
 MODELLED_COLOUR = "#f0a030"
 #: Labels on plots are cut to this many characters (a hostile file's 20 MB name is not laid out).
 MAX_LABEL = 60
+#: An axis whose positive values span more than this many decades is drawn on a log scale: on a linear
+#: one a CPU's 3e5 J/TH beside an ASIC's 20 J/TH leaves the ASIC bars a pixel wide.
+LOG_DECADES = 1.5
 
 
 def plt() -> Any:
@@ -45,6 +49,40 @@ def svg(fig: Any) -> str:
     plt().close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
+
+
+def decades(values: list[float]) -> float:
+    """How many decades the positive, finite ``values`` span (0 for fewer than two of them)."""
+    pos = [v for v in values if v > 0 and math.isfinite(v)]
+    return math.log10(max(pos) / min(pos)) if len(pos) > 1 else 0.0
+
+
+def wants_log(values: list[float], limit: float = LOG_DECADES) -> bool:
+    """Whether an axis holding ``values`` reads better on a log scale: they span more than ``limit`` decades."""
+    return decades(values) > limit
+
+
+def plain(value: float) -> str:
+    """A tick label without offset or exponent: ``1,200,000``, ``0.005``."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+
+
+def plain_ticks(ax: Any, axis: str = "x") -> None:
+    """Tick labels on ``axis`` as :func:`plain` writes them (no ``1e6`` offset to find in a corner)."""
+    from matplotlib.ticker import FuncFormatter
+
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(FuncFormatter(lambda v, _pos: plain(v)))
+
+
+def log_axis(ax: Any, axis: str = "x") -> None:
+    """A log scale on ``axis``, ticks at decades labelled plainly (``0.01``, ``1,000``: no mathtext)."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    getattr(ax, f"set_{axis}scale")("log")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(LogLocator(base=10))
+    target.set_minor_formatter(NullFormatter())
+    plain_ticks(ax, axis)
 
 
 def save(fig: Any, path: str, option: str = "--plot") -> Path:

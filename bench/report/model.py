@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bench.fleet.outliers import fleet_outliers
 from bench.fleet.outliers import run_key as fleet_key
+from bench.miners.figures import is_miner
 from bench.record import Document, Run
 from bench.sizing.model import Allocation, Sized, Skipped, size
 from bench.sizing.sources import candidates
@@ -47,6 +48,42 @@ def collect(sources: list[Source]) -> list[RunRef]:
     """Every run of every file, labelled."""
     many = len(sources) > 1
     return [RunRef(src, i, run, run_label(src, run, many)) for src in sources for i, run in enumerate(src.doc.runs)]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One system the report's runs measured: a host (``kind`` ``host``), a declared model (``declared``), or a
+    unit that is not the machine sitebench ran on (a run's ``hardware.kind``: ``asic``, ``endpoint``...)."""
+
+    kind: str
+    key: str
+    name: str
+
+
+def measured(src: Source, run: Run) -> Measured:
+    """What ``run`` measured. A miner's run measured the miner (its serial, else its address), not the host
+    that polled it; a served endpoint likewise; a fleet rank its node; any other run the file's system."""
+    hw = run.hardware
+    if hw is not None:
+        key = f"serial {hw.serial}" if hw.serial else f"{run.device} {hw.make} {hw.model}"
+        return Measured(hw.kind, key, " ".join(x for x in (hw.make, hw.model) if x) or hw.kind)
+    if is_miner(run):  # named as a miner, did not answer as one (failed): still a miner, not the polling host
+        return Measured("asic", run.device, run.device)
+    if src.doc.declared:
+        return Measured("declared", src.hostname, src.hostname)
+    node = run.node or src.hostname
+    return Measured("host", node, node)
+
+
+def systems(sources: list[Source]) -> list[Measured]:
+    """Every distinct system the files measured (a file without runs counts its own system), in file order."""
+    seen: dict[tuple[str, str], Measured] = {}
+    for src in sources:
+        found = [measured(src, r) for r in src.doc.runs] or [
+            Measured("declared" if src.doc.declared else "host", src.hostname, src.hostname)]
+        for m in found:
+            seen.setdefault((m.kind, m.key), m)
+    return list(seen.values())
 
 
 def sizing(sources: list[Source], mw: float, pue: float) -> list[tuple[Source, Sized | Skipped]]:

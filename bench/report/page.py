@@ -19,10 +19,12 @@ main{max-width:1180px;margin:0 auto;padding:8px 32px 48px}
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 20px;margin:18px 0}
 h2{font-size:17px;margin:0 0 10px}
 h3{font-size:14px;margin:16px 0 6px}
-table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{background:#f2f4f7;font-weight:600;white-space:nowrap}
+div.tablewrap{overflow-x:auto;max-width:100%;margin:6px 0}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:0}
+th,td{text-align:left;padding:5px 6px;border-bottom:1px solid var(--line);vertical-align:top}
+th{background:#f2f4f7;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num.wrap{white-space:normal}.nw{white-space:nowrap}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:6px 0 10px}
 .card{flex:1 1 200px;border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fcfcfd}
 .card .k{color:var(--mute);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
@@ -56,16 +58,26 @@ def esc(value: Any, limit: int = MAX_CELL) -> str:
 
 
 def table(headers: list[str], rows: Iterable[list[str]], *, numeric: set[int] | None = None,
-          row_classes: list[str] | None = None) -> str:
-    """A ``<table>``; cells are HTML already (callers escape), headers are escaped here."""
+          wrap: set[int] | None = None, row_classes: list[str] | None = None) -> str:
+    """A ``<table>`` inside a ``div.tablewrap`` that scrolls sideways, so a wide table stays inside its section;
+    cells are HTML already (callers escape), headers are escaped here. ``numeric`` columns are right-aligned
+    and kept on one line, except those also in ``wrap`` (figures there keep together in :func:`nowrap` spans)."""
     numeric = numeric or set()
+    wrap = wrap or set()
+    kind = {j: "num wrap" if j in wrap else "num" for j in numeric}
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        cells = "".join(f'<td class="num">{c}</td>' if j in numeric else f"<td>{c}</td>" for j, c in enumerate(row))
+        cells = "".join(f'<td class="{kind[j]}">{c}</td>' if j in kind else f"<td>{c}</td>" for j, c in enumerate(row))
         body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+            "</table></div>")
+
+
+def nowrap(text: str) -> str:
+    """``text`` escaped, in a span that a line never breaks inside (a figure and its unit stay together)."""
+    return f'<span class="nw">{esc(text)}</span>'
 
 
 def kv(obj: Any, depth: int = 0) -> str:

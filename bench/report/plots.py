@@ -6,9 +6,24 @@ None when the data to draw is absent.
 
 from __future__ import annotations
 
+import math
+import textwrap
 from typing import Any
 
-from bench.plotting import DECLARED_COLOUR, MODELLED_COLOUR, PALETTE, label, plt, short_unit, si_scale, svg
+from bench import units
+from bench.plotting import (
+    DECLARED_COLOUR,
+    MODELLED_COLOUR,
+    PALETTE,
+    label,
+    log_axis,
+    plain_ticks,
+    plt,
+    short_unit,
+    si_scale,
+    svg,
+    wants_log,
+)
 from bench.record import Phase, Run
 from bench.sizing.model import Sized
 
@@ -30,26 +45,73 @@ def _shade(ax: Any, phases: list[Phase], show_label: bool) -> None:
         seen.add(kind)
 
 
+#: Telemetry series drawn per run, and per panel; a miner reports some 16, a GPU 4 per meter.
+MAX_SERIES = 32
+MAX_PER_PANEL = 12
+#: Telemetry panels by what the series measures, told by the key's suffix (``board0_temp_c``, ``fan1_rpm``,
+#: ``sm_clock_mhz``): each quantity gets its own axis, so 6000 rpm fans do not flatten 70 °C temperatures.
+#: Power (``gpu_power_w``, ``power_w_firmware``) is drawn dashed on the power panel, in the same W.
+QUANTITIES = (("temperature", "°C"), ("fan", "fan rpm"), ("clock", "MHz"), ("other", "other"))
+
+
+def quantity(key: str) -> str:
+    """``temperature``, ``fan``, ``clock``, ``power`` or ``other``: which axis a telemetry key is drawn on."""
+    k = key.lower()
+    if k.endswith("_rpm") or k.startswith("fan"):
+        return "fan"
+    if k.endswith(("_c", "_temp", "_celsius")) or "temp" in k:
+        return "temperature"
+    if k.endswith("_mhz"):
+        return "clock"
+    if k.endswith("_w") or "power_w" in k:
+        return "power"
+    return "other"
+
+
+def _telemetry(run: Run) -> list[tuple[str, str, list[list[float]]]]:
+    """``(label, key, points)`` of every recorded telemetry series, at most :data:`MAX_SERIES`; the label
+    names the meter only when several meters carry telemetry."""
+    found = [(m.name, key, pts) for m in run.power.meters[:16] for key, pts in m.telemetry.items() if pts]
+    several = len({name for name, _, _ in found}) > 1
+    return [(label(f"{name} {key}" if several else key), key, thin(pts)) for name, key, pts in found[:MAX_SERIES]]
+
+
 def telemetry_series(run: Run) -> dict[str, list[list[float]]]:
-    """GPU clocks, temperature and the like where recorded: ``{label: [[t, value], ...]}``."""
-    series = {label(f"{m.name} {key}"): thin(pts) for m in run.power.meters[:16] for key, pts in m.telemetry.items()
-              if pts}
-    return dict(list(series.items())[:12])
+    """GPU clocks, temperature, a miner's fans and the like where recorded: ``{label: [[t, value], ...]}``."""
+    return {name: pts for name, _, pts in _telemetry(run)}
+
+
+def telemetry_groups(run: Run) -> list[tuple[str, dict[str, list[list[float]]]]]:
+    """The telemetry split by quantity: ``[(axis label, {label: points})]`` for each of :data:`QUANTITIES`
+    recorded (power, drawn on the power panel, is not among them)."""
+    by: dict[str, dict[str, list[list[float]]]] = {}
+    for name, key, pts in _telemetry(run):
+        group = by.setdefault(quantity(key), {})
+        if len(group) < MAX_PER_PANEL:
+            group[name] = pts
+    return [(axis, by[q]) for q, axis in QUANTITIES if by.get(q)]
+
+
+def _legend_right(ax: Any, count: int) -> None:
+    if count:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+                  ncol=1 if count <= 7 else 2, borderaxespad=0)
 
 
 def run_timeline(run: Run) -> str | None:
-    """Power per meter over time with phases shaded, throughput per window, and telemetry."""
+    """Power per meter over time with phases shaded, throughput per window, and telemetry one quantity per panel."""
     power = run.power
     meters = [(label(m.name), thin(m.trace)) for m in power.meters[:16] if m.trace]
     total = thin(power.trace)
     windows = run.windows
     samples = run.throughput.samples
-    tele = telemetry_series(run)
+    groups = telemetry_groups(run)
+    watts = [(name, tp) for name, key, tp in _telemetry(run) if quantity(key) == "power"][:MAX_PER_PANEL]
     if not meters and not total and not samples:
         return None
     pyplot = plt()
-    rows = 2 + (1 if tele else 0)
-    fig, axes = pyplot.subplots(rows, 1, figsize=(8.6, 1.9 * rows + 0.6), sharex=True,
+    rows = 2 + len(groups)
+    fig, axes = pyplot.subplots(rows, 1, figsize=(8.6, 1.5 * rows + 1.4), sharex=True, layout="constrained",
                                 gridspec_kw={"height_ratios": [2] + [1] * (rows - 1)})
     ax = axes[0]
     _shade(ax, run.phases, show_label=True)
@@ -57,10 +119,13 @@ def run_timeline(run: Run) -> str | None:
         ax.plot([t for t, _ in trace], [w for _, w in trace], lw=1.1, color=PALETTE[i % len(PALETTE)], label=name)
     if total and len(meters) != 1:
         ax.plot([t for t, _ in total], [w for _, w in total], lw=1.4, color="black", label="total")
+    for i, (name, tp) in enumerate(watts):
+        ax.plot([t for t, _ in tp], [v for _, v in tp], lw=1, ls="--", color=PALETTE[(i + 3) % len(PALETTE)],
+                label=name)
     if not meters and not total:
         ax.text(0.5, 0.5, "no power recorded", transform=ax.transAxes, ha="center", va="center", color="#888")
     ax.set_ylabel("W")
-    ax.legend(loc="upper left", fontsize=7, ncol=6, frameon=False, bbox_to_anchor=(0, 1.22))
+    ax.legend(loc="lower left", fontsize=7, ncol=6, frameon=False, bbox_to_anchor=(0, 1.02), borderaxespad=0)
     ax = axes[1]
     _shade(ax, run.phases, show_label=False)
     pts = list(zip(windows, samples))[:500]
@@ -73,12 +138,11 @@ def run_timeline(run: Run) -> str | None:
         ax.set_ylabel(f"{prefix}{short_unit(run.unit)}/s")
     else:
         ax.text(0.5, 0.5, "no per-window throughput", transform=ax.transAxes, ha="center", va="center", color="#888")
-    if tele:
-        ax = axes[2]
-        for i, (name, tp) in enumerate(tele.items()):
+    for ax, (axis, series) in zip(axes[2:], groups):
+        for i, (name, tp) in enumerate(series.items()):
             ax.plot([t for t, _ in tp], [v for _, v in tp], lw=1, color=PALETTE[(i + 2) % len(PALETTE)], label=name)
-        ax.legend(loc="upper left", fontsize=7, ncol=4, frameon=False)
-        ax.set_ylabel("telemetry")
+        ax.set_ylabel(axis)
+        _legend_right(ax, len(series))
     axes[-1].set_xlabel("seconds since the run started")
     fig.align_ylabels(axes)
     return svg(fig)
@@ -118,63 +182,95 @@ def thin(points: list[list[float]], limit: int = MAX_POINTS) -> list[list[float]
 
 
 def _panels(rows: list[tuple[str, Sized]]) -> tuple[Any, list[tuple[Any, str, list[tuple[str, Sized]]]]]:
+    """One panel per workload, stacked (full width each, so titles and long names never collide), each as tall
+    as its bars; constrained layout keeps titles and tick labels clear of the next panel."""
     pyplot = plt()
     workloads = list(dict.fromkeys(s.workload for _, s in rows))[:MAX_PANELS]
-    rows = [(n, s) for n, s in rows if s.workload in workloads]
-    tallest = min(MAX_BARS, max(sum(1 for _, s in rows if s.workload == w) for w in workloads))
-    fig, axes = pyplot.subplots(1, len(workloads), figsize=(min(4.3 * len(workloads), 9.5), 1.3 + 0.42 * tallest),
-                                squeeze=False)
-    return fig, [(ax, wl, [(n, s) for n, s in rows if s.workload == wl][:MAX_BARS])
-                 for ax, wl in zip(axes[0], workloads)]
+    groups = [[(n, s) for n, s in rows if s.workload == wl][:MAX_BARS] for wl in workloads]
+    per_bar = min(0.32, 24.0 / sum(len(g) for g in groups))
+    heights = [0.7 + per_bar * len(g) for g in groups]
+    fig, axes = pyplot.subplots(len(groups), 1, figsize=(8.6, sum(heights)), squeeze=False, layout="constrained",
+                                gridspec_kw={"height_ratios": heights})
+    fig.get_layout_engine().set(h_pad=0.08)
+    return fig, [(ax, wl, g) for ax, wl, g in zip(axes[:, 0], workloads, groups)]
+
+
+def _title(ax: Any, text: str) -> None:
+    ax.set_title(textwrap.fill(text, 100), fontsize=9, loc="left")
+
+
+def _bars(ax: Any, mine: list[tuple[str, Sized]], vals: list[float], lows: list[float], highs: list[float],
+          text: list[str]) -> bool:
+    """Horizontal bars with whiskers from ``lows`` to ``highs`` and each figure written at its end, on a log axis
+    when the values span more than :data:`bench.plotting.LOG_DECADES` decades; True when the axis is log."""
+    y = list(range(len(mine)))
+    lows = [min(lo, v) for lo, v in zip(lows, vals)]
+    highs = [max(hi, v) for hi, v in zip(highs, vals)]
+    top = max(highs + vals, default=0.0) or 1.0
+    log = wants_log(vals)
+    if log:
+        floor = 10.0 ** math.floor(math.log10(min(v for v in vals if v > 0)) - 0.05)  # the shortest bar shows
+        lows = [max(lo, floor) for lo in lows]
+        ax.barh(y, [max(v - floor, 0.0) for v in vals], left=floor, height=0.6, color=[_colour(s) for _, s in mine])
+        log_axis(ax, "x")
+        ax.set_xlim(floor, top * max((top / floor) ** 0.12, 2.0))
+    else:
+        ax.barh(y, vals, height=0.6, color=[_colour(s) for _, s in mine])
+        ax.set_xlim(0, top * 1.22)
+        plain_ticks(ax, "x")
+    ax.errorbar(vals, y, xerr=[[v - lo for v, lo in zip(vals, lows)], [hi - v for v, hi in zip(vals, highs)]],
+                fmt="none", ecolor="black", elinewidth=1, capsize=3)
+    for yi, hi, t in zip(y, highs, text):
+        ax.annotate(t, (hi, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5)
+    ax.set_yticks(y, [label(n) for n, _ in mine], fontsize=8)
+    ax.set_ylim(len(mine) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    return log
+
+
+def _figure(v: float) -> str:
+    return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
 
 
 def efficiency_bars(rows: list[tuple[str, Sized]]) -> str | None:
     """Efficiency per hardware option (the sizing model's), one panel per workload, with its bounds.
 
-    Bars are the machine-level efficiency (with any node overhead) in the unit people quote.
+    Bars are the machine-level efficiency (with any node overhead) in the unit people quote, on a log axis
+    where one panel's figures span more than :data:`bench.plotting.LOG_DECADES` decades (a CPU beside ASICs).
     """
     if not rows:
         return None
     fig, panels = _panels(rows)
     for ax, wl, mine in panels:
         vals: list[float] = []
-        errs: list[list[float]] = [[], []]
+        lows: list[float] = []
+        highs: list[float] = []
         unit_label = ""
         for _, s in mine:
             v, unit_label, _ = efficiency_value(s.machine_efficiency, s.unit)
-            lo = efficiency_value(s.machine_efficiency_low, s.unit)[0]
-            hi = efficiency_value(s.machine_efficiency_high, s.unit)[0]
+            a = efficiency_value(s.machine_efficiency_low, s.unit)[0] if s.machine_efficiency_low else v
+            b = efficiency_value(s.machine_efficiency_high, s.unit)[0] if s.machine_efficiency_high else v
             vals.append(v)
-            errs[0].append(max(v - min(lo, hi), 0.0))
-            errs[1].append(max(max(lo, hi) - v, 0.0))
-        y = list(range(len(mine)))
-        ax.barh(y, vals, xerr=errs, color=[_colour(s) for _, s in mine], capsize=3, height=0.6)
-        ax.set_yticks(y, [label(n) for n, _ in mine], fontsize=8)
-        ax.invert_yaxis()
+            lows.append(min(a, b))
+            highs.append(max(a, b))
+        log = _bars(ax, mine, vals, lows, highs, [f"{_figure(v)} {unit_label}" for v in vals])
         better = "lower is better" if efficiency_value(1.0, mine[0][1].unit)[2] else "higher is better"
-        ax.set_title(f"{label(wl)}: {unit_label} ({better})", fontsize=9, loc="left")
-        ax.grid(axis="y", visible=False)
-    fig.tight_layout()
+        _title(ax, f"{label(wl)}: {unit_label}, {better}" + (" (log scale)" if log else ""))
     return svg(fig)
 
 
 def sizing_bars(rows: list[tuple[str, Sized]]) -> str | None:
-    """Throughput the allocation buys per hardware option, one panel per workload, with its bounds."""
+    """Throughput the allocation buys per hardware option, one panel per workload, with its bounds (log axis as
+    :func:`efficiency_bars`)."""
     if not rows:
         return None
     fig, panels = _panels(rows)
     for ax, wl, mine in panels:
         scale, prefix = si_scale([s.throughput_high for _, s in mine])
-        y = list(range(len(mine)))
         vals = [s.throughput / scale for _, s in mine]
-        ax.barh(y, vals, height=0.6, color=[_colour(s) for _, s in mine], capsize=3,
-                xerr=[[max(v - s.throughput_low / scale, 0) for v, (_, s) in zip(vals, mine)],
-                      [max(s.throughput_high / scale - v, 0) for v, (_, s) in zip(vals, mine)]])
-        ax.set_yticks(y, [label(n) for n, _ in mine], fontsize=8)
-        ax.invert_yaxis()
+        log = _bars(ax, mine, vals, [s.throughput_low / scale for _, s in mine],
+                    [s.throughput_high / scale for _, s in mine], [units.rate(s.throughput, s.unit) for _, s in mine])
         first = mine[0][1]
-        ax.set_title(f"{label(wl)}: {prefix}{short_unit(first.unit)}/s from {first.mw:g} MW at PUE {first.pue:g}",
-                     fontsize=9, loc="left")
-        ax.grid(axis="y", visible=False)
-    fig.tight_layout()
+        _title(ax, f"{label(wl)}: {prefix}{short_unit(first.unit)}/s from {first.mw:g} MW at PUE {first.pue:g}"
+               + (" (log scale)" if log else ""))
     return svg(fig)

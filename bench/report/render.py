@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import string
 import time
+from collections import Counter
 
 from bench import units
 from bench.record import Document
 from bench.report import model, plots
 from bench.report.miners import miners_section
-from bench.report.page import card, esc, figure, kv, page, section, table
+from bench.report.page import card, esc, figure, kv, nowrap, page, section, table
 from bench.sizing.model import WITH_OVERHEAD, Sized, Skipped, machine_efficiency
 
 #: Runs drawn as timelines; a file of a thousand miners gets tables, not a thousand plots.
@@ -19,7 +20,7 @@ MAX_TIMELINES = 40
 def _run_efficiency(r: model.RunRef) -> str:
     machine = machine_efficiency(r.run, r.source.doc.declared)
     text = units.efficiency(r.run.efficiency.per_joule, r.run.unit)
-    return esc(text + (f"; {units.efficiency(machine, r.run.unit)} {WITH_OVERHEAD}" if machine else ""))
+    return nowrap(text) + (f"; {nowrap(units.efficiency(machine, r.run.unit))} {esc(WITH_OVERHEAD)}" if machine else "")
 
 
 def _efficiency_cell(s: Sized) -> str:
@@ -33,16 +34,36 @@ def _warn(text: str, unstable: bool) -> str:
     return f'<span class="warn">{esc(text)} (unstable)</span>' if unstable else esc(text)
 
 
+#: How the systems card names each kind of system measured (``host``, ``declared``, or ``hardware.kind``).
+KINDS = {"host": ("host", "hosts"), "declared": ("declared", "declared"), "asic": ("ASIC miner", "ASIC miners"),
+         "endpoint": ("served endpoint", "served endpoints")}
+
+
+def systems_text(systems: list[model.Measured], limit: int = 240) -> str:
+    """``1 host: vm; 3 ASIC miners: 2x Bitmain Antminer S19 Pro, MicroBT Whatsminer M50.VH50; 1 declared: ...``:
+    hosts first, declared models last, the same model counted once with its number."""
+    kinds = sorted(dict.fromkeys(m.kind for m in systems), key=lambda k: (k != "host", k == "declared"))
+    parts = []
+    for kind in kinds:
+        names = Counter(m.name for m in systems if m.kind == kind)
+        count = sum(names.values())
+        one, many = KINDS.get(kind, (kind, kind))
+        parts.append(f"{count} {one if count == 1 else many}: "
+                     + ", ".join(f"{n}x {name}" if n > 1 else name for name, n in names.items()))
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def summary(sources: list[model.Source], refs: list[model.RunRef], sized: list[tuple[model.Source, Sized | Skipped]],
             mw: float, pue: float) -> str:
     """Systems, verified, signed, measurement quality, and what the allocation buys per hardware option."""
-    systems = sorted({r.run.node or r.source.hostname for r in refs} | {s.hostname for s in sources})
+    systems = model.systems(sources)
     ok = sum(1 for r in refs if r.run.verified and r.run.ok)
     signed = sum(1 for s in sources if s.doc.signature is not None)
     quals = [model.quality(r.run, r.source.doc.declared) for r in refs]
     measured = sum(1 for q in quals if q.startswith("measured"))
     cards = "".join([
-        card("systems", str(len(systems)), ", ".join(systems)[:120]),
+        card("systems", str(len(systems)), systems_text(systems)),
         card("runs verified", f"{ok} of {len(refs)}", "checked against an independent reference",
              "ok" if refs and ok == len(refs) else "bad"),
         card("files signed", f"{signed} of {len(sources)}", "Ed25519 signature present (check with sitebench validate)",
@@ -116,7 +137,7 @@ def runs_section(refs: list[model.RunRef]) -> str:
         rows.append([
             esc(r.label), esc(run.workload), esc(", ".join(f"{k}={v}" for k, v in run.params.items())),
             _warn(units.rate(thr.rate, run.unit), thr.unstable),
-            esc(f"{units.rate(thr.p10, run.unit)} – {units.rate(thr.p90, run.unit)}"),
+            f"{nowrap(units.rate(thr.p10, run.unit))} – {nowrap(units.rate(thr.p90, run.unit))}",
             esc(f"{thr.cv:.1%}" if thr.cv is not None else "-"),
             esc(units.watts(power.idle_before_w)), esc(units.watts(power.avg_w)), esc(units.watts(power.peak_w)),
             _run_efficiency(r),
@@ -124,7 +145,8 @@ def runs_section(refs: list[model.RunRef]) -> str:
             '<span class="ok">yes</span>' if run.verified else '<span class="bad">no</span>', status,
         ])
     body = table(["system", "workload", "params", "throughput", "p10 – p90", "cv", "idle W", "avg W", "peak W",
-                  "efficiency", "of ceiling", "verified", "status"], rows, numeric={3, 4, 5, 6, 7, 8, 9, 10})
+                  "efficiency", "of ceiling", "verified", "status"], rows, numeric={3, 4, 5, 6, 7, 8, 9, 10},
+                 wrap={4, 9})
     meters = [[esc(r.label), esc(r.run.workload), esc(m.name), esc(m.scope), esc(m.method),
                esc(f"±{m.accuracy:.0%}" if m.accuracy is not None else "-"), esc(m.accuracy_note),
                esc(m.readings if m.readings is not None else "-"), esc(len(m.gaps))]
@@ -197,8 +219,8 @@ def systems_section(sources: list[model.Source]) -> str:
 
 def files_section(sources: list[model.Source]) -> str:
     """Which file is which tag, shown when several files sit side by side."""
-    rows = [[esc(s.tag), esc(s.path), esc(s.hostname), esc(s.doc.source), esc(s.doc.created), esc(len(s.doc.runs))]
-            for s in sources]
+    rows = [[esc(s.tag), esc(s.path), esc(systems_text(model.systems([s]))), esc(s.doc.source), esc(s.doc.created),
+             esc(len(s.doc.runs))] for s in sources]
     return section("files", "Files side by side",
                    table(["tag", "file", "system", "source", "created", "runs"], rows, numeric={5}))
 
