@@ -83,3 +83,39 @@ def describe() -> System:
         python=platform.python_version(), torch=TorchInfo(version=torch.__version__, cuda=torch.version.cuda),
         gpus=gpus(),
     )
+
+
+def hardware_label(s: System) -> str:
+    """One line naming the hardware a file was measured on: CPU, its CPUs and SIMD/SHA flags, GPUs."""
+    if s.model:
+        return s.model
+    cpu = s.cpu
+    parts = [f"{cpu.model or '?'}, {cpu.logical_cpus or '?'} CPUs" + (f" ({' '.join(cpu.flags)})" if cpu.flags else "")
+             if cpu is not None else "CPU unknown"]
+    if s.gpus:
+        names = [g.name for g in s.gpus]
+        parts.append(", ".join(f"{names.count(n)} x {n}" for n in dict.fromkeys(names)))
+    return "; ".join(parts)
+
+
+def hardware_differences(base: System, new: System) -> list[str]:
+    """What differs between the hardware two files were measured on (CPU model, CPUs, flags, GPUs); empty if none.
+
+    The machine id is left out: identical VMs made from one image share it, and one
+    machine's id can change when it is rebuilt. Hardware is what decides speed.
+    """
+    out: list[str] = []
+    if base.model != new.model:
+        out.append(f"model {base.model or 'none'} vs {new.model or 'none'}")
+    a, b = base.cpu, new.cpu
+    if (a is None) != (b is None):
+        out.append("CPU recorded on one side only")
+    elif a is not None and b is not None:
+        for name, x, y in (("CPU", a.model, b.model), ("logical CPUs", a.logical_cpus, b.logical_cpus),
+                           ("CPU flags", " ".join(a.flags) or "none", " ".join(b.flags) or "none")):
+            if x != y:
+                out.append(f"{name} {x} vs {y}")
+    ga, gb = sorted(g.name for g in base.gpus), sorted(g.name for g in new.gpus)
+    if ga != gb:
+        out.append(f"GPUs {', '.join(ga) or 'none'} vs {', '.join(gb) or 'none'}")
+    return out

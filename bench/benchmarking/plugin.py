@@ -22,6 +22,8 @@ import pytest
 #: timer resolution and scheduler jitter do not dominate a round, and ten rounds
 #: make a power window of over 1 s (10 update periods of the slowest meters).
 MIN_ROUND_S = 0.11
+#: Seconds idle before the rounds, over which the CPUs other processes leave free are measured.
+IDLE_S = 0.3
 
 #: ``--sitebench-rounds`` and ``--sitebench-no-power`` of the pytest session, for :func:`run_case`'s defaults.
 _SESSION: dict[str, Any] = {}
@@ -134,7 +136,8 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
     from bench.errors import VerificationError
     from bench.record import utc_now
     from bench.registry import create_workload
-    from bench.runner import Phases, Windows, prepare
+    from bench import contention as load
+    from bench.runner import Busy, Phases, Windows, prepare
     from bench.runrecord import RunHead, measured_run
 
     rounds = rounds if rounds is not None else int(_SESSION.get("rounds", 10))
@@ -148,19 +151,25 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
         wl.teardown()
         raise VerificationError(f"{name} on {device}: {failure}")
     sampler = open_sampler(device) if power else None
+    busy = Busy(idle_start=load.snapshot())
     try:
+        time.sleep(IDLE_S)  # the CPUs other processes leave free, to fit the intra-op threads
+        busy.fit_threads(device)
         steps = _steps_per_round(wl.step, device, min_round_s)
         phases = Phases(f"{name}@{device}", device, sampler)
         wins = Windows()
         wl.reset_metrics()
         benchmark.group = name
+        busy.start = load.snapshot()
         benchmark.pedantic(lambda: wins.measure(phases, wl.step, steps=steps), rounds=rounds, iterations=1,
                            warmup_rounds=0)
+        busy.end = load.snapshot()
         head = RunHead(workload=name, device=device, unit=wl.unit, params=dict(params), preset=preset,
                        started=utc_now())
         run = measured_run(head, wins.units, wins.durations, sampler=sampler, t_ref=phases.t_ref,
                            windows=wins.markers, phases=phases, tail=False, ceiling=wl.ceiling(device),
                            metrics=wl.metrics())
+        run = busy.record(run)
         benchmark.extra_info.update({"workload": name, "device": device, "unit": wl.unit,
                                      "units_per_round": sum(wins.units) / rounds, "steps_per_round": steps,
                                      "sitebench_run": run.to_json()})
@@ -168,3 +177,4 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
         if sampler:
             sampler.stop()
         wl.teardown()
+        busy.restore_threads()

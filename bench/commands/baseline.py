@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bench.errors import CheckFailed, UsageError
 
 DESCRIPTION = """\
+A baseline judges only the hardware it was recorded on. First step on a new CI
+machine: record its own baseline (and commit it), then check every later run:
+
+  pytest --benchmark-only --benchmark-json=bm.json      # every workload at ci size
+  sitebench baseline save bm.json                       # -> DIR/<machine-id>/baseline.json
+  sitebench baseline check bm.json --threshold 5 --workload-threshold llm-serve=20
+
 Baselines live in DIR/<machine-id>/baseline.json (a sitebench.result file), with optional
 per-workload thresholds in DIR/<machine-id>/thresholds.json:
   {"default_pct": 10, "workloads": {"llm-serve": 25}}
 check falls back to DIR/default/ when this machine has none of its own, and says so.
+check names the hardware the baseline was recorded on; when it is not this
+machine's (CPU model, CPUs, SIMD/SHA flags, GPUs), the comparison is shown but not
+judged (exit 0 with --report-only, else exit 2) unless --any-machine.
 A workload regresses only when its median slows by more than its threshold AND the
-Mann-Whitney U test on the raw samples gives p < --alpha.
-
-examples:
-  pytest --benchmark-only --benchmark-json=bm.json
-  sitebench baseline save bm.json
-  sitebench baseline check bm.json --threshold 5 --workload-threshold llm-serve=20
+Mann-Whitney U test on the raw samples gives p < --alpha; a run measured on a busy
+machine (contended) is not judged.
 """
 
 
@@ -37,6 +44,8 @@ def register(sub: Any) -> None:
                    help="per-workload slowdown percent (repeatable; overrides thresholds.json)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--report-only", action="store_true", help="print the comparison, exit 0 even on regression")
+    p.add_argument("--any-machine", action="store_true",
+                   help="judge against a baseline recorded on other hardware (its figures are not this machine's)")
     p.set_defaults(func=main)
 
 
@@ -80,6 +89,19 @@ def main(args: argparse.Namespace) -> int:
     directory, fell_back = resolve(Path(args.dir), name)
     if fell_back:
         print(f"no baseline for machine {name}; using {directory / BASELINE}")
+    from bench.record import load
+    from bench.system import describe, hardware_differences, hardware_label
+
+    baseline = load(directory / BASELINE)
+    print(f"baseline {directory / BASELINE}: recorded {baseline.created} on {hardware_label(baseline.system)}")
+    differs = hardware_differences(baseline.system, describe())
+    other_hardware = bool(differs) and not args.any_machine
+    if differs:
+        why = f"the baseline's hardware is not this machine's ({'; '.join(differs)})"
+        if other_hardware and not args.report_only:
+            raise UsageError(f"{why}: record this machine's own with `sitebench baseline save {args.json}` "
+                             f"(or pass --any-machine)")
+        print(f"warning: {why}" + (": shown, not judged" if other_hardware else ": judged anyway (--any-machine)"))
     limits = load_thresholds(directory / THRESHOLDS)
     default = args.threshold / 100 if args.threshold is not None else limits.default
     per = {**limits.workloads, **per_cli}
@@ -87,10 +109,13 @@ def main(args: argparse.Namespace) -> int:
     from bench.benchmarking.gate import gate
     from bench.compare import format_table
     from bench.console import out
-    from bench.record import load
-    passed, comps = gate(load(directory / BASELINE), bench_json,
-                         threshold=default, alpha=args.alpha, per_workload=per)
+    passed, comps = gate(baseline, bench_json, threshold=default, alpha=args.alpha, per_workload=per)
+    if other_hardware:
+        comps = [replace(c, regression=False, improvement=False, note="not judged: other hardware") for c in comps]
     out().print(format_table(comps))
+    if other_hardware:
+        print("baseline check: not judged (the baseline was recorded on other hardware)")
+        return 0
     if passed or args.report_only:
         print("baseline check: " + ("no regression" if passed else "REGRESSION (report only)"))
         return 0

@@ -72,3 +72,24 @@ def test_bad_input_is_one_line(tmp_path: Path, baseline_cli) -> None:
                  ("check", str(tmp_path / "missing.json"), "--dir", str(d))):
         r = baseline_cli(*args)
         assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, args
+
+
+def test_a_baseline_from_other_hardware_is_shown_not_judged(tmp_path: Path, baseline_cli) -> None:
+    from bench.record import load, write_result
+
+    d = tmp_path / "bl"
+    assert baseline_cli("save", str(_bench(tmp_path / "a.json", 1.0)), "--dir", str(d), "--name", "default").returncode == 0
+    path = d / "default" / "baseline.json"
+    doc = load(path)
+    assert doc.system.cpu is not None
+    other = doc.system.model_copy(update={"cpu": doc.system.cpu.model_copy(update={"model": "Other CPU 9000",
+                                                                                    "flags": ["avx2"]})})
+    write_result(path, doc.model_copy(update={"system": other}))
+    slow = str(_bench(tmp_path / "c.json", 1.5))
+    refused = baseline_cli("check", slow, "--dir", str(d))
+    assert refused.returncode == 2 and "Other CPU 9000" in refused.stderr and "baseline save" in refused.stderr
+    shown = baseline_cli("check", slow, "--dir", str(d), "--report-only")
+    assert shown.returncode == 0 and "recorded" in shown.stdout and "Other CPU 9000, " in shown.stdout
+    assert "not judged" in shown.stdout and "REGRESSION" not in shown.stdout
+    judged = baseline_cli("check", slow, "--dir", str(d), "--any-machine")
+    assert judged.returncode == 1 and "regression in sleepy" in judged.stderr
