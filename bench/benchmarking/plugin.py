@@ -133,10 +133,10 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
     (``sitebench_run``) and, for people reading pytest-benchmark's JSON, the
     workload, device, unit and units per round.
     """
+    from bench import contention as load
     from bench.errors import VerificationError
     from bench.record import utc_now
     from bench.registry import create_workload
-    from bench import contention as load
     from bench.runner import Busy, Phases, Windows, prepare
     from bench.runrecord import RunHead, measured_run
 
