@@ -62,6 +62,7 @@ def summary(sources: list[model.Source], refs: list[model.RunRef], sized: list[t
     signed = sum(1 for s in sources if s.doc.signature is not None)
     quals = [model.quality(r.run, r.source.doc.declared) for r in refs]
     measured = sum(1 for q in quals if q.startswith("measured"))
+    busy = [r for r in refs if r.run.contention is not None and r.run.contention.contended]
     cards = "".join([
         card("systems", str(len(systems)), systems_text(systems)),
         card("runs verified", f"{ok} of {len(refs)}", "checked against an independent reference",
@@ -71,6 +72,9 @@ def summary(sources: list[model.Source], refs: list[model.RunRef], sized: list[t
         card("power measured", f"{measured} of {len(refs)} runs",
              "others declared, modelled or missing" if measured < len(refs) else "metered",
              "ok" if refs and measured == len(refs) else "warn"),
+        card("contended", f"{len(busy)} of {len(refs)} runs",
+             "measured on a busy machine (other processes, steal or throttling): not the machine's own figures",
+             "bad") if busy else "",
     ])
     rows: dict[bool, list[list[str]]] = {False: [], True: []}
     skipped = []
@@ -134,6 +138,9 @@ def runs_section(refs: list[model.RunRef]) -> str:
         status = esc(run.status) if run.ok else f'<span class="bad">{esc(run.status)}</span>'
         if run.error:
             status += f'<br><span class="note">{esc(run.error)}</span>'
+        if run.contention is not None and run.contention.contended:
+            status += (f'<br><span class="warn">CONTENDED</span> <span class="note">'
+                       f'{esc("; ".join(run.contention.reasons))}</span>')
         rows.append([
             esc(r.label), esc(run.workload), esc(", ".join(f"{k}={v}" for k, v in run.params.items())),
             _warn(units.rate(thr.rate, run.unit), thr.unstable),

@@ -111,3 +111,13 @@ def test_a_miner_that_never_answered_is_a_miner_and_a_declared_file_is_its_model
     declared = load("builtin:declared/bitmain-antminer-s21")
     (d,) = model.systems([model.Source("d.json", declared)])
     assert d.kind == "declared" and "Antminer S21" in d.name
+
+
+def test_a_contended_run_is_flagged_in_the_summary_and_the_runs_table() -> None:
+    from bench.record import Contention, contention_reasons
+
+    reasons = contention_reasons(0.6, 0.0, None, [])
+    busy = run().model_copy(update={"contention": Contention(cpus=2, others_cpu=0.6, steal=0.0,
+                                                                contended=True, reasons=reasons)})
+    html = render([("busy.json", document([busy, run(workload="quiet")]))])
+    assert "1 of 2 runs" in html and "CONTENDED" in html and "other processes used 60%" in html
