@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import units
 from bench.record import Document, Run
 
 #: Bootstrap resamples for the confidence interval of the median ratio (seeded: the same files, the same interval).
@@ -41,6 +42,8 @@ class Comparison:
     regression: bool
     improvement: bool
     note: str = ""
+    #: The unit of ``base`` and ``new``: units per second of the run (``"hash/s"``, ``"token/s"``).
+    unit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form of this comparison."""
@@ -121,9 +124,12 @@ def compare_runs(b: Run, n: Run, limit: float, alpha: float, pair_note: str = ""
     params = n.params
     bm, nm = b.throughput.rate, n.throughput.rate
     notes = [pair_note] if pair_note else []
+    unit = f"{n.unit}/s"
+    if b.unit != n.unit:
+        notes.append(f"units differ (base {b.unit}/s)")
     if bm is None or nm is None or bm <= 0 or not b.ok or not n.ok:
         return Comparison(n.workload, n.device, params, bm, nm, None, None, None, None, "none", False, False,
-                          "; ".join([*notes, "no usable throughput in one of the runs"]))
+                          "; ".join([*notes, "no usable throughput in one of the runs"]), unit)
     change = (nm - bm) / bm
     a, c = list(b.throughput.samples), list(n.throughput.samples)
     ci = median_ratio_ci(a, c)
@@ -136,7 +142,8 @@ def compare_runs(b: Run, n: Run, limit: float, alpha: float, pair_note: str = ""
         test, p = "mann-whitney", _p_value(a, c)
         significant = p < alpha
     return Comparison(n.workload, n.device, params, bm, nm, change, ci[0] if ci else None, ci[1] if ci else None,
-                      p, test, change < -limit and significant, change > limit and significant, "; ".join(notes))
+                      p, test, change < -limit and significant, change > limit and significant, "; ".join(notes),
+                      unit)
 
 
 def compare_documents(base: Document, new: Document, threshold: float = 0.05,
@@ -155,7 +162,7 @@ def compare_documents(base: Document, new: Document, threshold: float = 0.05,
             assert run is not None
             out.append(Comparison(key[0], key[1], run.params, b.throughput.rate if b else None,
                                   n.throughput.rate if n else None, None, None, None, None, "none", False, False,
-                                  pair_note))
+                                  pair_note, f"{run.unit}/s"))
             continue
         out.append(compare_runs(b, n, per_workload.get(key[0], threshold), alpha, pair_note))
     return out
@@ -183,20 +190,29 @@ def parse_workload_thresholds(items: list[str]) -> dict[str, float]:
 
 
 def format_table(comparisons: list[Comparison]) -> Any:
-    """A rich Table of ``comparisons``."""
+    """A rich Table of ``comparisons``: the base and new throughput in their units (the header names the unit,
+    and each cell prints it with an SI prefix: ``57.86 MH/s``), the change, its interval, p and the verdict."""
     from rich.table import Table
 
     from bench.tables import cut
 
+    def rate(v: float | None, unit: str) -> str:
+        if v is None:
+            return "-"
+        short = {"hash/s": "H/s", "token/s": "tok/s"}.get(unit, unit)
+        return units.si(v, short, digits=4)
+
+    seen = ", ".join(cut(u, 40) for u in dict.fromkeys(c.unit for c in comparisons if c.unit)) or "units/s"
     table = Table(title="compare (throughput over the measured windows)")
-    for col in ("workload", "device", "params", "base", "new", "change", "new/base 95% CI", "p", "verdict"):
+    for col in ("workload", "device", "params", f"base ({seen})", f"new ({seen})", "change", "new/base 95% CI",
+                "p (Mann-Whitney U)", "verdict"):
         table.add_column(col)
     for c in comparisons:
         verdict = "[red]REGRESSION[/red]" if c.regression else "[green]improvement[/green]" if c.improvement else "ok"
         if c.note:
             verdict += f"\n[dim]{cut(c.note, 300)}[/dim]"
         table.add_row(cut(c.workload), cut(c.device, 40), cut(json.dumps(c.params, sort_keys=True), 80),
-                      "-" if c.base is None else f"{c.base:.4g}", "-" if c.new is None else f"{c.new:.4g}",
+                      rate(c.base, c.unit), rate(c.new, c.unit),
                       "-" if c.change is None else f"{c.change:+.1%}",
                       "-" if c.ratio_low is None or c.ratio_high is None else f"{c.ratio_low:.3f} - {c.ratio_high:.3f}",
                       "-" if c.p_value is None else f"{c.p_value:.3g}", verdict)

@@ -57,16 +57,24 @@ def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None 
 
 
 def format_table(rows: list[Entry]) -> Any:
-    """A rich Table; declared and modelled-power rows are marked, long names cut."""
+    """A rich Table; declared and modelled-power rows are marked, long names cut.
+
+    Rows are ranked by efficiency (units per joule, best first) and show it the way every other command
+    does: J/TH for hashing and J/token for tokens (energy per unit of work: lower is better), units per
+    joule for other units; the column is headed by what it holds.
+    """
     from rich.table import Table
 
     from bench import units
-
-    table = Table(title="leaderboard (work per joule over the measured windows)")
-    for col in ("workload", "#", "org", "system", "device", "throughput", "efficiency", "power", "signed"):
-        table.add_column(col, justify="right" if col in ("#", "throughput", "efficiency") else "left")
     from bench.sizing.model import WITH_OVERHEAD
-    from bench.tables import MAX_ROWS, cut, more_row
+    from bench.tables import ENERGY_PER, MAX_ROWS, cut, efficiency_header, more_row
+
+    energy = efficiency_header(r.unit for r in rows)
+    inverse = [text for u, text in ENERGY_PER.items() if any(r.unit == u for r in rows)]
+    table = Table(title="leaderboard per workload, most work per joule (over the measured windows) first"
+                  + (f" = lowest {' or '.join(inverse)} first" if inverse else ""))
+    for col in ("workload", "#", "org", "system", "device", "throughput", energy, "power source", "signed"):
+        table.add_column(col, justify="right" if col in ("#", "throughput", energy) else "left")
 
     rank: dict[tuple[str, str], int] = {}
     for r in rows[:MAX_ROWS]:

@@ -10,7 +10,7 @@ from bench.errors import UsageError
 from bench.record import Timing
 from bench.registry import all_workload_classes, create_workload
 from bench.runner import TIMINGS, RunSpec
-from bench.workload import Workload, device_kind
+from bench.workload import Workload, coerce, device_kind
 
 
 def parse_params(items: list[str], names: list[str]) -> dict[str, dict[str, str]]:
@@ -26,6 +26,46 @@ def parse_params(items: list[str], names: list[str]) -> dict[str, dict[str, str]
         for name in ([target] if dot else names):
             per[name][key] = value
     return per
+
+
+def expected_type(like: Any) -> str:
+    """What a command-line value must read as, named for a person: ``"an integer"``, ``"a number"``..."""
+    if isinstance(like, bool):
+        return "true or false"
+    if isinstance(like, int):
+        return "an integer"
+    if isinstance(like, float):
+        return "a number"
+    if isinstance(like, (list, tuple)):
+        return f"a comma-separated list of {expected_type(like[0]).removeprefix('an ').removeprefix('a ')}s" \
+            if like and not isinstance(like[0], str) else "a comma-separated list"
+    return "text"
+
+
+def check_param_types(items: list[str], workloads: list[Workload], preset: str) -> None:
+    """Refuse, naming the option, a ``--param`` value that does not read as its parameter's type.
+
+    Each value of a sweep (``batch=1,4,16``) is checked on its own.
+
+    Raises:
+        UsageError: ``--param batch=abc: expected an integer``.
+    """
+    for item in items:
+        key, _, value = item.partition("=")
+        target, dot, key = key.rpartition(".")
+        for wl in workloads:
+            defaults = wl.presets.get(preset, {})
+            if (dot and wl.name != target) or key not in defaults:
+                continue
+            like = defaults[key]
+            swept = "," in value and isinstance(like, (int, float)) and not isinstance(like, bool)
+            for part in value.split(",") if swept else [value]:
+                try:
+                    coerce(part.strip() if swept else part, like)
+                except (ValueError, TypeError, OverflowError):
+                    what = expected_type(like) + (" for each value of the sweep" if swept else "")
+                    raise UsageError(f"--param {item}: expected {what}"
+                                     + (f" ({part!r} is not)" if swept else "")) from None
 
 
 def timing_for(preset: str, **changes: float | int | None) -> Timing:
@@ -81,6 +121,7 @@ def build_specs(names: list[str] | None, params: list[str], preset: str, device:
         key = item.partition("=")[0].rpartition(".")[2]
         if not any(key in w.presets.get(preset, {}) for w in workloads):
             raise UsageError(f"--param {item!r}: no workload in this run has a parameter {key!r}")
+    check_param_types(params, workloads, preset)
     specs = []
     for wl in workloads:
         own = {k: v for k, v in per[wl.name].items() if k in wl.presets.get(preset, {})}
@@ -95,7 +136,8 @@ def build_specs(names: list[str] | None, params: list[str], preset: str, device:
                 instance.preflight(device, chosen)
             except UsageError as exc:
                 if len(points) == 1:
-                    raise UsageError(f"{wl.name}: {exc}") from None
+                    text = str(exc)
+                    raise UsageError(text if text.startswith(f"{wl.name}:") else f"{wl.name}: {text}") from None
                 specs.append(RunSpec(instance, device, chosen, preset, failed=f"refused before running: {exc}"))
                 continue
             specs.append(RunSpec(instance, device, chosen, preset))

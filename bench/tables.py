@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 
 from rich.markup import escape
 from rich.table import Table
@@ -78,6 +80,58 @@ def power_notes(runs: list[Run]) -> list[str]:
     return notes
 
 
+#: What :func:`bench.units.efficiency` prints per unit of work: energy per unit (lower is better) for hashing
+#: and tokens, as miners and serving people quote it; units per joule (higher is better) for any other unit.
+ENERGY_PER = {"hash": "J/TH", "token": "J/token"}
+
+
+def efficiency_header(unit_names: Iterable[str]) -> str:
+    """The header of a column of :func:`bench.units.efficiency` cells, named by what the figures are:
+    ``"J/TH"`` for hashing, ``"J/token"`` for tokens, ``"efficiency (widget/J)"`` for another unit,
+    joined with "or" when the column mixes units."""
+    seen = set(unit_names) or set(ENERGY_PER)
+    known = [ENERGY_PER[u] for u in ENERGY_PER if u in seen]
+    return " or ".join([*known, *(f"efficiency ({cut(u, 40)}/J)" for u in sorted(seen - set(ENERGY_PER)))])
+
+
+#: What each kind of device is called in tables and verdicts.
+KIND_NAMES = {"cpu": "CPU", "cuda": "GPU", "asic": "ASIC miner", "endpoint": "endpoint", "declared": "declared hardware"}
+
+
+def device_kind(run: Run) -> str:
+    """What a run measured, by kind: ``"CPU"``, ``"GPU"``, ``"ASIC miner"``, ``"endpoint"`` (a served model
+    measured over HTTP), ``"declared hardware"`` (a vendor's figures), else the device's own prefix."""
+    if run.hardware is not None and run.hardware.kind in KIND_NAMES:
+        return KIND_NAMES[run.hardware.kind]
+    prefix = run.device.partition(":")[0]
+    return KIND_NAMES.get(prefix, printable(prefix))
+
+
+def system_line(doc: Document) -> str:
+    """What a file describes, for ``sitebench show``: the host with its CPU and GPUs when sitebench
+    recorded one; for a declared file, or one with no CPU or GPU recorded, the declared hardware (its
+    model, and where the figures come from) instead of unknown CPU fields; and, when the runs measured
+    units over the network (ASIC miners, endpoints), how many of each make and model."""
+    sysinfo = doc.system
+    seen = Counter(f"{device_kind(r)} {' '.join(x for x in (h.make, h.model) if x) or '?'}"
+                   for r in doc.runs if (h := r.hardware) is not None)
+    extra = [f"units measured: {cut(', '.join(f'{n}x {name}' if n > 1 else name for name, n in seen.items()), 300)}"
+             ] if seen else []
+    if doc.declared or (sysinfo.cpu is None and not sysinfo.gpus):
+        name = sysinfo.model or sysinfo.hostname or "?"
+        what = "declared (vendor figures, not measured)" if doc.declared else "no CPU or GPU recorded"
+        lines = [f"hardware: {cut(name)}, {what}"]
+        if sysinfo.note:
+            lines.append(f"figures from: {cut(sysinfo.note, 400)}")
+        return "\n".join([*lines, *extra])
+    cpu = sysinfo.cpu
+    gpus = ", ".join(g.name for g in sysinfo.gpus) or "none"
+    cpu_text = "none recorded" if cpu is None else f"{cut(cpu.model or '?')} ({cpu.logical_cpus or '?'} logical)"
+    model = f" ({cut(sysinfo.model)})" if sysinfo.model and sysinfo.hostname else ""
+    return "\n".join([f"system: {cut(sysinfo.hostname or sysinfo.model or '?')}{model}  cpu {cpu_text}  "
+                      f"gpus {cut(gpus, 200)}", *extra])
+
+
 def efficiency_cell(run: Run, declared: bool = False) -> str:
     """The run's efficiency, and beside it the machine's (with the node overhead) for a components-only run."""
     text = units.efficiency(run.efficiency.per_joule, run.unit)
@@ -86,10 +140,11 @@ def efficiency_cell(run: Run, declared: bool = False) -> str:
 
 
 def runs_table(runs: list[Run], title: str | None = None) -> Table:
-    """Workload, device, throughput, average W, efficiency, ceiling fraction, quality, verified, status."""
+    """Workload, device, throughput, average W, J/TH or J/token (units per joule for other units), ceiling
+    fraction, quality, verified, status."""
     table = Table(title=title, title_justify="left")
-    for col in ("workload", "device", "throughput", "cv", "avg W", "efficiency", "ceiling", "quality", "verified",
-                "status"):
+    for col in ("workload", "device", "throughput", "cv", "avg W", efficiency_header(r.unit for r in runs),
+                "ceiling", "quality", "verified", "status"):
         table.add_column(col, justify="right" if col not in ("workload", "device", "status") else "left")
     for run, label in list(zip(runs, labels(runs)))[:MAX_ROWS]:
         thr, pw = run.throughput, run.power
@@ -114,16 +169,17 @@ def per_mw_table(doc: Document, path: str = "", mw: float = 1.0, pue: float = 1.
     alloc = Allocation(mw, pue)
     table = Table(title=f"What {mw:g} MW buys at PUE {pue:g} (as sitebench size; components-only runs add "
                         "the node overhead)", title_justify="left")
-    for col in ("workload", "device", "machines", "throughput", "efficiency", "MW per", "power"):
-        table.add_column(col, justify="right" if col not in ("workload", "device", "power") else "left")
-    modelled = False
     found = candidates(doc, path)
+    for col in ("workload", "device", "machines", "throughput", efficiency_header(c.run.unit for c in found),
+                "facility MW", "power source"):
+        table.add_column(col, justify="right" if col not in ("workload", "device", "power source") else "left")
+    modelled = False
     for c, name in list(zip(found, labels([c.run for c in found])))[:MAX_ROWS]:
         s = size(c, alloc)
         if not isinstance(s, Sized):
             refused = c.run.ok and c.run.power.avg_w is not None and not c.run.power.valid_for_sizing
             table.add_row(cut(name), cut(c.run.device), "-", "-", "-", "-",
-                          "[red]refused[/red]" if refused else cut(s.reason))
+                          "[red]refused[/red]" if refused else f"not sized: {cut(s.reason)}")
             continue
         scale, label = units.throughput_per_mw_unit(s.unit)
         modelled |= s.modelled

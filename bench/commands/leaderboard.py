@@ -8,8 +8,10 @@ from typing import Any
 
 def register(sub: Any) -> None:
     p = sub.add_parser("leaderboard", help="rank stored submissions by work per joule",
-                       description="Rank every run in the submission store per workload by work per joule; "
-                       "declared and modelled-power figures are marked.")
+                       description="Rank every run in the submission store per workload by work per joule "
+                       "(efficiency), best first. The figure is shown as every command shows it: J/TH for "
+                       "hashing and J/token for tokens (energy per unit of work, lower is better), units per "
+                       "joule for other units. Declared and modelled-power figures are marked.")
     p.add_argument("dir", nargs="?", metavar="DIR", help="submission store (default results/submissions)")
     p.add_argument("--store", default="results/submissions", metavar="DIR", help=argparse.SUPPRESS)
     p.add_argument("--workload", "-w", metavar="NAME", help="only this workload")

@@ -1,4 +1,4 @@
-"""`sitebench plan PLAN.toml`: a site plan's machines, throughput, energy, cost and revenue per year."""
+"""`sitebench plan PLAN.toml`: a site plan's machines, throughput, energy, energy cost, revenue, capex and payback."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ DESCRIPTION = """\
 Evaluate a site plan (TOML): allocations of facility MW (with PUE and
 availability), each split into uses filled by one result file's hardware
 (measured or declared). Prints per allocation and in total: machines,
-throughput, energy per year (MWh) and, where the plan gives prices, cost and
-revenue per year. Paths in the plan are relative to the plan file. See
-results/plans/ for an example and bench/sizing/plan.py for every key.
+throughput, energy per year (MWh) and, where the plan gives prices, the energy
+cost and revenue per year; where a use gives capex_per_machine, its capex and
+simple payback (capex / (revenue - energy cost) per year). Prices and capex are
+the plan's own assumptions: the output calls the money ILLUSTRATIVE and says
+what it leaves out. Paths in the plan are relative to the plan file. See
+results/plans/ (or builtin:plans/phase1-2000mw) for an example and
+bench/sizing/plan.py for every key.
 
 examples:
   sitebench plan results/plans/phase1-2000mw.toml
-  sitebench plan results/plans/phase1-2000mw.toml --plot plan.png --json
+  sitebench plan builtin:plans/phase1-2000mw --plot plan.png --json
 """
 
 
@@ -30,6 +34,8 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     import json
+
+    from rich.markup import escape
 
     from bench import console
     from bench.sizing import plan_render
@@ -49,6 +55,10 @@ def main(args: argparse.Namespace) -> int:
         out = console.out()
         out.print(plan_render.plan_table(plan, results))
         out.print(plan_render.totals_table(plan, plan_render.totals(plan, results)))
+        if plan_render.priced(plan, results):
+            out.print(plan_render.money_table(plan, results))
+            for line in plan_render.money_notes(plan, results):
+                out.print(f"[yellow]{escape(line)}[/yellow]")
         unique = list({(r.sized.file, r.sized.run): r.sized for r in results}.values())
         for line in notes(unique, []):
             out.print(line)

@@ -1,4 +1,4 @@
-"""`sitebench qualify RESULT --spec SPEC.toml`: PASS/FAIL per GPU, node and fleet."""
+"""`sitebench qualify RESULT --spec SPEC.toml`: PASS/FAIL per device (CPU, GPU, ASIC miner, endpoint), node and fleet."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("qualify", help="PASS/FAIL per GPU or ASIC miner, node and fleet against a spec",
+    p = sub.add_parser("qualify", help="PASS/FAIL per device (CPU, GPU, ASIC miner, endpoint), node and fleet "
+                       "against a spec",
                        description="Judge a sitebench.result file against a TOML spec (minimum throughput "
-                       "or efficiency per workload, maximum GPU and node power, no throttling, MAD outliers; "
+                       "or efficiency per workload, maximum GPU and node power (the GPU rules judge GPUs only), "
+                       "no throttling, MAD outliers; "
                        "for ASIC miners minimum TH/s, maximum J/TH, chips present, maximum temperature and "
                        "hardware-error rate). "
                        "Exit 1 on any FAIL, 2 on a bad spec.")
@@ -19,22 +21,24 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from bench import console
     from bench.fleet.spec import load_spec
     from bench.fleet.verdict import qualify
     from bench.record import load
+    from bench.tables import cut
 
     spec = load_spec(args.spec)
     doc = load(args.result)
     gpus, nodes, fleet = qualify(doc, spec)
     table = Table(title=f"qualify {args.result} against {spec.name}")
-    for col in ("level", "unit", "verdict", "reasons / notes"):
+    for col in ("kind", "unit", "verdict", "reasons / notes"):
         table.add_column(col)
     for v in [*gpus, *nodes, fleet]:
         verdict = "[green]PASS[/green]" if v.passed else "[red]FAIL[/red]"
-        table.add_row(v.level, v.key, verdict, "; ".join(v.reasons or v.notes) or "-")
+        table.add_row(cut(v.kind), cut(v.key), verdict, escape("; ".join(v.reasons or v.notes) or "-"))
     out = console.out()
     out.print(table)
     bad = sum(not v.passed for v in [*gpus, *nodes, fleet])

@@ -50,6 +50,7 @@ def register(sub: Any) -> None:
     p.add_argument("--sample-hz", "--rate", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default: 10; raised where a counter would wrap between polls)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
+    p.add_argument("--force", action="store_true", help="replace the --out file (and its --report) when it exists")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--sign", metavar="KEY", help="sign the result file with this Ed25519 private key (sitebench keygen)")
     p.add_argument("--report", action="store_true",
@@ -62,7 +63,11 @@ def register(sub: Any) -> None:
 def default_out() -> Path:
     """``results/runs/<UTC time>-<host>.json`` under the current directory."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return Path("results") / "runs" / f"{stamp}-{socket.gethostname()}.json"
+    out, n = Path("results") / "runs" / f"{stamp}-{socket.gethostname()}.json", 1
+    while out.exists():  # two runs in one second: the second gets its own file
+        n += 1
+        out = out.with_name(f"{stamp}-{socket.gethostname()}-{n}.json")
+    return out
 
 
 def plan(args: argparse.Namespace) -> Any:
@@ -95,9 +100,9 @@ def plan(args: argparse.Namespace) -> Any:
         out = out.with_name(f"{out.name}.rank{fleet.rank}")  # only this rank's journal; rank 0 writes the file
     from bench.record import check_writable
 
-    check_writable(out)
+    check_writable(out, replace=args.force)
     if args.report:
-        check_writable(out.with_suffix(".html"), "--report")
+        check_writable(out.with_suffix(".html"), "--report", replace=args.force)
     meters, unavailable = discover(args.meter, device=device)
     return RunPlan(specs, timing, args.preset, out, meters, unavailable, args.rate, args.quiet, args.sign, fleet)
 

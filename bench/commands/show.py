@@ -18,18 +18,14 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from bench import console
     from bench.record import load
-    from bench.tables import cut, fleet_table, per_mw_table, power_notes, runs_table
+    from bench.tables import cut, fleet_table, per_mw_table, power_notes, runs_table, system_line
 
     out = console.out()
     for path in args.files:
         doc = load(path)
-        sysinfo = doc.system
-        gpus = ", ".join(g.name for g in sysinfo.gpus) or "none"
-        cpu = sysinfo.cpu
         out.print(f"[bold]{cut(path, 200)}[/bold]  id {cut(doc.id)}  created {doc.created}  source {doc.source}  "
                   f"signed {'yes' if doc.signature else 'no'}")
-        out.print(f"system: {cut(sysinfo.hostname or sysinfo.model or '?')}  cpu {cut(cpu.model if cpu else '?')} "
-                  f"({cpu.logical_cpus if cpu else '?'} logical)  gpus {cut(gpus, 200)}")
+        out.print(system_line(doc))
         out.print(runs_table(doc.runs))
         for note in power_notes(doc.runs):
             out.print(f"[yellow]power:[/yellow] {note}")

@@ -11,8 +11,10 @@ from bench.errors import UsageError
 DESCRIPTION = """\
 For every run in the given result files: the machines an allocation of MW
 powers, the total throughput (over the measured windows), the efficiency
-(units per joule over the same windows) and the facility MW per unit of
-throughput (PUE x 1e-6 / efficiency) (MW per EH/s for hashing, MW per M tok/s for inference), each with
+(units per joule over the same windows; shown as energy per unit of work, J/TH
+for hashing and J/token for tokens, as miners and operators quote it) and the
+facility MW per unit of throughput (PUE x 1e-6 / efficiency) (MW per EH/s for
+hashing, MW per M tok/s for inference), each with
 a low and high bound from the meters' stated accuracy and the run-to-run
 spread. Facility MW = IT MW x PUE. Power per machine is the run's widest
 measured scope (wall > node > components); components-only runs add a node

@@ -1,25 +1,40 @@
-"""PASS/FAIL per GPU, node and fleet for a result file against a Spec."""
+"""PASS/FAIL per device (CPU, GPU, ASIC miner, endpoint), node and fleet for a result file against a Spec.
+
+Each device's verdict names it by its kind (:func:`bench.tables.device_kind`); the GPU rules of a spec
+(``max_gpu_w``, ``gpus_per_node``) judge GPUs only, so a CPU run is never counted or judged as a GPU.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench import units
 from bench.fleet.dist import node_power
 from bench.fleet.outliers import fleet_outliers, metric_value, run_key
 from bench.fleet.spec import Spec
 from bench.miners.figures import is_miner
 from bench.miners.qualify import check as miner_check
 from bench.record import Document, Run
+from bench.tables import ENERGY_PER, device_kind
 
 
 @dataclass
 class Verdict:
-    """One unit's verdict: PASS when it has no reasons to fail."""
+    """One unit's verdict: PASS when it has no reasons to fail.
+
+    ``level`` is where it sits (``device``, ``miner``, ``node``, ``fleet``); ``kind`` what it is, as the
+    table shows it (``CPU``, ``GPU``, ``ASIC miner``, ``endpoint``, ``declared hardware``, ``node``,
+    ``fleet``).
+    """
 
     level: str
     key: str
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        self.kind = self.kind or self.level
 
     @property
     def passed(self) -> bool:
@@ -56,10 +71,19 @@ def gpu_power_w(run: Run) -> float | None:
     return own.mean if own is not None else None
 
 
-def _gpu_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
+def figure(run: Run, metric: str, value: float) -> str:
+    """A throughput (``"57.9 MH/s"``) or efficiency (``"3.5 Mhash/J = 2.86e+05 J/TH"``) in its units."""
+    if metric == "throughput":
+        return units.rate(value, run.unit)
+    per_joule = units.si(value, f"{run.unit}/J")
+    return f"{per_joule} = {units.efficiency(value, run.unit)}" if run.unit in ENERGY_PER else per_joule
+
+
+def _device_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
     reasons: list[str] = []
     notes: list[str] = []
     wl = run.workload
+    gpu = device_kind(run) == "GPU"
     if not run.ok:
         return [f"{wl}: run {run.status}: {run.error or 'no error recorded'}"], notes
     if not run.verified:
@@ -71,10 +95,12 @@ def _gpu_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
                 continue
             v = metric_value(run, metric)
             if v is None:
-                reasons.append(f"{wl}: {metric} not recorded (minimum {floor:.4g})")
+                reasons.append(f"{wl}: {metric} not recorded (minimum {figure(run, metric, floor)})")
             elif v < floor:
-                reasons.append(f"{wl}: {metric} {v:.4g} below minimum {floor:.4g}")
-    if spec.max_gpu_w is not None:
+                reasons.append(f"{wl}: {metric} {figure(run, metric, v)} below minimum {figure(run, metric, floor)}")
+    if spec.max_gpu_w is not None and not gpu:
+        notes.append(f"{wl}: a {device_kind(run)}, not a GPU: the GPU power limit does not apply")
+    elif spec.max_gpu_w is not None:
         gpu_w = gpu_power_w(run)
         if gpu_w is None:
             reasons.append(f"{wl}: GPU power not recorded (no gpu meter for {run.local_device or run.device}), "
@@ -90,12 +116,12 @@ def _gpu_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
 
 
 def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Verdict]:
-    """Verdicts per GPU and per ASIC miner (sorted by key), per node, and for the fleet.
+    """Verdicts per device (CPU, GPU, ...) and per ASIC miner (sorted by key), per node, and for the fleet.
 
     Node power is each node's meters counted once per scope (:func:`bench.fleet.dist.node_power`):
     a BMC or CPU meter every rank of the node read is not added once per rank.
     """
-    host = doc.system.hostname or "?"
+    host = doc.system.hostname or doc.system.model or "?"
     runs = doc.runs
     gpus: dict[str, Verdict] = {}
     node_of: dict[str, str] = {}
@@ -104,15 +130,15 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
     for i, run in enumerate(runs):
         key = run_key(run, i, host)
         if is_miner(run):  # an ASIC miner is its own unit: no node, its own rules (bench.miners.qualify)
-            mv = miners.setdefault(key, Verdict("miner", key))
+            mv = miners.setdefault(key, Verdict("miner", key, kind="ASIC miner"))
             reasons, notes = miner_check(run, spec.miners)
             mv.reasons += reasons
             mv.notes += notes
             continue
         node = run.node or host
         node_of[key] = node
-        v = gpus.setdefault(key, Verdict("gpu", key))
-        reasons, notes = _gpu_checks(run, spec)
+        v = gpus.setdefault(key, Verdict("device", key, kind=device_kind(run)))
+        reasons, notes = _device_checks(run, spec)
         v.reasons += reasons
         v.notes += notes
         node_runs.setdefault((node, run.workload), []).append(run)
@@ -123,7 +149,7 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
     for key, v in gpus.items():
         n = nodes.setdefault(node_of[key], Verdict("node", node_of[key]))
         if not v.passed:
-            n.reasons.append(f"GPU {key} failed")
+            n.reasons.append(f"{v.kind} {key} failed")
     for (node, wl), mine in sorted(node_runs.items(), key=lambda kv: kv[0]):
         if spec.max_node_w is None:
             continue
@@ -134,7 +160,7 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
             nodes[node].reasons.append(f"{wl}: node power {w:.0f} W above maximum {spec.max_node_w:.0f} W")
     if spec.gpus_per_node:
         for node, n in nodes.items():
-            count = len({k for k in gpus if node_of[k] == node})
+            count = len({k for k, v in gpus.items() if node_of[k] == node and v.kind == "GPU"})
             if count < spec.gpus_per_node:
                 n.reasons.append(f"{count} GPUs reported, spec wants {spec.gpus_per_node}")
     fleet = Verdict("fleet", "fleet")

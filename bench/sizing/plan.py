@@ -8,7 +8,7 @@ A plan::
     availability = 0.95    # default: fraction of the year the allocation runs, (0, 1]
     node_overhead_w = 500  # optional, per machine, components-only runs (else the sizing default)
 
-    [prices]               # optional; each price optional
+    [prices]               # optional; each price optional (assumptions: the output calls them illustrative)
     currency = "USD"
     electricity_per_mwh = 60.0
     revenue_per_ph_day = 50.0            # per PH/s per day (hashing)
@@ -26,13 +26,19 @@ A plan::
     result = "../declared/bitmain-antminer-s21-pro.json"   # relative to the plan file
     workload = "sha256d"   # which run, when the file holds several usable runs
     model = "S19 Pro"      # which hardware, in a file of several (a miners file: one average miner per model)
+    capex_per_machine = 4000   # optional: purchase price of one machine, in the plan's currency
 
 Per use: the sizing of :mod:`bench.sizing.model` for ``mw x share``; energy
 per year = ``mw x share x availability x 8760`` MWh (the machines fill the
-allocation); cost = energy x electricity price; revenue = throughput x
+allocation); energy cost = energy x electricity price; revenue = throughput x
 availability x a year at the price per unit (PH/s-day or million tokens),
 with the throughput's low and high bounds. Revenue assumes all the work is
-sold at the price (no demand limit) and there is no capital cost.
+sold at the price (no demand limit). Capex = machines x capex per machine
+(machines only: no buildings, power, cooling or networking); simple payback
+in years = capex / (revenue - energy cost) per year, given where the use has
+a capex, a revenue and an electricity price, and None ("never") when revenue
+does not exceed the energy cost. None of it counts pool fees, maintenance,
+staff, financing, taxes, depreciation or hardware price and difficulty changes.
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ class Use:
     result: Path
     workload: str | None = None
     model: str | None = None
+    capex_per_machine: float | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,7 @@ def _text(table: dict[str, Any], key: str, path: Path, where: str, default: str 
 
 
 def _use(table: Any, path: Path, where: str) -> Use:
-    t = _known(table, {"name", "share", "result", "workload", "model"}, path, where)
+    t = _known(table, {"name", "share", "result", "workload", "model", "capex_per_machine"}, path, where)
     share = _number(t, "share", path, where, low=0.0, high=1.0)
     if share is None:
         raise _fail(path, f"{where}.share", "missing (a fraction of the allocation's MW)")
@@ -156,7 +163,8 @@ def _use(table: Any, path: Path, where: str) -> Use:
         raise _fail(path, f"{where}.result", f"no such file {result}")
     workload = _text(t, "workload", path, where) if "workload" in t else None
     model = _text(t, "model", path, where) if "model" in t else None
-    return Use(_text(t, "name", path, where, Path(result).stem), share, result, workload, model)
+    capex = _number(t, "capex_per_machine", path, where, low=0.0, low_open=False)
+    return Use(_text(t, "name", path, where, Path(result).stem), share, result, workload, model, capex)
 
 
 def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> AllocationSpec:
@@ -223,7 +231,9 @@ def parse_plan(path: str | Path) -> Plan:
 
 @dataclass(frozen=True)
 class UseResult:
-    """One use sized, with its energy, cost and revenue per year (None without a price)."""
+    """One use sized, with its energy, energy cost and revenue per year (None without a price), its capex
+    (None without a capex per machine) and simple payback in years (None without the prices it needs, or
+    when revenue does not exceed the energy cost: :func:`payback_years`)."""
 
     allocation: str
     use: str
@@ -234,6 +244,17 @@ class UseResult:
     revenue: float | None
     revenue_low: float | None
     revenue_high: float | None
+    capex_per_machine: float | None = None
+    capex: float | None = None
+    payback_years: float | None = None
+
+
+def payback_years(capex: float | None, revenue: float | None, cost: float | None) -> float | None:
+    """Simple payback: ``capex / (revenue - cost)`` with both per year; None when any is missing or the
+    revenue does not exceed the energy cost (the machines never pay for themselves)."""
+    if capex is None or revenue is None or cost is None or revenue <= cost:
+        return None
+    return capex / (revenue - cost)
 
 
 def choose(use: Use, alloc_name: str) -> Candidate:
@@ -266,7 +287,7 @@ def revenue_per_year(s: Sized, throughput: float, availability: float, prices: P
 
 
 def evaluate(plan: Plan) -> list[UseResult]:
-    """Every use of every allocation sized, with energy, cost and revenue per year."""
+    """Every use of every allocation sized, with energy, energy cost and revenue per year, capex and payback."""
     out = []
     for a in plan.allocations:
         for u in a.uses:
@@ -276,11 +297,14 @@ def evaluate(plan: Plan) -> list[UseResult]:
                 raise UsageError(f"{u.result}: allocation {a.name!r} use {u.name!r}: {s.reason}")
             energy = mw * a.availability * HOURS_PER_YEAR
             price = plan.prices.electricity_per_mwh
+            cost = energy * price if price is not None else None
+            revenue = revenue_per_year(s, s.throughput, a.availability, plan.prices)
+            capex = s.machines * u.capex_per_machine if u.capex_per_machine is not None else None
             out.append(UseResult(
-                a.name, u.name, mw, s, energy, energy * price if price is not None else None,
-                revenue_per_year(s, s.throughput, a.availability, plan.prices),
+                a.name, u.name, mw, s, energy, cost, revenue,
                 revenue_per_year(s, s.throughput_low, a.availability, plan.prices),
-                revenue_per_year(s, s.throughput_high, a.availability, plan.prices)))
+                revenue_per_year(s, s.throughput_high, a.availability, plan.prices),
+                u.capex_per_machine, capex, payback_years(capex, revenue, cost)))
     return out
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bench import units
 from bench.sizing.model import WITH_OVERHEAD, Sized, Skipped
-from bench.tables import MAX_ROWS, cut, more_row
+from bench.tables import MAX_ROWS, cut, efficiency_header, more_row
 
 
 def span(mid: str, lo: float, hi: float, fmt: Callable[[float], str]) -> str:
@@ -73,11 +73,13 @@ def power_text(s: Sized) -> str:
 
 
 def size_table(rows: Sequence[Sized], title: str) -> Table:
-    """One row per sized run: machines, throughput, efficiency, MW per throughput, power per machine."""
+    """One row per sized run: machines, throughput, J/TH or J/token (units per joule for other units),
+    facility MW per unit of throughput, power per machine."""
     table = Table(title=title, title_justify="left")
-    for col in ("workload", "system", "machines", "throughput", "efficiency", "facility MW", "power per machine"):
+    energy = efficiency_header(s.unit for s in rows)
+    for col in ("workload", "system", "machines", "throughput", energy, "facility MW", "power per machine"):
         table.add_column(col, justify="left" if col in ("workload", "system", "power per machine") else "right",
-                         no_wrap=col in ("efficiency", "facility MW"))
+                         no_wrap=col in (energy, "facility MW"))
     for s in rows[:MAX_ROWS]:
         table.add_row(
             cut(s.workload), cut(s.system),

@@ -111,3 +111,18 @@ def test_fleet_runs_are_compared_rank_by_rank() -> None:
     new.runs[1].throughput = _doc(0.5, 3).runs[0].throughput  # rank 1 halves
     comps = compare_documents(base, new)
     assert len(comps) == 2 and [c.regression for c in comps] == [False, True]
+
+
+def test_the_table_names_the_unit_of_base_and_new() -> None:
+    from rich.console import Console
+
+    from bench.compare import format_table
+
+    comps = compare_documents(_doc(1.0, 1), _doc(1.0, 2))
+    assert {c.unit for c in comps} == {"hash/s"} and comps[0].to_dict()["unit"] == "hash/s"
+    table = format_table(comps)
+    headers = [str(c.header) for c in table.columns]
+    assert "base (hash/s)" in headers and "new (hash/s)" in headers
+    console = Console(width=200, record=True)
+    console.print(table)
+    assert " H/s" in console.export_text(), "each cell carries its unit too"

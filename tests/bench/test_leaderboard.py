@@ -35,3 +35,18 @@ def test_ranked_best_first(doc: dict[str, Any], tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "bench", "leaderboard", "--store", str(store), "--json"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and {e["org"] for e in json.loads(r.stdout)} == {"acme", "beta"}
+
+
+def test_the_table_names_the_figure_it_shows_and_how_it_ranks(doc: dict[str, Any], tmp_path: Path) -> None:
+    from bench.leaderboard import format_table
+
+    store = tmp_path / "store"
+    src = tmp_path / "a.json"
+    src.write_text(json.dumps(doc))
+    submit(src, "acme", store)
+    table = format_table(entries(store))
+    headers = [str(c.header) for c in table.columns]
+    assert "J/TH or J/token" in headers and "efficiency" not in headers and "power source" in headers
+    assert "most work per joule" in str(table.title) and "lowest J/TH or J/token first" in str(table.title)
+    hashing = format_table(entries(store, "sha256d"))
+    assert "J/TH" in [str(c.header) for c in hashing.columns] and "J/token" not in str(hashing.title)

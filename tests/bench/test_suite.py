@@ -41,3 +41,23 @@ def test_a_single_point_that_does_not_fit_is_a_usage_error(tmp_path: Path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "bytes on cpu" in err[0]
     assert not (tmp_path / "r.json").exists(), "refused before anything ran or was written"
+
+
+@pytest.mark.parametrize(("param", "message"), [
+    ("batch=abc", "--param batch=abc: expected an integer"),
+    ("sha256d.batch=1.5", "--param sha256d.batch=1.5: expected an integer"),
+    ("batch=1,x,4", "--param batch=1,x,4: expected an integer for each value of the sweep ('x' is not)"),
+])
+def test_a_param_of_the_wrong_type_is_one_line_naming_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 param: str, message: str) -> None:
+    code = main(["run", "-w", "sha256d", "--param", param, "--out", str(tmp_path / "r.json"), *FAST])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].endswith(message) and "invalid literal" not in err[0]
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_expected_types_are_named_for_people() -> None:
+    from bench.suite import expected_type
+
+    assert [expected_type(v) for v in (4, 0.5, True, "tiny", [1, 2])] == [
+        "an integer", "a number", "true or false", "text", "a comma-separated list of integers"]

@@ -70,3 +70,49 @@ def test_the_runs_table_prints_the_machine_efficiency_beside_the_measured_one() 
     machine = machine_efficiency(components)
     assert machine is not None and machine < (components.efficiency.per_joule or 0)
     assert text.count("with node overhead") == 1 and machine_efficiency(wall) is None
+
+
+def _headers(table: object) -> list[str]:
+    from rich.table import Table
+
+    assert isinstance(table, Table)
+    return [str(c.header) for c in table.columns]
+
+
+def test_an_energy_per_unit_column_is_headed_by_what_it_holds_not_efficiency() -> None:
+    from bench.tables import efficiency_header, runs_table
+
+    assert efficiency_header(["hash"]) == "J/TH" and efficiency_header(["token", "token"]) == "J/token"
+    assert efficiency_header(["token", "hash"]) == "J/TH or J/token", "one order, whatever the rows' order"
+    assert efficiency_header(["widget"]) == "efficiency (widget/J)", "units per joule is what efficiency means"
+    mining = document([run("sha256d", rate=1e9, watts=400.0)])
+    serving = document([run("llm-decode", unit="token", rate=500.0, watts=400.0)])
+    for doc, header in ((mining, "J/TH"), (serving, "J/token")):
+        runs, (per_mw, _) = runs_table(doc.runs), per_mw_table(doc, "r.json")
+        for table in (runs, per_mw):
+            assert header in _headers(table) and "efficiency" not in _headers(table)
+        assert "facility MW" in _headers(per_mw) and "power source" in _headers(per_mw)
+        assert f" {header}" in _render(runs), "the cells carry the same unit as the header"
+
+
+def test_device_kinds_are_named_for_people() -> None:
+    from bench.record import Hardware
+    from bench.tables import device_kind
+
+    assert device_kind(run("w", "cpu")) == "CPU" and device_kind(run("w", "cuda:3")) == "GPU"
+    assert device_kind(run("w", "asic:10.0.0.7", hardware=Hardware(kind="asic"))) == "ASIC miner"
+    assert device_kind(run("w", "endpoint:h", hardware=Hardware(kind="endpoint"))) == "endpoint"
+    assert device_kind(run("w", "declared")) == "declared hardware"
+
+
+def test_show_names_the_declared_hardware_instead_of_unknown_cpu_fields() -> None:
+    from bench.record import load
+    from bench.tables import system_line
+
+    line = system_line(load("builtin:declared/bitmain-antminer-s21-pro"))
+    assert line.startswith("hardware: Bitmain Antminer S21 Pro, declared") and "cpu ?" not in line
+    assert "published" in line, "where the declared figures come from"
+    measured = system_line(document([run("sha256d")], cpu={"model": "Test CPU", "logical_cpus": 4}))
+    assert measured.startswith("system: h") and "cpu Test CPU (4 logical)" in measured
+    bare = system_line(document([run("sha256d")], hostname=None, model="Rack 7 server"))
+    assert bare.startswith("hardware: Rack 7 server, no CPU or GPU recorded") and "?" not in bare

@@ -54,5 +54,5 @@ def test_slow_rank_flagged_and_failed(tmp_path: Path) -> None:
     q = subprocess.run([sys.executable, "-m", "bench", "qualify", str(out), "--spec", str(spec)],
                        capture_output=True, text=True, cwd=tmp_path, env={**env, "COLUMNS": "300"}, timeout=60)
     assert q.returncode == 1, q.stdout + q.stderr
-    fails = [line for line in q.stdout.splitlines() if "FAIL" in line and line.startswith("│ gpu")]
+    fails = [line for line in q.stdout.splitlines() if "FAIL" in line and line.startswith("│ CPU ")]
     assert len(fails) == 1 and "rank3" in fails[0] and "outlier" in fails[0], q.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bench.cli import main
 from bench.record import Run, write_result
 from bench.sizing.declare import declared_document
 from bench.sizing.plan import evaluate, parse_plan, warnings
-from bench.sizing.plan_render import totals
+from bench.sizing.plan_render import money, money_range, totals, years
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "results" / "plans" / "phase1-2000mw.toml"
@@ -63,6 +64,47 @@ def test_plan_by_hand_with_prices(hardware: Path) -> None:
     assert tot["by_unit"]["hash"]["machines"] == 5000
 
 
+def test_money_is_printed_as_currency_not_si_prefixes() -> None:
+    assert money(14.1e9) == "$14.1 billion" and money(266_437_152.0) == "$266 million"
+    assert money(4000) == "$4,000" and money(14_100_000, "EUR") == "€14.1 million"
+    assert money(999_950_000) == "$1 billion", "rounding up moves to the next word"
+    assert money(-2.5e6) == "-$2.5 million" and money(None) == "-" and money(0.9) == "$0.90"
+    assert money(3.2e9, "PKR") == "3.2 billion PKR"
+    assert money_range(564e6, 689e6) == "$564 - 689 million"
+    assert money_range(950e6, 1.2e9) == "$950 million - $1.2 billion"
+
+
+def test_capex_per_machine_gives_capex_and_payback(hardware: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 5,000 miners and 5,000 GPU boxes (see test_plan_by_hand_with_prices); the miners earn less than
+    # their energy costs at these prices, so they never pay back
+    plan = parse_plan(write_plan(hardware, use("../hw/miner.json", 0.5, "mine", "capex_per_machine = 3000")
+                                 + use("../hw/gpu.json", 0.5, "ai", "capex_per_machine = 250000")))
+    mine, ai = evaluate(plan)
+    assert mine.capex == pytest.approx(5000 * 3000) and ai.capex == pytest.approx(5000 * 250_000)
+    assert ai.cost is not None and ai.revenue is not None and mine.cost is not None and mine.revenue is not None
+    assert ai.payback_years == pytest.approx(ai.capex / (ai.revenue - ai.cost))
+    assert mine.revenue < mine.cost and mine.payback_years is None and years(None, 1.0, 2.0, 3.0) != "-"
+    tot = totals(plan, [mine, ai])["total"]
+    assert tot["capex"] == pytest.approx(mine.capex + ai.capex)
+    assert tot["payback_years"] == pytest.approx(tot["capex"] / tot["margin"])
+    assert main(["plan", str(plan.path)]) == 0
+    out = capsys.readouterr().out
+    assert "never" in out and "$3,000 each" in out and "$250,000 each" in out and "ILLUSTRATIVE" in out
+    assert main(["plan", str(plan.path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["uses"][1]["capex_per_machine"] == 250000 and data["uses"][0]["payback_years"] is None
+    assert any("illustrative" in n.lower() for n in data["money_notes"])
+
+
+def test_prices_without_capex_say_capital_is_left_out(hardware: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_plan(hardware, use("../hw/gpu.json", 0.5))
+    (r,) = evaluate(parse_plan(path))
+    assert r.capex is None and r.payback_years is None
+    assert main(["plan", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ILLUSTRATIVE" in out and "capital cost is left out" in out
+
+
 def test_plan_without_prices_has_energy_but_no_money(hardware: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_plan(hardware, use("../hw/miner.json", 0.6), prices="")
     (r,) = evaluate(parse_plan(path))
@@ -71,9 +113,11 @@ def test_plan_without_prices_has_energy_but_no_money(hardware: Path, capsys: pyt
     assert main(["plan", str(path)]) == 0
     out = capsys.readouterr().out
     assert "unallocated" in out and "4.4" in out  # 40% of 11 MW left
+    assert "Money per year" not in out and "ILLUSTRATIVE" not in out, "no money table without prices"
     assert main(["plan", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["totals"]["total"]["cost"] is None and data["uses"][0]["sizing"]["machines"] == 6000
+    assert data["money_notes"] == [] and data["totals"]["total"]["payback_years"] is None
 
 
 def test_example_plan_is_2000_mw_over_three_plants(capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,6 +132,14 @@ def test_example_plan_is_2000_mw_over_three_plants(capsys: pytest.CaptureFixture
     assert main(["plan", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
     assert "EH/s" in out and "tok/s" in out and "declared" in out and "node overhead" in out
+    # the example's money: illustrative prices and capex per machine, printed as currency, with a payback
+    assert {r.capex_per_machine for r in results} == {5000.0, 4000.0, 275000.0}
+    assert all(r.payback_years is not None and r.payback_years > 0 for r in results)
+    assert "ILLUSTRATIVE" in out and "not quotes" in out and "capex" in out and "payback" in out
+    assert " billion" in out and " million" in out and "$" in out and "years" in out
+    assert not re.search(r"\d[GM]\b", out.split("Money per year", 1)[1]), "no SI prefixes on money"
+    text = EXAMPLE.read_text()
+    assert len(re.findall(r"^ *capex_per_machine = .*# illustrative", text, flags=re.M)) == 6
 
 
 def test_allocation_over_the_sites_spare_capacity_warns(hardware: Path) -> None:
@@ -116,6 +168,8 @@ def test_plan_plot_is_a_valid_image(hardware: Path, tmp_path: Path, suffix: str,
     (use("../hw/miner.json", 0.5), "mw = 10\navailability = 1.5", "availability"),
     (use("../hw/miner.json", 0), "mw = 10", "share"),
     (use("../hw/miner.json", 0.5), "mw = 10\ncolour = 'red'", "unknown key"),
+    (use("../hw/miner.json", 0.5, extra="capex_per_machine = -1"), "mw = 10", "capex_per_machine"),
+    (use("../hw/miner.json", 0.5, extra='capex_per_machine = "cheap"'), "mw = 10", "capex_per_machine"),
     ("", "mw = 10", "at least one"),
     (use("../hw/miner.json", 0.5, extra='workload = "nope"'), "mw = 10", "no usable runs"),
     (use("../hw/miner.json", 0.5) + '[[allocation]]\nname = "A"\nmw = 5\n' + use("../hw/gpu.json", 0.5), "mw = 10",

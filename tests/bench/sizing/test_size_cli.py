@@ -53,6 +53,20 @@ def test_size_table_shows_units_overhead_and_modelled(capsys: pytest.CaptureFixt
     assert "MODELLED" in out and "warning" in out
 
 
+
+def test_size_heads_each_figure_by_what_it_is(run_factory: Callable[..., Run]) -> None:
+    from bench.sizing.model import Allocation, Sized, size
+    from bench.sizing.render import size_table
+    from bench.sizing.sources import candidates
+    from tests.bench.sizing.conftest import make_doc
+
+    doc = make_doc(run_factory(median=1e12), run_factory(workload="llm-decode", unit="token", median=1000.0))
+    sized = [s for c in candidates(doc, "r.json") if isinstance(s := size(c, Allocation(1.0)), Sized)]
+    assert [c.header for c in size_table(sized[:1], "t").columns][4] == "J/TH"
+    headers = [str(c.header) for c in size_table(sized, "t").columns]
+    assert "J/TH or J/token" in headers and "efficiency" not in headers, "J/TH is energy per TH, not efficiency"
+
+
 def test_declared_entries_are_kept_apart(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                          run_factory: Callable[..., Run],
                                          write_doc: Callable[..., Path]) -> None:
