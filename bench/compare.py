@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -164,8 +164,19 @@ def compare_documents(base: Document, new: Document, threshold: float = 0.05,
                                   n.throughput.rate if n else None, None, None, None, None, "none", False, False,
                                   pair_note, f"{run.unit}/s"))
             continue
-        out.append(compare_runs(b, n, per_workload.get(key[0], threshold), alpha, pair_note))
+        comp = compare_runs(b, n, per_workload.get(key[0], threshold), alpha, pair_note)
+        busy = [side for side, run in (("base", b), ("new", n)) if run.contention is not None and run.contention.contended]
+        if busy:  # a busy machine's figure is not the machine's own: shown, never a verdict
+            note = f"not judged: {' and '.join(busy)} measured on a busy machine (contended)"
+            comp = replace(comp, regression=False, improvement=False, note="; ".join(filter(None, [comp.note, note])))
+        out.append(comp)
     return out
+
+
+def not_judged(comparisons: list[Comparison], why: str) -> list[Comparison]:
+    """``comparisons`` shown but not judged (no regression, no improvement), each saying ``why``."""
+    return [replace(c, regression=False, improvement=False, note="; ".join(filter(None, [c.note, f"not judged: {why}"])))
+            for c in comparisons]
 
 
 def parse_workload_thresholds(items: list[str]) -> dict[str, float]:

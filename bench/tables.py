@@ -77,6 +77,9 @@ def power_notes(runs: list[Run]) -> list[str]:
         if run.throughput.unstable and run.throughput.cv is not None:
             notes.append(f"[yellow]{cut(label)} on {cut(run.device)}: unstable, throughput varies "
                          f"{run.throughput.cv:.0%} between windows (over 10%)[/yellow]")
+        if run.contention is not None and run.contention.contended:
+            notes.append(f"[yellow]{cut(label)} on {cut(run.device)}: CONTENDED, measured on a busy machine: "
+                         f"{cut('; '.join(run.contention.reasons), 400)}[/yellow]")
     return notes
 
 
@@ -158,7 +161,8 @@ def runs_table(runs: list[Run], title: str | None = None) -> Table:
             watts, efficiency_cell(run),
             f"{run.ceiling_fraction:.1%}" if run.ceiling_fraction is not None else "-",
             quality_label(run), "yes" if run.verified else "[red]no[/red]",
-            run.status if run.ok else f"[red]{run.status}[/red]",
+            (run.status if run.ok else f"[red]{run.status}[/red]")
+            + (" [yellow]contended[/yellow]" if run.contention is not None and run.contention.contended else ""),
         )
     more_row(table, min(len(runs), MAX_ROWS), len(runs))
     return table

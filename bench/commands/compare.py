@@ -11,6 +11,8 @@ def register(sub: Any) -> None:
                        description="Match runs by workload, device and params; flag a regression when "
                        "the median slows by more than the threshold and Mann-Whitney U says the samples "
                        "differ. BASE and NEW are result files or pytest-benchmark JSON (--benchmark-json). "
+                       "Runs measured on a busy machine (contended), and files from different hardware (CPU model, "
+                       "CPUs, SIMD/SHA flags, GPUs), are shown but not judged unless --any-machine. "
                        "Exit 1 on a regression.")
     p.add_argument("base", metavar="BASE")
     p.add_argument("new", metavar="NEW")
@@ -18,6 +20,8 @@ def register(sub: Any) -> None:
     p.add_argument("--workload-threshold", action="append", default=[], metavar="NAME=PCT")
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--any-machine", action="store_true",
+                   help="judge files measured on different hardware (a difference of machines, not a regression)")
     p.set_defaults(func=main)
 
 
@@ -26,15 +30,23 @@ def main(args: argparse.Namespace) -> int:
 
     from bench import console
     from bench.benchmarking.convert import load_either
-    from bench.compare import compare_documents, format_table, parse_workload_thresholds
+    from bench.compare import compare_documents, format_table, not_judged, parse_workload_thresholds
     from bench.errors import UsageError
+    from bench.system import hardware_differences, hardware_label
 
     per = parse_workload_thresholds(args.workload_threshold)
     if not 0 <= args.threshold < float("inf"):
         raise UsageError(f"--threshold {args.threshold}: must be a percentage >= 0")
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha {args.alpha}: must be between 0 and 1")
-    comps = compare_documents(load_either(args.base), load_either(args.new), args.threshold / 100, per, args.alpha)
+    base, new = load_either(args.base), load_either(args.new)
+    comps = compare_documents(base, new, args.threshold / 100, per, args.alpha)
+    differs = hardware_differences(base.system, new.system)
+    if differs and not args.any_machine:
+        comps = not_judged(comps, "other hardware")
+        console.err().print(f"[yellow]warning:[/yellow] BASE was measured on {hardware_label(base.system)}, NEW on "
+                            f"{hardware_label(new.system)} ({'; '.join(differs)}): shown, not judged "
+                            "(--any-machine to judge)")
     if args.json:
         print(json.dumps([c.to_dict() for c in comps], indent=2))
     else:

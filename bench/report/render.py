@@ -12,6 +12,7 @@ from bench.report import model, plots
 from bench.report.miners import miners_section
 from bench.report.page import card, esc, figure, kv, nowrap, page, section, table
 from bench.sizing.model import WITH_OVERHEAD, Sized, Skipped, machine_efficiency
+from bench.tables import efficiency_header
 
 #: Runs drawn as timelines; a file of a thousand miners gets tables, not a thousand plots.
 MAX_TIMELINES = 40
@@ -92,8 +93,9 @@ def summary(sources: list[model.Source], refs: list[model.RunRef], sized: list[t
             esc(f"{s.mw_per_throughput * scale:.4g} per {per}"),
             f'<span class="{"ok" if tag == "measured" else "warn"}">{esc(tag)}</span>',
         ])
-    columns = ["workload", "system", "throughput", "power per machine", "efficiency", "machines", "throughput",
-               "facility MW", "power"]
+    columns = ["workload", "system", "throughput", "power per machine",
+               efficiency_header(s.unit for _, s in sized if isinstance(s, Sized)), "machines", "throughput",
+               "facility MW", "power source"]
     head = ""
     for declared, heading in ((False, "Measured"), (True, "Declared (vendor figures, not measured)")):
         if rows[declared]:
@@ -111,7 +113,8 @@ def plots_section(refs: list[model.RunRef], sized: list[tuple[model.Source, Size
                   pue: float) -> str:
     """Efficiency and sizing per hardware option, and per-run timelines."""
     rows = [(s.system, s) for _, s in sized if isinstance(s, Sized)]
-    body = figure("Efficiency per hardware option (whiskers: bounds from window spread and meter accuracy; "
+    body = figure("Energy per unit of work per hardware option, J/TH or J/token, lower is better (whiskers: bounds "
+                  "from window spread and meter accuracy; "
                   "grey: declared, orange: power modelled)", plots.efficiency_bars(rows),
                   "no run could be sized (no power, or refused)")
     body += figure(f"What {mw:g} MW at PUE {pue:g} buys per hardware option", plots.sizing_bars(rows),
@@ -152,7 +155,8 @@ def runs_section(refs: list[model.RunRef]) -> str:
             '<span class="ok">yes</span>' if run.verified else '<span class="bad">no</span>', status,
         ])
     body = table(["system", "workload", "params", "throughput", "p10 – p90", "cv", "idle W", "avg W", "peak W",
-                  "efficiency", "of ceiling", "verified", "status"], rows, numeric={3, 4, 5, 6, 7, 8, 9, 10},
+                  efficiency_header(r.run.unit for r in refs), "of ceiling", "verified", "status"], rows,
+                 numeric={3, 4, 5, 6, 7, 8, 9, 10},
                  wrap={4, 9})
     meters = [[esc(r.label), esc(r.run.workload), esc(m.name), esc(m.scope), esc(m.method),
                esc(f"±{m.accuracy:.0%}" if m.accuracy is not None else "-"), esc(m.accuracy_note),
@@ -186,8 +190,9 @@ def fleet_section(sources: list[model.Source]) -> str:
         head = (f"<h3>[{esc(src.tag)}] {esc(src.path)}: world size {esc(fleet.world_size if fleet else len(runs))}"
                 + (f', <span class="bad">lost ranks {esc(", ".join(map(str, lost)))}</span>' if lost else "")
                 + "</h3>")
-        parts.append(head + table(["workload", "rank", "node", "device", "throughput", "avg W", "efficiency",
-                                   "verdict"], rows, numeric={1, 4, 5, 6}, row_classes=classes))
+        parts.append(head + table(["workload", "rank", "node", "device", "throughput", "avg W",
+                                   efficiency_header(run.unit for _, run in runs), "verdict"], rows,
+                                  numeric={1, 4, 5, 6}, row_classes=classes))
     if not parts:
         return ""
     note = '<p class="note">Outlier: below the fleet median by more than 3 x MAD and 5% (bench.fleet.outliers).</p>'

@@ -110,6 +110,7 @@ class Sized(RunHead):
     node_overhead_note: str
     quality_level: int | None = None
     unstable: bool = False
+    contended: bool = False
     sized: bool = True
 
 
@@ -186,6 +187,7 @@ def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) 
         measured=p.measured, modelled=p.modelled, scope=p.scope, scope_class=p.scope_class,
         accuracy_note=p.band_note, node_overhead_w=p.overhead_w, node_overhead_note=p.overhead_note,
         quality_level=run.power.quality.level if not c.declared else None, unstable=run.throughput.unstable,
+        contended=run.contention is not None and run.contention.contended,
     )
 
 

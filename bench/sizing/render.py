@@ -105,6 +105,9 @@ def notes(rows: Sequence[Sized], skipped: Sequence[Skipped]) -> list[str]:
         if s.unstable:
             out.append(f"[yellow]warning: {escape(s.workload)} on {cut(s.system)}: unstable run (throughput varies "
                        "over 10% between windows): sized, but measure again before relying on it[/yellow]")
+        if s.contended:
+            out.append(f"[yellow]warning: {escape(s.workload)} on {cut(s.system)}: CONTENDED run (measured on a busy "
+                       "machine: see sitebench show): sized, but measure again on a quiet machine[/yellow]")
     if any(s.modelled for s in rows):
         out.append("[yellow]warning: MODELLED power (not measured): the bounds are wide and the figures "
                    "are estimates; use a real meter (sitebench run --meter) before sizing a site[/yellow]")

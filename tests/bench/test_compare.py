@@ -126,3 +126,25 @@ def test_the_table_names_the_unit_of_base_and_new() -> None:
     console = Console(width=200, record=True)
     console.print(table)
     assert " H/s" in console.export_text(), "each cell carries its unit too"
+
+
+def test_contended_runs_and_other_hardware_are_shown_not_judged(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bench.cli import main
+    from bench.compare import compare_documents
+    from bench.record import Contention, Cpu, contention_reasons, write_result
+    from tests import records
+
+    base = records.run(rate=100.0, spread=0.02, windows=10)
+    slow = records.run(rate=50.0, spread=0.02, windows=10)
+    busy = slow.model_copy(update={"contention": Contention(cpus=2, others_cpu=0.6, steal=0.0, contended=True,
+                                                             reasons=contention_reasons(0.6, 0.0, None, []))})
+    assert compare_documents(records.document([base]), records.document([slow]))[0].regression
+    judged = compare_documents(records.document([base]), records.document([busy]))[0]
+    assert not judged.regression and "busy machine" in judged.note
+
+    a = tmp_path / "a.json"
+    b = tmp_path / "b.json"
+    write_result(a, records.document([base], cpu=Cpu(model="CPU A", logical_cpus=2, flags=["avx2"])))
+    write_result(b, records.document([slow], cpu=Cpu(model="CPU A", logical_cpus=2, flags=["avx2", "avx512f"])))
+    assert main(["compare", str(a), str(b)]) == 0
+    assert main(["compare", str(a), str(b), "--any-machine"]) == 1
