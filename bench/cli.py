@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sitebench {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:  # before or after a measurement: nothing was being recorded
-        from bench.stopsignals import exit_code
+        from bench.measure.stopsignals import exit_code
 
         print(f"sitebench {args.command}: interrupted", file=sys.stderr)
         return exit_code(exc)

@@ -34,7 +34,7 @@ def safe_name(text: Any, fallback: str = "unknown") -> str:
 
 def content_hash(doc: dict[str, Any]) -> str:
     """SHA-256 of the canonical document without ``id`` and ``signature``: a re-labelled copy is a duplicate."""
-    from bench.signing import canonical_bytes
+    from bench.validation.signing import canonical_bytes
 
     return hashlib.sha256(canonical_bytes({k: v for k, v in doc.items() if k != "id"})).hexdigest()
 
@@ -119,8 +119,8 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
         UsageError: unreadable file, no organisation at all.
     """
     from bench.record import read_text, write_atomic
-    from bench.signing import trusted_keys, trusted_orgs, verify_document
     from bench.validation import errors, validate_file
+    from bench.validation.signing import trusted_keys, trusted_orgs, verify_document
 
     check_store(store)
     result = validate_file(path)

@@ -22,7 +22,7 @@ import time
 
 from bench.miners.poller import Poller
 from bench.miners.scan import scan
-from bench.miners.sim import addresses
+from bench.testing.miners import addresses
 
 
 def raise_open_files() -> None:
@@ -32,7 +32,7 @@ def raise_open_files() -> None:
 
 
 def start_fleet(first: str, count: int) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "bench.miners.sim", "--first", first, "--count", str(count)],
+    proc = subprocess.Popen([sys.executable, "-m", "bench.testing.miners", "--first", first, "--count", str(count)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()

@@ -1,6 +1,6 @@
 """Client benchmark for `sitebench serve`: how much load the client itself can drive and how well it times.
 
-The fake OpenAI server (bench.serve.fakeserver) runs in its own process, so on a 2-core machine
+The fake OpenAI server (bench.testing.openai_server) runs in its own process, so on a 2-core machine
 client and server each get a core. Three runs, each through the whole client path (probe, SSE
 parsing, per-request records, vLLM's metric definitions):
 
@@ -64,7 +64,7 @@ class Server:
 @contextmanager
 def fake_server(itl: float = 0.0) -> Iterator[Server]:
     """The fake server in a child process."""
-    proc = subprocess.Popen([sys.executable, "-m", "bench.serve.fakeserver", "--itl", str(itl)],
+    proc = subprocess.Popen([sys.executable, "-m", "bench.testing.openai_server", "--itl", str(itl)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

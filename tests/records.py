@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.measure.runrecord import RunHead, measured_run
 from bench.record import Document, MeterFigure, Phase, PowerBlock, Quality, Run, System, new_document, no_power
-from bench.runrecord import RunHead, measured_run
 
 
 def meter(scope: str, watts: float | None, seconds: float = 3.0, *, accuracy: float | None = 0.02,

@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from bench.errors import InvalidResultFile
+from bench.measure.runrecord import RunHead, measured_run
 from bench.record import Document, Run, System, new_document
 from bench.record.io import first_error
-from bench.runrecord import RunHead, measured_run
 
 
 def benchmark_to_run(bench: dict[str, Any], where: str = "<benchmark json>") -> Run:

@@ -1,6 +1,6 @@
 """The CI regression gate: a pytest-benchmark run against a stored sitebench baseline.
 
-Uses :func:`bench.compare.compare_documents`, so the verdict rules (threshold,
+Uses :func:`bench.benchmarking.compare.compare_documents`, so the verdict rules (threshold,
 significance where the samples allow a test, threshold alone where they do
 not, and said so) are the same as ``sitebench compare``.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.benchmarking.compare import Comparison, compare_documents
 from bench.benchmarking.convert import to_result
-from bench.compare import Comparison, compare_documents
 from bench.record import Document
 
 

@@ -4,10 +4,10 @@ Registered through the ``pytest11`` entry point, so ``pytest --sitebench-device 
 works in any project that installs sitebench. Benchmarks run only with
 ``--benchmark-only`` or ``--sitebench-bench``; a plain ``pytest`` run skips them.
 
-A benchmark goes through the runner's own phases (:mod:`bench.runner`): set
+A benchmark goes through the runner's own phases (:mod:`bench.run.runner`): set
 up and verified outside the timer, then each timed round is one measured
 window (contiguous, with a marker on the power sampler at each boundary), and
-the run's record is built by :func:`bench.runrecord.measured_run` and kept in
+the run's record is built by :func:`bench.measure.runrecord.measured_run` and kept in
 ``extra_info["sitebench_run"]``.
 """
 
@@ -133,12 +133,13 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
     (``sitebench_run``) and, for people reading pytest-benchmark's JSON, the
     workload, device, unit and units per round.
     """
-    from bench import contention as load
     from bench.errors import VerificationError
+    from bench.measure.contention import Busy, snapshot
+    from bench.measure.phases import Phases, Windows
+    from bench.measure.runrecord import RunHead, measured_run
     from bench.record import utc_now
     from bench.registry import create_workload
-    from bench.runner import Busy, Phases, Windows, prepare
-    from bench.runrecord import RunHead, measured_run
+    from bench.run.runner import prepare
 
     rounds = rounds if rounds is not None else int(_SESSION.get("rounds", 10))
     power = power if power is not None else bool(_SESSION.get("power", True))
@@ -151,7 +152,7 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
         wl.teardown()
         raise VerificationError(f"{name} on {device}: {failure}")
     sampler = open_sampler(device) if power else None
-    busy = Busy(idle_start=load.snapshot())
+    busy = Busy(idle_start=snapshot())
     try:
         time.sleep(IDLE_S)  # the CPUs other processes leave free, to fit the intra-op threads
         busy.fit_threads(device)
@@ -160,10 +161,10 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
         wins = Windows()
         wl.reset_metrics()
         benchmark.group = name
-        busy.start = load.snapshot()
+        busy.start = snapshot()
         benchmark.pedantic(lambda: wins.measure(phases, wl.step, steps=steps), rounds=rounds, iterations=1,
                            warmup_rounds=0)
-        busy.end = load.snapshot()
+        busy.end = snapshot()
         head = RunHead(workload=name, device=device, unit=wl.unit, params=dict(params), preset=preset,
                        started=utc_now())
         run = measured_run(head, wins.units, wins.durations, sampler=sampler, t_ref=phases.t_ref,

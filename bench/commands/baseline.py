@@ -59,8 +59,8 @@ def _load_bench(path: str) -> dict[str, Any]:
 def _save(args: argparse.Namespace, bench_json: dict[str, Any], name: str) -> int:
     from bench.benchmarking.baselines import BASELINE, THRESHOLDS, baseline_dir
     from bench.benchmarking.convert import to_result
+    from bench.measure.system import describe
     from bench.record import write_atomic, write_result
-    from bench.system import describe
 
     target = baseline_dir(Path(args.dir), name)
     write_result(target / BASELINE, to_result(bench_json, describe()))
@@ -74,8 +74,8 @@ def _save(args: argparse.Namespace, bench_json: dict[str, Any], name: str) -> in
 
 def main(args: argparse.Namespace) -> int:
     from bench.benchmarking.baselines import BASELINE, THRESHOLDS, load_thresholds, resolve
-    from bench.compare import parse_workload_thresholds
-    from bench.system import machine_id
+    from bench.benchmarking.compare import parse_workload_thresholds
+    from bench.measure.system import machine_id
 
     if args.threshold is not None and not 0 <= args.threshold < float("inf"):
         raise UsageError("--threshold must be a percentage >= 0")
@@ -89,8 +89,8 @@ def main(args: argparse.Namespace) -> int:
     directory, fell_back = resolve(Path(args.dir), name)
     if fell_back:
         print(f"no baseline for machine {name}; using {directory / BASELINE}")
+    from bench.measure.system import describe, hardware_differences, hardware_label
     from bench.record import load
-    from bench.system import describe, hardware_differences, hardware_label
 
     baseline = load(directory / BASELINE)
     print(f"baseline {directory / BASELINE}: recorded {baseline.created} on {hardware_label(baseline.system)}")
@@ -106,8 +106,8 @@ def main(args: argparse.Namespace) -> int:
     default = args.threshold / 100 if args.threshold is not None else limits.default
     per = {**limits.workloads, **per_cli}
 
+    from bench.benchmarking.compare import format_table
     from bench.benchmarking.gate import gate
-    from bench.compare import format_table
     from bench.console import out
     passed, comps = gate(baseline, bench_json, threshold=default, alpha=args.alpha, per_workload=per)
     if other_hardware:

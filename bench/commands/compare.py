@@ -29,10 +29,10 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from bench import console
+    from bench.benchmarking.compare import compare_documents, format_table, not_judged, parse_workload_thresholds
     from bench.benchmarking.convert import load_either
-    from bench.compare import compare_documents, format_table, not_judged, parse_workload_thresholds
     from bench.errors import UsageError
-    from bench.system import hardware_differences, hardware_label
+    from bench.measure.system import hardware_differences, hardware_label
 
     per = parse_workload_thresholds(args.workload_threshold)
     if not 0 <= args.threshold < float("inf"):

@@ -24,7 +24,7 @@ def main(args: argparse.Namespace) -> int:
     import subprocess
 
     from bench.errors import UsageError
-    from bench.fleet.launch import srun_cmd, torchrun_cmd
+    from bench.run.launch import srun_cmd, torchrun_cmd
 
     if args.nproc_per_node < 1 or args.nnodes < 1:
         raise UsageError("--nproc-per-node and --nnodes must be at least 1")

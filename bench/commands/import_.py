@@ -47,9 +47,9 @@ def main(args: argparse.Namespace) -> int:
     from bench.commands.run import default_out
     from bench.errors import UsageError
     from bench.record import check_writable, write_result
+    from bench.report.terminal import per_mw_table, power_notes, runs_table
     from bench.serve.formats import parse_start
     from bench.serve.importer import import_file, open_log
-    from bench.tables import per_mw_table, power_notes, runs_table
 
     out = Path(args.out) if args.out else default_out()
     check_writable(out, replace=args.force)

@@ -21,8 +21,8 @@ def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bench.errors import UsageError
-    from bench.signing import check_org, generate_keypair
     from bench.store import safe_name
+    from bench.validation.signing import check_org, generate_keypair
 
     d = Path(args.out)
     if not d.is_dir():

@@ -23,7 +23,7 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from bench import console
-    from bench.leaderboard import entries, format_table
+    from bench.report.leaderboard import entries, format_table
 
     rows = entries(args.dir or args.store, args.workload)
     if args.json:

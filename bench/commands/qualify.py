@@ -25,8 +25,8 @@ def main(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from bench import console
-    from bench.fleet.spec import load_spec
-    from bench.fleet.verdict import qualify
+    from bench.qualify.spec import load_spec
+    from bench.qualify.verdict import qualify
     from bench.record import load
     from bench.tables import cut
 

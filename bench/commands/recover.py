@@ -31,8 +31,9 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from bench.errors import UsageError
+    import bench.miners.recovery  # noqa: F401  (registers the miners journal)
+    from bench.measure.recover import default_out, recover
     from bench.record import check_writable, write_result
-    from bench.recover import default_out, recover
 
     journal = Path(args.journal)
     if not journal.is_file():

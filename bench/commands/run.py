@@ -74,22 +74,22 @@ def plan(args: argparse.Namespace) -> Any:
     """Everything checked before anything is measured: options, workloads, meters, the output path."""
     from bench import devices
     from bench.power.discovery import discover
-    from bench.session import RunPlan
-    from bench.suite import build_specs, timing_for
+    from bench.run.session import RunPlan
+    from bench.run.suite import build_specs, timing_for
 
     if not args.rate > 0:
         raise UsageError(f"--sample-hz {args.rate}: must be positive")
     timing = timing_for(args.preset, idle_s=args.idle, warmup_s=args.warmup, window_s=args.window,
                         repeats=args.repeats)
     if args.sign:
-        from bench.signing import check_private_key
+        from bench.validation.signing import check_private_key
 
         check_private_key(args.sign)
     fleet = None
-    from bench.fleet.dist import env_fleet
+    from bench.run.ranks import env_fleet
 
     if env_fleet():
-        from bench.fleet.dist import join, rank_device
+        from bench.run.ranks import join, rank_device
 
         args.device = rank_device(args.device)
         fleet = join(args.device)
@@ -109,12 +109,12 @@ def plan(args: argparse.Namespace) -> Any:
 
 def main(args: argparse.Namespace) -> int:
     from bench import console
-    from bench.session import execute
-    from bench.stopsignals import exit_code
-    from bench.tables import per_mw_table, power_notes, runs_table
+    from bench.measure.stopsignals import exit_code
+    from bench.report.terminal import per_mw_table, power_notes, runs_table
+    from bench.run.session import execute
 
     if args.all_devices:
-        from bench.fleet.node import run_all_devices
+        from bench.run.all_devices import run_all_devices
 
         return run_all_devices()
     p = plan(args)

@@ -150,11 +150,11 @@ def main(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from bench.console import err
+    from bench.measure.stopsignals import exit_code, stop_signals
     from bench.serve import render
     from bench.serve.measure import LoadPoint, ServeSettings, prepare_sync
     from bench.serve.metrics import parse_goodput
     from bench.serve.session import ServePlan, execute
-    from bench.stopsignals import exit_code, stop_signals
 
     path = _check(args)
     rates = _floats(args.request_rate, "--request-rate")
@@ -202,8 +202,8 @@ def main(args: argparse.Namespace) -> int:
 def _tables(measurements: list[Any], doc: Any, path: str) -> None:
     """The vLLM-style figures of each point, the sweep, then the run and per-MW tables of `sitebench run`."""
     from bench.console import err, out
+    from bench.report.terminal import per_mw_table, power_notes, runs_table
     from bench.serve import render
-    from bench.tables import per_mw_table, power_notes, runs_table
 
     for m in measurements:
         out().print(render.summary_table(m))

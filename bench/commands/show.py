@@ -18,7 +18,8 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from bench import console
     from bench.record import load
-    from bench.tables import cut, fleet_table, per_mw_table, power_notes, runs_table, system_line
+    from bench.report.terminal import fleet_table, per_mw_table, power_notes, runs_table, system_line
+    from bench.tables import cut
 
     out = console.out()
     for path in args.files:

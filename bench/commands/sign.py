@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from bench.record import check_writable, load, write_result
-    from bench.signing import sign_document
+    from bench.validation.signing import sign_document
 
     target = args.out or args.file
     check_writable(target, replace=args.force or not args.out)  # in place is what sign without --out asks

@@ -71,8 +71,8 @@ def basis(doc: Any) -> str:
 def main(args: argparse.Namespace) -> int:
     from bench.errors import CheckFailed
     from bench.record import read_text
-    from bench.signing import trusted_keys, trusted_orgs, verify_document
     from bench.validation import errors, validate_file
+    from bench.validation.signing import trusted_keys, trusted_orgs, verify_document
 
     paths = expand(args.files)
     keys, orgs = trusted_keys(args.keys), trusted_orgs(args.keys)

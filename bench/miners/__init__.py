@@ -16,8 +16,8 @@ counter, restarts as gaps, stability, the pool cross-check) and
 :mod:`~bench.miners.session` (``miners run`` end to end), :mod:`~bench.miners.journal` and
 :mod:`~bench.miners.recovery` (nothing measured is lost), :mod:`~bench.miners.write` (the one
 write, only when asked). The rest of sitebench reads miner runs through
-:mod:`~bench.miners.figures`, :mod:`~bench.miners.qualify` (per-miner rules) and
-:mod:`~bench.miners.average` (a model's average miner for sizing). :mod:`~bench.miners.sim`
+:mod:`~bench.miners.figures`, :mod:`~bench.qualify.miners` (per-miner rules) and
+:mod:`~bench.sizing.miners` (a model's average miner for sizing). :mod:`~bench.testing.miners`
 serves simulated miners on loopback for the tests, demos and ``benchmarks/miners_scale.py``.
 
 Why sitebench speaks the miners' APIs itself rather than through pyasic (0.79, evaluated

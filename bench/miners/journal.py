@@ -1,6 +1,6 @@
 """The journal of ``sitebench miners run``: every poll and outlet reading as it happens.
 
-Beside the result file (``<out>.journal.jsonl``, :mod:`bench.journal`): the ``header`` (document
+Beside the result file (``<out>.journal.jsonl``, :mod:`bench.measure.journal`): the ``header`` (document
 and outlet meters), one ``miners`` line (the plan, the run's clock reference and every miner's
 identity and outlet meter), then as they come: ``poll`` lines (one per poll of each miner, a
 :class:`~bench.miners.model.Poll` or the failure), the sampler's ``reading`` / ``gap`` lines of
@@ -16,7 +16,7 @@ import dataclasses
 import threading
 from typing import Any
 
-from bench.journal import Journal
+from bench.measure.journal import Journal
 from bench.miners.measure import Plan
 from bench.miners.model import Board, Counter, Identity, Poll, PollFailure, Sample
 from bench.record import Document, MeterFigure, Run

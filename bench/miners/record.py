@@ -1,7 +1,7 @@
 """One miner's measurement as a run record: workload ``sha256d``, unit ``hash``, device ``asic:HOST``.
 
 Throughput: the valid windows of :mod:`bench.miners.measure` (contiguous, one segment), units =
-hashes by the counter, durations = poll to poll; :func:`bench.runrecord.measured_run` makes the
+hashes by the counter, durations = poll to poll; :func:`bench.measure.runrecord.measured_run` makes the
 figures, as for every other run. Power comes from the power layer
 (:func:`bench.power.window.block.power_block`) over the same windows, from meters whose readings
 were taken already (markers at the windows' first and last polls):
@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.errors import MeterReadError
+from bench.measure.replay import ClockReplayMeter
+from bench.measure.runrecord import RunHead, measured_run
 from bench.miners import catalog, telemetry
 from bench.miners.measure import MinerMeasurement, Plan
 from bench.miners.model import Identity, Poll
@@ -33,7 +34,6 @@ from bench.power.window.block import power_block
 from bench.power.window.quality import quality
 from bench.record import Crosscheck, Hardware, MeterFigure, Phase, PowerBlock, Quality, Run, no_power
 from bench.record.run import Status
-from bench.runrecord import RunHead, measured_run
 from bench.sizing.power import UNSTATED_ACCURACY
 
 WORKLOAD, UNIT = "sha256d", "hash"
@@ -50,21 +50,6 @@ class OutletLog:
     meter: Meter
     readings: list[Reading] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
-
-
-class _Recorded(Meter):
-    """A meter whose readings were taken already (the power layer selects them by clock)."""
-
-    polled = False
-
-    def __init__(self, fig: MeterFigure) -> None:
-        super().__init__(fig.name, fig.scope, accuracy=fig.accuracy, accuracy_note=fig.accuracy_note,
-                         update_period_s=fig.update_period_s or 1.0, method=fig.method, measured=fig.measured,
-                         accuracy_w=fig.accuracy_w)
-        self.kind = fig.kind  # type: ignore[misc]
-
-    def read(self) -> Reading:
-        raise MeterReadError(f"{self.name}: recorded readings only")
 
 
 def device(identity: Identity) -> str:
@@ -114,10 +99,10 @@ def _meters(m: MinerMeasurement, plan: Plan, outlet: OutletLog | None) -> list[t
     polls = m.polls
     out: list[tuple[Meter, list[Reading], list[Gap]]] = []
     if outlet is not None:
-        out.append((_Recorded(outlet.meter.figure()), outlet.readings, outlet.gaps))
+        out.append((ClockReplayMeter(outlet.meter.figure()), outlet.readings, outlet.gaps))
     powered = [Reading(t=p.t, power_w=p.power_w) for p in polls if p.power_w is not None]
     if powered:
-        out.append((_Recorded(_firmware_figure(m.identity, polls, plan.period_s)), powered, []))
+        out.append((ClockReplayMeter(_firmware_figure(m.identity, polls, plan.period_s)), powered, []))
     spec = catalog.lookup(m.identity.model)
     if not out and spec is not None and spec.j_per_th is not None:
         w = m.valid_windows
@@ -127,7 +112,7 @@ def _meters(m: MinerMeasurement, plan: Plan, outlet: OutletLog | None) -> list[t
         fig = MeterFigure(name=f"nameplate:{m.identity.host}", kind="nameplate", scope="modelled",
                           method=MODELLED_NAMEPLATE, measured=False, update_period_s=plan.period_s, accuracy_note=note)
         energy = [Reading(t=p.t, energy_j=spec.j_per_th * p.counter.hashes / 1e12) for p in segment]  # type: ignore[union-attr]
-        out.append((_Recorded(fig), energy, []))
+        out.append((ClockReplayMeter(fig), energy, []))
     return out
 
 

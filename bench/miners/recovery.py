@@ -8,9 +8,11 @@ same code a live run uses (:func:`bench.miners.measure.analyse`, :func:`bench.mi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bench.errors import InvalidResultFile
+from bench.measure.recover import Journaled, register
+from bench.measure.replay import ReplayMeter
 from bench.miners.journal import identity_from, sample_from
 from bench.miners.measure import Plan, analyse
 from bench.miners.model import Identity, Sample
@@ -18,9 +20,6 @@ from bench.miners.record import OutletLog, device, miner_run
 from bench.power.meter import Reading
 from bench.power.sampler import Gap
 from bench.record import Run
-
-if TYPE_CHECKING:
-    from bench.recover import Journaled
 
 REASON = "killed before it ended (recovered from its journal)"
 
@@ -36,8 +35,6 @@ def recover_runs(j: Journaled) -> list[Run]:
     Raises:
         InvalidResultFile: a ``miners`` or ``poll`` line that cannot be read.
     """
-    from bench.recover import JournalMeter
-
     try:
         head = next(line for line in j.lines if line.get("type") == "miners")
         plan = Plan(**head["plan"])
@@ -45,7 +42,7 @@ def recover_runs(j: Journaled) -> list[Run]:
         miners: list[tuple[Identity, str | None]] = [(identity_from(m), m.get("outlet")) for m in head["miners"]]
         by_address = {i.address: i for i, _ in miners}
         samples: dict[str, list[Sample]] = {a: [] for a in by_address}
-        outlets: dict[str, OutletLog] = {f.name: OutletLog(JournalMeter(f)) for f in j.meters}
+        outlets: dict[str, OutletLog] = {f.name: OutletLog(ReplayMeter(f)) for f in j.meters}
         for line in j.lines:
             kind = line.get("type")
             if kind == "poll" and line.get("miner") in by_address:
@@ -70,3 +67,6 @@ def recover_runs(j: Journaled) -> list[Run]:
                         params=params, started=started)
         out.append(run.model_copy(update={"metrics": {**run.metrics, "recovered": REASON}}))
     return out
+
+
+register(is_miners_journal, recover_runs)

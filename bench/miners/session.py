@@ -24,7 +24,8 @@ from rich.markup import escape
 
 from bench import console
 from bench.errors import UsageError
-from bench.journal import journal_path
+from bench.measure.journal import journal_path
+from bench.measure.runrecord import RunHead
 from bench.miners.client import MinerClient
 from bench.miners.journal import MinersJournal
 from bench.miners.measure import Plan, analyse, measure
@@ -36,7 +37,6 @@ from bench.miners.scan import ScanResult, scan
 from bench.power.meter import Meter
 from bench.power.sampler import Sampler
 from bench.record import Document, Run, Settings, Timing, new_document, utc_now, write_result
-from bench.runrecord import RunHead
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -125,7 +125,7 @@ def _outlet_log(sampler: Sampler | None, meter: Meter | None) -> OutletLog | Non
 
 async def run_miners(req: Request) -> Outcome:
     """Identify, measure and write; see the module's docstring. Stop signals end polling, not the file."""
-    from bench import system
+    from bench.measure import system
 
     loop = asyncio.get_running_loop()
     stop, got = asyncio.Event(), []
@@ -145,7 +145,7 @@ async def run_miners(req: Request) -> Outcome:
     params: dict[str, object] = {"poll_period_s": plan.period_s}
     if req.power_target_w is not None:
         params["power_target_w"] = req.power_target_w
-    from bench.session import prepare_out
+    from bench.measure.journal import prepare_out
 
     notes += prepare_out(req.out)
     timing = Timing(idle_s=0.0, warmup_s=plan.warmup_s, window_s=plan.window_s, repeats=plan.repeats, tail_s=0.0)

@@ -1,7 +1,7 @@
 """The report's ASIC miners section: one row per miner, the J/TH distribution, outliers by k x MAD.
 
 Figures come from each miner's run record through :func:`bench.miners.figures.figures` (TH/s is the
-run's rate, J/TH 1e12 / its units per joule); outliers are :func:`bench.fleet.outliers.fleet_outliers`
+run's rate, J/TH 1e12 / its units per joule); outliers are :func:`bench.qualify.outliers.fleet_outliers`
 among the miners of one model, as ``qualify`` judges them.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import statistics
 
-from bench.fleet.outliers import K_MAD, MIN_REL_GAP, fleet_outliers
 from bench.miners.figures import MinerFigures, figures, is_miner
 from bench.plotting import PALETTE, plt, svg
+from bench.qualify.outliers import K_MAD, MIN_REL_GAP, fleet_outliers
 from bench.report.model import Source
 from bench.report.page import esc, figure, section, table
 from bench.stats import summarize
@@ -76,6 +76,6 @@ def miners_section(sources: list[Source]) -> str:
     if not parts:
         return ""
     note = (f'<p class="note">Outlier: TH/s or J/TH worse than the median of the same model by more than {K_MAD:g} x MAD '
-            f"and {MIN_REL_GAP:.0%} (bench.fleet.outliers, as qualify). Power: outlet = the miner's PDU outlet "
+            f"and {MIN_REL_GAP:.0%} (bench.qualify.outliers, as qualify). Power: outlet = the miner's PDU outlet "
             "(metered); firmware_estimate = the miner's own figure; MODELLED = nameplate J/TH x measured rate.</p>")
     return section("miners", "ASIC miners", "".join(parts) + note)

@@ -195,7 +195,7 @@ def fleet_section(sources: list[model.Source]) -> str:
                                   numeric={1, 4, 5, 6}, row_classes=classes))
     if not parts:
         return ""
-    note = '<p class="note">Outlier: below the fleet median by more than 3 x MAD and 5% (bench.fleet.outliers).</p>'
+    note = '<p class="note">Outlier: below the fleet median by more than 3 x MAD and 5% (bench.qualify.outliers).</p>'
     return section("fleet", "Per GPU (fleet)", "".join(parts) + note)
 
 

@@ -21,12 +21,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.errors import UsageError
+from bench.measure.runrecord import RunHead, flat_metrics, measured_run
 from bench.power.meter import Meter
 from bench.power.sampler import Marker, Sampler
 from bench.power.window.block import power_block
 from bench.power.window.energy import MIN_PERIODS
 from bench.record import Document, Hardware, Phase, PowerBlock, Run, System, new_document, no_power, read_text
-from bench.runrecord import RunHead, flat_metrics, measured_run
 from bench.serve import formats
 from bench.serve.energy import energy_per_token
 from bench.serve.record import UNIT, WORKLOAD

@@ -34,9 +34,9 @@ from collections import Counter
 from itertools import pairwise
 from typing import Any
 
+from bench.measure.runrecord import RunHead, flat_metrics, measured_run
 from bench.record import Hardware, Phase, PowerBlock, Run, no_power, utc_now
 from bench.record.run import Status
-from bench.runrecord import RunHead, flat_metrics, measured_run
 from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, Setup
 
 WORKLOAD = "serve"

@@ -1,4 +1,4 @@
-"""One ``sitebench serve`` from the server's probe to the result file, as :mod:`bench.session` does for ``run``.
+"""One ``sitebench serve`` from the server's probe to the result file, as :mod:`bench.run.session` does for ``run``.
 
 Nothing measured is lost: the journal beside ``--out`` (``<out>.journal.jsonl``) gets a header
 (the document, the meters), every power reading and marker through the sampler, a ``run-start``
@@ -22,16 +22,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bench import console, system
+from bench import console
 from bench.errors import Stopped
-from bench.journal import Journal, journal_path
+from bench.measure import system
+from bench.measure.journal import Journal, journal_path, prepare_out
+from bench.measure.runrecord import RunHead
 from bench.power.sampler import Sampler
 from bench.record import Document, Run, Settings, new_document, write_result
 from bench.record.io import first_error
-from bench.runrecord import RunHead
 from bench.serve.measure import LoadPoint, Progress, ServeMeasurement, ServeSettings, Setup, measure_all
 from bench.serve.record import run_head, to_run_record
-from bench.session import prepare_out
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 

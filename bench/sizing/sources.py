@@ -4,7 +4,7 @@ A run is sized as one machine. A fleet file (one run per rank, a ``fleet``
 block with totals) is sized per node instead: for each workload, one average
 node with the fleet's total throughput and node power divided by the number
 of nodes, and throughput bounds from the ranks' summed p10 / p90. A file of ASIC miners is sized
-as one average miner per model (:mod:`bench.miners.average`).
+as one average miner per model (:mod:`bench.sizing.miners`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def candidates(doc: Document, file: str) -> list[Candidate]:
     if doc.fleet is not None and doc.fleet.totals:
         return _fleet_nodes(doc, file)
     if any(r.hardware is not None and r.hardware.kind == "asic" for r in doc.runs):
-        from bench.miners.average import by_model
+        from bench.sizing.miners import by_model
 
         return [Candidate(file, i, run, name, doc.declared) for name, i, run in by_model(doc.runs)]
     return [Candidate(file, i, run, system_name(doc.system, run), doc.declared) for i, run in enumerate(doc.runs)]

@@ -74,7 +74,7 @@ def power_from_meters(doc: Document) -> list[Finding]:
 @check("fleet-totals")
 def fleet_totals_from_runs(doc: Document) -> list[Finding]:
     """A fleet file's totals are its runs' throughput summed and its nodes' power counted once per meter scope."""
-    from bench.fleet.dist import totals
+    from bench.measure.totals import totals
 
     out: list[Finding] = []
     if doc.fleet is None or not doc.fleet.totals:

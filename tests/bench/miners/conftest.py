@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bench.miners.sim import SimFleet, SimMiner
+from bench.testing.miners import SimFleet, SimMiner
 
 
 @pytest.fixture

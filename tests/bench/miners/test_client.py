@@ -12,8 +12,8 @@ import pytest
 
 from bench.miners.client import MinerClient, identify, query, v3_command
 from bench.miners.parse import BadReply
-from bench.miners.sim import SimFleet, SimMiner
 from bench.miners.transport import NoAnswer, Unreachable
+from bench.testing.miners import SimFleet, SimMiner
 
 Fleet = Callable[..., SimFleet]
 

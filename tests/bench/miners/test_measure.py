@@ -12,7 +12,7 @@ from bench.miners.client import identify
 from bench.miners.measure import Plan, measure
 from bench.miners.model import Poll, PollFailure
 from bench.miners.poller import Poller
-from bench.miners.sim import SimFleet, SimMiner
+from bench.testing.miners import SimFleet, SimMiner
 
 Fleet = Callable[..., SimFleet]
 

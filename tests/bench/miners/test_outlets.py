@@ -13,8 +13,8 @@ import pytest
 
 from bench.errors import UsageError
 from bench.miners.outlets import Pdu, read_map
-from bench.miners.sim import SimFleet, SimMiner
 from bench.record import load
+from bench.testing.miners import SimFleet, SimMiner
 from bench.validation import validate_file
 from tests.bench.miners.helpers import RUN, cli
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.miners.sim import SimFleet, SimMiner
 from bench.record import Document, load
+from bench.testing.miners import SimFleet, SimMiner
 from bench.validation import validate_file
 from tests.bench.miners.helpers import RUN, cli
 

@@ -12,7 +12,7 @@ import pytest
 from bench.cli import main
 from bench.errors import UsageError
 from bench.miners.scan import scan, targets
-from bench.miners.sim import SimFleet, SimMiner
+from bench.testing.miners import SimFleet, SimMiner
 
 Fleet = Callable[..., SimFleet]
 

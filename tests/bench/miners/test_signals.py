@@ -15,8 +15,8 @@ import pytest
 
 from bench.miners.journal import identity_from, sample_from
 from bench.miners.measure import Plan, analyse
-from bench.miners.sim import SimFleet, SimMiner
 from bench.record import load
+from bench.testing.miners import SimFleet, SimMiner
 from bench.validation import validate_file
 
 RUN = ["--period", "0.2", "--warmup", "5", "--window", "2", "--repeats", "3", "--timeout", "1"]

@@ -15,9 +15,9 @@ import pytest
 from bench.miners.client import identify
 from bench.miners.journal import MinersJournal
 from bench.miners.parse import CommandFailed
-from bench.miners.sim import SimFleet, SimMiner
 from bench.miners.write import set_power_target, token
 from bench.record import load
+from bench.testing.miners import SimFleet, SimMiner
 from tests.bench.miners.helpers import RUN, cli
 
 PASSWORD = "s3cret-pw-71"

@@ -10,7 +10,7 @@ from bench.errors import MeterReadError
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Sampler
 from bench.record import Run, Timing
-from bench.runner import run_workload
+from bench.run.runner import run_workload
 from bench.workload import Workload
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.journal import Journal
+from bench.measure.journal import Journal
 from bench.power.sampler import Sampler
-from bench.runner import RunSpec, Timing, run_suite
+from bench.run.runner import RunSpec, Timing, run_suite
 from tests.bench.power.fakes import CounterMeter, Sleeper
 
 FAST = Timing(idle_s=0.1, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import InvalidResultFile, UsageError
-from bench.journal import Journal
+from bench.measure.journal import Journal
 from bench.record import Document, System, check_writable, load, new_document, parse_json, write_result
 
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bench.serve.fakeserver import Behaviour, FakeServer
+from bench.testing.openai_server import Behaviour, FakeServer
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ import statistics
 
 from bench.serve.client import OpenAIClient
 from bench.serve.dataset import Prompt
-from bench.serve.fakeserver import STANDARD, Behaviour, FakeServer
 from bench.serve.load import LoadResult, run_load
+from bench.testing.openai_server import STANDARD, Behaviour, FakeServer
 from tests.bench.serve.helpers import with_server
 
 PROMPT = Prompt(10, prompt="one two three four")

@@ -15,7 +15,7 @@ import pytest
 
 from bench.cli import main
 from bench.record import load
-from bench.serve.fakeserver import Behaviour, FakeServer, ServerThread
+from bench.testing.openai_server import Behaviour, FakeServer, ServerThread
 from bench.validation import validate_file
 
 SMALL = ["--dataset", "random:in=8,out=6", "--num-prompts", "24", "--max-concurrency", "4"]

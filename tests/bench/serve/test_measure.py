@@ -12,9 +12,9 @@ import pytest
 from bench.power.meters import prometheus
 from bench.power.sampler import Sampler
 from bench.record import Gpu, Settings, System, new_document
-from bench.serve.fakeserver import Behaviour, ServerThread
 from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, run
 from bench.serve.record import run_head, to_run_record
+from bench.testing.openai_server import Behaviour, ServerThread
 from tests.bench.conftest import check
 
 WATTS = [400.0, 200.0]

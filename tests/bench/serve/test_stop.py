@@ -18,7 +18,7 @@ import pytest
 
 from bench.cli import main
 from bench.record import load
-from bench.serve.fakeserver import Behaviour, FakeServer, ServerThread
+from bench.testing.openai_server import Behaviour, FakeServer, ServerThread
 
 EVENT_TIMEOUT_S = 120.0
 

@@ -60,7 +60,7 @@ def test_an_interrupted_run_is_recomputed_like_any_other(doc: dict[str, Any]) ->
 def test_forged_fleet_totals_are_refused() -> None:
     runs = [run("sha256d", f"cuda:{k}", 10.0, 600.0, meters=[meter(f"gpu:{k}", 600.0)], scope=f"gpu:{k}",
                 rank=k, node="n0") for k in range(2)]
-    from bench.fleet.dist import totals
+    from bench.measure.totals import totals
     from bench.record import Fleet, FleetNode, System
 
     doc = document(runs)

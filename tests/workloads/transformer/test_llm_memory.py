@@ -104,8 +104,8 @@ def test_teardown_releases_the_model(monkeypatch: pytest.MonkeyPatch, cls: type[
 
 
 def test_sweep_through_the_runner_holds_one_model_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.runner import Timing, run_suite
-    from bench.suite import build_specs
+    from bench.run.runner import Timing, run_suite
+    from bench.run.suite import build_specs
 
     refs = _sweep_models(monkeypatch)
     specs = build_specs(["llm-decode"], ["batch=1,2,4"], "ci", "cpu")

@@ -7,7 +7,7 @@ import pytest
 from bench.errors import MeterReadError
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Sampler
-from bench.runner import Timing, run_workload
+from bench.run.runner import Timing, run_workload
 from tests.bench.power.fakes import CounterMeter, Sleeper
 
 FAST = Timing(idle_s=0.1, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.1)

@@ -8,7 +8,7 @@ import pytest
 
 from bench.errors import MeterUnavailable
 from bench.power.meters import modelled
-from bench.runner import Timing
+from bench.run.runner import Timing
 from tests.bench.power.fakes import sampled_run
 
 

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.fleet.verdict import throttled
 from bench.power.meter import CounterDiscontinuity
 from bench.power.meters import nvml
-from bench.runner import Timing
+from bench.qualify.verdict import throttled
+from bench.run.runner import Timing
 from tests.bench.power import fake_pynvml
 from tests.bench.power.fake_pynvml import Gpu
 from tests.bench.power.fakes import sampled_run

@@ -15,7 +15,7 @@ from bench.power.meter import CounterDiscontinuity
 from bench.power.meters import prometheus
 from bench.power.meters.prometheus import PrometheusMeter, Selector
 from bench.power.sampler import Sampler
-from bench.serve.fakeserver import Behaviour, ServerThread
+from bench.testing.openai_server import Behaviour, ServerThread
 
 DCGM = "metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
 

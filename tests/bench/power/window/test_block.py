@@ -8,7 +8,7 @@ import pytest
 
 from bench.power.sampler import Sampler
 from bench.record import Run
-from bench.runner import Timing
+from bench.run.runner import Timing
 from tests.bench.power.fakes import CounterMeter, Sleeper, sampled_run
 
 FAST = Timing(idle_s=0.25, warmup_s=0.05, window_s=0.3, repeats=2, tail_s=0.25)

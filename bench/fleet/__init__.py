@@ -1,1 +1,0 @@
-"""Whole nodes and fleets: per-GPU outliers and qualification verdicts."""

@@ -1,0 +1,283 @@
+"""Simulated miners speaking the real protocols over real TCP, for tests, benchmarks and demos.
+
+Each :class:`SimMiner` listens on its own loopback address (``127.0.0.x:4028``, or 4433
+for Whatsminer API v3) and answers like its firmware family. Its hash counter is the
+exact integral of its hash rate (a warm-up ramp, chips that go missing); pool shares
+and hardware errors follow the expected count (or, with ``poisson``, arrive as Poisson
+events from a seeded generator, as a real pool's do). Faults: ``mode``
+``hang`` (accepts, never answers), ``truncate`` (half a reply, then closes), ``refuse``
+(stops listening); ``messy`` replies (NUL terminator, ``}{`` between joined replies,
+bare ``nan``/``"inf"``, numbers as strings, a trailing comma); :meth:`SimMiner.reboot`
+resets the counters. Run many: ``python -m bench.testing.miners --first 127.1.0.1 --count 1000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import math
+import random
+import resource
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.testing import miner_replies as sim_replies
+from bench.testing.miner_replies import State
+
+_INVALID = {"STATUS": [{"STATUS": "E", "When": 1700000000, "Code": 14, "Msg": "Invalid command"}], "id": 1}
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    if mean <= 0:
+        return 0
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    k, p, limit = 0, rng.random(), math.exp(-mean)
+    while p > limit:
+        k, p = k + 1, p * rng.random()
+    return k
+
+
+@dataclass
+class SimMiner:
+    """One simulated miner; change its public fields at any time (from any thread)."""
+
+    host: str
+    family: str = "antminer"
+    model: str = "Antminer S19 Pro"
+    hashrate_ths: float = 110.0
+    power_w: float | None = 3250.0
+    chips_expected: int = 114
+    boards: int = 3
+    difficulty: float = 1024.0
+    reject_fraction: float = 0.0
+    hw_error_rate: float = 1e-6
+    ramp_s: float = 0.0
+    messy: bool = False
+    join: bool = True
+    mode: str = "ok"
+    seed: int = 0
+    poisson: bool = False
+    port: int | None = None
+    missing: list[int] = field(default_factory=list)
+    password: str = "super"
+    writes: list[dict[str, Any]] = field(default_factory=list)
+    _t: float = field(default=0.0, repr=False)
+    _start: float = field(default=0.0, repr=False)
+    _acc: list[float] = field(default_factory=lambda: [0.0] * 8, repr=False)
+
+    def __post_init__(self) -> None:
+        self.port = self.port or (4433 if self.family == "whatsminer-v3" else 4028)
+        self.missing = self.missing or [0] * self.boards
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self.reboot()
+
+    def reboot(self) -> None:
+        """The miner restarts now: elapsed, counter, shares and errors start again from 0."""
+        with self._lock:
+            self._start = self._t = time.monotonic()
+            # hashes, accepted, rejected, diff accepted, diff rejected, hw errors, expected shares and errors
+            self._acc = [0.0] * 8
+
+    def _ramp(self, e: float) -> float:
+        """Integral of the ramp factor (0.6 -> 1 over ramp_s) from 0 to ``e`` seconds."""
+        r = self.ramp_s
+        return 0.6 * e + 0.2 * e * e / r if r > 0 and e <= r else e - 0.2 * r
+
+    def state(self, now: float | None = None) -> State:
+        """Advance to ``now`` and return the exact figures."""
+        with self._lock:
+            now = time.monotonic() if now is None else now
+            chips = tuple(max(self.chips_expected - m, 0) for m in self.missing)
+            share = sum(chips) / (self.chips_expected * self.boards)
+            full = self.hashrate_ths * 1e12 * share
+            e0, e1 = self._t - self._start, max(now - self._start, self._t - self._start)
+            dh = full * (self._ramp(e1) - self._ramp(e0))
+            a = self._acc
+            shares, errors = dh / (self.difficulty * 2**32), dh / 2**32 * self.hw_error_rate
+            a[6], a[7] = a[6] + shares, a[7] + errors  # expected totals: without noise, shares are their floor
+            found = _poisson(self._rng, shares) if self.poisson else int(a[6]) - int(a[1] + a[2])
+            bad = sum(self._rng.random() < self.reject_fraction for _ in range(found))
+            a[0] += dh
+            a[1], a[2] = a[1] + found - bad, a[2] + bad
+            a[3], a[4] = a[3] + (found - bad) * self.difficulty, a[4] + bad * self.difficulty
+            a[5] = a[5] + _poisson(self._rng, errors) if self.poisson else float(int(a[7]))
+            self._t = max(now, self._t)
+            ramping = self.ramp_s > 0 and e1 < self.ramp_s
+            return State(self.family, self.model, e1, a[0], full * (0.6 + 0.4 * e1 / self.ramp_s if ramping else 1.0),
+                         self.hashrate_ths * 1e12, int(a[1]), int(a[2]), a[3], a[4], int(a[5]), self.power_w,
+                         chips, self.chips_expected, not ramping, self.difficulty)
+
+    def reply(self, request: dict[str, Any]) -> bytes:
+        """The bytes this miner answers ``request`` with."""
+        s = self.state()
+        if self.family == "whatsminer-v3":
+            cmd = str(request.get("cmd"))
+            reply = self._write(request) if cmd.startswith("set.") else sim_replies.whatsminer_v3(s, cmd, request.get("param"))
+            body = json.dumps(reply).encode()
+            return struct.pack("<I", len(body)) + body
+        build = sim_replies.BUILDERS[self.family]
+        commands = str(request.get("command") or request.get("cmd") or "").split("+")
+        if len(commands) > 1 and not self.join:
+            return json.dumps(_INVALID).encode() + b"\x00"
+        replies = [build(s, c) or _INVALID for c in commands]
+        if self.messy:
+            return b"".join(_messy(r) for r in replies) + b"\x00"  # }{ between joined replies
+        doc = replies[0] if len(commands) == 1 else {**{c: [r] for c, r in zip(commands, replies)}, "id": 1}
+        return json.dumps(doc).encode()
+
+
+    def _write(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A privileged v3 command: checked against the token, then applied (only ``set.miner.power_limit``)."""
+        from bench.miners.write import token
+
+        cmd, ts = str(request.get("cmd")), request.get("ts")
+        self.writes.append({k: v for k, v in request.items() if k != "token"})
+        if request.get("token") != token(cmd, self.password, sim_replies.SALT, int(ts) if isinstance(ts, int) else -1):
+            return {"code": -4, "when": 1700000000, "desc": cmd, "msg": "invalid token"}
+        if cmd != "set.miner.power_limit" or not isinstance(request.get("param"), int):
+            return {"code": -2, "when": 1700000000, "desc": cmd, "msg": "Invalid command"}
+        with self._lock:
+            self.power_w = float(request["param"])
+        return {"code": 0, "when": 1700000000, "desc": cmd, "msg": "ok"}
+
+
+def _messy(reply: dict[str, Any]) -> bytes:
+    """A reply as sloppy firmware sends it: rates as strings, non-finite tokens, a trailing comma."""
+    for records in reply.values():
+        for rec in records if isinstance(records, list) else []:
+            if isinstance(rec, dict) and "Elapsed" in rec:
+                for key in [k for k in rec if "HS " in k]:
+                    rec[key] = str(rec[key])
+                rec["Elapsed"] = str(rec["Elapsed"])
+                rec["Device Rejected%"], rec["GHS 30m"] = "@NAN@", "inf"
+    return json.dumps(reply).replace('"@NAN@"', "nan").replace("}]", ",}]", 1).encode()
+
+
+class SimFleet:
+    """Serves simulated miners from an event loop in a background thread."""
+
+    def __init__(self, miners: list[SimMiner]) -> None:
+        self.miners = {m.host: m for m in miners}
+        self.loop = asyncio.new_event_loop()
+        self._servers: dict[str, asyncio.AbstractServer] = {}
+        self._thread = threading.Thread(target=self.loop.run_forever, name="sim-miners", daemon=True)
+
+    def __enter__(self) -> SimFleet:  # noqa: PYI034 - Self needs Python 3.11
+        self._thread.start()
+        self._call(_serve_all(self))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._call(_close_all(self))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+    def _call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
+
+    def set_mode(self, host: str, mode: str) -> None:
+        """``ok``, ``hang``, ``truncate`` or ``refuse`` (stops listening; ``ok`` listens again)."""
+        miner = self.miners[host]
+        miner.mode = mode
+        if mode == "refuse" and host in self._servers:
+            self._call(_close(self, host))
+        elif mode != "refuse" and host not in self._servers:
+            self._call(_serve(self, miner))
+
+
+async def _handle(miner: SimMiner, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        if miner.family == "whatsminer-v3":
+            (n,) = struct.unpack("<I", await reader.readexactly(4))
+            request = json.loads(await reader.readexactly(n))
+        else:
+            data = b""
+            while True:
+                chunk = await reader.read(4096)
+                if not chunk or len(data) > 65536:
+                    return
+                data += chunk
+                try:
+                    request = json.loads(data)
+                    break
+                except ValueError:
+                    continue
+        if miner.mode == "hang":
+            await reader.read()  # until the client gives up
+            return
+        out = miner.reply(request)
+        writer.write(out[: len(out) // 2] if miner.mode == "truncate" else out)
+        await writer.drain()
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        pass
+    finally:
+        writer.close()
+
+
+async def _serve(fleet: SimFleet, miner: SimMiner) -> None:
+    fleet._servers[miner.host] = await asyncio.start_server(
+        lambda r, w: _handle(miner, r, w), miner.host, miner.port, reuse_address=True, backlog=512)
+
+
+async def _close(fleet: SimFleet, host: str) -> None:
+    server = fleet._servers.pop(host)
+    server.close()
+    await server.wait_closed()
+
+
+async def _serve_all(fleet: SimFleet) -> None:
+    await asyncio.gather(*(_serve(fleet, m) for m in fleet.miners.values() if m.mode != "refuse"))
+
+
+async def _close_all(fleet: SimFleet) -> None:
+    for host in list(fleet._servers):
+        await _close(fleet, host)
+
+
+def addresses(first: str, count: int) -> list[str]:
+    """``count`` consecutive IPv4 addresses from ``first`` (``127.1.0.1``, ``127.1.0.2``...)."""
+    start = ipaddress.IPv4Address(first)
+    return [str(start + i) for i in range(count)]
+
+
+#: The model each family's simulated miner is, and the chips per board that model has.
+MODELS = {"whatsminer": ("Whatsminer M50.VH50", 105), "whatsminer-v3": ("Whatsminer M60 VK30", 215),
+          "avalon": ("Avalon A1366", 114)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve ``--count`` simulated miners from ``--first`` until interrupted (families cycled from ``--family``)."""
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--first", default="127.1.0.1")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--family", default="antminer", help="a family, or several comma-separated (cycled)")
+    p.add_argument("--missing-chips", type=int, default=0, metavar="N", help="the last miner lacks N chips on board 1")
+    args = p.parse_args(argv)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one listening socket per miner
+    families = args.family.split(",")
+    miners = []
+    for i, h in enumerate(addresses(args.first, args.count)):
+        family = families[i % len(families)]
+        model, chips = MODELS.get(family, ("Antminer S19 Pro", 114))
+        missing = [0, args.missing_chips, 0] if i == args.count - 1 else []
+        miners.append(SimMiner(h, family=family, model=model, chips_expected=chips, seed=i, poisson=True,
+                               missing=missing))
+    with SimFleet(miners):
+        print(f"serving {args.count} miners from {args.first}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
