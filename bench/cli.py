@@ -2,9 +2,10 @@
 
 Each subcommand lives in its own module under :mod:`bench.commands` and
 exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a
-callable taking the parsed arguments and returning an exit code. Modules are
-discovered, so a new subcommand is a new file. Heavy imports (torch, numba)
-happen inside the command functions, so ``--help`` stays fast.
+callable taking the parsed arguments and returning an exit code. The table
+:data:`bench.commands.COMMANDS` names them; this module is the one place that
+imports lazily: only the module of the command being run is loaded (with its
+heavy dependencies, torch or numba), so ``sitebench --help`` stays fast.
 
 Exit codes: 0 success, 1 a check or run failed, 2 a usage error. Errors are
 one line on stderr, never a traceback for bad input.
@@ -14,21 +15,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-import bench.commands
 from bench import __version__
+from bench.commands import COMMANDS
 from bench.errors import SitebenchError
-
-# The order subcommands are listed in `sitebench --help`; unlisted ones follow.
-ORDER = [
-    "run", "serve", "miners", "list", "show", "mine", "generate", "size", "plan", "declare",
-    "validate", "keygen", "sign", "submit", "compare", "leaderboard",
-    "report", "baseline", "qualify", "fleet", "recover", "import",
-]
+from bench.measure.stopsignals import exit_code
 
 EPILOG = """\
 exit codes: 0 success, 1 a check or run failed (invalid file, regression,
@@ -46,14 +40,17 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _command_modules() -> list[str]:
-    found = [m.name for m in pkgutil.iter_modules(bench.commands.__path__) if not m.name.startswith("_")]
-    rank = {name: i for i, name in enumerate(ORDER)}
-    return sorted(found, key=lambda n: (rank.get(n.rstrip("_"), len(ORDER)), n))
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word that is not an option), or None."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every discovered subcommand."""
+def build_parser(only: str | None = None, *, full: bool = True) -> argparse.ArgumentParser:
+    """The parser: every subcommand's own parser (``full``), or only ``only``'s, the others listed by name and help.
+
+    Loading a command's module is the CLI's one lazy import.
+    """
     parser = OneLineParser(
         prog="sitebench",
         description=(
@@ -66,8 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sitebench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for name in _command_modules():
-        importlib.import_module(f"bench.commands.{name}").register(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if full or name == only:
+            importlib.import_module(f"bench.commands.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a C locale or an ASCII pipe gets escapes, never an error
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_of(argv), full=False)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
@@ -87,8 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sitebench {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:  # before or after a measurement: nothing was being recorded
-        from bench.measure.stopsignals import exit_code
-
         print(f"sitebench {args.command}: interrupted", file=sys.stderr)
         return exit_code(exc)
     except BrokenPipeError:

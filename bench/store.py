@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.errors import CheckFailed, UsageError
-from bench.record import Document
+from bench.errors import CheckFailed, SitebenchError, UsageError
+from bench.record import Document, load, read_text, write_atomic
 from bench.record.io import check_directory
+from bench.validation import errors, validate_file
+from bench.validation.signing import canonical_bytes, trusted_keys, trusted_orgs, verify_document
 
 DEFAULT_STORE = Path("results/submissions")
 _SAFE = re.compile(r"[^a-z0-9._-]+")
@@ -34,7 +36,6 @@ def safe_name(text: Any, fallback: str = "unknown") -> str:
 
 def content_hash(doc: dict[str, Any]) -> str:
     """SHA-256 of the canonical document without ``id`` and ``signature``: a re-labelled copy is a duplicate."""
-    from bench.validation.signing import canonical_bytes
 
     return hashlib.sha256(canonical_bytes({k: v for k, v in doc.items() if k != "id"})).hexdigest()
 
@@ -118,9 +119,6 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
         CheckFailed: invalid file, bad or untrusted signature, organisations that disagree, a duplicate.
         UsageError: unreadable file, no organisation at all.
     """
-    from bench.record import read_text, write_atomic
-    from bench.validation import errors, validate_file
-    from bench.validation.signing import trusted_keys, trusted_orgs, verify_document
 
     check_store(store)
     result = validate_file(path)
@@ -163,8 +161,6 @@ def submit(path: str | os.PathLike[str], org: str | None = None, store: str | os
 
 def submissions(store: str | os.PathLike[str] = DEFAULT_STORE) -> list[tuple[str, Path, Document]]:
     """``(org, path, doc)`` for every stored submission that still reads as a valid result file."""
-    from bench.errors import SitebenchError
-    from bench.record import load
 
     out = []
     root = Path(store)

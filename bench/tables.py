@@ -50,3 +50,12 @@ def efficiency_header(unit_names: Iterable[str]) -> str:
 
 #: What each kind of device is called in tables and verdicts.
 KIND_NAMES = {"cpu": "CPU", "cuda": "GPU", "asic": "ASIC miner", "endpoint": "endpoint", "declared": "declared hardware"}
+
+
+def kind_name(device: str, hardware_kind: str | None = None) -> str:
+    """What a run measured, by kind: ``"CPU"``, ``"GPU"``, ``"ASIC miner"``, ``"endpoint"`` (a served model
+    measured over HTTP), ``"declared hardware"`` (a vendor's figures), else the device's own prefix."""
+    if hardware_kind in KIND_NAMES:
+        return KIND_NAMES[hardware_kind]
+    prefix = device.partition(":")[0]
+    return KIND_NAMES.get(prefix, printable(prefix))

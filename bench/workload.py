@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from bench.errors import UsageError
+
 
 class Workload(ABC):
     """Base class for workloads.
@@ -37,7 +39,6 @@ class Workload(ABC):
 
     def params_for(self, preset: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Parameters of ``preset`` with ``overrides`` applied (unknown keys refused)."""
-        from bench.errors import UsageError
 
         if preset not in self.presets:
             raise UsageError(

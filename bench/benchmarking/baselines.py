@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
+from bench.store import safe_name
 
 BASELINE = "baseline.json"
 THRESHOLDS = "thresholds.json"
@@ -62,7 +63,6 @@ def load_thresholds(path: Path) -> Thresholds:
 
 def baseline_dir(root: Path, name: str) -> Path:
     """The directory of baseline ``name`` under ``root``."""
-    from bench.store import safe_name
 
     if safe_name(name, "") != name:
         raise UsageError(f"--name {name!r}: use lower-case letters, digits, '.', '_' or '-'")

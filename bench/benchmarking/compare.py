@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 
 from bench import units
+from bench.errors import UsageError
 from bench.record import Document, Run
+from bench.tables import cut
 
 #: Bootstrap resamples for the confidence interval of the median ratio (seeded: the same files, the same interval).
 BOOTSTRAP = 2000
@@ -185,7 +187,6 @@ def parse_workload_thresholds(items: list[str]) -> dict[str, float]:
     Raises:
         UsageError: naming the item that is not ``NAME=PCT`` with PCT >= 0.
     """
-    from bench.errors import UsageError
 
     per: dict[str, float] = {}
     for item in items:
@@ -205,7 +206,6 @@ def format_table(comparisons: list[Comparison]) -> Any:
     and each cell prints it with an SI prefix: ``57.86 MH/s``), the change, its interval, p and the verdict."""
     from rich.table import Table
 
-    from bench.tables import cut
 
     def rate(v: float | None, unit: str) -> str:
         if v is None:

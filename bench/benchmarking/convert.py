@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from bench.errors import InvalidResultFile
 from bench.measure.runrecord import RunHead, measured_run
-from bench.record import Document, Run, System, new_document
+from bench.record import Document, Run, System, from_json, new_document, parse_json, read_text
 from bench.record.io import first_error
 
 
@@ -67,7 +67,6 @@ def load_either(path: str) -> Document:
     Raises:
         UsageError: unreadable file. InvalidResultFile: neither kind of document.
     """
-    from bench.record import from_json, parse_json, read_text
 
     obj = parse_json(read_text(path), path)
     if is_benchmark_json(obj):

@@ -18,6 +18,16 @@ from typing import Any
 
 import pytest
 
+from bench.errors import VerificationError
+from bench.measure.contention import Busy, snapshot
+from bench.measure.phases import Phases, Windows, prepare
+from bench.measure.runrecord import RunHead, measured_run
+from bench.power.discovery import discover
+from bench.power.sampler import Sampler
+from bench.record import utc_now
+from bench.registry import create_workload, load_workload_class, workload_names
+from bench.workload import device_kind, synchronize
+
 #: Rounds shorter than this are batched (several ``step()`` calls per round) so
 #: timer resolution and scheduler jitter do not dominate a round, and ten rounds
 #: make a power window of over 1 s (10 update periods of the slowest meters).
@@ -67,8 +77,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise ``sitebench_case`` as (workload, device) over the registry."""
     if "sitebench_case" not in metafunc.fixturenames:
         return
-    from bench.registry import load_workload_class, workload_names
-    from bench.workload import device_kind
     opt = metafunc.config.getoption
     device = _device(metafunc.config)
     names = [n for n in workload_names() if not opt("sitebench_workload") or n in opt("sitebench_workload")]
@@ -94,7 +102,6 @@ def _steps_per_round(step: Any, device: str, min_round_s: float) -> int:
 
     Two untimed steps: a warm-up (first-call costs: caches, lazy compilation) and one that is timed.
     """
-    from bench.workload import synchronize
 
     step()
     synchronize(device)
@@ -107,8 +114,6 @@ def _steps_per_round(step: Any, device: str, min_round_s: float) -> int:
 
 def open_sampler(device: str, rate_hz: float = 20.0) -> Any:
     """A started sampler over the meters of ``device`` (nvml: that GPU only), or None when none works."""
-    from bench.power.discovery import discover
-    from bench.power.sampler import Sampler
 
     try:
         meters, _ = discover(device=device)
@@ -133,13 +138,6 @@ def run_case(benchmark: Any, name: str, device: str, preset: str = "ci", rounds:
     (``sitebench_run``) and, for people reading pytest-benchmark's JSON, the
     workload, device, unit and units per round.
     """
-    from bench.errors import VerificationError
-    from bench.measure.contention import Busy, snapshot
-    from bench.measure.phases import Phases, Windows
-    from bench.measure.runrecord import RunHead, measured_run
-    from bench.record import utc_now
-    from bench.registry import create_workload
-    from bench.run.runner import prepare
 
     rounds = rounds if rounds is not None else int(_SESSION.get("rounds", 10))
     power = power if power is not None else bool(_SESSION.get("power", True))

@@ -8,7 +8,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.benchmarking.baselines import BASELINE, THRESHOLDS, baseline_dir, load_thresholds, resolve
+from bench.benchmarking.compare import format_table, parse_workload_thresholds
+from bench.benchmarking.convert import to_result
+from bench.benchmarking.gate import gate
+from bench.commands import help_of
+from bench.console import out
 from bench.errors import CheckFailed, UsageError
+from bench.measure.system import describe, hardware_differences, hardware_label, machine_id
+from bench.record import load, write_atomic, write_result
 
 DESCRIPTION = """\
 A baseline judges only the hardware it was recorded on. First step on a new CI
@@ -32,7 +40,7 @@ machine (contended) is not judged.
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("baseline", help="save or check a pytest-benchmark baseline",
+    p = sub.add_parser("baseline", help=help_of("baseline"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("action", choices=["save", "check"])
     p.add_argument("json", help="pytest-benchmark JSON (--benchmark-json output)")
@@ -57,11 +65,6 @@ def _load_bench(path: str) -> dict[str, Any]:
 
 
 def _save(args: argparse.Namespace, bench_json: dict[str, Any], name: str) -> int:
-    from bench.benchmarking.baselines import BASELINE, THRESHOLDS, baseline_dir
-    from bench.benchmarking.convert import to_result
-    from bench.measure.system import describe
-    from bench.record import write_atomic, write_result
-
     target = baseline_dir(Path(args.dir), name)
     write_result(target / BASELINE, to_result(bench_json, describe()))
     print(f"baseline saved: {target / BASELINE}")
@@ -73,10 +76,6 @@ def _save(args: argparse.Namespace, bench_json: dict[str, Any], name: str) -> in
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.benchmarking.baselines import BASELINE, THRESHOLDS, load_thresholds, resolve
-    from bench.benchmarking.compare import parse_workload_thresholds
-    from bench.measure.system import machine_id
-
     if args.threshold is not None and not 0 <= args.threshold < float("inf"):
         raise UsageError("--threshold must be a percentage >= 0")
     if not 0 < args.alpha < 1:
@@ -89,8 +88,6 @@ def main(args: argparse.Namespace) -> int:
     directory, fell_back = resolve(Path(args.dir), name)
     if fell_back:
         print(f"no baseline for machine {name}; using {directory / BASELINE}")
-    from bench.measure.system import describe, hardware_differences, hardware_label
-    from bench.record import load
 
     baseline = load(directory / BASELINE)
     print(f"baseline {directory / BASELINE}: recorded {baseline.created} on {hardware_label(baseline.system)}")
@@ -106,9 +103,6 @@ def main(args: argparse.Namespace) -> int:
     default = args.threshold / 100 if args.threshold is not None else limits.default
     per = {**limits.workloads, **per_cli}
 
-    from bench.benchmarking.compare import format_table
-    from bench.benchmarking.gate import gate
-    from bench.console import out
     passed, comps = gate(baseline, bench_json, threshold=default, alpha=args.alpha, per_workload=per)
     if other_hardware:
         comps = [replace(c, regression=False, improvement=False, note="not judged: other hardware") for c in comps]

@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console
+from bench.benchmarking.compare import compare_documents, format_table, not_judged, parse_workload_thresholds
+from bench.benchmarking.convert import load_either
+from bench.commands import help_of
+from bench.errors import UsageError
+from bench.measure.system import hardware_differences, hardware_label
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("compare", help="compare two result files run by run",
+    p = sub.add_parser("compare", help=help_of("compare"),
                        description="Match runs by workload, device and params; flag a regression when "
                        "the median slows by more than the threshold and Mann-Whitney U says the samples "
                        "differ. BASE and NEW are result files or pytest-benchmark JSON (--benchmark-json). "
@@ -28,11 +35,6 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import json
 
-    from bench import console
-    from bench.benchmarking.compare import compare_documents, format_table, not_judged, parse_workload_thresholds
-    from bench.benchmarking.convert import load_either
-    from bench.errors import UsageError
-    from bench.measure.system import hardware_differences, hardware_label
 
     per = parse_workload_thresholds(args.workload_threshold)
     if not 0 <= args.threshold < float("inf"):

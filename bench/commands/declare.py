@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
+from bench.record import check_writable, write_result
+from bench.sizing.declare import DEFAULT_TOLERANCE, SCOPES, declared_document, unit_of
+
 DESCRIPTION = """\
 Write a result file with "source": "declared" for hardware sitebench cannot run
 (Bitcoin ASIC miners above all) from the maker's published figures. Declared
@@ -20,9 +25,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    from bench.sizing.declare import DEFAULT_TOLERANCE, SCOPES
-
-    p = sub.add_parser("declare", help="write a declared result file from published figures",
+    p = sub.add_parser("declare", help=help_of("declare"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="hardware model name, e.g. 'Bitmain Antminer S21 Pro'")
     p.add_argument("--workload", required=True, help="workload the figure is for, e.g. sha256d")
@@ -40,10 +43,6 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench import console
-    from bench.record import check_writable, write_result
-    from bench.sizing.declare import declared_document, unit_of
-
     check_writable(args.out, replace=args.force)
     doc = declared_document(args.model, args.workload, args.throughput, args.power_w,
                             unit=unit_of(args.workload, args.unit), scope=args.scope, tolerance=args.tolerance,

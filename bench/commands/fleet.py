@@ -6,9 +6,13 @@ import argparse
 import shlex
 from typing import Any
 
+from bench.commands import help_of
+from bench.errors import UsageError
+from bench.run.launch import srun_cmd, torchrun_cmd
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("fleet", help="run on many GPUs/nodes through torchrun (or srun under Slurm)",
+    p = sub.add_parser("fleet", help=help_of("fleet"),
                        description="Build the torchrun command that runs `sitebench run` on every rank; rank 0 "
                        "writes one fleet result file. --dry-run prints the command instead of running it.")
     p.add_argument("--nproc-per-node", type=int, default=1, metavar="G", help="ranks (GPUs) per node")
@@ -23,8 +27,6 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import subprocess
 
-    from bench.errors import UsageError
-    from bench.run.launch import srun_cmd, torchrun_cmd
 
     if args.nproc_per_node < 1 or args.nnodes < 1:
         raise UsageError("--nproc-per-node and --nnodes must be at least 1")

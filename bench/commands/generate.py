@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench.commands import help_of
 from bench.errors import UsageError
+from workloads.transformer.checkpoint import load_checkpoint
+from workloads.transformer.generate import greedy
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("generate", help="greedy token ids from a local Llama checkpoint",
+    p = sub.add_parser("generate", help=help_of("generate"),
                        description="Print the greedy continuation of --prompt-ids, space-separated, on one line.",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True, metavar="DIR", help="HF Llama-format directory (config.json + safetensors)")
@@ -23,8 +26,6 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import torch
 
-    from workloads.transformer.checkpoint import load_checkpoint
-    from workloads.transformer.generate import greedy
 
     try:
         ids = [int(x) for x in args.prompt_ids.split(",") if x.strip()]

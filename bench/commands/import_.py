@@ -6,6 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
+from bench.commands.run import default_out
+from bench.errors import UsageError
+from bench.record import check_writable, write_result
+from bench.report.terminal import per_mw_table, power_notes, runs_table
+from bench.serve.formats import parse_start
+from bench.serve.importer import import_file, open_log
+
 DESCRIPTION = """\
 Turn another tool's serving benchmark into a sitebench.result/2 file that size, plan,
 compare, report and validate take: a vLLM `bench serve --save-result` JSON (one run) or a
@@ -29,7 +38,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("import", help="a vLLM or guidellm serving result as a result file, power from a log",
+    p = sub.add_parser("import", help=help_of("import"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE", help="vLLM bench serve result JSON or guidellm report JSON")
     p.add_argument("--power-log", metavar="CSV", help="wall meter or PDU log (CSV with a header, or SPEC PTDaemon)")
@@ -43,14 +52,6 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench import console
-    from bench.commands.run import default_out
-    from bench.errors import UsageError
-    from bench.record import check_writable, write_result
-    from bench.report.terminal import per_mw_table, power_notes, runs_table
-    from bench.serve.formats import parse_start
-    from bench.serve.importer import import_file, open_log
-
     out = Path(args.out) if args.out else default_out()
     check_writable(out, replace=args.force)
     if args.meter_options and not args.power_log:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench.commands import help_of
+from bench.errors import UsageError
+from bench.store import safe_name
+from bench.validation.signing import check_org, generate_keypair
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("keygen", help="create an Ed25519 signing key pair",
+    p = sub.add_parser("keygen", help=help_of("keygen"),
                        description="Write DIR/<org>.key (private, mode 0600) and DIR/<org>.pub (public), each "
                        "with an 'org: NAME' line before the PEM block. Give the .pub to the site; it goes into "
                        "its trusted keys directory (results/keys/).")
@@ -20,9 +25,6 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bench.errors import UsageError
-    from bench.store import safe_name
-    from bench.validation.signing import check_org, generate_keypair
 
     d = Path(args.out)
     if not d.is_dir():

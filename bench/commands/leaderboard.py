@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
+from bench.report.leaderboard import entries, format_table
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("leaderboard", help="rank stored submissions by work per joule",
+    p = sub.add_parser("leaderboard", help=help_of("leaderboard"),
                        description="Rank every run in the submission store per workload by work per joule "
                        "(efficiency), best first. The figure is shown as every command shows it: J/TH for "
                        "hashing and J/token for tokens (energy per unit of work, lower is better), units per "
@@ -22,8 +26,6 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import json
 
-    from bench import console
-    from bench.report.leaderboard import entries, format_table
 
     rows = entries(args.dir or args.store, args.workload)
     if args.json:

@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
+from bench.sizing import plan_render
+from bench.sizing.plan import evaluate, parse_plan, warnings
+from bench.sizing.render import notes
+
 DESCRIPTION = """\
 Evaluate a site plan (TOML): allocations of facility MW (with PUE and
 availability), each split into uses filled by one result file's hardware
@@ -24,7 +30,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("plan", help="evaluate a site plan: machines, throughput, energy, cost, revenue",
+    p = sub.add_parser("plan", help=help_of("plan"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("plan", metavar="PLAN.toml", help="site plan")
     p.add_argument("--json", action="store_true", help="print JSON (base units) instead of tables")
@@ -37,10 +43,6 @@ def main(args: argparse.Namespace) -> int:
 
     from rich.markup import escape
 
-    from bench import console
-    from bench.sizing import plan_render
-    from bench.sizing.plan import evaluate, parse_plan, warnings
-    from bench.sizing.render import notes
 
     if args.plot:
         from bench.sizing.plots import check_path

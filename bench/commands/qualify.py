@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
+from bench.qualify.spec import load_spec
+from bench.qualify.verdict import qualify
+from bench.record import load
+from bench.tables import cut
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("qualify", help="PASS/FAIL per device (CPU, GPU, ASIC miner, endpoint), node and fleet "
-                       "against a spec",
+    p = sub.add_parser("qualify", help=help_of("qualify"),
                        description="Judge a sitebench.result file against a TOML spec (minimum throughput "
                        "or efficiency per workload, maximum GPU and node power (the GPU rules judge GPUs only), "
                        "no throttling, MAD outliers; "
@@ -24,11 +30,6 @@ def main(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from bench import console
-    from bench.qualify.spec import load_spec
-    from bench.qualify.verdict import qualify
-    from bench.record import load
-    from bench.tables import cut
 
     spec = load_spec(args.spec)
     doc = load(args.result)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
 from bench.errors import UsageError
+from bench.record import check_writable, load
+from bench.report import write_report
 
 DESCRIPTION = """\
 Write one self-contained HTML page (plots embedded, no network needed to view it)
@@ -21,7 +25,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("report", help="write a self-contained HTML report with plots",
+    p = sub.add_parser("report", help=help_of("report"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="+", metavar="FILE", help="result file(s)")
     p.add_argument("--out", "-o", default="report.html", metavar="HTML", help="output file (default: report.html)")
@@ -41,10 +45,6 @@ def check_allocation(mw: float, pue: float) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench import console
-    from bench.record import check_writable, load
-    from bench.report import write_report
-
     check_allocation(args.mw, args.pue)
     check_writable(args.out, replace=args.force)
     files = [(path, load(path)) for path in args.files]

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
+from bench.record import load
+from bench.report.terminal import fleet_table, per_mw_table, power_notes, runs_table, system_line
+from bench.tables import cut
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("show", help="print a result file as tables",
+    p = sub.add_parser("show", help=help_of("show"),
                        description="Print a result file as tables: the system, every run, fleet totals per node "
                        "for fleet files, and what one MW buys (the figures of sitebench size). Exit 1 when the "
                        "file is not a valid result file.")
@@ -16,11 +22,6 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench import console
-    from bench.record import load
-    from bench.report.terminal import fleet_table, per_mw_table, power_notes, runs_table, system_line
-    from bench.tables import cut
-
     out = console.out()
     for path in args.files:
         doc = load(path)

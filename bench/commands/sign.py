@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench.commands import help_of
+from bench.record import check_writable, load, write_result
+from bench.validation.signing import sign_document
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("sign", help="sign a result file with an Ed25519 key",
+    p = sub.add_parser("sign", help=help_of("sign"),
                        description="Check FILE is a valid result file (a version 1 file is written as version 2), "
                        "then add an Ed25519 signature block in place.")
     p.add_argument("file", metavar="FILE")
@@ -18,9 +22,6 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.record import check_writable, load, write_result
-    from bench.validation.signing import sign_document
-
     target = args.out or args.file
     check_writable(target, replace=args.force or not args.out)  # in place is what sign without --out asks
     doc = sign_document(load(args.file), args.key)

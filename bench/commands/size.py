@@ -6,7 +6,13 @@ import argparse
 import math
 from typing import Any
 
+from bench import console
+from bench.commands import help_of
 from bench.errors import UsageError
+from bench.record import load
+from bench.sizing.model import Allocation, Sized, size
+from bench.sizing.render import as_json, print_sizing
+from bench.sizing.sources import candidates
 
 DESCRIPTION = """\
 For every run in the given result files: the machines an allocation of MW
@@ -30,7 +36,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("size", help="size an allocation of MW from result files, with error bars",
+    p = sub.add_parser("size", help=help_of("size"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="+", metavar="RESULT", help="result file(s), measured or declared")
     p.add_argument("--mw", type=float, required=True, help="facility power allocation in MW")
@@ -51,11 +57,6 @@ def check_overhead(watts: float | None, where: str = "--node-overhead-w") -> Non
 def main(args: argparse.Namespace) -> int:
     import json
 
-    from bench import console
-    from bench.record import load
-    from bench.sizing.model import Allocation, Sized, size
-    from bench.sizing.render import as_json, print_sizing
-    from bench.sizing.sources import candidates
 
     alloc = Allocation(args.mw, args.pue)
     check_overhead(args.node_overhead_w)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench.commands import help_of
+from bench.store import submit
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("submit", help="validate a result file and add it to the submission store",
+    p = sub.add_parser("submit", help=help_of("submit"),
                        description="Validate FILE, check its signature (when present or required) against the "
                        "trusted keys, refuse duplicates (same id or same content), and store it as "
                        "<store>/<org>/<system>/<id>.json. The organisation is the signing key's, else the "
@@ -22,8 +25,6 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.store import submit
-
     target = submit(args.file, args.org, args.store, args.keys, args.require_signature)
     print(f"stored {target}")
     return 0

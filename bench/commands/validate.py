@@ -6,11 +6,17 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bench.errors import UsageError
+from bench.builtin import resolve
+from bench.commands import help_of
+from bench.errors import CheckFailed, UsageError
+from bench.record import read_text
+from bench.tables import printable
+from bench.validation import errors, validate_file
+from bench.validation.signing import trusted_keys, trusted_orgs, verify_document
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("validate", help="check result files (schema, consistency, plausibility, signature)",
+    p = sub.add_parser("validate", help=help_of("validate"),
                        description="Check each FILE (or every *.json under DIR): read strictly (no key twice, no "
                        "NaN), type every field against the schema (bounded numbers and strings), recompute every "
                        "derived figure from the raw samples, run the plausibility checks, and check a signature "
@@ -29,7 +35,6 @@ def expand(items: list[str]) -> list[Path]:
     Raises:
         UsageError: a name that does not exist, or nothing to check at all.
     """
-    from bench.builtin import resolve
 
     out: list[Path] = []
     for item in items:
@@ -48,7 +53,6 @@ def expand(items: list[str]) -> list[Path]:
 
 def safe(text: str) -> str:
     """A line any terminal or pipe can take: control and format characters and lone surrogates escaped."""
-    from bench.tables import printable
 
     return printable(text)
 
@@ -69,11 +73,6 @@ def basis(doc: Any) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.errors import CheckFailed
-    from bench.record import read_text
-    from bench.validation import errors, validate_file
-    from bench.validation.signing import trusted_keys, trusted_orgs, verify_document
-
     paths = expand(args.files)
     keys, orgs = trusted_keys(args.keys), trusted_orgs(args.keys)
     failed = 0

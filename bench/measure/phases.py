@@ -9,12 +9,13 @@ step of the window before it returned (steps synchronise their device).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from bench.errors import VerificationError
 from bench.power.sampler import Sampler
 from bench.record import Phase
-from bench.workload import synchronize
+from bench.workload import Workload, synchronize
 
 ProgressFn = Callable[[str, float], None]
 
@@ -97,3 +98,15 @@ class Windows:
         self.units.append(float(done))
         self.durations.append(t1 - t0)
         self.markers.append((phases.marker_name(f"window-{i}"), phases.marker_name(f"window-{i + 1}")))
+
+
+def prepare(workload: Workload, device: str, params: Mapping[str, object]) -> str | None:
+    """Set up and verify; the reason it failed, or None. A workload that fails is never timed."""
+    try:
+        workload.setup(device, dict(params))
+        workload.verify()
+    except VerificationError as exc:
+        return f"verification failed: {exc}"
+    except Exception as exc:  # a broken workload must not take the suite down
+        return f"setup failed: {type(exc).__name__}: {exc}"
+    return None

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bench.builtin import DATA, resolve
 from bench.errors import InvalidResultFile, UsageError
 from bench.record.document import SCHEMA_ID, Document
 
@@ -174,7 +175,6 @@ def read_text(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> str:
     Raises:
         UsageError: missing or unreadable. InvalidResultFile: too large, not UTF-8.
     """
-    from bench.builtin import resolve
 
     p = resolve(path)
     try:
@@ -279,7 +279,6 @@ def check_writable(path: str | os.PathLike[str], option: str = "--out", *, repla
     Raises:
         UsageError: naming the option, the path and why.
     """
-    from bench.builtin import DATA
 
     target = Path(path)
     if target.is_dir():

@@ -14,7 +14,7 @@ from bench import units
 from bench.record import Document, Run
 from bench.sizing.model import WITH_OVERHEAD, Allocation, Sized, machine_efficiency, size
 from bench.sizing.sources import candidates
-from bench.tables import KIND_NAMES, MAX_ROWS, cut, efficiency_header, more_row, printable
+from bench.tables import MAX_ROWS, cut, efficiency_header, kind_name, more_row
 
 
 def labels(runs: list[Run]) -> list[str]:
@@ -61,12 +61,8 @@ def power_notes(runs: list[Run]) -> list[str]:
 
 
 def device_kind(run: Run) -> str:
-    """What a run measured, by kind: ``"CPU"``, ``"GPU"``, ``"ASIC miner"``, ``"endpoint"`` (a served model
-    measured over HTTP), ``"declared hardware"`` (a vendor's figures), else the device's own prefix."""
-    if run.hardware is not None and run.hardware.kind in KIND_NAMES:
-        return KIND_NAMES[run.hardware.kind]
-    prefix = run.device.partition(":")[0]
-    return KIND_NAMES.get(prefix, printable(prefix))
+    """What a run measured, by kind (:func:`bench.tables.kind_name` of its device and hardware)."""
+    return kind_name(run.device, run.hardware.kind if run.hardware is not None else None)
 
 
 def system_line(doc: Document) -> str:

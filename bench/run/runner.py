@@ -15,9 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bench.errors import VerificationError
 from bench.measure.contention import Busy, snapshot
-from bench.measure.phases import Phases, ProgressFn, Windows, noop
+from bench.measure.phases import Phases, ProgressFn, Windows, noop, prepare
 from bench.measure.runrecord import RunHead, measured_run
 from bench.power.sampler import Sampler
 from bench.record import Run, Timing, failed_run, utc_now
@@ -30,18 +29,6 @@ TIMINGS: dict[str, Timing] = {
     "ci": Timing(idle_s=0.5, warmup_s=0.5, window_s=1.0, repeats=3, tail_s=0.3),
     "full": Timing(idle_s=10.0, warmup_s=30.0, window_s=120.0, repeats=5, tail_s=10.0),
 }
-
-def prepare(workload: Workload, device: str, params: Mapping[str, object]) -> str | None:
-    """Set up and verify; the reason it failed, or None. A workload that fails is never timed."""
-    try:
-        workload.setup(device, dict(params))
-        workload.verify()
-    except VerificationError as exc:
-        return f"verification failed: {exc}"
-    except Exception as exc:  # a broken workload must not take the suite down
-        return f"setup failed: {type(exc).__name__}: {exc}"
-    return None
-
 
 @dataclass
 class Outcome:

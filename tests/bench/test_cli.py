@@ -122,6 +122,29 @@ def test_help_explains_every_command() -> None:
     assert "--preset" in run_help and "examples" in run_help
 
 
+def test_the_cli_loads_only_the_command_it_runs() -> None:
+    """``sitebench --help`` imports no command module (nor torch); a command loads its own module alone."""
+    probe = ("import sys\nfrom bench.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('bench.commands.')), 'torch' in sys.modules)")
+    top = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True, text=True, timeout=120)
+    assert top.stdout.splitlines()[-1] == "[] False"
+    one = subprocess.run([sys.executable, "-c", probe, "keygen", "--help"], capture_output=True, text=True, timeout=120)
+    assert one.stdout.splitlines()[-1].startswith("['bench.commands.keygen']")
+
+
+def test_every_command_registers_under_its_listed_name_and_help() -> None:
+    import argparse
+
+    from bench.cli import build_parser
+    from bench.commands import COMMANDS
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == list(COMMANDS)
+    assert {a.dest: a.help for a in sub._choices_actions} == {name: help_text for name, (_, help_text) in COMMANDS.items()}
+    for name, parser in sub.choices.items():
+        assert parser.description or parser.format_help(), name
+
+
 def test_ctrl_c_leaves_a_complete_file_with_the_run_interrupted(thirdparty_dist: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     env = dict(os.environ, PYTHONPATH=f"{thirdparty_dist}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
