@@ -20,8 +20,8 @@ import subprocess
 import sys
 import time
 
-from bench.miners.poller import Poller
-from bench.miners.scan import scan
+from bench.miners.measure.poller import Poller
+from bench.miners.protocol.scan import scan
 from bench.testing.miners import addresses
 
 
@@ -70,8 +70,8 @@ def records(poller: Poller, args: argparse.Namespace, t_ref: float) -> None:
     import tempfile
     from pathlib import Path
 
-    from bench.miners.measure import Plan, analyse
-    from bench.miners.record import miner_run
+    from bench.miners.measure.outcome import Plan, analyse
+    from bench.miners.record.runrecord import miner_run
     from bench.record import System, new_document, write_result
     from bench.validation import errors, validate_file
 

@@ -22,7 +22,7 @@ import numpy as np
 
 def sitebench_rate(length: int, seconds: float) -> float:
     """Messages/s of ``length`` bytes through the sha256 workload's CPU kernel on every core."""
-    from workloads.hashing.batch_cpu import best_kernel
+    from workloads.hashing.kernels.cpu.batch_cpu import best_kernel
 
     kernel, _ = best_kernel(length)
     rows = max(64, (8 << 20) // max(64, length))
@@ -57,8 +57,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds per length")
     ap.add_argument("--lengths", default="64,1024,16384", help="message lengths in bytes, comma-separated")
     a = ap.parse_args()
-    from workloads.hashing.batch_cpu import best_kernel
-    from workloads.hashing.kernel_simd import cores
+    from workloads.hashing.host.cpu import cores
+    from workloads.hashing.kernels.cpu.batch_cpu import best_kernel
 
     ncores = cores()
     lengths = [int(x) for x in a.lengths.split(",") if x]

@@ -20,7 +20,7 @@ import time
 
 def sitebench_rate(seconds: float) -> float:
     """sitebench's CPU sha256d kernel (kernel_simd), H/s over ``seconds`` (after a compile/warm-up call)."""
-    from workloads.hashing.kernel_cpu import scan
+    from workloads.hashing.kernels.cpu.kernel_cpu import scan
     prefix = os.urandom(76)
     scan(prefix, 0, 1 << 16, 0)
     n, start, t0 = 0, 0, time.perf_counter()
@@ -64,7 +64,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3,
                     help="sitebench and hashcat measured back to back this many times (shared machines vary)")
     a = ap.parse_args()
-    from workloads.hashing.kernel_simd import kernel
+    from workloads.hashing.kernels.cpu.kernel_simd import kernel
 
     k = kernel()
     print(f"cores                      : {len(os.sched_getaffinity(0))} ({k.cpu}, {k.vf} x 32-bit SIMD lanes)")

@@ -18,7 +18,7 @@ import torch
 def _hf_model(args: object, model_name: str, dtype: torch.dtype, device: str):  # type: ignore[no-untyped-def]
     import transformers
 
-    from workloads.transformer.model import PRESETS
+    from workloads.transformer.args import PRESETS
 
     a = PRESETS[model_name]
     cfg = transformers.LlamaConfig(

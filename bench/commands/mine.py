@@ -8,12 +8,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.commands import help_of
+from bench.errors import UsageError
+from workloads.hashing.kernels.cpu.kernel_cpu import scan
+from workloads.hashing.target import bits_to_target, parse_header, parse_target
+
 SLICE = 1 << 24
 GPU_SLICE = 1 << 30
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("mine", help="find the nonces of a block header that meet a target",
+    p = sub.add_parser("mine", help=help_of("mine"),
                        description="Print every hit nonce in [start, start+count), one decimal per line on "
                        "stdout; progress and a summary go to stderr. Exit 2 on bad input.")
     p.add_argument("--header", required=True, help="76-byte prefix or 80-byte header, hex, wire byte order")
@@ -27,9 +32,6 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.errors import UsageError
-    from workloads.hashing.target import bits_to_target, parse_header, parse_target
-
     prefix = parse_header(args.header)
     target = bits_to_target(args.bits) if args.bits else parse_target(args.target)
     if args.start < 0 or args.count <= 0 or args.start + args.count > 2 ** 32:
@@ -57,7 +59,6 @@ def _scanner(device: str) -> tuple[Callable[[bytes, int, int, int], Any], int]:
     Raises:
         UsageError: when ``device`` cannot run (no GPU, no triton).
     """
-    from bench.errors import UsageError
 
     if device == "cuda":
         import torch
@@ -68,7 +69,6 @@ def _scanner(device: str) -> tuple[Callable[[bytes, int, int, int], Any], int]:
             import triton  # noqa: F401
         except ImportError:
             raise UsageError("--device cuda: the Triton kernel needs the triton package") from None
-        from workloads.hashing.scan_cuda import scan_cuda
+        from workloads.hashing.kernels.gpu.scan_cuda import scan_cuda
         return scan_cuda, GPU_SLICE
-    from workloads.hashing.kernel_cpu import scan
     return (lambda prefix, start, count, target: scan(prefix, start, count, target)[0]), SLICE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench.commands import help_of
 from bench.errors import UsageError
 
 DESCRIPTION = """\
@@ -30,7 +31,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("miners", help="find and measure ASIC miners over their LAN APIs",
+    p = sub.add_parser("miners", help=help_of("miners"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = p.add_subparsers(dest="miners_command", metavar="ACTION")
     scan = actions.add_parser("scan", help="find miners in addresses and CIDR ranges",
@@ -100,7 +101,7 @@ def main_scan(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from bench import console, units
-    from bench.miners.scan import scan
+    from bench.miners.protocol.scan import scan
 
     t0 = time.monotonic()
     results = asyncio.run(scan(args.targets, force=args.force, concurrency=args.concurrency,
@@ -154,9 +155,9 @@ def request(args: argparse.Namespace) -> Any:
     import time
     from pathlib import Path
 
-    from bench.miners.measure import Plan
-    from bench.miners.scan import targets
-    from bench.miners.session import Request
+    from bench.miners.measure.outcome import Plan
+    from bench.miners.protocol.scan import targets
+    from bench.miners.record.session import Request
     from bench.record import check_writable
 
     specs = _specs(args)
@@ -172,7 +173,7 @@ def request(args: argparse.Namespace) -> Any:
     if args.outlets and args.meter:
         raise UsageError("--outlets gives every miner its meter: leave out --meter")
     if args.outlets:
-        from bench.miners.outlets import read_map
+        from bench.miners.measure.outlets import read_map
 
         req.outlet_map = read_map(args.outlets)
     if args.meter:
@@ -188,7 +189,7 @@ def request(args: argparse.Namespace) -> Any:
                              "this host, not the miner: give its PDU outlet or wall meter (e.g. snmp:PDU,outlet=N)")
         req.wall_meter = meters[0]
     if args.power_target is not None:
-        from bench.miners.write import credentials
+        from bench.miners.protocol.write import credentials
 
         if args.power_target <= 0:
             raise UsageError(f"--set-power-target {args.power_target}: must be a positive number of W")
@@ -200,8 +201,8 @@ def main_run(args: argparse.Namespace) -> int:
     import asyncio
 
     from bench import console
-    from bench.miners.session import run_miners
-    from bench.miners.view import run_table
+    from bench.miners.record.session import run_miners
+    from bench.miners.view.table import run_table
 
     outcome = asyncio.run(run_miners(request(args)))
     doc = outcome.doc

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bench.commands import help_of
+
 DESCRIPTION = """\
 A run writes <out>.journal.jsonl as it measures: every power reading, every phase
 marker, and each run's record the moment the run completes. When the run is
@@ -20,7 +22,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("recover", help="rebuild a result file from the journal of a killed run",
+    p = sub.add_parser("recover", help=help_of("recover"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("journal", metavar="JOURNAL", help="the <out>.journal.jsonl a killed run left")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: the run's own --out, or "
@@ -30,8 +32,8 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import bench.miners.record.recovery  # noqa: F401  (registers the miners journal)
     from bench.errors import UsageError
-    import bench.miners.recovery  # noqa: F401  (registers the miners journal)
     from bench.measure.recover import default_out, recover
     from bench.record import check_writable, write_result
 

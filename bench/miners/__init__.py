@@ -1,23 +1,33 @@
 """ASIC miners measured through their read-only LAN APIs (``sitebench miners``).
 
-Layers, bottom up: :mod:`~bench.miners.transport` (one bounded TCP exchange; Whatsminer
-API v3 framing), :mod:`~bench.miners.parse` (repairing messy replies, units to H/s),
-:mod:`~bench.miners.client` (identification and one poll per firmware family, read
-commands only), :mod:`~bench.miners.cgminer` and :mod:`~bench.miners.whatsminer` (replies
-to one normalised :class:`~bench.miners.model.Poll`), :mod:`~bench.miners.scan` (ranges,
-bounded concurrency, per-host timeout), :mod:`~bench.miners.poller` (every miner on a fixed
-schedule, every tick accounted for), :mod:`~bench.miners.window`,
-:mod:`~bench.miners.warmup` and :mod:`~bench.miners.verify` (throughput from the hash
-counter, restarts as gaps, stability, the pool cross-check) and
-:mod:`~bench.miners.measure` (the outcome per miner). Then the result file:
-:mod:`~bench.miners.record` (a measurement as a run record, power through the power layer),
-:mod:`~bench.miners.telemetry` (boards, fans, chips in the GPU layout),
-:mod:`~bench.miners.outlets` (each miner's PDU outlet, one SNMP GET per PDU),
-:mod:`~bench.miners.session` (``miners run`` end to end), :mod:`~bench.miners.journal` and
-:mod:`~bench.miners.recovery` (nothing measured is lost), :mod:`~bench.miners.write` (the one
-write, only when asked). The rest of sitebench reads miner runs through
-:mod:`~bench.miners.figures`, :mod:`~bench.qualify.miners` (per-miner rules) and
-:mod:`~bench.sizing.miners` (a model's average miner for sizing). :mod:`~bench.testing.miners`
+Four sub-packages, bottom up; a module imports only from its own layer or the ones below it:
+
+- :mod:`bench.miners.protocol`, the miners' APIs: :mod:`~bench.miners.protocol.transport` (one bounded
+  TCP exchange; Whatsminer API v3 framing), :mod:`~bench.miners.protocol.parse` (repairing messy replies,
+  units to H/s), :mod:`~bench.miners.protocol.model` (the normalised :class:`~bench.miners.protocol.model.Poll`
+  and :class:`~bench.miners.protocol.model.Identity`), :mod:`~bench.miners.protocol.catalog` (each model's
+  chips and nameplate figures), :mod:`~bench.miners.protocol.cgminer` and
+  :mod:`~bench.miners.protocol.whatsminer` (replies to one Poll), :mod:`~bench.miners.protocol.client`
+  (identification and one poll per firmware family, read commands only), :mod:`~bench.miners.protocol.scan`
+  (ranges, bounded concurrency, per-host timeout) and :mod:`~bench.miners.protocol.write` (the one write,
+  only when asked).
+- :mod:`bench.miners.measure`, measuring: :mod:`~bench.miners.measure.poller` (every miner on a fixed
+  schedule, every tick accounted for), :mod:`~bench.miners.measure.window`,
+  :mod:`~bench.miners.measure.warmup` and :mod:`~bench.miners.measure.verify` (throughput from the hash
+  counter, restarts as gaps, stability, the pool cross-check), :mod:`~bench.miners.measure.telemetry`
+  (boards, fans, chips in the GPU layout), :mod:`~bench.miners.measure.outcome` (the outcome per miner),
+  :mod:`~bench.miners.measure.outlets` (each miner's PDU outlet, one SNMP GET per PDU) and
+  :mod:`~bench.miners.measure.journal` (every poll as it comes).
+- :mod:`bench.miners.record`, the result file: :mod:`~bench.miners.record.runrecord` (a measurement as a
+  run record, power through the power layer), :mod:`~bench.miners.record.session` (``miners run`` end to
+  end) and :mod:`~bench.miners.record.recovery` (``recover`` rebuilds the file from the journal: nothing
+  measured is lost).
+- :mod:`bench.miners.view`, what the front end prints: :mod:`~bench.miners.view.table`.
+
+The rest of sitebench reads miner runs without importing this package (the readers sit below the front
+ends): through :mod:`bench.record.miners` (a miner's figures from its run record), :mod:`bench.shares`
+(the pool-share statistics, which the validator recomputes), :mod:`bench.qualify.miners` (per-miner
+rules) and :mod:`bench.sizing.miners` (a model's average miner for sizing). :mod:`bench.testing.miners`
 serves simulated miners on loopback for the tests, demos and ``benchmarks/miners_scale.py``.
 
 Why sitebench speaks the miners' APIs itself rather than through pyasic (0.79, evaluated

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.errors import UsageError
-from bench.miners.figures import figures
 from bench.record import Run
+from bench.record.miners import figures
 
 KEYS = ("min_ths", "max_j_per_th", "max_missing_chips", "max_temp_c", "max_hw_error_rate")
 

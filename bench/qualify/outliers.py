@@ -10,8 +10,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from bench.miners.figures import is_miner
 from bench.record import Run
+from bench.record.miners import is_miner
 
 K_MAD = 3.0
 MIN_REL_GAP = 0.05

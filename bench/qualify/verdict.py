@@ -1,6 +1,6 @@
 """PASS/FAIL per device (CPU, GPU, ASIC miner, endpoint), node and fleet for a result file against a Spec.
 
-Each device's verdict names it by its kind (:func:`bench.tables.device_kind`); the GPU rules of a spec
+Each device's verdict names it by its kind (:func:`bench.tables.kind_name`); the GPU rules of a spec
 (``max_gpu_w``, ``gpus_per_node``) judge GPUs only, so a CPU run is never counted or judged as a GPU.
 """
 
@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 
 from bench import units
 from bench.measure.totals import node_power
-from bench.miners.figures import is_miner
 from bench.qualify.miners import check as miner_check
 from bench.qualify.outliers import fleet_outliers, metric_value, run_key
 from bench.qualify.spec import Spec
 from bench.record import Document, Run
-from bench.report.terminal import device_kind
-from bench.tables import ENERGY_PER
+from bench.record.miners import is_miner
+from bench.tables import ENERGY_PER, kind_name
 
 
 @dataclass
@@ -84,7 +83,7 @@ def _device_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
     reasons: list[str] = []
     notes: list[str] = []
     wl = run.workload
-    gpu = device_kind(run) == "GPU"
+    gpu = _kind(run) == "GPU"
     if not run.ok:
         return [f"{wl}: run {run.status}: {run.error or 'no error recorded'}"], notes
     if not run.verified:
@@ -100,7 +99,7 @@ def _device_checks(run: Run, spec: Spec) -> tuple[list[str], list[str]]:
             elif v < floor:
                 reasons.append(f"{wl}: {metric} {figure(run, metric, v)} below minimum {figure(run, metric, floor)}")
     if spec.max_gpu_w is not None and not gpu:
-        notes.append(f"{wl}: a {device_kind(run)}, not a GPU: the GPU power limit does not apply")
+        notes.append(f"{wl}: a {_kind(run)}, not a GPU: the GPU power limit does not apply")
     elif spec.max_gpu_w is not None:
         gpu_w = gpu_power_w(run)
         if gpu_w is None:
@@ -138,7 +137,7 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
             continue
         node = run.node or host
         node_of[key] = node
-        v = gpus.setdefault(key, Verdict("device", key, kind=device_kind(run)))
+        v = gpus.setdefault(key, Verdict("device", key, kind=_kind(run)))
         reasons, notes = _device_checks(run, spec)
         v.reasons += reasons
         v.notes += notes
@@ -172,3 +171,7 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
     if not runs:
         fleet.reasons.append("no runs in the result file")
     return sorted([*gpus.values(), *miners.values()], key=lambda v: v.key), list(nodes.values()), fleet
+
+
+def _kind(run: Run) -> str:
+    return kind_name(run.device, run.hardware.kind if run.hardware is not None else None)

@@ -1,6 +1,6 @@
 """The report's ASIC miners section: one row per miner, the J/TH distribution, outliers by k x MAD.
 
-Figures come from each miner's run record through :func:`bench.miners.figures.figures` (TH/s is the
+Figures come from each miner's run record through :func:`bench.record.miners.figures` (TH/s is the
 run's rate, J/TH 1e12 / its units per joule); outliers are :func:`bench.qualify.outliers.fleet_outliers`
 among the miners of one model, as ``qualify`` judges them.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import statistics
 
-from bench.miners.figures import MinerFigures, figures, is_miner
 from bench.plotting import PALETTE, plt, svg
 from bench.qualify.outliers import K_MAD, MIN_REL_GAP, fleet_outliers
+from bench.record.miners import MinerFigures, figures, is_miner
 from bench.report.model import Source
 from bench.report.page import esc, figure, section, table
 from bench.stats import summarize

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.miners.figures import is_miner
 from bench.qualify.outliers import fleet_outliers
 from bench.qualify.outliers import run_key as fleet_key
 from bench.record import Document, Run
+from bench.record.miners import is_miner
 from bench.sizing.model import Allocation, Sized, Skipped, size
 from bench.sizing.sources import candidates
 

@@ -12,8 +12,8 @@ that is. Its power is the least good of theirs (scope class, quality, accuracy).
 from __future__ import annotations
 
 from bench.measure.runrecord import RunHead, measured_run
-from bench.miners.figures import is_miner
 from bench.record import Hardware, PowerBlock, Quality, Run
+from bench.record.miners import is_miner
 
 #: Scope classes from the least to the most trusted.
 RANK = {"modelled": 0, "components": 1, "node": 2, "wall": 3}

@@ -1,7 +1,7 @@
 """The replies a simulated miner sends, shaped like each firmware's (see :mod:`bench.testing.miners`).
 
 Field names and layouts follow the firmwares' APIs as the normalisers read them
-(:mod:`bench.miners.cgminer`, :mod:`bench.miners.whatsminer`); numbers are rounded the
+(:mod:`bench.miners.protocol.cgminer`, :mod:`bench.miners.protocol.whatsminer`); numbers are rounded the
 way the firmwares print them (``GHS av`` with two decimals, ``Elapsed`` in whole seconds).
 """
 

@@ -135,7 +135,7 @@ class SimMiner:
 
     def _write(self, request: dict[str, Any]) -> dict[str, Any]:
         """A privileged v3 command: checked against the token, then applied (only ``set.miner.power_limit``)."""
-        from bench.miners.write import token
+        from bench.miners.protocol.write import token
 
         cmd, ts = str(request.get("cmd")), request.get("ts")
         self.writes.append({k: v for k, v in request.items() if k != "token"})

@@ -1,11 +1,12 @@
 """A miner's pool cross-check, recomputed: its share-ratio bounds are the Poisson interval of its share
 count at the confidence it states, that confidence is the run's 3 sigma shared among at most the file's
-miners, and ``verified`` agrees with where the ratio falls (:mod:`bench.miners.verify`)."""
+miners, and ``verified`` agrees with where the ratio falls (:mod:`bench.shares`, as the miners front end
+judges it)."""
 
 from __future__ import annotations
 
-from bench.miners.verify import CONFIDENCE, per_miner, ratio_bounds, within
 from bench.record import Document, Run
+from bench.shares import CONFIDENCE, per_miner, ratio_bounds, within
 from bench.validation.core import Finding, check, close
 
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import functools
+import glob
 import hashlib
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from bench.hardware import gpu_row
+from workloads.hashing.host.clock_probe import measured_hz
+from workloads.hashing.host.cpu import cores, has_sha_ni, host_vf
+from workloads.hashing.kernels.cpu.kernel_simd import kernel
+from workloads.hashing.kernels.cpu.simd_batch_ir import compression_ops
+from workloads.hashing.kernels.cpu.simd_ir import vector_ops
+from workloads.hashing.spec.sha256_consts import compressions_sha256
 
 
 def _per_core_rate(seconds: float = 0.2) -> float:
@@ -22,9 +30,9 @@ def _per_core_rate(seconds: float = 0.2) -> float:
 @functools.lru_cache(maxsize=1)
 def cpu_compressions_per_s() -> float:
     """Measured OpenSSL SHA-256 compressions/s, ~0.2 s per core, all cores (hashlib releases the GIL)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    with ThreadPoolExecutor(cores) as pool:
-        return float(sum(pool.map(lambda _: _per_core_rate(), range(cores))))
+    n = cores()
+    with ThreadPoolExecutor(n) as pool:
+        return float(sum(pool.map(lambda _: _per_core_rate(), range(n))))
 
 
 # No x86 core issues more than 4 SIMD integer instructions per clock (Zen 3/4: 4 vector ALU pipes;
@@ -36,7 +44,7 @@ VECTOR_OPS_PER_CLOCK = 4
 # LLVM 14's znver3 scheduling model (llvm-mca -mcpu=znver3) documents
 # SHA256RNDS2 at latency 4 and reciprocal throughput 2 clocks (SHA256MSG1 0.75, SHA256MSG2 2).
 # Measured on this project's Zen 3 VM (AMD EPYC, family 19h model 1; clock from a dependent
-# integer-add chain; python -m workloads.hashing.clock_probe): 8 independent SHA256RNDS2 chains
+# integer-add chain; python -m workloads.hashing.host.clock_probe): 8 independent SHA256RNDS2 chains
 # run at 1.03-1.09 clocks each (latency 4.4-5.3 in the ABEF/CDGH ping-pong of the rounds;
 # SHA256MSG2 2.9-3.0). The documented 2 is no bound there: our kernel compresses padding-only
 # blocks (0-byte messages) in 57-60 clocks, under 2 x 32. So the ceiling takes 1 per clock, which
@@ -52,10 +60,6 @@ def cpu_max_hz() -> float | None:
     The measured clock (a dependent integer-add chain, best of many short runs: what a core runs
     at now, turbo included) stands alone in VMs, which have no cpufreq in sysfs.
     """
-    import glob
-
-    from workloads.hashing.clock_probe import measured_hz
-
     freqs = []
     for path in glob.glob("/sys/devices/system/cpu/cpu[0-9]*/cpufreq/cpuinfo_max_freq"):
         try:
@@ -72,9 +76,6 @@ def cpu_max_hz() -> float | None:
 @functools.lru_cache(maxsize=1)
 def cpu_simd_sha256d_ceiling() -> float | None:
     """Issue bound of the SIMD sha256d kernel: cores x max clock x 4 vector ops/clock x lanes / ops per group."""
-    from workloads.hashing.kernel_simd import cores, kernel
-    from workloads.hashing.simd_ir import vector_ops
-
     hz = cpu_max_hz()
     if hz is None:
         return None
@@ -86,10 +87,6 @@ def cpu_sha256_compressions_per_s() -> float | None:
     """Issue bound of batch SHA-256 on this CPU in compressions/s: the larger of the SHA-NI bound
     (cores x clock / 32, where the CPU has SHA-NI) and the SIMD kernel's (cores x clock x 4 vector
     instructions per clock x lanes / vector instructions per compression, a rotate counted as one)."""
-    from workloads.hashing.batch_cpu import has_sha_ni, host_vf
-    from workloads.hashing.kernel_simd import cores
-    from workloads.hashing.simd_batch_ir import compression_ops
-
     hz = cpu_max_hz()
     if hz is None:
         return None
@@ -99,27 +96,29 @@ def cpu_sha256_compressions_per_s() -> float | None:
     return max(simd, sha)
 
 
-def compressions_sha256(length: int) -> int:
-    """SHA-256 compressions for a message of ``length`` bytes: ceil((L + 9) / 64)."""
-    return (length + 9 + 63) // 64
-
-
 # Integer-ALU SASS instructions per double hash of the Triton sha256d kernel compiled for sm_90
 # (Triton 3.9, ptxas of its wheel): SHF 1179, LOP3 634, IADD3 401, VIADD 40, ISETP 5, PRMT 2,
 # LEA 2 = 2263; IMAD (209, FMA pipe) is left out so the figure stays an upper bound.
-# Recount with ``python -m workloads.hashing.sass_count``.
+# Recount with ``python -m workloads.hashing.kernels.gpu.sass_count``.
 GPU_INSTR_PER_SHA256D = 2263
 # Integer-ALU SASS instructions per compression of the Triton batch sha256 kernel compiled for
 # sm_90 (Triton 3.9, ptxas of its wheel), counted in the body of its block loop (one compression
 # per thread): SHF 672, LOP3 352, IADD3 270, VIADD 2, ISETP 2, LEA 1 = 1299; IMAD (131, FMA pipe)
-# left out as above. Recount with ``python -m workloads.hashing.sass_count``.
+# left out as above. Recount with ``python -m workloads.hashing.kernels.gpu.sass_count``.
 GPU_INSTR_PER_COMPRESSION = 1299
+
+
+def gpu_name(device: str) -> str | None:
+    """The CUDA device's name as the driver reports it, or None without a GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return torch.cuda.get_device_name(int(device.split(":", 1)[1]) if ":" in device else 0)
 
 
 def gpu_int_ops_per_s(name: str) -> float | None:
     """Datasheet integer throughput of a GPU by name: SMs x int32 lanes per SM per clock x boost clock."""
-    from bench.hardware import gpu_row
-
     row = gpu_row(name)
     if row is None:
         return None

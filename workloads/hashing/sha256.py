@@ -11,12 +11,11 @@ import numpy as np
 
 from bench.errors import UsageError, VerificationError
 from bench.workload import Workload, device_kind
-from workloads.hashing.ceiling import (
-    compressions_sha256,
-    cpu_sha256_compressions_per_s,
-    gpu_sha256_ceiling,
-)
+from workloads.hashing.ceiling import cpu_sha256_compressions_per_s, gpu_name, gpu_sha256_ceiling
+from workloads.hashing.host.cpu import has_sha_ni, host_vf
+from workloads.hashing.kernels.cpu import batch_cpu
 from workloads.hashing.params import choice_param, int_param, seed_param
+from workloads.hashing.spec.sha256_consts import compressions_sha256
 
 KERNELS = ("auto", "sha-ni", "simd", "simd16", "simd8", "simd4", "scalar")
 MAX_LENGTH = 1 << 20  # bytes per message
@@ -69,8 +68,6 @@ class Sha256Workload(Workload):
         if cuda and kernel != "auto":
             raise UsageError(f"{self.name}: kernel={kernel!r} is a CPU kernel; on {device} use auto")
         if kernel == "sha-ni":
-            from workloads.hashing.batch_cpu import has_sha_ni
-
             if not has_sha_ni():
                 raise UsageError(f"{self.name}: kernel='sha-ni' but this CPU has no SHA extensions")
         return batch, length, seed_param(self.name, params), kernel
@@ -92,7 +89,7 @@ class Sha256Workload(Workload):
 
             if not torch.cuda.is_available():
                 raise UsageError(f"{device}: no CUDA GPU is available")
-            from workloads.hashing.kernel_triton_batch import pad_words
+            from workloads.hashing.kernels.gpu.kernel_triton_batch import pad_words
 
             self.words = pad_words(torch.from_numpy(msgs).to(device))
             self.code_path = "cuda:triton"
@@ -103,8 +100,6 @@ class Sha256Workload(Workload):
 
     def _cpu_kernel(self, kernel: str) -> tuple[Callable[[np.ndarray, np.ndarray], None], str]:
         """(run(msgs, out), code path) of the chosen CPU kernel."""
-        from workloads.hashing import batch_cpu
-
         if kernel == "scalar":
             return self._scalar, "cpu:scalar fallback"
         try:
@@ -113,7 +108,7 @@ class Sha256Workload(Workload):
             elif kernel == "sha-ni":
                 k = batch_cpu.kernel("sha-ni", batch_cpu.SHA_NI_INTERLEAVE)
             else:
-                k = batch_cpu.kernel("simd", int(kernel[4:]) if kernel != "simd" else batch_cpu.host_vf())
+                k = batch_cpu.kernel("simd", int(kernel[4:]) if kernel != "simd" else host_vf())
         except Exception as exc:  # llvmlite cannot compile for this host: the numba kernel does the work
             if kernel != "auto":
                 raise
@@ -123,7 +118,7 @@ class Sha256Workload(Workload):
 
     @staticmethod
     def _scalar(msgs: np.ndarray, out: np.ndarray) -> None:
-        from workloads.hashing.kernel_batch import sha256_batch_scalar
+        from workloads.hashing.kernels.cpu.kernel_batch import sha256_batch_scalar
 
         out[:] = sha256_batch_scalar(msgs)
 
@@ -132,7 +127,7 @@ class Sha256Workload(Workload):
         if self.cuda:
             import torch
 
-            from workloads.hashing.kernel_triton_batch import (
+            from workloads.hashing.kernels.gpu.kernel_triton_batch import (
                 digests,
                 pad_words,
                 sha256_batch_states,
@@ -160,7 +155,7 @@ class Sha256Workload(Workload):
         if self.cuda:
             import torch
 
-            from workloads.hashing.kernel_triton_batch import (
+            from workloads.hashing.kernels.gpu.kernel_triton_batch import (
                 digests,
                 sha256_batch_states,
             )
@@ -173,7 +168,7 @@ class Sha256Workload(Workload):
         if self.cuda:
             import torch
 
-            from workloads.hashing.kernel_triton_batch import sha256_batch_states
+            from workloads.hashing.kernels.gpu.kernel_triton_batch import sha256_batch_states
             sha256_batch_states(self.words)
             torch.cuda.synchronize(self.device)
         else:
@@ -193,8 +188,6 @@ class Sha256Workload(Workload):
         the GPU's integer lanes over the batch kernel's counted instructions, over the compressions
         one message needs."""
         if device_kind(device) == "cuda":
-            from workloads.hashing.sha256d import gpu_name
-
             name = gpu_name(device)
             return None if name is None else gpu_sha256_ceiling(name, self.length)
         if device != "cpu":

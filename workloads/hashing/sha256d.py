@@ -13,12 +13,15 @@ from bench.workload import Workload, device_kind
 from workloads.hashing.ceiling import (
     cpu_compressions_per_s,
     cpu_simd_sha256d_ceiling,
+    gpu_name,
     gpu_sha256d_ceiling,
 )
-from workloads.hashing.kernel_cpu import scan
+from workloads.hashing.kernels.cpu.kernel_cpu import scan
+from workloads.hashing.kernels.cpu.kernel_simd import kernel
+from workloads.hashing.kernels.gpu.scan_cuda import scan_cuda
 from workloads.hashing.params import int_param, seed_param
-from workloads.hashing.reference import header_hash, is_hit
-from workloads.hashing.sha256_numpy import sha256d_headers
+from workloads.hashing.spec.reference import header_hash, is_hit
+from workloads.hashing.spec.sha256_numpy import sha256d_headers
 from workloads.hashing.vectors import GENESIS
 
 # Bitcoin's genesis block: its nonce must hash under its own target.
@@ -27,15 +30,6 @@ GENESIS_NONCE = GENESIS.nonce
 GENESIS_TARGET = 0xFFFF << 208  # bits 1d00ffff
 
 __all__ = ["GENESIS_NONCE", "GENESIS_PREFIX", "GENESIS_TARGET", "Sha256dWorkload", "header_hash"]
-
-
-def gpu_name(device: str) -> str | None:
-    """The CUDA device's name as the driver reports it, or None without a GPU."""
-    import torch
-
-    if not torch.cuda.is_available():
-        return None
-    return torch.cuda.get_device_name(int(device.split(":", 1)[1]) if ":" in device else 0)
 
 
 class Sha256dWorkload(Workload):
@@ -76,14 +70,11 @@ class Sha256dWorkload(Workload):
         if self.cuda:
             self.code_path = "cuda:triton"
         else:
-            from workloads.hashing.kernel_simd import kernel
-
             k = kernel()
             self.code_path = f"cpu:simd {({16: 'avx512', 8: 'avx2'}.get(k.vf, 'sse'))} {k.vf}-lane"
 
     def _scan(self, prefix: bytes, start: int, count: int, target: int) -> np.ndarray:
         if self.cuda:
-            from workloads.hashing.scan_cuda import scan_cuda
             return scan_cuda(prefix, start, count, target, self.device)
         return scan(prefix, start, count, target)[0]
 
@@ -112,7 +103,7 @@ class Sha256dWorkload(Workload):
         if self.cuda:
             import torch
 
-            from workloads.hashing.kernel_triton import candidates
+            from workloads.hashing.kernels.gpu.kernel_triton import candidates
             out = torch.zeros(count, dtype=torch.int32, device=self.device)
             candidates(self.prefix, start, count, 0, self.device, h7=out)
             return out.cpu().numpy().view(np.uint32)

@@ -9,10 +9,11 @@ from typing import Any, ClassVar
 import torch
 
 from bench.workload import Workload
+from workloads.transformer.args import ModelArgs
 from workloads.transformer.clock import TokenClock, device_scope
 from workloads.transformer.common import build_model, resolve_model
 from workloads.transformer.compiled import DecodeStep
-from workloads.transformer.model import ModelArgs, Transformer
+from workloads.transformer.model import Transformer
 from workloads.transformer.params import LlmParams, check_params
 
 #: Instance attributes that hold device memory; teardown drops every one.

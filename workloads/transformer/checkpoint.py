@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from bench.errors import UsageError
-from workloads.transformer.model import ModelArgs, Transformer
+from workloads.transformer.args import ModelArgs
+from workloads.transformer.model import Transformer
 from workloads.transformer.rope import rope_table
 
 SUPPORTED = ("LlamaForCausalLM",)

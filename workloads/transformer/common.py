@@ -5,14 +5,9 @@ from __future__ import annotations
 import torch
 
 from bench.errors import UsageError
-from workloads.transformer.model import (
-    PRESETS,
-    SDPA_GQA,
-    ModelArgs,
-    Transformer,
-    param_count,
-    random_model,
-)
+from workloads.transformer.args import PRESETS, ModelArgs
+from workloads.transformer.checkpoint import load_checkpoint, read_config
+from workloads.transformer.model import SDPA_GQA, Transformer, param_count, random_model
 from workloads.transformer.params import DTYPES, LlmParams
 
 #: Decode steps that verification runs and recomputes without the cache.
@@ -76,8 +71,6 @@ def available_bytes(device: str) -> int:
 def model_args(device: str, p: LlmParams) -> ModelArgs:
     """The shape of the checkpoint or preset ``p`` names."""
     if p.checkpoint:
-        from workloads.transformer.checkpoint import read_config
-
         return read_config(p.checkpoint)
     name = AUTO_MODEL[torch.device(device).type] if p.model == "auto" else p.model
     if name not in PRESETS:
@@ -107,8 +100,6 @@ def resolve_model(device: str, p: LlmParams) -> tuple[ModelArgs, torch.dtype]:
 def build_model(device: str, p: LlmParams, dtype: torch.dtype) -> Transformer:
     """The model of ``p`` on ``device`` in ``dtype`` (``checkpoint`` dir, else the preset with seeded weights)."""
     if p.checkpoint:
-        from workloads.transformer.checkpoint import load_checkpoint
-
         return load_checkpoint(p.checkpoint, dtype=dtype, device=device)
     return random_model(model_args(device, p), seed=p.seed, dtype=dtype, device=device)
 

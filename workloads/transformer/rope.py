@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from workloads.transformer.model import ModelArgs
+from workloads.transformer.args import ModelArgs
 
 
 def rope_table(args: ModelArgs, device: torch.device | str | None = None) -> Tensor:

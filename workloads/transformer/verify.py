@@ -30,8 +30,9 @@ import torch
 from torch import Tensor
 
 from bench.errors import VerificationError
+from workloads.transformer.args import ModelArgs
 from workloads.transformer.generate import StepFn, decode_n_tokens, prefill
-from workloads.transformer.model import ModelArgs, Transformer
+from workloads.transformer.model import Transformer
 
 #: ``c`` in the bound above.
 SAFETY = 4.0

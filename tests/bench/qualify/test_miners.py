@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import UsageError
-from bench.miners.measure import analyse
-from bench.miners.model import Identity
-from bench.miners.record import miner_run
+from bench.miners.measure.outcome import analyse
+from bench.miners.protocol.model import Identity
+from bench.miners.record.runrecord import miner_run
 from bench.qualify.miners import MinerRules, check
 from bench.qualify.spec import parse_spec
 from bench.qualify.verdict import qualify
 from bench.record import Run
-from tests.bench.miners.test_record import M50, PLAN, S19, doc, polls
+from tests.bench.miners.record.test_record import M50, PLAN, S19, doc, polls
 
 
 def run_of(identity: Identity, **kw: object) -> Run:

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from bench.miners.measure import analyse
-from bench.miners.record import miner_run
-from bench.miners.verify import CONFIDENCE, per_miner, ratio_bounds
+from bench.miners.measure.outcome import analyse
+from bench.miners.record.runrecord import miner_run
 from bench.record import Document, Run, System, new_document
+from bench.shares import CONFIDENCE, per_miner, ratio_bounds
 from bench.validation import errors, validate_text
-from tests.bench.miners.test_record import PLAN, S19, polls
+from tests.bench.miners.record.test_record import PLAN, S19, polls
 
 
 def _run() -> Run:

@@ -23,12 +23,12 @@ def test_h100_sxm_ceiling_from_datasheet_row() -> None:
 
 def test_cpu_simd_issue_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     """cores x max clock x 4 vector ops per clock x lanes / vector ops per group of lanes."""
-    from workloads.hashing import kernel_simd
-    from workloads.hashing.simd_ir import vector_ops
+    from workloads.hashing.kernels.cpu import kernel_simd
+    from workloads.hashing.kernels.cpu.simd_ir import vector_ops
 
     ceiling.cpu_simd_sha256d_ceiling.cache_clear()
     monkeypatch.setattr(ceiling, "cpu_max_hz", lambda: 3.0e9)
-    monkeypatch.setattr(kernel_simd, "cores", lambda: 2)
+    monkeypatch.setattr(ceiling, "cores", lambda: 2)
     vf = kernel_simd.kernel().vf
     assert ceiling.cpu_simd_sha256d_ceiling() == pytest.approx(2 * 3.0e9 * 4 * vf / vector_ops(vf))
     assert 3000 < vector_ops(8) < 4500  # two compressions' rounds and schedule, folded
@@ -37,22 +37,21 @@ def test_cpu_simd_issue_bound(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cpu_sha256_bound_is_the_larger_of_sha_ni_and_simd(monkeypatch: pytest.MonkeyPatch) -> None:
     """SHA-NI: cores x clock / 32 (one sha256rnds2 per clock); SIMD: as for sha256d, per compression."""
-    from workloads.hashing import batch_cpu, kernel_simd
-    from workloads.hashing.simd_batch_ir import compression_ops
+    from workloads.hashing.kernels.cpu.simd_batch_ir import compression_ops
 
     monkeypatch.setattr(ceiling, "cpu_max_hz", lambda: 3.0e9)
-    monkeypatch.setattr(kernel_simd, "cores", lambda: 2)
-    monkeypatch.setattr(batch_cpu, "host_vf", lambda: 8)
+    monkeypatch.setattr(ceiling, "cores", lambda: 2)
+    monkeypatch.setattr(ceiling, "host_vf", lambda: 8)
     simd = 2 * 3.0e9 * 4 * 8 / compression_ops(8)
-    monkeypatch.setattr(batch_cpu, "has_sha_ni", lambda: True)
+    monkeypatch.setattr(ceiling, "has_sha_ni", lambda: True)
     assert ceiling.cpu_sha256_compressions_per_s() == pytest.approx(max(simd, 2 * 3.0e9 / 32))
-    monkeypatch.setattr(batch_cpu, "has_sha_ni", lambda: False)
+    monkeypatch.setattr(ceiling, "has_sha_ni", lambda: False)
     assert ceiling.cpu_sha256_compressions_per_s() == pytest.approx(simd)
     assert 1900 < compression_ops(8) < 2300  # 64 rounds and 48 schedule words
 
 
 def test_measured_clock_is_a_clock() -> None:
-    from workloads.hashing.clock_probe import measured_hz
+    from workloads.hashing.host.clock_probe import measured_hz
 
     hz = measured_hz()
     assert hz is not None and 0.5e9 < hz < 7e9
@@ -64,8 +63,8 @@ def test_one_sha256rnds2_per_clock_bounds_this_cpu() -> None:
 
     On a busy machine the probe only gets slower (more clocks), so the bound cannot fail from load.
     """
-    from workloads.hashing.batch_cpu import has_sha_ni
-    from workloads.hashing.clock_probe import sha_timings
+    from workloads.hashing.host.clock_probe import sha_timings
+    from workloads.hashing.host.cpu import has_sha_ni
 
     if not has_sha_ni():
         pytest.skip("this CPU has no SHA extensions")
@@ -82,7 +81,7 @@ def test_gpu_batch_ceiling_from_counted_instructions() -> None:
 
 
 def test_loop_body_count_from_sass() -> None:
-    from workloads.hashing.sass_count import loop_counts
+    from workloads.hashing.kernels.gpu.sass_count import loop_counts
 
     sass = """
         /*0000*/                   MOV R1, c[0x0][0x28] ;
@@ -117,10 +116,10 @@ def test_kernel_compiles_for_sm90_and_matches_the_recorded_count() -> None:
     pytest.importorskip("triton")
     from triton.runtime.jit import JITFunction
 
-    kt = sys.modules.get("workloads.hashing.kernel_triton")
+    kt = sys.modules.get("workloads.hashing.kernels.gpu.kernel_triton")
     if kt is not None and not isinstance(kt._sha256d_kernel, JITFunction):
         importlib.reload(kt)  # an interpreter-mode import by another test
-    from workloads.hashing.sass_count import per_hash
+    from workloads.hashing.kernels.gpu.sass_count import per_hash
 
     try:
         counts = per_hash(90)
@@ -139,9 +138,9 @@ def test_batch_kernel_compiles_for_sm90() -> None:
     from triton.compiler import ASTSource
     from triton.runtime.jit import JITFunction
 
-    kb = importlib.import_module("workloads.hashing.kernel_triton_batch")
+    kb = importlib.import_module("workloads.hashing.kernels.gpu.kernel_triton_batch")
     if not isinstance(kb._sha256_blocks_kernel, JITFunction):
-        importlib.reload(sys.modules["workloads.hashing.kernel_triton"])
+        importlib.reload(sys.modules["workloads.hashing.kernels.gpu.kernel_triton"])
         kb = importlib.reload(kb)
     src = ASTSource(fn=kb._sha256_blocks_kernel,
                     signature={"words": "*i32", "out": "*i32", "n": "i64", "nblocks": "i64",
@@ -149,7 +148,7 @@ def test_batch_kernel_compiles_for_sm90() -> None:
                     constexprs={"BLOCK": kb.BLOCK})
     compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": kb.NUM_WARPS})
     assert compiled.asm["cubin"]
-    from workloads.hashing.sass_count import ALU_OPS, loop_counts, sass_text
+    from workloads.hashing.kernels.gpu.sass_count import ALU_OPS, loop_counts, sass_text
 
     try:
         body = loop_counts(sass_text(compiled.asm["cubin"]))

@@ -7,16 +7,18 @@ from typing import Any
 import numpy as np
 import pytest
 
+import workloads.hashing.sha256 as sha256_mod
 from bench.errors import UsageError, VerificationError
-from workloads.hashing import batch_cpu
 from workloads.hashing.ceiling import (
-    compressions_sha256,
     cpu_compressions_per_s,
     cpu_sha256_compressions_per_s,
     cpu_simd_sha256d_ceiling,
 )
+from workloads.hashing.host.cpu import has_sha_ni
+from workloads.hashing.kernels.cpu import batch_cpu
 from workloads.hashing.sha256 import Sha256Workload
 from workloads.hashing.sha256d import Sha256dWorkload
+from workloads.hashing.spec.sha256_consts import compressions_sha256
 
 
 def test_compression_counts() -> None:
@@ -47,7 +49,7 @@ def test_sha256d_verify_step_code_path_and_ceiling() -> None:
                                          ("simd16", "cpu:simd "), ("scalar", "cpu:scalar fallback"),
                                          ("sha-ni", "cpu:sha-ni x4 interleave")])
 def test_sha256_kernels_verify_step_and_record_their_path(kernel: str, path: str) -> None:
-    if kernel == "sha-ni" and not batch_cpu.has_sha_ni():
+    if kernel == "sha-ni" and not has_sha_ni():
         pytest.skip("this CPU has no SHA extensions")
     w = _sha256({"batch": "301", "length": "100", "kernel": kernel})
     w.verify()
@@ -67,10 +69,9 @@ def test_sha256_ceiling_is_the_issue_bound_per_message() -> None:
 
 
 def test_sha256_cuda_ceiling_from_counted_instructions(monkeypatch: pytest.MonkeyPatch) -> None:
-    import workloads.hashing.sha256d as sd
     from workloads.hashing.ceiling import GPU_INSTR_PER_COMPRESSION
 
-    monkeypatch.setattr(sd, "gpu_name", lambda device: "NVIDIA H100 80GB HBM3")
+    monkeypatch.setattr(sha256_mod, "gpu_name", lambda device: "NVIDIA H100 80GB HBM3")
     w = Sha256Workload()
     w.length = 64
     assert w.ceiling("cuda:1") == pytest.approx(132 * 64 * 1.98e9 / GPU_INSTR_PER_COMPRESSION / 2)
@@ -120,7 +121,7 @@ def test_sha256_gpu_parameters_checked_without_a_gpu() -> None:
 
 
 def test_sha_ni_refused_where_the_cpu_has_none(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batch_cpu, "has_sha_ni", lambda: False)
+    monkeypatch.setattr(sha256_mod, "has_sha_ni", lambda: False)
     w = Sha256Workload()
     with pytest.raises(UsageError, match="no SHA extensions"):
         w.preflight("cpu", w.params_for("ci", {"kernel": "sha-ni"}))

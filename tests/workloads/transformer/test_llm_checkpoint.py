@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from bench.errors import UsageError
+from workloads.transformer.args import PRESETS
 from workloads.transformer.checkpoint import load_checkpoint
 from workloads.transformer.generate import greedy
-from workloads.transformer.model import PRESETS, random_model
+from workloads.transformer.model import random_model
 
 transformers = pytest.importorskip("transformers")
 

@@ -13,11 +13,12 @@ import pytest
 import torch
 
 from workloads.transformer import base, clock, compiled, decode, prefill, serve
+from workloads.transformer.args import PRESETS
 from workloads.transformer.base import LlmWorkload
 from workloads.transformer.clock import TokenClock, device_scope
 from workloads.transformer.common import VERIFY_TOKENS, decode_bytes_per_step
 from workloads.transformer.decode import LlmDecodeWorkload
-from workloads.transformer.model import PRESETS, Transformer
+from workloads.transformer.model import Transformer
 from workloads.transformer.prefill import LlmPrefillWorkload
 from workloads.transformer.roofline import gpu_peaks, peaks
 from workloads.transformer.serve import LlmServeWorkload

@@ -16,16 +16,11 @@ import torch
 
 from bench.errors import UsageError
 from workloads.transformer import base, common
+from workloads.transformer.args import PRESETS, ModelArgs
 from workloads.transformer.base import LlmWorkload
 from workloads.transformer.common import activation_bytes, bytes_needed, kv_bytes
 from workloads.transformer.decode import LlmDecodeWorkload
-from workloads.transformer.model import (
-    PRESETS,
-    ModelArgs,
-    Transformer,
-    param_count,
-    random_model,
-)
+from workloads.transformer.model import Transformer, param_count, random_model
 from workloads.transformer.params import check_params
 from workloads.transformer.prefill import LlmPrefillWorkload
 from workloads.transformer.serve import LlmServeWorkload
@@ -55,7 +50,8 @@ def test_random_model_is_seeded_and_norms_are_one() -> None:
 
 _PEAK = textwrap.dedent("""
     import json, resource, torch
-    from workloads.transformer.model import ModelArgs, random_model
+    from workloads.transformer.args import ModelArgs
+    from workloads.transformer.model import random_model
     args = ModelArgs(vocab_size=8000, dim=1024, n_layers=12, n_heads=8, n_kv_heads=8, intermediate_size=4096)
     random_model(ModelArgs(vocab_size=64, dim=64, n_layers=1, n_heads=2, n_kv_heads=2, intermediate_size=64),
                  dtype=torch.bfloat16)  # torch's first ops map code and thread stacks: not the model's

@@ -43,8 +43,9 @@ def test_generate_serve_decode_and_verify_run_the_one_greedy_loop(monkeypatch: p
     from typing import Any
 
     from workloads.transformer import decode, generate, serve, verify
+    from workloads.transformer.args import PRESETS
     from workloads.transformer.decode import LlmDecodeWorkload
-    from workloads.transformer.model import PRESETS, random_model
+    from workloads.transformer.model import random_model
 
     callers: list[str] = []
     real = generate.decode_n_tokens

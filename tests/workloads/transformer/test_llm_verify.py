@@ -10,9 +10,10 @@ import torch
 from torch import Tensor
 
 from bench.errors import VerificationError
+from workloads.transformer.args import PRESETS
 from workloads.transformer.decode import LlmDecodeWorkload
 from workloads.transformer.generate import step_of
-from workloads.transformer.model import PRESETS, KVCache, random_model
+from workloads.transformer.model import KVCache, random_model
 from workloads.transformer.serve import LlmServeWorkload
 from workloads.transformer.verify import check_decode, relative_error, tolerance
 

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from bench.errors import UsageError
+from workloads.transformer.args import PRESETS
 from workloads.transformer.common import bytes_needed
 from workloads.transformer.decode import LlmDecodeWorkload
-from workloads.transformer.model import PRESETS, param_count
+from workloads.transformer.model import param_count
 from workloads.transformer.roofline import peaks
 
 

@@ -1,0 +1,150 @@
+"""Throughput from the cumulative hash counter, window by window.
+
+Work is measured as counter differences between polls: a failed poll in between
+loses nothing (the counter kept counting). A restart (``Elapsed`` or the counter went
+back) or a jump no miner can make splits the series into segments: the interval
+across it is a gap whose hashes are unknown, never a negative hash rate. Windows are
+cut inside a segment on poll boundaries; a window a restart cuts short is kept,
+marked invalid, with the reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from bench.miners.protocol.model import Poll, Sample
+
+#: A counter rising faster than this multiple of the nominal rate is a jump, not work.
+MAX_RATE_OVER_NOMINAL = 3.0
+#: The counter's own resolution may be at most this fraction of a window's hashes.
+MAX_RESOLUTION = 0.01
+#: Intervals between good polls must cover this fraction of a window.
+MIN_COVERAGE = 0.9
+
+
+def break_between(a: Poll, b: Poll) -> str | None:
+    """Why the counter cannot be differenced from ``a`` to ``b`` (None when it can)."""
+    if a.counter is None or b.counter is None:
+        return "no hash counter in one of the polls"
+    if a.elapsed_s is not None and b.elapsed_s is not None and b.elapsed_s + 1.0 < a.elapsed_s:
+        return f"miner restarted (Elapsed {a.elapsed_s:.0f} s -> {b.elapsed_s:.0f} s): counter reset, a gap"
+    if b.counter.hashes + b.counter.resolution < a.counter.hashes - a.counter.resolution:
+        return "hash counter went back (counter reset): a gap"
+    nominal = b.rates_hs.get("nominal")
+    dt = b.t - a.t
+    least = b.counter.hashes - a.counter.hashes - a.counter.resolution - b.counter.resolution
+    if nominal and dt > 0 and least / dt > MAX_RATE_OVER_NOMINAL * nominal:
+        return f"hash counter jumped (over {MAX_RATE_OVER_NOMINAL:g}x the nominal rate): a gap"
+    return None
+
+
+def segments(samples: list[Sample]) -> tuple[list[list[Poll]], list[tuple[float, str]]]:
+    """Runs of good polls whose counter can be differenced, and the breaks (time, reason)."""
+    runs: list[list[Poll]] = []
+    breaks: list[tuple[float, str]] = []
+    for s in samples:
+        if not isinstance(s, Poll):
+            continue
+        reason = break_between(runs[-1][-1], s) if runs else None
+        if not runs or reason:
+            if reason:
+                breaks.append((s.t, reason))
+            runs.append([s])
+        else:
+            runs[-1].append(s)
+    return runs, breaks
+
+
+@dataclass(frozen=True)
+class Window:
+    """One measured window of one miner.
+
+    Attributes:
+        hashes: counter difference over the window (H).
+        duration_s: time between its first and last poll.
+        resolution_h: how far ``hashes`` may be off from the counters' reporting (H).
+        polls: good polls inside (both ends included); ``missed`` failed polls between them.
+        accepted_difficulty, rejected_difficulty, shares, hw_errors: differences over the window
+            (None where the firmware does not report them).
+        power_w: the firmware's mean power over the window (trapezoid over its polls), or None.
+    """
+
+    index: int
+    t_start: float
+    t_end: float
+    hashes: float
+    duration_s: float
+    resolution_h: float
+    polls: int
+    missed: int
+    accepted_difficulty: float | None
+    rejected_difficulty: float | None
+    shares: int | None
+    hw_errors: int | None
+    power_w: float | None
+    invalid_reasons: tuple[str, ...] = ()
+
+    @property
+    def throughput_hs(self) -> float | None:
+        """Hashes per second over the window."""
+        return self.hashes / self.duration_s if self.duration_s > 0 else None
+
+    @property
+    def valid(self) -> bool:
+        """True when nothing refused the window."""
+        return not self.invalid_reasons
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b < a else b - a
+
+
+def _power(polls: list[Poll]) -> float | None:
+    pts = [(p.t, p.power_w) for p in polls if p.power_w is not None]
+    if len(pts) < 2:
+        return pts[0][1] if pts else None
+    area = sum((t1 - t0) * (w0 + w1) / 2 for (t0, w0), (t1, w1) in itertools.pairwise(pts))
+    return area / (pts[-1][0] - pts[0][0]) if pts[-1][0] > pts[0][0] else pts[0][1]
+
+
+def make_window(index: int, polls: list[Poll], missed: int, planned_s: float, extra: tuple[str, ...] = ()) -> Window:
+    """The figures of one window from its good polls (at least two)."""
+    a, b = polls[0], polls[-1]
+    assert a.counter is not None and b.counter is not None
+    hashes = b.counter.hashes - a.counter.hashes
+    resolution = a.counter.resolution + b.counter.resolution
+    duration = b.t - a.t
+    reasons = list(extra)
+    if hashes > 0 and resolution > MAX_RESOLUTION * hashes:
+        reasons.append(f"counter resolution ({b.counter.source}) is {resolution / hashes:.1%} of the window's "
+                       f"hashes (over {MAX_RESOLUTION:.0%}): lengthen --window")
+    if duration < MIN_COVERAGE * planned_s:
+        reasons.append(f"covers {duration:.1f} s of the planned {planned_s:g} s")
+    shares = _diff(a.shares, b.shares)
+    return Window(index, a.t, b.t, hashes, duration, resolution, len(polls), missed,
+                  _diff(a.accepted_difficulty, b.accepted_difficulty), _diff(a.rejected_difficulty, b.rejected_difficulty),
+                  None if shares is None else int(shares), None if _diff(a.hw_errors, b.hw_errors) is None
+                  else int(b.hw_errors - a.hw_errors),  # type: ignore[operator]
+                  _power(polls), tuple(reasons))
+
+
+def cut(run: list[Poll], failure_times: list[float], start_t: float, window_s: float, count: int,
+        first_index: int = 0, end_reason: str | None = None) -> list[Window]:
+    """Up to ``count`` consecutive windows of at least ``window_s`` in one segment (see :func:`segments`),
+    from its first poll at or after ``start_t``. When the segment ended in a break (``end_reason``:
+    a restart), the window it cut short is returned too, invalid, with that reason."""
+    polls = [p for p in run if p.t >= start_t]
+    windows: list[Window] = []
+    i = 0
+    while i < len(polls) - 1 and len(windows) < count:
+        j = next((k for k in range(i + 1, len(polls)) if polls[k].t - polls[i].t >= window_s), None)
+        span = polls[i:] if j is None else polls[i:j + 1]
+        missed = sum(1 for t in failure_times if span[0].t < t < span[-1].t)
+        if j is None:
+            if end_reason is not None:
+                windows.append(make_window(first_index + len(windows), span, missed, window_s, (end_reason,)))
+            break
+        windows.append(make_window(first_index + len(windows), span, missed, window_s))
+        i = j
+    return windows
