@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.benchmarking.baselines import BASELINE, THRESHOLDS, baseline_dir, load_thresholds, resolve
+from bench.benchmarking.baselines import BASELINE, THRESHOLDS, Thresholds, baseline_dir, load_thresholds, resolve
 from bench.benchmarking.compare import format_table, parse_workload_thresholds
 from bench.benchmarking.convert import to_result
 from bench.benchmarking.gate import gate
@@ -69,7 +69,6 @@ def _save(args: argparse.Namespace, bench_json: dict[str, Any], name: str) -> in
     write_result(target / BASELINE, to_result(bench_json, describe()))
     print(f"baseline saved: {target / BASELINE}")
     if not (target / THRESHOLDS).exists():
-        from bench.benchmarking.baselines import Thresholds
         write_atomic(target / THRESHOLDS, json.dumps(Thresholds().to_json(), indent=2) + "\n")
         print(f"thresholds (edit to taste): {target / THRESHOLDS}")
     return 0

@@ -5,8 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench import console, units
 from bench.commands import help_of
 from bench.errors import UsageError
+from bench.miners.measure.outcome import Plan
+from bench.miners.measure.outlets import read_map
+from bench.miners.protocol.scan import scan, targets
+from bench.miners.protocol.write import credentials
+from bench.miners.record.session import Request, run_miners
+from bench.miners.view.table import run_table
+from bench.power.discovery import discover
+from bench.record import check_writable
 
 DESCRIPTION = """\
 Qualify ASIC miners (Antminer stock/Braiins OS/LuxOS, Whatsminer API v2 and v3,
@@ -100,8 +109,6 @@ def main_scan(args: argparse.Namespace) -> int:
 
     from rich.table import Table
 
-    from bench import console, units
-    from bench.miners.protocol.scan import scan
 
     t0 = time.monotonic()
     results = asyncio.run(scan(args.targets, force=args.force, concurrency=args.concurrency,
@@ -155,10 +162,6 @@ def request(args: argparse.Namespace) -> Any:
     import time
     from pathlib import Path
 
-    from bench.miners.measure.outcome import Plan
-    from bench.miners.protocol.scan import targets
-    from bench.miners.record.session import Request
-    from bench.record import check_writable
 
     specs = _specs(args)
     targets(specs, force=args.force)  # every spec checked now (a range over /16 needs --force)
@@ -173,11 +176,9 @@ def request(args: argparse.Namespace) -> Any:
     if args.outlets and args.meter:
         raise UsageError("--outlets gives every miner its meter: leave out --meter")
     if args.outlets:
-        from bench.miners.measure.outlets import read_map
 
         req.outlet_map = read_map(args.outlets)
     if args.meter:
-        from bench.power.discovery import discover
 
         if len(specs) != 1 or "/" in specs[0]:
             raise UsageError("--meter measures one miner: for several, map their outlets with --outlets MAP.csv")
@@ -189,7 +190,6 @@ def request(args: argparse.Namespace) -> Any:
                              "this host, not the miner: give its PDU outlet or wall meter (e.g. snmp:PDU,outlet=N)")
         req.wall_meter = meters[0]
     if args.power_target is not None:
-        from bench.miners.protocol.write import credentials
 
         if args.power_target <= 0:
             raise UsageError(f"--set-power-target {args.power_target}: must be a positive number of W")
@@ -200,9 +200,6 @@ def request(args: argparse.Namespace) -> Any:
 def main_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bench import console
-    from bench.miners.record.session import run_miners
-    from bench.miners.view.table import run_table
 
     outcome = asyncio.run(run_miners(request(args)))
     doc = outcome.doc

@@ -9,6 +9,7 @@ from bench import console
 from bench.commands import help_of
 from bench.sizing import plan_render
 from bench.sizing.plan import evaluate, parse_plan, warnings
+from bench.sizing.plots import check_path, plan_plot
 from bench.sizing.render import notes
 
 DESCRIPTION = """\
@@ -45,7 +46,6 @@ def main(args: argparse.Namespace) -> int:
 
 
     if args.plot:
-        from bench.sizing.plots import check_path
 
         check_path(args.plot)
     plan = parse_plan(args.plan)
@@ -67,7 +67,6 @@ def main(args: argparse.Namespace) -> int:
         for w in warns:
             out.print(f"[yellow]warning: {w}[/yellow]")
     if args.plot:
-        from bench.sizing.plots import plan_plot
 
         options = list({(r.sized.file, r.sized.run): r.sized for r in results}.values())
         split = [{"name": a.name, "mw": a.mw, "uses": [(r.use, r.mw) for r in results if r.allocation == a.name]}

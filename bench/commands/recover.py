@@ -6,7 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import bench.miners.record.recovery  # noqa: F401  (registers the miners journal)
 from bench.commands import help_of
+from bench.errors import UsageError
+from bench.measure.recover import default_out, recover
+from bench.record import check_writable, write_result
 
 DESCRIPTION = """\
 A run writes <out>.journal.jsonl as it measures: every power reading, every phase
@@ -32,11 +36,6 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    import bench.miners.record.recovery  # noqa: F401  (registers the miners journal)
-    from bench.errors import UsageError
-    from bench.measure.recover import default_out, recover
-    from bench.record import check_writable, write_result
-
     journal = Path(args.journal)
     if not journal.is_file():
         raise UsageError(f"{journal}: no such journal")

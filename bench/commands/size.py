@@ -11,6 +11,7 @@ from bench.commands import help_of
 from bench.errors import UsageError
 from bench.record import load
 from bench.sizing.model import Allocation, Sized, size
+from bench.sizing.plots import check_path, sizing_plot
 from bench.sizing.render import as_json, print_sizing
 from bench.sizing.sources import candidates
 
@@ -61,7 +62,6 @@ def main(args: argparse.Namespace) -> int:
     alloc = Allocation(args.mw, args.pue)
     check_overhead(args.node_overhead_w)
     if args.plot:
-        from bench.sizing.plots import check_path
 
         check_path(args.plot)
     results = [size(c, alloc, args.node_overhead_w) for path in args.files for c in candidates(load(path), path)]
@@ -74,7 +74,6 @@ def main(args: argparse.Namespace) -> int:
     else:
         print_sizing(console.out(), sized, [r for r in results if not isinstance(r, Sized)], args.mw, args.pue)
     if args.plot:
-        from bench.sizing.plots import sizing_plot
 
         out = sizing_plot(sized, args.plot, f"Throughput per facility MW at PUE {args.pue:g} (low-high bounds)")
         console.err().print(f"plot: {out}")

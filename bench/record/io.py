@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from bench.builtin import DATA, resolve
 from bench.errors import InvalidResultFile, UsageError
 from bench.record.document import SCHEMA_ID, Document
+from bench.record.upgrade import upgrade_v1
 
 #: Result files larger than this are refused before they are read.
 MAX_BYTES = 64 * 1024 * 1024
@@ -157,7 +158,6 @@ def from_json(obj: dict[str, Any], path: str = "<document>") -> Document:
             (and how many more).
     """
     if schema_version(obj, path) != SCHEMA_ID:
-        from bench.record.upgrade import upgrade_v1
 
         obj = upgrade_v1(obj)
     try:

@@ -10,7 +10,11 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench import units
+from bench.sizing.model import WITH_OVERHEAD, machine_efficiency
+from bench.sizing.sources import system_name
 from bench.store import DEFAULT_STORE, submissions
+from bench.tables import ENERGY_PER, MAX_ROWS, cut, efficiency_header, more_row
 
 
 @dataclass
@@ -38,8 +42,6 @@ class Entry:
 
 def entries(store: str | os.PathLike[str] = DEFAULT_STORE, workload: str | None = None) -> list[Entry]:
     """Every ok run in the store: per workload, measured before declared, then work per joule (best first)."""
-    from bench.sizing.model import machine_efficiency
-    from bench.sizing.sources import system_name
 
     out: list[Entry] = []
     for org, _path, doc in submissions(store):
@@ -65,9 +67,6 @@ def format_table(rows: list[Entry]) -> Any:
     """
     from rich.table import Table
 
-    from bench import units
-    from bench.sizing.model import WITH_OVERHEAD
-    from bench.tables import ENERGY_PER, MAX_ROWS, cut, efficiency_header, more_row
 
     energy = efficiency_header(r.unit for r in rows)
     inverse = [text for u, text in ENERGY_PER.items() if any(r.unit == u for r in rows)]

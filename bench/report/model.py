@@ -10,6 +10,7 @@ from bench.record import Document, Run
 from bench.record.miners import is_miner
 from bench.sizing.model import Allocation, Sized, Skipped, size
 from bench.sizing.sources import candidates
+from bench.validation import run_checks
 
 
 @dataclass
@@ -94,7 +95,6 @@ def sizing(sources: list[Source], mw: float, pue: float) -> list[tuple[Source, S
 
 def findings(doc: Document) -> list[tuple[str, str, str, str]]:
     """``(level, check, json path, message)`` of every validation check."""
-    from bench.validation import run_checks
 
     return [(f.level, f.check, f.path, f.message) for f in run_checks(doc)]
 

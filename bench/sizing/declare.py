@@ -31,6 +31,7 @@ from bench.record import (
 )
 from bench.record.io import first_error
 from bench.record.power import ScopeClass
+from bench.registry import load_workload_class, workload_names
 
 SCOPES = ("wall", "node", "components")
 DEFAULT_TOLERANCE = 0.05
@@ -40,7 +41,6 @@ def unit_of(workload: str, unit: str | None) -> str:
     """The workload's unit: ``unit`` when given, else the registered workload's."""
     if unit:
         return unit
-    from bench.registry import load_workload_class, workload_names
 
     if workload in workload_names():
         return str(load_workload_class(workload).unit)

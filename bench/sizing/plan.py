@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.builtin import PREFIX, resolve
 from bench.errors import UsageError
 from bench.record import load
 from bench.sizing.model import Allocation, Sized, size, why_not
@@ -155,7 +156,6 @@ def _use(table: Any, path: Path, where: str) -> Use:
     share = _number(t, "share", path, where, low=0.0, high=1.0)
     if share is None:
         raise _fail(path, f"{where}.share", "missing (a fraction of the allocation's MW)")
-    from bench.builtin import PREFIX, resolve
 
     named = _text(t, "result", path, where)
     result = resolve(named) if named.startswith(PREFIX) else path.parent / named
@@ -194,7 +194,6 @@ def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> Allocat
 
 def parse_plan(path: str | Path) -> Plan:
     """Read and check a plan file; any problem is one UsageError naming the file and key."""
-    from bench.builtin import resolve
 
     p = resolve(path)
     try:

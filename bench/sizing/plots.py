@@ -11,6 +11,7 @@ from typing import Any
 
 from bench.errors import UsageError
 from bench.plotting import DECLARED_COLOUR, MODELLED_COLOUR, PALETTE, label, plt, save, short_unit, si_scale
+from bench.record import check_writable
 from bench.sizing.model import Sized
 
 FORMATS = (".png", ".svg")
@@ -18,7 +19,6 @@ FORMATS = (".png", ".svg")
 
 def check_path(path: str) -> None:
     """Raise UsageError unless ``path`` ends in .png or .svg and can be written (checked before any work)."""
-    from bench.record import check_writable
 
     if Path(path).suffix.lower() not in FORMATS:
         raise UsageError(f"--plot {path}: must end in .png or .svg")

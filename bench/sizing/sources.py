@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bench.record import Document, Efficiency, Run, System, Throughput, no_power
 from bench.record.run import Status
+from bench.sizing.miners import by_model
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,6 @@ def candidates(doc: Document, file: str) -> list[Candidate]:
     if doc.fleet is not None and doc.fleet.totals:
         return _fleet_nodes(doc, file)
     if any(r.hardware is not None and r.hardware.kind == "asic" for r in doc.runs):
-        from bench.sizing.miners import by_model
 
         return [Candidate(file, i, run, name, doc.declared) for name, i, run in by_model(doc.runs)]
     return [Candidate(file, i, run, system_name(doc.system, run), doc.declared) for i, run in enumerate(doc.runs)]

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.miners.protocol.write import token
 from bench.testing import miner_replies as sim_replies
 from bench.testing.miner_replies import State
 
@@ -135,7 +136,6 @@ class SimMiner:
 
     def _write(self, request: dict[str, Any]) -> dict[str, Any]:
         """A privileged v3 command: checked against the token, then applied (only ``set.miner.power_limit``)."""
-        from bench.miners.protocol.write import token
 
         cmd, ts = str(request.get("cmd")), request.get("ts")
         self.writes.append({k: v for k, v in request.items() if k != "token"})

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bench.errors import InvalidResultFile
 from bench.record import Document
 from bench.record.io import KNOWN_SCHEMAS, from_json, parse_json, read_text, schema_errors, schema_version
+from bench.record.upgrade import upgrade_v1
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,6 @@ def validate_text(text: str, path: str = "<text>") -> Validated:
         doc = from_json(obj, path)
     except InvalidResultFile:
         if version != KNOWN_SCHEMAS[-1]:
-            from bench.record.upgrade import upgrade_v1
-
             obj = upgrade_v1(obj)
         return Validated(None, version, [Finding("schema", p, m) for p, m in schema_errors(obj)])
     return Validated(doc, version, run_checks(doc))

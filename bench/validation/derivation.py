@@ -11,6 +11,7 @@ meters) fails here; the meters' own figures are tied to their traces by
 
 from __future__ import annotations
 
+from bench.measure.totals import totals
 from bench.power.window.crosscheck import crosscheck
 from bench.power.window.energy import missing_components, primary
 from bench.power.window.quality import quality, scope_class
@@ -74,7 +75,6 @@ def power_from_meters(doc: Document) -> list[Finding]:
 @check("fleet-totals")
 def fleet_totals_from_runs(doc: Document) -> list[Finding]:
     """A fleet file's totals are its runs' throughput summed and its nodes' power counted once per meter scope."""
-    from bench.measure.totals import totals
 
     out: list[Finding] = []
     if doc.fleet is None or not doc.fleet.totals:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bench import hardware
+from bench.hardware import gpu_tdp_w
 from bench.record import Document, System
 from bench.validation.core import Finding, check
 
@@ -39,7 +41,6 @@ def under_ceiling(doc: Document) -> list[Finding]:
 @check("gpu-power")
 def gpu_power_plausible(doc: Document) -> list[Finding]:
     """GPU-scope meters draw at most TDP x margin per board (the host's GPUs: runs on another unit are skipped)."""
-    from bench.hardware import gpu_tdp_w
 
     out: list[Finding] = []
     gpus = {g.index: g for g in doc.system.gpus}
@@ -60,7 +61,6 @@ def gpu_power_plausible(doc: Document) -> list[Finding]:
 
 def cpu_tdp_w(model: str) -> float | None:
     """Datasheet TDP (W) of one CPU package by model name from ``bench/data/hardware.csv`` rows of kind ``cpu``."""
-    from bench import hardware
 
     want = " ".join(model.lower().split())
     for row in hardware.rows():
@@ -73,8 +73,6 @@ def cpu_tdp_w(model: str) -> float | None:
 
 
 def _node_limit_w(system: System, cpu_w: float) -> tuple[float | None, str]:
-    from bench.hardware import gpu_tdp_w
-
     sockets = system.cpu.sockets if system.cpu and system.cpu.sockets else DEFAULT_SOCKETS
     gpu_ws = [gpu_tdp_w(g.name) for g in system.gpus]
     if any(w is None for w in gpu_ws):

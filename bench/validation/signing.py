@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.errors import CheckFailed, UsageError
-from bench.record import Document
+from bench.record import Document, Signature, Submitter, dumps
 
 ALG: Final = "ed25519"
 _ORG_PREFIX = "org:"
@@ -161,7 +161,6 @@ def sign_document(doc: Document, private_path: str | os.PathLike[str]) -> Docume
     Raises:
         UsageError: unusable key, or a file that names another organisation.
     """
-    from bench.record import Signature, Submitter, dumps
 
     key = _load_private(private_path)
     org = key_org(private_path) or key_org(Path(private_path).with_suffix(".pub"))
