@@ -22,7 +22,7 @@ simple payback (capex / (revenue - energy cost) per year). Prices and capex are
 the plan's own assumptions: the output calls the money ILLUSTRATIVE and says
 what it leaves out. Paths in the plan are relative to the plan file. See
 results/plans/ (or builtin:plans/phase1-2000mw) for an example and
-bench/sizing/plan.py for every key.
+the sizing guide (docs/guides/sizing.md) for every key.
 
 examples:
   sitebench plan results/plans/phase1-2000mw.toml
