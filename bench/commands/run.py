@@ -8,7 +8,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import console, devices
+from bench.commands import help_of
 from bench.errors import UsageError
+from bench.measure.stopsignals import exit_code
+from bench.power.discovery import Policy, open_meters
+from bench.power.spec import grammar_help
+from bench.record import check_writable
+from bench.report import write_report
+from bench.report.terminal import per_mw_table, power_notes, runs_table
+from bench.run.all_devices import run_all_devices
+from bench.run.ranks import env_fleet, join, rank_device
+from bench.run.session import RunPlan, execute
+from bench.run.suite import build_specs, timing_for
+from bench.validation.signing import check_private_key
 
 DESCRIPTION = """\
 Run workloads on one device while sampling power, then write a sitebench.result/2
@@ -29,7 +42,7 @@ examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("run", help="run workloads, sample power, write a result file",
+    p = sub.add_parser("run", help=help_of("run"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workload", "-w", action="append", metavar="NAME",
                    help="workload to run (repeatable; default: the built-in suite for the device)")
@@ -42,11 +55,8 @@ def register(sub: Any) -> None:
     p.add_argument("--warmup", type=float, metavar="S", help="warm-up seconds")
     p.add_argument("--window", type=float, metavar="S", help="seconds per measured window")
     p.add_argument("--repeats", type=int, metavar="N", help="number of measured windows")
-    p.add_argument("--meter", action="append", metavar="NAME[:ARG]",
-                   help="power meter to use (repeatable; default: every meter that works here): rapl, "
-                        "nvml[:0,1], ipmi[:USER@HOST], redfish:URL[,insecure], snmp:PDU[,outlet=N], "
-                        "prometheus:URL,metric=NAME, csv:LOG[,scope=node][,offset=S], model; "
-                        "`sitebench list` says which work here")
+    p.add_argument("--meter", action="append", metavar="SPEC",
+                   help=f"power meter to use (default: every meter that works here): {grammar_help()}")
     p.add_argument("--sample-hz", "--rate", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default: 10; raised where a counter would wrap between polls)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
@@ -70,27 +80,16 @@ def default_out() -> Path:
     return out
 
 
-def plan(args: argparse.Namespace) -> Any:
+def plan(args: argparse.Namespace) -> RunPlan:
     """Everything checked before anything is measured: options, workloads, meters, the output path."""
-    from bench import devices
-    from bench.power.discovery import discover
-    from bench.run.session import RunPlan
-    from bench.run.suite import build_specs, timing_for
-
     if not args.rate > 0:
         raise UsageError(f"--sample-hz {args.rate}: must be positive")
     timing = timing_for(args.preset, idle_s=args.idle, warmup_s=args.warmup, window_s=args.window,
                         repeats=args.repeats)
     if args.sign:
-        from bench.validation.signing import check_private_key
-
         check_private_key(args.sign)
     fleet = None
-    from bench.run.ranks import env_fleet
-
     if env_fleet():
-        from bench.run.ranks import join, rank_device
-
         args.device = rank_device(args.device)
         fleet = join(args.device)
     device = devices.resolve(args.device)
@@ -98,24 +97,16 @@ def plan(args: argparse.Namespace) -> Any:
     out = Path(args.out) if args.out else default_out()
     if fleet is not None and fleet.rank:
         out = out.with_name(f"{out.name}.rank{fleet.rank}")  # only this rank's journal; rank 0 writes the file
-    from bench.record import check_writable
-
     check_writable(out, replace=args.force)
     if args.report:
         check_writable(out.with_suffix(".html"), "--report", replace=args.force)
-    meters, unavailable = discover(args.meter, device=device)
-    return RunPlan(specs, timing, args.preset, out, meters, unavailable, args.rate, args.quiet, args.sign, fleet)
+    opened = open_meters(args.meter, Policy.here(device))
+    return RunPlan(specs, timing, args.preset, out, opened.meters, opened.unavailable, args.rate, args.quiet, args.sign,
+                   fleet)
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench import console
-    from bench.measure.stopsignals import exit_code
-    from bench.report.terminal import per_mw_table, power_notes, runs_table
-    from bench.run.session import execute
-
     if args.all_devices:
-        from bench.run.all_devices import run_all_devices
-
         return run_all_devices()
     p = plan(args)
     err = console.err()
@@ -139,8 +130,6 @@ def main(args: argparse.Namespace) -> int:
                   "MW figures are estimates, use a real meter (--meter) before sizing a site")
     err.print(f"result file: {result.out}")
     if args.report:
-        from bench.report import write_report
-
         err.print(f"report: {write_report([(str(result.out), doc)], result.out.with_suffix('.html'))}")
     if result.stopped is not None:
         err.print("[red]interrupted[/red]: the result file holds every run measured so far")

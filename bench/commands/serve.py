@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
+from pathlib import Path
 from typing import Any
+
+from rich.progress import Progress
+
+from bench.commands import help_of
+from bench.commands.run import default_out
+from bench.console import err, out
+from bench.errors import UsageError
+from bench.measure.stopsignals import exit_code, stop_signals
+from bench.power.discovery import Policy, open_meters
+from bench.power.spec import grammar_help
+from bench.record import check_writable
+from bench.report.terminal import per_mw_table, power_notes, runs_table
+from bench.serve import render
+from bench.serve.measure import LoadPoint, ServeSettings, prepare_sync
+from bench.serve.metrics import parse_goodput
+from bench.serve.session import ServePlan, execute
 
 EXAMPLES = """\
 examples:
@@ -27,7 +45,7 @@ progress as "interrupted" and the file is still written; after a kill, sitebench
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("serve", help="benchmark an OpenAI-compatible inference server, with power",
+    p = sub.add_parser("serve", help=help_of("serve"),
                        description="Stream requests to a live server (vLLM, SGLang, TensorRT-LLM, TGI, transformers "
                        "serve...), measure TTFT/TPOT/ITL/latency/throughput as vLLM's bench serve defines them, and "
                        "joules per token over the steady-state window.",
@@ -50,9 +68,9 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of prompts and arrivals (default 0)")
     p.add_argument("--timeout", type=float, default=300.0, metavar="S",
                    help="longest wait for the next bytes of a response (default 300 s)")
-    p.add_argument("--meter", action="append", metavar="NAME[:ARG]",
-                   help="power meter (repeatable), e.g. prometheus:URL,metric=NAME, redfish:URL, ipmi:USER@HOST, csv:LOG; "
-                   "default: this machine's meters when the server is on loopback, else none")
+    p.add_argument("--meter", action="append", metavar="SPEC",
+                   help="power meter of the server (default: this machine's meters when the server is on loopback, "
+                   f"else none; a remote server refuses meters of this machine): {grammar_help()}")
     p.add_argument("--sample-hz", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default 10)")
     p.add_argument("--json", action="store_true", help="print the result as JSON with vLLM's keys (a list for a sweep)")
@@ -63,8 +81,6 @@ def register(sub: Any) -> None:
 
 
 def _floats(text: str, option: str) -> list[float]:
-    from bench.errors import UsageError
-
     try:
         values = [math.inf if v.strip().lower() == "inf" else float(v) for v in text.split(",")]
     except ValueError:
@@ -75,8 +91,6 @@ def _floats(text: str, option: str) -> list[float]:
 
 
 def _ints(text: str | None, option: str) -> list[int | None]:
-    from bench.errors import UsageError
-
     if text is None:
         return [None]
     try:
@@ -88,14 +102,8 @@ def _ints(text: str | None, option: str) -> list[int | None]:
     return list(values)
 
 
-def _check(args: argparse.Namespace) -> Any:
+def _check(args: argparse.Namespace) -> Path:
     """Options that need no server; the result file's path, checked writable."""
-    from pathlib import Path
-
-    from bench.commands.run import default_out
-    from bench.errors import UsageError
-    from bench.record import check_writable
-
     if args.num_prompts is not None and args.num_prompts < 1:
         raise UsageError(f"--num-prompts {args.num_prompts}: must be at least 1")
     if args.warmup < 0:
@@ -104,58 +112,12 @@ def _check(args: argparse.Namespace) -> Any:
         raise UsageError(f"--burstiness {args.burstiness:g}: must be positive")
     if not args.timeout > 0 or not args.rate > 0:
         raise UsageError("--timeout and --sample-hz must be positive")
-    out = Path(args.out) if args.out else default_out()
-    check_writable(out, replace=args.force)
-    return out
-
-
-def open_meters(specs: list[str] | None, base_url: str) -> tuple[list[Any], list[str]]:
-    """The meters for a server at ``base_url``, and notes on the choice.
-
-    Named meters are opened as ``sitebench run`` opens them (one that fails is exit 2). Without
-    ``--meter`` a server on loopback is measured with this machine's meters (which then include
-    the load generator's own work); a remote server gets none, since local meters would measure
-    the client.
-    """
-    from urllib.parse import urlsplit
-
-    from bench.errors import MeterUnavailable, UsageError
-    from bench.power.discovery import BACKENDS, discover
-
-    if specs:
-        meters: list[Any] = []
-        for spec in specs:
-            name, _, arg = spec.partition(":")
-            if name == "prometheus" and name not in BACKENDS:  # until discovery lists it
-                from bench.power.meters import prometheus
-
-                try:
-                    meters.extend(prometheus.probe(arg))
-                except MeterUnavailable as exc:
-                    raise UsageError(f"--meter {spec}: {exc}") from None
-            else:
-                meters.extend(discover([spec])[0])
-        return meters, []
-    host = urlsplit(base_url).hostname or ""
-    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."):
-        found, _ = discover(None)
-        return found, ["server on this machine: its meters also measure the load generator"]
-    return [], [(f"no power meter for a remote server ({host}): pass --meter prometheus:..., redfish:..., ipmi:... "
-                 "(this machine's meters would measure the client)")]
+    path = Path(args.out) if args.out else default_out()
+    check_writable(path, replace=args.force)
+    return path
 
 
 def main(args: argparse.Namespace) -> int:
-    import json
-
-    from rich.progress import Progress
-
-    from bench.console import err
-    from bench.measure.stopsignals import exit_code, stop_signals
-    from bench.serve import render
-    from bench.serve.measure import LoadPoint, ServeSettings, prepare_sync
-    from bench.serve.metrics import parse_goodput
-    from bench.serve.session import ServePlan, execute
-
     path = _check(args)
     rates = _floats(args.request_rate, "--request-rate")
     caps = _ints(args.max_concurrency, "--max-concurrency")
@@ -165,13 +127,13 @@ def main(args: argparse.Namespace) -> int:
                              goodput=parse_goodput(args.goodput), read_timeout_s=args.timeout)
     points = [LoadPoint(r, c) for c in caps for r in rates]
     with stop_signals():  # a stop signal before the load starts: nothing measured, exit 128 + signal
-        meters, notes = open_meters(args.meter, args.base_url)
+        opened = open_meters(args.meter, Policy.server(args.base_url))
         try:
             setup = prepare_sync(settings)  # the server, the probe and the dataset: bad input stops here
         except BaseException:
-            for meter in meters:
-                meter.close()
+            opened.close()
             raise
+    meters, notes = opened.meters, opened.notes
     for note in notes:
         err().print(f"[yellow]note:[/yellow] {note}")
     plan = ServePlan(settings, points, path, meters, args.rate, notes,
@@ -201,10 +163,6 @@ def main(args: argparse.Namespace) -> int:
 
 def _tables(measurements: list[Any], doc: Any, path: str) -> None:
     """The vLLM-style figures of each point, the sweep, then the run and per-MW tables of `sitebench run`."""
-    from bench.console import err, out
-    from bench.report.terminal import per_mw_table, power_notes, runs_table
-    from bench.serve import render
-
     for m in measurements:
         out().print(render.summary_table(m))
         out().print(render.latency_table(m))

@@ -1,4 +1,11 @@
-"""Power meters behind one interface, a background sampler, and energy windows."""
+"""Power meters behind one interface, a background sampler, and energy windows.
+
+- :mod:`bench.power.spec`: ``MeterSpec``, the one grammar of ``--meter`` and every back-end's declaration;
+- :mod:`bench.power.discovery`: ``open_meters(specs, policy)``, the one place specs become open meters;
+- :mod:`bench.power.meters`: the back-ends, each an ``open_spec(spec)`` factory and its ``Meter`` classes;
+- :mod:`bench.power.poller`: the one background poller (slow sources); :mod:`bench.power.http`: the one HTTP client;
+- :mod:`bench.power.sampler` and :mod:`bench.power.window`: readings into energy windows.
+"""
 
 from bench.power.meter import Meter, Reading
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from bench.errors import MeterReadError
+from bench.errors import MeterReadError, MeterUnavailable
 from bench.record.power import MeterFigure
 
 
@@ -21,6 +21,14 @@ class CounterDiscontinuity(MeterReadError):
     """A counter went backwards (by less than a wrap) or jumped by more than the meter can draw.
 
     The energy across it is unknown: a window containing one is refused.
+    """
+
+
+class NoReading(MeterUnavailable):
+    """A meter that cannot be opened because its device gave no valid reading when asked (unreachable,
+    silent, credentials refused, a failed read): the spec is right, the device may answer later.
+
+    Where one meter per machine is opened (a PDU outlet per miner) this fails that machine, not the command.
     """
 
 

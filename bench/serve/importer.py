@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.errors import UsageError
+from bench.errors import MeterUnavailable, UsageError
 from bench.measure.runrecord import RunHead, flat_metrics, measured_run
+from bench.power.discovery import open_spec
 from bench.power.meter import Meter
+from bench.power.meters.csvlog import CsvLogMeter
 from bench.power.sampler import Marker, Sampler
+from bench.power.spec import MeterSpec
 from bench.power.window.block import power_block
 from bench.power.window.energy import MIN_PERIODS
 from bench.record import Document, Hardware, Phase, PowerBlock, Run, System, new_document, no_power, read_text
@@ -42,14 +45,12 @@ def open_log(path: str, options: str | None) -> Meter:
     Raises:
         UsageError: the log cannot be read or an option is wrong (one line).
     """
-    from bench.errors import MeterUnavailable
-    from bench.power.meters import csvlog
-
+    spec = MeterSpec.build("csv", path, options or "", where="--meter-options")
     try:
-        [meter] = csvlog.probe(f"{path},{options}" if options else path)
+        [meter] = open_spec(spec)
     except MeterUnavailable as exc:
         raise UsageError(f"--power-log {path}: {exc}") from None
-    assert isinstance(meter, csvlog.CsvLogMeter)
+    assert isinstance(meter, CsvLogMeter)
     meter.wall_minus_monotonic = 0.0  # the import's timeline is the wall clock itself (Unix seconds)
     return meter
 

@@ -1,39 +1,12 @@
-"""Parsing the ``ARG`` of ``--meter NAME:ARG`` for meters that take options.
+"""A number from a raw meter option, for :mod:`bench.miners.measure.outlets` until it reads its map through
+:func:`bench.power.spec.outlet_spec` (then delete this module).
 
-An argument is a main part followed by comma-separated options, each a bare
-flag (``insecure``) or ``key=value`` (``offset=-2.5``):
-``redfish:https://bmc/redfish/v1/Chassis/1,insecure``,
-``csv:pdu.csv,scope=node,offset=-2.5``.
+Meter specs are parsed and typed in one place only: :class:`bench.power.spec.MeterSpec`.
 """
 
 from __future__ import annotations
 
 from bench.errors import MeterUnavailable
-
-
-def split_arg(arg: str, *, flags: tuple[str, ...] = (), keys: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
-    """Split ``MAIN[,OPTION...]`` into the main part and its options.
-
-    Args:
-        arg: the text after ``NAME:``.
-        flags: option names allowed without a value (their value is ``""``).
-        keys: option names that need ``=VALUE``.
-
-    Raises:
-        MeterUnavailable: an unknown option, a flag given a value or a key without one.
-    """
-    main, *items = arg.split(",")
-    options: dict[str, str] = {}
-    for item in (i.strip() for i in items):
-        name, eq, value = item.partition("=")
-        if name in flags and not eq:
-            options[name] = ""
-        elif name in keys and eq and value:
-            options[name] = value
-        else:
-            known = [*flags, *(f"{k}=VALUE" for k in keys)]
-            raise MeterUnavailable(f"option {item!r} not understood (options: {', '.join(known) or 'none'})")
-    return main.strip(), options
 
 
 def float_option(options: dict[str, str], key: str, default: float, *, positive: bool = False) -> float:

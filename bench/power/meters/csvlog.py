@@ -35,10 +35,9 @@ from pathlib import Path
 
 from bench.errors import MeterReadError, MeterUnavailable
 from bench.power.meter import Meter, Reading
-from bench.power.meters.args import float_option, split_arg
 from bench.power.meters.powerlog import LogError, PowerLog
+from bench.power.spec import MeterSpec
 
-SCOPES = ("wall", "node")
 GAP_FACTOR = 3.0
 #: beyond 3 intervals, how long a backfill waits for the logger to write the end of the run
 LOGGER_GRACE_S = 1.0
@@ -158,22 +157,15 @@ class CsvLogMeter(Meter):
         return t_monotonic + self.wall_minus_monotonic + self.offset_s
 
 
-def probe(arg: str | None = None) -> list[Meter]:
-    """The log named by ``LOG[,scope=wall|node][,offset=S][,accuracy=F]``.
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """The log the target names (``csv:LOG[,scope=wall|node][,offset=S][,accuracy=F]``).
 
     Raises:
-        MeterUnavailable: no file given, bad options, or a log that cannot be read; one line.
+        MeterUnavailable: no such file, or a log that cannot be read; one line.
     """
-    if not arg:
-        raise MeterUnavailable("needs a log file: --meter csv:pdu.csv[,scope=node][,offset=SECONDS]")
-    name, options = split_arg(arg, keys=("scope", "offset", "accuracy"))
-    scope = options.get("scope", "wall")
-    if scope not in SCOPES:
-        raise MeterUnavailable(f"scope={scope!r}: expected one of {', '.join(SCOPES)}")
-    path = Path(name)
+    path = Path(spec.target or "")
     if not path.is_file():
         raise MeterUnavailable(f"{path}: no such file")
-    accuracy = float_option(options, "accuracy", 0.0, positive=True) if "accuracy" in options else None
-    if accuracy is not None and accuracy >= 1:
-        raise MeterUnavailable(f"accuracy={options['accuracy']} is a fraction: accuracy=0.01 for 1%")
-    return [CsvLogMeter(path, scope=scope, offset_s=float_option(options, "offset", 0.0), accuracy=accuracy)]
+    accuracy = spec["accuracy"]
+    return [CsvLogMeter(path, scope=spec.word("scope") or "wall", offset_s=spec.number("offset"),
+                        accuracy=accuracy if isinstance(accuracy, float) else None)]

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.power.meters.args import split_arg
+from bench.power.meter import Meter, NoReading
 from bench.power.meters.heldpower import HeldPowerMeter
+from bench.power.spec import MeterSpec
 
 PASSWORD_ENV = "IPMI_PASSWORD"
 USER_ENV = "IPMI_USER"
@@ -111,7 +113,7 @@ class IpmiMeter(HeldPowerMeter):
             update_period_s=period,
             timeout_s=timeout_s,
         )
-        self._store(watts, None)
+        self.poller.put(watts)
 
     def _ask(self, timeout_s: float) -> tuple[float, float | None]:
         out = run_ipmitool(self.cmd, timeout_s)
@@ -124,22 +126,24 @@ class IpmiMeter(HeldPowerMeter):
         return self._ask(self.timeout_s)[0]
 
 
-def probe(arg: str | None = None) -> list[HeldPowerMeter]:
-    """The local BMC (no ``arg``) or the remote one named by ``[USER@]HOST``.
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """The local BMC (no target) or the remote one the target names (``[USER@]HOST``).
 
     Raises:
-        MeterUnavailable: no ipmitool, no password for a remote BMC, or no valid reading.
+        MeterUnavailable: no ipmitool, no password for a remote BMC; :class:`NoReading` when the BMC
+            gives no valid reading.
     """
     host = user = None
-    if arg:
-        target, _ = split_arg(arg)
-        user, _, host = target.rpartition("@")
+    if spec.target:
+        user, _, host = spec.target.rpartition("@")
         if not host:
-            raise MeterUnavailable(f"expected ipmi:[USER@]HOST, got ipmi:{arg}")
+            raise MeterUnavailable(f"expected ipmi:[USER@]HOST, got ipmi:{spec.target}")
         user = user or os.environ.get(USER_ENV) or None
         if not os.environ.get(PASSWORD_ENV):
             raise MeterUnavailable(f"set {PASSWORD_ENV} to the BMC password (ipmitool -E reads it from there)")
+    if shutil.which("ipmitool") is None:
+        raise MeterUnavailable("ipmitool not found on PATH (install the ipmitool package)")
     try:
         return [IpmiMeter(host, user, timeout_s=DEFAULT_TIMEOUT_S)]
     except MeterReadError as exc:
-        raise MeterUnavailable(str(exc)) from None
+        raise NoReading(str(exc)) from None

@@ -13,6 +13,7 @@ import psutil
 
 from bench.errors import MeterUnavailable
 from bench.power.meter import Meter, Reading
+from bench.power.spec import MeterSpec
 
 #: Assumed TDP per logical CPU when ``SITEBENCH_CPU_TDP_W`` is not set.
 DEFAULT_TDP_W_PER_CPU = 10.0
@@ -67,6 +68,6 @@ class ModelledCpuMeter(Meter):
         return Reading(t=now, power_w=self._util * self.tdp_w, extra={"cpu_util": self._util})
 
 
-def probe() -> list[Meter]:
-    """The modelled meter works everywhere psutil does."""
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """The modelled meter works everywhere psutil does (``model`` takes no target or option)."""
     return [ModelledCpuMeter()]

@@ -19,6 +19,7 @@ from typing import Any
 
 from bench.errors import MeterReadError, MeterUnavailable
 from bench.power.meter import CounterDiscontinuity, Meter, Reading
+from bench.power.spec import MeterSpec
 
 #: Clock event (throttle) reason bits, as in nvml.h, and the names recorded.
 REASON_BITS = {
@@ -201,9 +202,9 @@ def _chosen(arg: str | None, numbering: dict[int, int]) -> dict[int, int]:
     if not arg:
         return numbering
     try:
-        wanted = [int(x) for x in arg.split(",")]
+        wanted = [int(x) for x in arg.split("+")]
     except ValueError:
-        raise MeterUnavailable(f"nvml:{arg}: expected GPU indices such as 0 or 0,1") from None
+        raise MeterUnavailable(f"nvml:{arg}: expected GPU indices such as 0 or 0+1") from None
     by_n = {n: i for i, n in numbering.items()}
     bad = [n for n in wanted if n not in by_n]
     if bad:
@@ -211,14 +212,14 @@ def _chosen(arg: str | None, numbering: dict[int, int]) -> dict[int, int]:
     return {by_n[n]: n for n in wanted}
 
 
-def device_arg(device: str) -> str | None:
+def device_target(device: str) -> str | None:
     """For a run on ``cuda:N`` the default nvml meter is GPU N alone; None for other devices."""
     kind, _, index = device.partition(":")
     return index if kind == "cuda" and index.isdigit() else None
 
 
-def probe(arg: str | None = None) -> list[Meter]:
-    """One meter per GPU (``arg``: comma-separated CUDA ordinals, default every visible GPU).
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """One meter per GPU (the target: CUDA ordinals joined with ``+``, default every visible GPU).
 
     Raises:
         MeterUnavailable: no pynvml, no NVIDIA driver, no GPUs, or no GPU with an energy counter.
@@ -240,7 +241,7 @@ def probe(arg: str | None = None) -> list[Meter]:
                                    "no energy counter of their own): no GPU meter")
         meters: list[Meter] = []
         refused: list[str] = []
-        for i, n in _chosen(arg, numbering).items():
+        for i, n in _chosen(spec.target, numbering).items():
             handle = nv.nvmlDeviceGetHandleByIndex(i)
             try:
                 nv.nvmlInit()  # one reference per meter; each meter's close() drops its own

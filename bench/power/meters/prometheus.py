@@ -1,6 +1,7 @@
 """Energy or power of a remote machine from a Prometheus metrics page.
 
-``--meter prometheus:URL,metric=NAME[,label=SEL]...[,sum][,unit=U][,scope=S][,period=S][,timeout=S][,accuracy=F]``
+``--meter prometheus:URL,metric=NAME[,label=SEL]...[,sum][,unit=U][,scope=S][,period=S][,timeout=S]``
+``[,accuracy=F][,insecure][,token=T]`` (declared in :data:`bench.power.spec.BACKENDS`)
 
 For a server sitebench drives over the network: DCGM exporter (``DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION``, mJ,
 per GPU), node exporter RAPL (``node_rapl_package_joules_total``, J), Kepler (``*_joules_total``). A counter
@@ -13,10 +14,12 @@ uJ kJ Wh kWh`` (counter) or ``W mW kW`` (gauge), by default DCGM's units, J for 
 for ``*_watts``; ``scope=`` ``gpu:N cpu-package:N dram:N node wall``, by default from DCGM's ``gpu`` and
 RAPL's ``index`` labels (a sum joins its scopes with ``+``); ``period=`` the exporter's refresh (default
 1 s, recorded as assumed; dcgm-exporter collects every 30 s unless run with ``-c 1000``); ``timeout=``
-per scrape (2 s); ``accuracy=`` a fraction (5% for DCGM and RAPL metrics, else unstated).
+per scrape (2 s); ``accuracy=`` a fraction (5% for DCGM and RAPL metrics, else unstated); ``insecure``
+skips TLS verification (recorded); ``token=`` (else ``PROMETHEUS_TOKEN``) is sent as a bearer token, never shown.
 
-The page is fetched in a daemon thread every ``period / 2`` so the sampler never waits (as
-:mod:`bench.power.meters.heldpower`). A counter reading carries the time its value first came back, so
+The page is fetched through :class:`bench.power.http.HttpClient` (at most :data:`MAX_BYTES`, ``timeout=``
+for the whole page) by a :class:`~bench.power.poller.Poller` every ``period / 2``, so the sampler never
+waits (as :mod:`bench.power.meters.heldpower`). A counter reading carries the time its value first came back, so
 holding it does not shift energy; a counter unchanged for two periods plus the timeout is a gap (a slow
 exporter shows instead of a fake flat line), one that goes back is a
 :class:`~bench.power.meter.CounterDiscontinuity`. A gauge is sample-and-hold. An unreachable page is a
@@ -25,21 +28,27 @@ gap with its reason; at probe time, one line.
 
 from __future__ import annotations
 
+import os
 import re
-import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.power.meter import CounterDiscontinuity, Meter, Reading
-from bench.power.meters.args import float_option
+from bench.power.http import HttpClient
+from bench.power.meter import CounterDiscontinuity, Meter, NoReading, Reading
+from bench.power.poller import Poller
+from bench.power.spec import MeterSpec
 
 DEFAULT_PERIOD_S = 1.0
 DEFAULT_TIMEOUT_S = 2.0
+MAX_BYTES = 32 << 20  # a node exporter page is well under 1 MB; Kepler's with many containers, a few MB
+TOKEN_ENV = "PROMETHEUS_TOKEN"
+#: A scrape may overrun its timeout by this much before the poller calls it a gap.
+GRACE_S = 1.0
 ENERGY_UNITS = {"J": 1.0, "mJ": 1e-3, "uJ": 1e-6, "kJ": 1e3, "Wh": 3600.0, "kWh": 3.6e6}
 POWER_UNITS = {"W": 1.0, "mW": 1e-3, "kW": 1e3}
 SCOPES = re.compile(r"^(node|wall|(gpu|cpu-package|dram):\d+)$")
@@ -89,30 +98,21 @@ def _base(name: str) -> str:
 
 
 class Scraper:
-    """Fetches one page, keeps the selected series' values and when each value first appeared."""
+    """Fetches one page on a :class:`~bench.power.poller.Poller`; keeps the selected series' values and
+    when each value first appeared."""
 
-    def __init__(self, url: str, metric: str, selectors: list[Selector], timeout_s: float, poll_s: float) -> None:
-        self.url, self.metric, self.selectors, self.timeout_s, self.poll_s = url, metric, selectors, timeout_s, poll_s
-        self.values: dict[Key, tuple[float, float]] = {}  # key -> (value, first seen)
-        self.fetched_at, self.users = 0.0, 0
-        self.error: str | None = None
-        self._lock, self._stop = threading.Lock(), threading.Event()
-        self._thread: threading.Thread | None = None
+    def __init__(self, url: str, metric: str, selectors: list[Selector], client: HttpClient, poll_s: float) -> None:
+        self.url, self.metric, self.selectors, self.client = url, metric, selectors, client
+        self.timeout_s = client.deadline_s
+        self.users = 0
+        self._seen: dict[Key, tuple[float, float]] = {}  # key -> (value, first seen)
+        self.poller: Poller[dict[Key, tuple[float, float]]] = Poller(
+            self._scrape, poll_s, name=f"prometheus {urlsplit(url).netloc}", timeout_s=self.timeout_s + GRACE_S,
+            keep=16)
 
     def fetch(self) -> dict[Key, float]:
         """The selected series now (blocks up to the timeout); MeterReadError when the page fails."""
-        from prometheus_client.parser import text_string_to_metric_families
-
-        request = urllib.request.Request(self.url, headers={"Accept": "text/plain;version=0.0.4"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                text = response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            raise MeterReadError(f"{self.url}: HTTP {exc.code}") from None
-        except urllib.error.URLError as exc:
-            raise MeterReadError(f"{self.url}: unreachable ({exc.reason})") from None
-        except (OSError, ValueError) as exc:  # timeouts, resets, truncated answers
-            raise MeterReadError(f"{self.url}: {type(exc).__name__}: {exc}") from None
+        text = self.client.get(self.url).body.decode("utf-8", "replace")
         base = _base(self.metric)
         lines = "\n".join(line for line in text.splitlines() if line.startswith((base, "# HELP " + base, "# TYPE " + base)))
         found: dict[Key, float] = {}
@@ -125,40 +125,38 @@ class Scraper:
             raise MeterReadError(f"{self.url}: not a Prometheus text page ({exc})") from None
         return found
 
-    def store(self, found: dict[Key, float] | None, error: str | None) -> None:
-        """Keep a fetch's values (first-seen times move only when a value changes) or its error."""
-        now = time.monotonic()
-        with self._lock:
-            self.error = error
-            if found is not None:
-                old = self.values
-                self.values = {k: (v, old[k][1] if k in old and old[k][0] == v else now) for k, v in found.items()}
-                self.fetched_at = now
+    def _scrape(self) -> dict[Key, tuple[float, float]]:
+        """One page, each value with when it first came back (a value's time moves only when it changes)."""
+        found, now = self.fetch(), time.monotonic()
+        old = self._seen
+        self._seen = {k: (v, old[k][1] if k in old and old[k][0] == v else now) for k, v in found.items()}
+        return self._seen
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            try:
-                self.store(self.fetch(), None)
-            except MeterReadError as exc:
-                self.store(None, str(exc))
-            except Exception as exc:  # noqa: BLE001 - a broken page must not end polling
-                self.store(None, f"{self.url}: {type(exc).__name__}: {exc}")
+    def prime(self) -> dict[Key, float]:
+        """One scrape now, held for the meters; the selected series.
+
+        Raises:
+            MeterReadError: the page failed.
+        """
+        polled = self.poller.poll_once()
+        if polled.error is not None or polled.value is None:
+            raise MeterReadError(polled.error or f"{self.url}: no page")
+        return {k: v for k, (v, _) in polled.value.items()}
 
     def snapshot(self) -> tuple[dict[Key, tuple[float, float]], float, str | None]:
-        """(values with first-seen times, last successful fetch, last error); starts the thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="sitebench-prometheus", daemon=True)
-            self._thread.start()
-        with self._lock:
-            return self.values, self.fetched_at, self.error
+        """(values with first-seen times, last successful fetch, last error); starts polling."""
+        self.poller.start()
+        latest, held = self.poller.snapshot()
+        error = latest.error if latest is not None else None
+        if held is None or held.value is None:
+            return {}, 0.0, error
+        return held.value, held.t, error
 
     def release(self) -> None:
-        """One meter is done with it; the thread stops with the last."""
+        """One meter is done with it; polling stops with the last."""
         self.users -= 1
-        if self.users <= 0 and not self._stop.is_set():
-            self._stop.set()
-            if self._thread is not None:
-                self._thread.join(timeout=self.timeout_s + 1.0)
+        if self.users <= 0:
+            self.poller.stop()
 
 
 class PrometheusMeter(Meter):
@@ -214,33 +212,17 @@ class PrometheusMeter(Meter):
         return {"url": self.scraper.url, "metric": self.scraper.metric, "unit": self.unit, "series": self.labels}
 
 
-def _options(arg: str) -> tuple[str, dict[str, str], list[Selector]]:
-    url, *items = arg.split(",")
-    options: dict[str, str] = {}
-    selectors = []
-    for item in (i.strip() for i in items):
-        key, eq, value = item.partition("=")
-        if key == "label" and eq:
-            selectors.append(Selector.parse(value))
-        elif (key == "sum" and not eq) or (key in ("metric", "unit", "scope", "period", "timeout", "accuracy") and value):
-            options[key] = value
-        else:
-            raise MeterUnavailable(f"option {item!r} not understood (options: metric=NAME, label=SELECTOR, sum, "
-                                   "unit=U, scope=S, period=S, timeout=S, accuracy=F)")
-    return url.strip(), options, selectors
-
-
-def _unit(metric: str, options: dict[str, str]) -> str:
+def _unit(metric: str, spec: MeterSpec) -> str:
     guess = "J" if _base(metric).endswith("_joules") else "W" if metric.endswith("_watts") else None
-    unit = options.get("unit") or (KNOWN[metric][0] if metric in KNOWN else guess)
+    unit = spec.word("unit") or (KNOWN[metric][0] if metric in KNOWN else guess)
     if unit not in ENERGY_UNITS and unit not in POWER_UNITS:
         raise MeterUnavailable(f"cannot tell the unit of {metric}: add unit= one of "
                                f"{' '.join([*ENERGY_UNITS, *POWER_UNITS])}")
     return unit
 
 
-def _scope(metric: str, options: dict[str, str], labels: dict[str, str]) -> str:
-    template = options.get("scope") or (KNOWN[metric][1] if metric in KNOWN else None)
+def _scope(metric: str, spec: MeterSpec, labels: dict[str, str]) -> str:
+    template = spec.word("scope") or (KNOWN[metric][1] if metric in KNOWN else None)
     if template is None:
         raise MeterUnavailable(f"cannot tell what {metric} measures: add scope=node, wall, gpu:N, cpu-package:N or dram:N")
     try:
@@ -252,47 +234,55 @@ def _scope(metric: str, options: dict[str, str], labels: dict[str, str]) -> str:
     return scope
 
 
-def probe(arg: str | None = None) -> list[Meter]:
-    """The meters named by ``URL,metric=NAME[,...]`` (see the module); MeterUnavailable in one line."""
-    url, options, selectors = _options(arg or "")
-    parts, metric = urlsplit(url), options.get("metric")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise MeterUnavailable(f"needs the metrics URL, not {url!r}: --meter prometheus:http://HOST:PORT/metrics,metric=NAME")
-    if not metric:
-        raise MeterUnavailable("needs metric=NAME (e.g. metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION)")
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """The meters named by ``prometheus:URL,metric=NAME[,...]`` (see the module).
+
+    Raises:
+        MeterUnavailable: a bad label, unit or scope, or no series matches; :class:`NoReading` when the page
+            cannot be read; one line.
+    """
+    url, metric = spec.target or "", spec.word("metric") or ""
+    parts = urlsplit(url)
+    selectors = [Selector.parse(text) for text in spec["label"] or ()]  # type: ignore[union-attr]
     url = url if parts.path.strip("/") else url.rstrip("/") + "/metrics"
-    unit = _unit(metric, options)
-    period = float_option(options, "period", DEFAULT_PERIOD_S, positive=True)
-    accuracy = (float_option(options, "accuracy", 0.0, positive=True) if "accuracy" in options
+    unit = _unit(metric, spec)
+    period = spec.number("period")
+    given_accuracy = spec["accuracy"]
+    accuracy = (given_accuracy if isinstance(given_accuracy, float)
                 else KNOWN[metric][2] if metric in KNOWN else None)
-    scraper = Scraper(url, metric, selectors, float_option(options, "timeout", DEFAULT_TIMEOUT_S, positive=True),
-                      period / 2)
+    token = spec.word("token") or os.environ.get(TOKEN_ENV)
+    client = HttpClient(timeout_s=spec.number("timeout"), max_bytes=MAX_BYTES, insecure=spec["insecure"] is True,
+                        headers={"Accept": "text/plain;version=0.0.4"},
+                        secret_headers={"Authorization": f"Bearer {token}"} if token else None,
+                        meter="prometheus", peer="exporter")
+    scraper = Scraper(url, metric, selectors, client, period / 2)
     try:
-        found = scraper.fetch()
+        found = scraper.prime()
     except MeterReadError as exc:
-        raise MeterUnavailable(str(exc)) from None
+        raise NoReading(str(exc)) from None
     if not found:
         raise MeterUnavailable(f"{url}: no series of {metric} matches{' the labels' if selectors else ''}")
-    scraper.store(found, None)
     keys = sorted(found)
-    if len(keys) > 1 and "scope" in options and "sum" not in options:
+    summed = spec["sum"] is True
+    if len(keys) > 1 and spec.given("scope") and not summed:
         raise MeterUnavailable(f"{len(keys)} series of {metric} match but scope= names one: pick one with label= "
                                "or add sum")
     what = KNOWN[metric][3] if metric in KNOWN else f"Prometheus metric {metric}" + (
         " (Kepler: a model estimate where the node has no hardware counter)" if metric.startswith("kepler_") else "")
     note = (f"{what} from {parts.netloc}, in {unit}; exporter refresh {period:g} s"
-            f"{'' if 'period' in options else ' assumed (set period=)'}")
-    groups = [keys] if "sum" in options else [[k] for k in keys]
+            f"{'' if spec.given('period') else ' assumed (set period=)'}"
+            f"{'; TLS certificate NOT verified (insecure)' if client.insecure else ''}")
+    groups = [keys] if summed else [[k] for k in keys]
     differing = sorted({lk for k in keys for lk, _ in k if len({dict(x).get(lk) for x in keys}) > 1})
     differing = [lk for lk in re.findall(r"{(\w+)}", KNOWN.get(metric, ("", ""))[1] or "") if lk in differing] or differing
     meters: list[Meter] = []
     for group in groups:
-        scopes = sorted({_scope(metric, options, dict(k)) for k in group})
+        scopes = sorted({_scope(metric, spec, dict(k)) for k in group})
         tag = (f"sum of {len(group)}" if len(group) > 1 else
                ",".join(f"{lk}={dict(group[0]).get(lk, '')}" for lk in differing))
         meters.append(PrometheusMeter(scraper, group, name=f"prometheus:{parts.netloc}/{metric}"
                                       + (f"{{{tag}}}" if tag else ""),
-                                      scope=options.get("scope") or "+".join(scopes),
+                                      scope=spec.word("scope") or "+".join(scopes),
                                       factor=ENERGY_UNITS.get(unit) or POWER_UNITS[unit], counter=unit in ENERGY_UNITS,
                                       accuracy=accuracy, note=note, period_s=period, unit=unit))
     return meters

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.errors import MeterReadError, MeterUnavailable
 from bench.power.meter import CounterDiscontinuity, Meter, Reading
+from bench.power.spec import MeterSpec
 
 DEFAULT_ROOT = "/sys/class/powercap"
 ZONE_GLOBS = ("intel-rapl:*", "amd-rapl:*")
@@ -129,8 +130,8 @@ def _zones(root: Path) -> list[Path]:
     return sorted(found.values(), key=lambda p: (not p.name.startswith("intel-rapl"), p.name))
 
 
-def probe() -> list[Meter]:
-    """Every readable package and DRAM domain, de-duplicated by scope.
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """Every readable package and DRAM domain, de-duplicated by scope (``rapl`` takes no target or option).
 
     Raises:
         MeterUnavailable: no powercap tree, no RAPL zones, or counters unreadable.

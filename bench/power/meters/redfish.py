@@ -2,6 +2,9 @@
 
 ``--meter redfish:https://BMC/redfish/v1/Chassis/ID[,insecure][,timeout=S]``
 
+Requests go through :class:`bench.power.http.HttpClient` (a byte limit, a per-read timeout
+and ``timeout=S`` for the whole answer, TLS verified unless ``insecure``).
+
 The chassis' power figure is found once, at probe, in this order:
 
 1. ``EnvironmentMetrics`` ``PowerWatts.Reading`` (Redfish 2021+; the chassis total);
@@ -23,27 +26,25 @@ certificates, and the meter's accuracy note records that it did.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import re
-import socket
-import ssl
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.power.meters.args import float_option, split_arg
+from bench.power.http import HttpClient, HttpError
+from bench.power.meter import Meter, NoReading
 from bench.power.meters.heldpower import HeldPowerMeter
+from bench.power.spec import MeterSpec
 
 USER_ENV = "REDFISH_USER"
 PASSWORD_ENV = "REDFISH_PASSWORD"
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_PERIOD_S = 1.0
 MAX_SENSORS = 64  # sensors fetched at probe looking for the chassis power sensor
+MAX_BYTES = 1 << 20  # a Redfish resource is a few kB
 
 _DURATION = re.compile(r"^P(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
@@ -55,39 +56,29 @@ class RedfishClient:
         self.base_url = base_url
         self.insecure = insecure
         self.timeout_s = timeout_s
-        self.headers = {"Accept": "application/json", "OData-Version": "4.0"}
+        secret: dict[str, str] = {}
         user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
         if user is not None or password is not None:
             token = base64.b64encode(f"{user or ''}:{password or ''}".encode()).decode()
-            self.headers["Authorization"] = f"Basic {token}"
-        self.context = ssl.create_default_context()
-        if insecure:
-            self.context.check_hostname = False
-            self.context.verify_mode = ssl.CERT_NONE
+            secret["Authorization"] = f"Basic {token}"
+        self.http = HttpClient(timeout_s=timeout_s, max_bytes=MAX_BYTES, insecure=insecure,
+                               headers={"Accept": "application/json", "OData-Version": "4.0"},
+                               secret_headers=secret, meter="redfish", peer="BMC")
 
     def get(self, path_or_url: str) -> dict[str, Any]:
         """The JSON object at ``path_or_url`` (relative to the chassis URL).
 
         Raises:
-            MeterReadError: unreachable, refused, unauthorised, not found, TLS failure, not JSON.
+            MeterReadError: unreachable, refused, unauthorised, not found, TLS failure, too large, not JSON.
         """
         url = urljoin(self.base_url, path_or_url)
-        request = urllib.request.Request(url, headers=self.headers)
-        context = self.context if url.startswith("https:") else None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s, context=context) as response:
-                body = response.read()
-        except urllib.error.HTTPError as exc:
-            raise MeterReadError(self._http_error(url, exc.code)) from None
-        except urllib.error.URLError as exc:
-            raise MeterReadError(self._connection_error(url, exc.reason)) from None
-        except TimeoutError:
-            raise MeterReadError(f"{url}: no answer within {self.timeout_s:g} s") from None
-        except (OSError, ValueError, http.client.HTTPException) as exc:  # reset or truncated mid-body, bad URL
-            raise MeterReadError(f"{url}: {exc}") from None
+            body = self.http.get(url).body
+        except HttpError as exc:
+            raise MeterReadError(self._http_error(url, exc.status) if exc.status else str(exc)) from None
         try:
             doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise MeterReadError(f"{url}: the answer is not JSON (malformed Redfish response)") from None
         if not isinstance(doc, dict):
             raise MeterReadError(f"{url}: the answer is not a JSON object (malformed Redfish response)")
@@ -103,20 +94,6 @@ class RedfishClient:
             return (f"{url}: not found (HTTP 404): not a Redfish chassis URL "
                     "(expected https://BMC/redfish/v1/Chassis/ID)")
         return f"{url}: HTTP {code}"
-
-    def _connection_error(self, url: str, reason: object) -> str:
-        if isinstance(reason, ssl.SSLCertVerificationError):
-            return (f"{url}: TLS certificate not trusted ({reason.verify_message}): point SSL_CERT_FILE at the "
-                    f"BMC's CA, or add ',insecure' to the meter (redfish:URL,insecure) to skip verification")
-        if isinstance(reason, ssl.SSLError):
-            return f"{url}: TLS failure ({reason.reason or reason})"
-        if isinstance(reason, ConnectionRefusedError):
-            return f"{url}: connection refused (BMC unreachable at {urlsplit(url).netloc})"
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            return f"{url}: no answer within {self.timeout_s:g} s"
-        if isinstance(reason, socket.gaierror):
-            return f"{url}: unknown host {urlsplit(url).hostname!r}"
-        return f"{url}: unreachable ({reason})"
 
 
 @dataclass(frozen=True)
@@ -235,19 +212,15 @@ class RedfishMeter(HeldPowerMeter):
         return watts
 
 
-def probe(arg: str | None = None) -> list[HeldPowerMeter]:
-    """The chassis named by ``URL[,insecure][,timeout=S]``.
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """The chassis the target names (``redfish:URL[,insecure][,timeout=S]``).
 
     Raises:
-        MeterUnavailable: no URL, or the BMC cannot give a power reading; one line.
+        MeterUnavailable: the URL is not a chassis or offers no power figure; :class:`NoReading` when the BMC
+            cannot be read (unreachable, unauthorised, TLS, malformed); one line.
     """
-    if not arg:
-        raise MeterUnavailable("needs the chassis URL: --meter redfish:https://BMC/redfish/v1/Chassis/ID")
-    url, options = split_arg(arg, flags=("insecure",), keys=("timeout",))
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise MeterUnavailable(f"{url!r} is not an http(s) URL (expected https://BMC/redfish/v1/Chassis/ID)")
-    timeout_s = float_option(options, "timeout", DEFAULT_TIMEOUT_S, positive=True)
+    url = spec.target or ""
     try:
-        return [RedfishMeter(url, insecure="insecure" in options, timeout_s=timeout_s)]
+        return [RedfishMeter(url, insecure=spec["insecure"] is True, timeout_s=spec.number("timeout"))]
     except MeterReadError as exc:
-        raise MeterUnavailable(str(exc)) from None
+        raise NoReading(str(exc)) from None

@@ -30,20 +30,20 @@ import asyncio
 import concurrent.futures
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from bench.errors import MeterReadError, MeterUnavailable
-from bench.power.meter import Reading
-from bench.power.meters.args import float_option, split_arg
+from bench.power.meter import Meter, NoReading, Reading
 from bench.power.meters.heldpower import HeldPowerMeter
 from bench.power.meters.snmp_mibs import MIBS, Mib, Table
+from bench.power.spec import MeterSpec
 
 T = TypeVar("T")
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 DEFAULT_PERIOD_S = 1.0
 DEFAULT_TIMEOUT_S = 2.0
-__all__ = ["MIBS", "Mib", "SnmpClient", "SnmpMeter", "Table", "find_outlets", "find_rows", "pick_mib", "probe",
+__all__ = ["MIBS", "Mib", "SnmpClient", "SnmpMeter", "Table", "find_outlets", "find_rows", "open_spec", "pick_mib",
            "sensor_scales"]
 
 
@@ -78,7 +78,8 @@ class _Loop:
 class SnmpClient:
     """GET and WALK against one agent; every failure is :class:`MeterReadError`, without credentials."""
 
-    def __init__(self, host: str, port: int, options: dict[str, str], timeout_s: float) -> None:
+    def __init__(self, host: str, port: int, options: Mapping[str, str], timeout_s: float) -> None:
+        """``options``: the snmp meter's options as text (``user``, ``auth``, ``priv``, ``community``, ``context``)."""
         from pysnmp.hlapi.v3arch import asyncio as hl  # type: ignore[import-untyped]
 
         self.hl, self.where, self.timeout_s = hl, f"{host}:{port}", timeout_s
@@ -215,12 +216,11 @@ class SnmpMeter(HeldPowerMeter):
 
     kind = "snmp"
 
-    def __init__(self, host: str, port: int, options: dict[str, str]) -> None:
-        timeout_s = float_option(options, "timeout", DEFAULT_TIMEOUT_S, positive=True)
-        period_s = float_option(options, "period", DEFAULT_PERIOD_S, positive=True)
-        outlet = options.get("outlet")
-        self.client = SnmpClient(host, port, options, timeout_s)
-        self.mib_name, mib = pick_mib(self.client, options.get("mib", "auto").lower())
+    def __init__(self, host: str, port: int, spec: MeterSpec) -> None:
+        timeout_s, period_s = spec.number("timeout"), spec.number("period")
+        outlet = spec.word("outlet")
+        self.client = SnmpClient(host, port, spec.strings(), timeout_s)
+        self.mib_name, mib = pick_mib(self.client, spec.word("mib") or "auto")
         t = mib.outlet if outlet else mib.device
         self.rows = find_rows(self.client, mib, t, outlet)
         self.power_oids = [f"{t.power}.{r}{t.suffix}" for r in self.rows]
@@ -233,7 +233,7 @@ class SnmpMeter(HeldPowerMeter):
         what = f"outlet {outlet}" if outlet else f"PDU ({len(self.rows)} input(s))"
         super().__init__(f"snmp:{host}" + (f":outlet{outlet}" if outlet else ""), "wall", accuracy=accuracy,
                          accuracy_note=f"{self.mib_name} {what} at {host} over SNMP: {mib.note}; update period "
-                         f"{period_s:g} s{'' if 'period' in options else ' assumed (the MIB states none)'}",
+                         f"{period_s:g} s{'' if spec.given('period') else ' assumed (the MIB states none)'}",
                          update_period_s=period_s, timeout_s=2 * timeout_s + 5)
         self.accuracy_w = t.lsd_w
         try:
@@ -258,19 +258,19 @@ class SnmpMeter(HeldPowerMeter):
         return Reading(t=reading.t, power_w=reading.power_w, extra={**reading.extra, **self._extra})
 
 
-def probe(arg: str | None = None) -> list[SnmpMeter]:
-    """The PDU (or outlet) named by ``HOST[:PORT][,option...]``; one-line MeterUnavailable for bad options,
-    an unknown MIB, a device that is not a known PDU, or a PDU that does not answer."""
-    if not arg:
-        raise MeterUnavailable("needs the PDU: --meter snmp:HOST[:PORT][,community=C][,outlet=N][,mib=auto]")
-    main, options = split_arg(arg, keys=("community", "outlet", "mib", "user", "auth", "priv", "context",
-                                         "period", "timeout"))
+def open_spec(spec: MeterSpec) -> list[Meter]:
+    """The PDU (or outlet) named by ``snmp:HOST[:PORT][,option...]``.
+
+    Raises:
+        MeterUnavailable: a target that is not HOST[:PORT], a device that is not a known PDU, an outlet it
+            does not have, v3 without its keys; :class:`NoReading` when the PDU does not answer (or refuses
+            the credentials); one line, without credentials.
+    """
+    main = spec.target or ""
     host, _, port = main.rpartition(":") if ":" in main else (main, "", "161")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise MeterUnavailable(f"{main!r} is not HOST or HOST:PORT")
-    if not all(p.isdigit() for p in options.get("outlet", "1").split(".")):
-        raise MeterUnavailable(f"outlet={options['outlet']!r} is not an outlet number (N, or a full index such as 1.1.5)")
     try:
-        return [SnmpMeter(host, int(port), options)]
+        return [SnmpMeter(host, int(port), spec)]
     except MeterReadError as exc:
-        raise MeterUnavailable(str(exc)) from None
+        raise NoReading(str(exc)) from None

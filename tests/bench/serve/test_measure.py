@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench.power.meters import prometheus
+from bench.power.discovery import open_spec
 from bench.power.sampler import Sampler
 from bench.record import Gpu, Settings, System, new_document
 from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, run
@@ -25,7 +25,7 @@ JITTER_S = PERIOD_S / 2 + 0.15  # a fetch of the page, each edge: up to 150 ms o
 
 def measure(points: list[LoadPoint], **behaviour: Any) -> tuple[list[ServeMeasurement], Sampler]:
     with ServerThread(Behaviour(ttft=0.02, itl=0.01, watts=WATTS, **behaviour)) as srv:
-        meters = prometheus.probe(f"{srv.url}/metrics,metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period={PERIOD_S}")
+        meters = open_spec(f"prometheus:{srv.url}/metrics,metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period={PERIOD_S}")
         sampler = Sampler(meters, rate_hz=50)
         sampler.start()
         try:

@@ -1,18 +1,18 @@
-"""Slow meters fetch in the background; reads never wait and a stuck device becomes a gap."""
+"""Slow meters fetch in the background (the Poller); reads never wait and a stuck device becomes a gap.
+
+The tests wait on events (the fetch began, the poller recorded an outcome), never on sleeps.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
-from typing import TypeVar
 
 import pytest
 
 from bench.errors import MeterReadError
 from bench.power.meters.heldpower import HeldPowerMeter
 
-T = TypeVar("T")
+WAIT_S = 60.0  # the bound on any wait: never reached unless the meter is broken
 
 
 class StuckableMeter(HeldPowerMeter):
@@ -20,47 +20,43 @@ class StuckableMeter(HeldPowerMeter):
 
     def __init__(self) -> None:
         super().__init__("held:node", "node", accuracy=0.05, accuracy_note="test", update_period_s=0.05,
-                         timeout_s=1.0)
+                         timeout_s=0.2)
         self.watts = 200.0
         self.unstuck = threading.Event()
         self.unstuck.set()
+        self.entered = threading.Event()  # a fetch began
+        self.stale_limit: float | None = None
         self.prime()
 
+    @property
+    def stale_after_s(self) -> float:
+        return self.stale_limit if self.stale_limit is not None else super().stale_after_s
+
     def fetch(self) -> float:
+        self.entered.set()
         self.unstuck.wait()  # a device that stops answering without ever timing out
         return self.watts
 
 
-def _power(meter: StuckableMeter) -> float | None:
-    """The held figure, or None while the meter's last fetch failed."""
-    try:
-        return meter.read().power_w
-    except MeterReadError:
-        return None
-
-
-def _until(cond: Callable[[], T]) -> T:
-    """Wait for the background fetch thread: ``cond()``'s first truthy value (a loaded machine may take seconds)."""
-    deadline = time.monotonic() + 30
-    while not (value := cond()):
-        assert time.monotonic() < deadline, "timed out waiting for the background fetch"
-        time.sleep(0.01)
-    return value
-
-
-def test_read_returns_the_held_figure_without_waiting_then_fails_when_stale() -> None:
+def test_read_returns_the_held_figure_without_waiting_then_fails_when_stuck_or_stale() -> None:
     meter = StuckableMeter()
     try:
         assert meter.read().power_w == 200.0
         meter.unstuck.clear()
-        time.sleep(0.1)  # the background fetch is now stuck for good; a read that waited on it would hang
+        meter.entered.clear()
+        assert meter.entered.wait(WAIT_S)  # the background fetch is now stuck; a read that waited on it would hang
         assert meter.read().power_w == 200.0
-        time.sleep(meter.stale_after_s + 0.1)
+        meter.stale_limit = 0.0  # the held figure is now older than the meter allows
         with pytest.raises(MeterReadError, match=r"held:node: no answer for \d"):
+            meter.read()
+        meter.stale_limit = None
+        assert meter.poller.wait_for(lambda p: p.latest() is not None and p.latest().error is not None, WAIT_S)
+        with pytest.raises(MeterReadError, match=r"held:node: no answer within 1.2 s"):  # the fetch's timeout + grace
             meter.read()
         meter.watts = 210.0
         meter.unstuck.set()
-        reading = _until(lambda: _power(meter) == 210.0 and meter.read())
+        assert meter.poller.wait_for(lambda p: p.latest() is not None and p.latest().value == 210.0, WAIT_S)
+        reading = meter.read()
         assert reading.power_w == 210.0 and reading.extra["age_s"] < meter.stale_after_s
     finally:
         meter.unstuck.set()
@@ -85,13 +81,25 @@ def test_an_unexpected_fetch_error_is_a_gap_and_the_meter_keeps_polling() -> Non
     try:
         assert meter.read().power_w == 200.0
         meter.fail = True
-        _until(lambda: _power(meter) is None)
+        assert meter.poller.wait_for(lambda p: p.latest() is not None and not p.latest().ok, WAIT_S)
         with pytest.raises(MeterReadError, match="IncompleteRead"):
             meter.read()
         meter.fail, meter.watts = False, 220.0
-        assert _until(lambda: _power(meter) == 220.0), "the background thread survived"
+        assert meter.poller.wait_for(lambda p: p.latest() is not None and p.latest().value == 220.0, WAIT_S), \
+            "the background thread survived"
+        assert meter.read().power_w == 220.0
         meter.fail = True
         with pytest.raises(MeterReadError, match="RuntimeError"):
             meter.prime()
+    finally:
+        meter.close()
+
+
+def test_a_period_set_after_opening_is_the_one_polled() -> None:
+    meter = StuckableMeter()
+    try:
+        meter.update_period_s = 0.02  # as a test or a caller does after discovery
+        meter.read()
+        assert meter.poller.period_s == 0.02
     finally:
         meter.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power.discovery import discover
+from bench.power.discovery import discover, open_spec
 from bench.power.meters import ipmi
 from bench.power.sampler import Sampler
 
@@ -90,7 +90,7 @@ def test_parse_refuses_invalid_readings(text: str, needle: str) -> None:
 
 
 def test_local_bmc_is_node_power_with_the_dcmi_sampling_period(fake: FakeIpmitool) -> None:
-    (meter,) = ipmi.probe()
+    (meter,) = open_spec("ipmi")
     try:
         assert (meter.name, meter.scope, meter.method) == ("ipmi:local", "node", "polled")
         assert meter.update_period_s == 1.0 and meter.accuracy == 0.05
@@ -105,19 +105,19 @@ def test_remote_bmc_uses_lanplus_and_the_password_from_the_environment(
     fake: FakeIpmitool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IPMI_PASSWORD", "s3cret")
-    (meter,) = ipmi.probe("admin@bmc.example")
+    (meter,) = open_spec("ipmi:admin@bmc.example")
     meter.close()
     assert meter.name == "ipmi:bmc.example"
     assert fake.calls() == ["-I lanplus -H bmc.example -U admin -E dcmi power reading"]
     monkeypatch.setenv("IPMI_USER", "operator")
-    ipmi.probe("10.0.0.7")[0].close()
+    open_spec("ipmi:10.0.0.7")[0].close()
     assert fake.calls()[-1] == "-I lanplus -H 10.0.0.7 -U operator -E dcmi power reading"
     assert not any("s3cret" in call for call in fake.calls())
 
 
 def test_remote_bmc_without_password_is_refused_before_asking(fake: FakeIpmitool) -> None:
     with pytest.raises(MeterUnavailable, match="set IPMI_PASSWORD to the BMC password"):
-        ipmi.probe("admin@bmc.example")
+        open_spec("ipmi:admin@bmc.example")
     assert fake.calls() == []
 
 
@@ -135,7 +135,7 @@ def test_failing_ipmitool_is_unavailable_with_one_line(
     fake.mode(mode)
     start = time.monotonic()
     with pytest.raises(MeterUnavailable) as exc:
-        ipmi.probe()
+        open_spec("ipmi")
     assert needle in str(exc.value) and "\n" not in str(exc.value)
     assert time.monotonic() - start < 10, "a hanging ipmitool (and its children) is killed at the timeout"
 
@@ -143,13 +143,13 @@ def test_failing_ipmitool_is_unavailable_with_one_line(
 def test_deactivated_power_reading_is_unavailable(fake: FakeIpmitool) -> None:
     fake.answer(state="deactivated")
     with pytest.raises(MeterUnavailable, match="power reading state 'deactivated'"):
-        ipmi.probe()
+        open_spec("ipmi")
 
 
 def test_missing_ipmitool_is_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(MeterUnavailable, match="ipmitool not found on PATH"):
-        ipmi.probe()
+        open_spec("ipmi")
     _, unavailable = discover(None)
     assert any(u.name == "ipmi" and "ipmitool not found" in u.reason for u in unavailable)
     with pytest.raises(UsageError, match="--meter ipmi: ipmitool not found"):

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bench.errors import MeterReadError, MeterUnavailable
+from bench.power.discovery import open_spec
 from bench.power.meter import CounterDiscontinuity
 from bench.power.meters import nvml
 from bench.qualify.verdict import throttled
@@ -25,7 +26,7 @@ def _install(monkeypatch: pytest.MonkeyPatch, **kw: object) -> object:
 
 def test_h100_meter_counter_energy_instant_trace_and_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
     _install(monkeypatch, gpus=[Gpu(), Gpu(watts=401.5)])
-    meters = nvml.probe()
+    meters = open_spec("nvml")
     assert [m.scope for m in meters] == ["gpu:0", "gpu:1"]
     m = meters[0]
     d = m.figure()
@@ -44,7 +45,7 @@ def test_h100_meter_counter_energy_instant_trace_and_telemetry(monkeypatch: pyte
 
 def test_average_field_then_power_usage_fallbacks_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
     _install(monkeypatch, gpus=[Gpu(instant=False), Gpu(instant=False, average=False)])
-    avg, usage = nvml.probe()
+    avg, usage = open_spec("nvml")
     assert "NVML_FI_DEV_POWER_AVERAGE" in avg.method and "instant power unsupported" in avg.method
     assert avg.read().power_w == pytest.approx(652.13 - 3.231)
     assert "1-second average" in usage.method and "not instantaneous" in usage.method
@@ -61,7 +62,7 @@ def test_average_field_then_power_usage_fallbacks_say_so(monkeypatch: pytest.Mon
 def test_probe_reasons(monkeypatch: pytest.MonkeyPatch, kw: dict, reason: str) -> None:
     nv = _install(monkeypatch, **kw)
     with pytest.raises(MeterUnavailable) as info:
-        nvml.probe()
+        open_spec("nvml")
     assert str(info.value).startswith(reason) or reason in str(info.value)
     assert nv.refs() <= 0  # type: ignore[attr-defined]
 
@@ -69,14 +70,14 @@ def test_probe_reasons(monkeypatch: pytest.MonkeyPatch, kw: dict, reason: str) -
 def test_bad_index_argument_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     _install(monkeypatch)
     with pytest.raises(MeterUnavailable, match="no GPU 3"):
-        nvml.probe("3")
-    assert [m.scope for m in nvml.probe("0")] == ["gpu:0"]
+        open_spec("nvml:3")
+    assert [m.scope for m in open_spec("nvml:0")] == ["gpu:0"]
 
 
 def test_lost_gpu_and_backwards_counter(monkeypatch: pytest.MonkeyPatch) -> None:
     gpu = Gpu()
     _install(monkeypatch, gpus=[gpu])
-    (m,) = nvml.probe()
+    (m,) = open_spec("nvml")
     gpu.shift_mj = 10_000
     with pytest.raises(CounterDiscontinuity, match="went backwards"):
         m.read()
@@ -92,7 +93,7 @@ def test_decode_reasons_names_every_bit() -> None:
 
 def test_run_records_telemetry_and_throttling_in_one_layout(monkeypatch: pytest.MonkeyPatch) -> None:
     _install(monkeypatch)
-    run = sampled_run(nvml.probe(), Timing(idle_s=0.1, warmup_s=0.05, window_s=0.6, repeats=2, tail_s=0.1), rate_hz=50)
+    run = sampled_run(open_spec("nvml"), Timing(idle_s=0.1, warmup_s=0.05, window_s=0.6, repeats=2, tail_s=0.1), rate_hz=50)
     (m,) = run.power.meters
     assert m.valid is True and m.avg_w == pytest.approx(652.13, rel=0.05)
     assert m.peak_w == pytest.approx(652.13)
@@ -111,13 +112,13 @@ def test_scopes_follow_cuda_ordinals_and_hidden_gpus_are_left_out(monkeypatch: p
     _install(monkeypatch, gpus=gpus)
     # CUDA_VISIBLE_DEVICES=2,0: cuda:0 is NVML GPU 2, cuda:1 is NVML GPU 0, NVML GPU 1 is hidden
     monkeypatch.setattr(nvml, "cuda_ordinals", lambda: {gpus[2].uuid: 0, gpus[0].uuid: 1})
-    meters = nvml.probe()
+    meters = open_spec("nvml")
     assert sorted((m.scope, m.handle is gpus[2] if m.scope == "gpu:0" else m.handle is gpus[0])
                   for m in meters) == [("gpu:0", True), ("gpu:1", True)]
-    (only,) = nvml.probe("1")
+    (only,) = open_spec("nvml:1")
     assert only.scope == "gpu:1" and only.handle is gpus[0]
     with pytest.raises(MeterUnavailable, match="no GPU 2 .2 visible"):
-        nvml.probe("2")
+        open_spec("nvml:2")
 
 
 def test_mig_instances_match_no_nvml_gpu_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,12 +126,12 @@ def test_mig_instances_match_no_nvml_gpu_and_say_so(monkeypatch: pytest.MonkeyPa
     # CUDA sees a MIG instance: its UUID is MIG-..., no NVML GPU UUID matches it
     monkeypatch.setattr(nvml, "cuda_ordinals", lambda: {"MIG-4f3a9b12-0000-5e6f-8a7b-000000000000": 0})
     with pytest.raises(MeterUnavailable, match="MIG instances"):
-        nvml.probe()
+        open_spec("nvml")
 
 
 def test_gh200_counter_is_the_modules_and_the_trace_follows_the_counter(monkeypatch: pytest.MonkeyPatch) -> None:
     _install(monkeypatch, gpus=[Gpu(name="NVIDIA GH200 480GB", watts=900.0)])
-    (m,) = nvml.probe()
+    (m,) = open_spec("nvml")
     assert m.scope == "module:0" and m.name == "nvml:module:0" and "whole module" in m.accuracy_note
     first = m.read()
     time.sleep(0.05)

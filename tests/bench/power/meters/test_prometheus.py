@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bench.errors import MeterReadError, MeterUnavailable
+from bench.errors import MeterReadError, MeterUnavailable, UsageError
+from bench.power.discovery import open_spec
 from bench.power.meter import CounterDiscontinuity
-from bench.power.meters import prometheus
 from bench.power.meters.prometheus import PrometheusMeter, Selector
 from bench.power.sampler import Sampler
 from bench.testing.openai_server import Behaviour, ServerThread
@@ -105,7 +106,7 @@ def close(meters: list[Any]) -> None:
 
 
 def test_dcgm_energy_counter_one_meter_per_gpu(dcgm: str) -> None:
-    meters = prometheus.probe(f"{dcgm}/metrics,{DCGM},period=0.05")
+    meters = open_spec(f"prometheus:{dcgm}/metrics,{DCGM},period=0.05")
     try:
         assert [m.scope for m in meters] == ["gpu:0", "gpu:1"]
         assert [m.name for m in meters] == [f"prometheus:{dcgm[7:]}/DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{{gpu={i}}}"
@@ -123,8 +124,8 @@ def test_dcgm_energy_counter_one_meter_per_gpu(dcgm: str) -> None:
 
 
 def test_labels_and_sum(dcgm: str) -> None:
-    one = prometheus.probe(f"{dcgm},{DCGM},label=gpu=1,period=0.05")  # no path: /metrics
-    both = prometheus.probe(f"{dcgm}/metrics,{DCGM},label=gpu=~0|1,label=modelName!=Other,sum,period=0.05")
+    one = open_spec(f"prometheus:{dcgm},{DCGM},label=gpu=1,period=0.05")  # no path: /metrics
+    both = open_spec(f"prometheus:{dcgm}/metrics,{DCGM},label=gpu=~0|1,label=modelName!=Other,sum,period=0.05")
     try:
         assert [m.scope for m in one] == ["gpu:1"]
         assert len(both) == 1 and both[0].scope == "gpu:0+gpu:1" and both[0].name.endswith("{sum of 2}")
@@ -136,7 +137,7 @@ def test_labels_and_sum(dcgm: str) -> None:
 
 
 def test_power_gauge(dcgm: str) -> None:
-    meters = prometheus.probe(f"{dcgm}/metrics,metric=DCGM_FI_DEV_POWER_USAGE,label=gpu=0")
+    meters = open_spec(f"prometheus:{dcgm}/metrics,metric=DCGM_FI_DEV_POWER_USAGE,label=gpu=0")
     try:
         reading = wait_until(meters[0].read)
         assert reading.power_w == 300.0 and reading.energy_j is None and meters[0].method == "polled"
@@ -167,7 +168,7 @@ def test_node_exporter_rapl_units_scopes_reset_and_staleness(page: Callable[...,
         return rapl(state["offset"] + state["watts"] * t)
 
     p = page(text)
-    meters = prometheus.probe(f"{p.url},metric=node_rapl_package_joules_total,period=0.05")
+    meters = open_spec(f"prometheus:{p.url},metric=node_rapl_package_joules_total,period=0.05")
     try:
         assert [m.scope for m in meters] == ["cpu-package:0", "cpu-package:1"]
         m = meters[0]
@@ -186,8 +187,8 @@ def test_node_exporter_rapl_units_scopes_reset_and_staleness(page: Callable[...,
 
 def test_units_and_scopes_by_option(page: Callable[..., Page]) -> None:
     p = page(rapl(1.0))
-    wh = prometheus.probe(f"{p.url},metric=custom_energy_wh,unit=Wh,scope=wall,accuracy=0.01")
-    kepler = prometheus.probe(f"{p.url},metric=kepler_node_platform_joules_total,scope=node")
+    wh = open_spec(f"prometheus:{p.url},metric=custom_energy_wh,unit=Wh,scope=wall,accuracy=0.01")
+    kepler = open_spec(f"prometheus:{p.url},metric=kepler_node_platform_joules_total,scope=node")
     try:
         assert isinstance(wh[0], PrometheusMeter) and isinstance(kepler[0], PrometheusMeter)
         assert wh[0].scope == "wall" and wh[0].accuracy == 0.01 and wh[0].factor == 3600.0
@@ -199,15 +200,15 @@ def test_units_and_scopes_by_option(page: Callable[..., Page]) -> None:
 
 @pytest.mark.parametrize("arg, message", [
     ("", "needs the metrics URL"),
-    ("ftp://x/metrics,metric=a_joules", "needs the metrics URL"),
+    ("ftp://x/metrics,metric=a_joules", "'ftp://x/metrics' is not an http(s) URL"),
     ("{url}", "needs metric=NAME"),
     ("{url},metric=custom_energy_wh", "cannot tell the unit of custom_energy_wh"),
     ("{url},metric=custom_energy_wh,unit=Wh", "cannot tell what custom_energy_wh measures"),
     ("{url},metric=node_rapl_package_joules_total,scope=node", "2 series of node_rapl_package_joules_total match"),
     ("{url},metric=node_rapl_package_joules_total,label=index=7", "no series of node_rapl_package_joules_total matches"),
     ("{url},metric=nothing_joules_total,scope=node", "no series of nothing_joules_total"),
-    ("{url},metric=custom_energy_wh,unit=BTU", "cannot tell the unit"),
-    ("{url},metric=node_rapl_dram_joules_total,scope=gpu", "expected node, wall"),
+    ("{url},metric=custom_energy_wh,unit=BTU", "unit='BTU': expected one of J, mJ"),
+    ("{url},metric=node_rapl_dram_joules_total,scope=gpu", "scope='gpu' is not node, wall"),
     ("{url},metric=x_joules,frobnicate", "not understood"),
     ("{url},metric=x_joules,label=gpu", "expected KEY=VALUE"),
     ("{url},metric=x_joules,label=gpu=~(", "bad regex"),
@@ -215,15 +216,16 @@ def test_units_and_scopes_by_option(page: Callable[..., Page]) -> None:
     ("http://127.0.0.1:9/metrics,metric=x_joules,scope=node", "unreachable"),
 ])
 def test_refusals_are_one_line(page: Callable[..., Page], arg: str, message: str) -> None:
+    """A spec that breaks the grammar is a usage error; one the exporter cannot satisfy, an unavailable meter."""
     p = page(rapl(1.0))
-    with pytest.raises(MeterUnavailable, match=message) as err:
-        prometheus.probe(arg.replace("{url}", p.url))
+    with pytest.raises((MeterUnavailable, UsageError), match=re.escape(message)) as err:
+        open_spec("prometheus:" + arg.replace("{url}", p.url))
     assert "\n" not in str(err.value)
 
 
 def test_a_page_that_stops_answering_is_a_gap_in_the_sampler(page: Callable[..., Page]) -> None:
     p = page(rapl(1.0))
-    meters = prometheus.probe(f"{p.url},metric=custom_energy_wh,unit=W,scope=node,period=0.05")  # a gauge
+    meters = open_spec(f"prometheus:{p.url},metric=custom_energy_wh,unit=W,scope=node,period=0.05")  # a gauge
     sampler = Sampler(meters, rate_hz=50)
     sampler.start()
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import MeterUnavailable
+from bench.power.discovery import open_spec
 from bench.power.meter import CounterDiscontinuity
 from bench.power.meters import rapl
 from bench.power.sampler import Sampler
@@ -66,7 +67,7 @@ def running_counter(tree: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_counter_wrapping_several_times_during_a_real_run_is_unwrapped(running_counter: Path) -> None:
-    (meter,) = rapl.probe()
+    (meter,) = open_spec("rapl")
     assert meter.scope == "cpu-package:0" and meter.method == "counter"
     # wrap time 20 J / 100 W = 0.2 s, read 4 times per wrap: the 2 Hz asked for is raised to 20 Hz
     assert meter.max_poll_period_s == pytest.approx(0.05)
@@ -88,7 +89,7 @@ def test_counter_wrapping_several_times_during_a_real_run_is_unwrapped(running_c
 
 def test_counter_backwards_and_impossible_jump_are_discontinuities(tree: Path) -> None:
     zone = _zone(tree, "intel-rapl:0", "package-0", energy_uj=5_000_000)
-    (meter,) = rapl.probe()
+    (meter,) = open_spec("rapl")
     _write(zone / "energy_uj", 5_000_500)
     assert meter.read().energy_j == pytest.approx(0.0005)
     _write(zone / "energy_uj", 4_000_000)  # backwards by 1 J: not a wrap (that would be ~19 J at once)
@@ -107,7 +108,7 @@ def test_duplicate_amd_domains_are_measured_once(tree: Path) -> None:
     _zone(tree, "amd-rapl:0", "package-0")  # the same package under the second driver
     _zone(tree, "intel-rapl:1", "package-1")
     _zone(tree, "intel-rapl:1:1", "dram")
-    meters = rapl.probe()
+    meters = open_spec("rapl")
     assert sorted(m.scope for m in meters) == ["cpu-package:0", "cpu-package:1", "dram:1"]
     assert next(m for m in meters if m.scope == "cpu-package:0").zone.name == "intel-rapl:0"
 
@@ -123,21 +124,21 @@ def test_permission_denied_is_loud_with_the_fix(tree: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(rapl, "_read_int", denied)
     with pytest.raises(MeterUnavailable, match="permission denied") as info:
-        rapl.probe()
+        open_spec("rapl")
     assert "udev rule" in str(info.value) and "root" in str(info.value)
 
 
 def test_missing_root_and_empty_tree_say_why(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(MeterUnavailable, match="no intel-rapl or amd-rapl zones"):
-        rapl.probe()
+        open_spec("rapl")
     monkeypatch.setenv("SITEBENCH_POWERCAP_ROOT", str(tree / "nowhere"))
     with pytest.raises(MeterUnavailable, match="not present"):
-        rapl.probe()
+        open_spec("rapl")
 
 
 def test_sampler_warns_when_a_counter_wraps_faster_than_it_can_poll(tree: Path) -> None:
     _zone(tree, "intel-rapl:0", "package-0", range_uj=100_000)  # 0.1 J at 100 W: 1 ms
-    sampler = Sampler(rapl.probe(), rate_hz=10)
+    sampler = Sampler(open_spec("rapl"), rate_hz=10)
     assert sampler.rate_hz == pytest.approx(1000.0)
     assert "wraps may be missed" in sampler.notes[0]
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
-from bench.power.discovery import discover
+from bench.power.discovery import discover, open_spec
 from bench.power.meters import redfish
 from bench.power.sampler import Sampler
 
@@ -132,7 +132,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def only(arg: str) -> redfish.RedfishMeter:
-    (meter,) = redfish.probe(arg)
+    (meter,) = open_spec(f"redfish:{arg}")
     assert isinstance(meter, redfish.RedfishMeter)
     meter.close()
     return meter
@@ -170,11 +170,11 @@ def test_basic_auth_from_the_environment(serve: Any, monkeypatch: pytest.MonkeyP
     bmc = serve({CHASSIS: chassis("Power"), f"{CHASSIS}/Power": LEGACY_POWER})
     bmc.auth = "Basic " + base64.b64encode(b"admin:pa55").decode()
     with pytest.raises(MeterUnavailable, match=r"unauthorised \(HTTP 401\): set REDFISH_USER and REDFISH_PASSWORD"):
-        redfish.probe(bmc.url())
+        open_spec(f"redfish:{bmc.url()}")
     monkeypatch.setenv("REDFISH_USER", "admin")
     monkeypatch.setenv("REDFISH_PASSWORD", "wrong")
     with pytest.raises(MeterUnavailable, match="the BMC refused REDFISH_USER/REDFISH_PASSWORD"):
-        redfish.probe(bmc.url())
+        open_spec(f"redfish:{bmc.url()}")
     monkeypatch.setenv("REDFISH_PASSWORD", "pa55")
     assert only(bmc.url()).read().power_w == 344.0
 
@@ -204,22 +204,22 @@ def test_unreachable_bmc(serve: Any) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(MeterUnavailable, match=rf"connection refused \(BMC unreachable at 127.0.0.1:{port}\)"):
-        redfish.probe(f"http://127.0.0.1:{port}{CHASSIS}")
+        open_spec(f"redfish:http://127.0.0.1:{port}{CHASSIS}")
 
 
 @pytest.mark.parametrize(
     ("arg", "needle"),
     [
-        (None, "needs the chassis URL"),
-        ("bmc/redfish/v1/Chassis/1", "is not an http(s) URL"),
-        ("https://bmc/redfish/v1/Chassis/1,verify=no", "option 'verify=no' not understood"),
-        ("https://bmc/redfish/v1/Chassis/1,timeout=soon", "timeout='soon' is not a number"),
+        ("redfish", "needs the chassis URL"),
+        ("redfish:bmc/redfish/v1/Chassis/1", "is not an http(s) URL"),
+        ("redfish:https://bmc/redfish/v1/Chassis/1,verify=no", "option 'verify' not understood"),
+        ("redfish:https://bmc/redfish/v1/Chassis/1,timeout=soon", "timeout='soon' is not a number"),
     ],
 )
-def test_bad_meter_arguments(arg: str | None, needle: str) -> None:
-    with pytest.raises(MeterUnavailable) as exc:
-        redfish.probe(arg)
-    assert needle in str(exc.value)
+def test_bad_meter_arguments(arg: str, needle: str) -> None:
+    with pytest.raises(UsageError) as exc:  # refused by the spec's grammar before anything is asked
+        open_spec(arg)
+    assert needle in str(exc.value) and "\n" not in str(exc.value)
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +251,7 @@ def test_tls_verified_by_default_with_explicit_opt_out(
     cert, ctx = self_signed
     bmc = serve({CHASSIS: chassis("Power"), f"{CHASSIS}/Power": LEGACY_POWER}, tls=ctx)
     with pytest.raises(MeterUnavailable) as exc:
-        redfish.probe(bmc.url())
+        open_spec(f"redfish:{bmc.url()}")
     assert "TLS certificate not trusted (self-signed certificate)" in str(exc.value)
     assert "add ',insecure' to the meter (redfish:URL,insecure)" in str(exc.value)
     insecure = only(bmc.url() + ",insecure")

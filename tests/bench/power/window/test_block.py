@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from bench.power.discovery import open_spec
 from bench.power.sampler import Sampler
 from bench.record import Run
 from bench.run.runner import Timing
@@ -182,11 +183,10 @@ def test_a_gpu_run_without_its_gpu_metered_is_refused_for_sizing(meters: list, r
 
 
 def test_a_gpu_run_with_only_the_cpu_model_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.power.meters import modelled
     from bench.power.window.block import power_block
 
     monkeypatch.setenv("SITEBENCH_CPU_TDP_W", "100")
-    sampler = Sampler(modelled.probe(), rate_hz=50)
+    sampler = Sampler(open_spec("model"), rate_hz=50)
     sampler.start()
     t0 = sampler.mark("r/run/start")
     for i in range(2):
