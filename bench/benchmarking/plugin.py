@@ -22,7 +22,7 @@ from bench.errors import VerificationError
 from bench.measure.contention import Busy, snapshot
 from bench.measure.phases import Phases, Windows, prepare
 from bench.measure.runrecord import RunHead, measured_run
-from bench.power.discovery import discover
+from bench.power.discovery import Policy, open_meters
 from bench.power.sampler import Sampler
 from bench.record import utc_now
 from bench.registry import create_workload, load_workload_class, workload_names
@@ -114,9 +114,8 @@ def _steps_per_round(step: Any, device: str, min_round_s: float) -> int:
 
 def open_sampler(device: str, rate_hz: float = 20.0) -> Any:
     """A started sampler over the meters of ``device`` (nvml: that GPU only), or None when none works."""
-
     try:
-        meters, _ = discover(device=device)
+        meters = open_meters(None, Policy.here(device)).meters
     except Exception:  # a broken meter back-end must not fail a benchmark
         return None
     if not meters:

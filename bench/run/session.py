@@ -21,7 +21,10 @@ from bench.power.meter import Meter
 from bench.power.sampler import Sampler
 from bench.record import Document, Settings, Timing, new_document, write_result
 from bench.record import Unavailable as UnavailableRecord
+from bench.run.progress import progress_for, run_progress
+from bench.run.ranks import Fleet
 from bench.run.runner import RunSpec, SuiteOutcome, run_suite
+from bench.validation.signing import sign_document
 
 
 @dataclass
@@ -57,8 +60,6 @@ def _settings(plan: RunPlan, sampler: Sampler) -> Settings:
 
 def execute(plan: RunPlan) -> Outcome:
     """Run the plan's specs while sampling power, journal everything, write the result file."""
-    from bench.run.progress import progress_for, run_progress
-    from bench.run.ranks import Fleet
 
     fleet = plan.fleet if isinstance(plan.fleet, Fleet) else None
     notes = prepare_out(plan.out)
@@ -94,7 +95,6 @@ def execute(plan: RunPlan) -> Outcome:
                 return Outcome(None, plan.out, stopped)
             doc = gathered
         if plan.sign:
-            from bench.validation.signing import sign_document
 
             doc = sign_document(doc, plan.sign)
         write_result(plan.out, doc)

@@ -40,6 +40,7 @@ from bench.serve.steady import (
     SteadyWindow,
     analyse,
 )
+from bench.serve.tokens import load_counter
 
 WARMUP_WORDS = 64
 T = TypeVar("T")
@@ -135,7 +136,6 @@ async def prepare(settings: ServeSettings, http: aiohttp.ClientSession) -> Setup
     Raises:
         UsageError: bad input or a server that cannot be benchmarked (one line, exit 2).
     """
-    from bench.serve.tokens import load_counter
 
     base = normalize_base_url(settings.base_url)
     spec = ds.parse_spec(settings.dataset)

@@ -38,6 +38,7 @@ from bench.measure.runrecord import RunHead, flat_metrics, measured_run
 from bench.record import Hardware, Phase, PowerBlock, Run, no_power, utc_now
 from bench.record.run import Status
 from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, Setup
+from bench.serve.render import vllm_json
 
 WORKLOAD = "serve"
 UNIT = "token"
@@ -87,7 +88,6 @@ def run_head(setup: Setup, settings: ServeSettings, point: LoadPoint, meters: li
 
 def metrics(m: ServeMeasurement) -> dict[str, Any]:
     """The point's flat metrics (see the module)."""
-    from bench.serve.render import vllm_json
 
     doc = vllm_json(m)
     extra = doc.pop("sitebench")
