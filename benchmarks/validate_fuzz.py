@@ -2,6 +2,15 @@
 accepts has every figure equal to its recomputation from the raw samples. Not a test (CI runs 1,000 of
 them in tests/bench/validation/test_fuzz.py).
 
+The mutations (tests/bench/validation/mutate.py) damage fields at random, remove blocks (phases, the
+measured windows, meters, traces, window energies, raw samples, the whole power block) and forge
+consistently (energy, units or durations scaled in every field that holds them, sometimes the raw
+readings too). "accepted with a wrong figure" counts files a figure of which differs from its
+recomputation, or cannot be recomputed from what the file carries (a power figure without windows or
+a trace): it must be 0. Of the accepted files, "at a false figure" counts those whose rate, power,
+energy or efficiency differ from the honest file's; when they are not also wrong, their raw samples were
+forged to match, which no recomputation can see (plausibility bounds them: ceiling, TDP).
+
 Run: .venv/bin/python benchmarks/validate_fuzz.py [--files 10000] [--seed 20261125]
 """
 
@@ -19,7 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.validation import errors, validate_text  # noqa: E402
-from tests.bench.validation.mutate import disagreements, mutate  # noqa: E402
+from tests.bench.validation.mutate import disagreements, false_figures, mutate  # noqa: E402
+
+KEYS = ("refused", "accepted", "accepted with a wrong figure", "  of which at a false figure",
+        "accepted at a false figure, raw samples forged to match", "crashed")
 
 
 def main() -> int:
@@ -44,16 +56,19 @@ def main() -> int:
             counts["refused"] += 1
             continue
         counts["accepted"] += 1
-        bad = disagreements(result.doc)
+        bad, false = disagreements(result.doc), false_figures(result.doc, doc)
         if bad:
             counts["accepted with a wrong figure"] += 1
+            counts["  of which at a false figure"] += bool(false)
             wrong.append("; ".join(bad))
+        elif false:
+            counts["accepted at a false figure, raw samples forged to match"] += 1
     took = time.perf_counter() - t0
     print(f"{o.files} mutated files in {took:.1f} s ({took / o.files * 1e3:.2f} ms each), seed {o.seed}")
-    for key in ("refused", "accepted", "accepted with a wrong figure", "crashed"):
-        print(f"  {key:<30} {counts[key]:>6}")
+    for key in KEYS:
+        print(f"  {key:<56} {counts[key]:>6}")
     for line in wrong[:10]:
-        print(f"  ! {line}")
+        print(f"  ! {line[:300]}")
     return 1 if wrong else 0
 
 

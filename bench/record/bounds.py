@@ -4,6 +4,13 @@ Every number in a result file is finite (the model refuses NaN and infinities),
 typed and bounded here; every string has a length bound and every series a
 count bound, so a hostile file is refused by the schema before anything reads
 it and nothing downstream can spend more than seconds on one file.
+
+No count is negative: units, tokens, shares, readings, rates, energies and
+durations have types that start at 0, and the free-form maps (a run's
+``metrics`` and ``params``, a unit's ``hardware.details``) refuse a negative
+number under a key that names a count, a rate or a latency
+(:func:`counts_something`: ``total_output_tokens``, ``shares``, ``hw_errors``,
+``decode_tok_s``, ``ttft_ms``...).
 """
 
 from __future__ import annotations
@@ -91,6 +98,35 @@ def _finite_scalar(value: Any) -> Any:
 Scalar = Annotated[Any, AfterValidator(_finite_scalar)]
 """A flat value: number, bounded string, boolean or null (workload metrics, parameters)."""
 
+#: Words that, as the last word of a metric, parameter or detail key (split at ``_`` and ``.``), name
+#: something counted: never negative.
+COUNT_WORDS = frozenset({
+    "tokens", "shares", "requests", "completed", "failed", "errors", "polls", "restarts", "steps", "batch",
+    "prompts", "chips", "boards", "hashes", "units", "windows", "events", "miners", "ranks", "repeats",
+    "planned", "expected", "count", "concurrency", "len", "lens", "readings", "throughput", "rate", "cv",
+})
+#: Key endings that name a rate, a latency or an energy per unit: never negative.
+COUNT_SUFFIXES = ("_ms", "_tok_s", "_per_s", "_per_token", "_per_output_token", "_per_joule")
+#: Key beginnings that hold counts per reason (``failures.timeout``).
+COUNT_PREFIXES = ("failures.",)
+
+
+def counts_something(key: str) -> bool:
+    """True when a metric, parameter or detail named ``key`` holds a count, a rate or a latency."""
+    k = key.lower()
+    last = k.replace(".", "_").rsplit("_", 1)[-1]
+    return last in COUNT_WORDS or k.endswith(COUNT_SUFFIXES) or k.startswith(COUNT_PREFIXES)
+
+
+def _no_negative_counts(mapping: dict[str, Any]) -> dict[str, Any]:
+    for key, value in mapping.items():
+        if not counts_something(key):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+                raise ValueError(f"{key[:80]!r} is a count, a rate or a latency: {v!r} is negative")
+    return mapping
+
 
 def _param(value: Any) -> Any:
     if isinstance(value, list):
@@ -103,5 +139,6 @@ def _param(value: Any) -> Any:
 ParamValue = Annotated[Any, AfterValidator(_param)]
 """A workload parameter: a flat value or a list of them."""
 
-Params = Annotated[dict[Name, ParamValue], Field(max_length=MAX_ITEMS)]
-Metrics = Annotated[dict[Name, Scalar], Field(max_length=MAX_ITEMS)]
+Params = Annotated[dict[Name, ParamValue], Field(max_length=MAX_ITEMS), AfterValidator(_no_negative_counts)]
+Metrics = Annotated[dict[Name, Scalar], Field(max_length=MAX_ITEMS), AfterValidator(_no_negative_counts)]
+"""A run's flat metrics (and a unit's details): no negative count (:func:`counts_something`)."""

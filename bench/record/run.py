@@ -19,7 +19,6 @@ from pydantic import Field
 
 from bench.record.base import Record
 from bench.record.bounds import (
-    MAX_ITEMS,
     MAX_WINDOWS,
     Count,
     Fraction,
@@ -29,7 +28,6 @@ from bench.record.bounds import (
     PositiveSeconds,
     Rate,
     Ratio,
-    Scalar,
     Text,
     Texts,
     Time,
@@ -109,7 +107,7 @@ class Hardware(Record):
     firmware: Name | None = None
     serial: Name | None = None
     chips: Count | None = None
-    details: Annotated[dict[Name, Scalar], Field(max_length=MAX_ITEMS)] = {}
+    details: Metrics = {}
 
 
 class Contention(Record):

@@ -6,7 +6,7 @@ meters' figures: which meters are primary, the scope, scope class and
 cross-checks and the quality level. A file whose block says more than its
 meters (a modelled run relabelled as a wall meter, energy halved beside its
 meters) fails here; the meters' own figures are tied to their traces by
-:mod:`bench.validation.trace`, and a used meter without a trace is refused.
+:mod:`bench.validation.trace`, and a meter with an energy figure but no trace is refused.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def power_from_meters(doc: Document) -> list[Finding]:
         if p.quality.level > level:
             out.append(Finding("power-derivation", f"{base}.quality.level",
                                f"level {p.quality.level} claimed, the meters support {level}"))
-        for k, m in enumerate(p.meters):
-            if m.energy_j is not None and m.valid and not m.trace:
+        for k, m in enumerate(p.meters):  # refused or not: a figure the file holds rests on its readings
+            if m.energy_j is not None and not m.trace:
                 out.append(Finding("power-derivation", f"{base}.meters[{k}].trace",
                                    "an energy figure without the readings' trace to check it against"))
     return out

@@ -1,7 +1,8 @@
 """A miner's pool cross-check, recomputed: its share-ratio bounds are the Poisson interval of its share
 count at the confidence it states, that confidence is the run's 3 sigma shared among at most the file's
 miners, and ``verified`` agrees with where the ratio falls (:mod:`bench.shares`, as the miners front end
-judges it)."""
+judges it). A verified miner run without pool shares is refused: the cross-check is what verifies it
+(the miners front end never verifies a miner whose shares it could not count)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,15 @@ def pool_shares(doc: Document) -> list[Finding]:
     for i, run in enumerate(doc.runs):
         m = run.metrics
         n = m.get("shares")
-        if not _miner(run) or not isinstance(n, int) or isinstance(n, bool) or n <= 0 or doc.declared:
+        if not _miner(run) or doc.declared:
             continue
         path = f"$.runs[{i}].metrics"
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            if run.verified and (run.ok or run.throughput.units):  # the cross-check is what verifies a miner
+                out.append(Finding("pool-shares", f"$.runs[{i}].verified",
+                                   f"verified, but without the pool shares that cross-check its counter "
+                                   f"(metrics.shares: {n!r})"))
+            continue
         ratio, low, high = (_number(m.get(k)) for k in ("share_ratio", "share_ratio_low", "share_ratio_high"))
         level = _number(m.get("share_confidence"))
         if ratio is None or low is None or level is None:

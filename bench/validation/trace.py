@@ -1,22 +1,30 @@
-"""Plausibility of the power trace: energy matches the trace, time runs forward, durations agree."""
+"""Plausibility of the power trace: energy matches the trace, time runs forward, durations agree.
+
+The energy of a run, of each of its meters and of each window is recomputed as the integral of the
+power trace the file carries, over the measured windows (its ``window-N`` phases). A trace that holds
+no reading in the window leaves the energy without its ground, and is a finding. A trace that covers
+only part of the window is allowed only where the file says the figure is not valid (a meter the
+harness refused, a run not valid for sizing): the energy is then the integral over the part the trace
+covers, as the harness computes it from the readings it had. The one exception is a meter the harness
+refused with a gap in the window (a counter that went back, a hole in a log): its readings cannot
+rebuild its energy, so the file must not use it for sizing, and the check leaves it out.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from bench.record import Document
+from bench.record import Document, MeterFigure, Run
 from bench.validation.core import Finding, check
-from bench.validation.windows import TOL_S, measured_runs, period_s, span, used_meters
+from bench.validation.windows import TOL_S, energy_meters, measured_runs, period_s, span, used_meters
 
 #: Energy from the meter and the trapezoid of its trace may differ by this fraction
 #: (plus one reading period at peak power at each edge of the window).
 ENERGY_REL_TOL = 0.05
 
 
-def integrate(trace: list[list[float]], start: float, end: float) -> float | None:
-    """Trapezoid of ``trace`` over [start, end], or None when the trace does not cover it."""
-    if len(trace) < 2 or trace[0][0] > start or trace[-1][0] < end or end <= start:
-        return None
+def _trapezoid(trace: list[list[float]], start: float, end: float) -> float:
+    """Trapezoid of ``trace`` over [start, end] (inside the trace's span)."""
     t, w = np.array(trace, dtype=float).T
     inside = (t > start) & (t < end)
     grid = np.concatenate([[start], t[inside], [end]])
@@ -24,24 +32,101 @@ def integrate(trace: list[list[float]], start: float, end: float) -> float | Non
     return float(np.sum((watts[1:] + watts[:-1]) / 2 * np.diff(grid)))
 
 
+def excused(meter: MeterFigure) -> bool:
+    """A meter the harness refused with a gap in the window: its energy cannot be rebuilt from its trace."""
+    return not meter.valid and bool(meter.gaps)
+
+
+def _against_trace(trace: list[list[float]], start: float, end: float, energy: float, period: float,
+                   whole: bool) -> str | None:
+    """Why ``energy`` is not the trace's integral over [start, end] (None when it is).
+
+    ``whole``: the trace must cover the window to within a reading period at each edge.
+    """
+    if len(trace) < 2:
+        return "no power trace to recompute it from"
+    slack = period + TOL_S
+    t0, t1 = trace[0][0], trace[-1][0]
+    lo, hi = max(start, t0), min(end, t1)
+    if hi <= lo:
+        return f"the power trace ({t0:.6g}..{t1:.6g} s) holds no reading in the window ({start:.6g}..{end:.6g} s)"
+    if whole and (t0 > start + slack or t1 < end - slack):
+        return (f"the power trace ({t0:.6g}..{t1:.6g} s) does not cover the window ({start:.6g}..{end:.6g} s), "
+                "yet the figure is marked valid")
+    got = _trapezoid(trace, lo, hi)
+    peak = max(abs(w) for _, w in trace)
+    if abs(got - energy) > ENERGY_REL_TOL * abs(energy) + 2 * peak * slack:
+        return f"{energy:.6g} J but the power trace integrates to {got:.6g} J over the window"
+    return None
+
+
+def _run_period(doc: Document, run: Run) -> float:
+    return max((period_s(doc, m) for _, m in energy_meters(run)), default=0.0)
+
+
+#: How a meter's energy is computed when it integrates its own readings (which the trace holds).
+POLLED = "trapezoid of polled power"
+
+
+def _edge_w(trace: list[list[float]], t: float, slack: float) -> float:
+    """What a polled trace's power could add or take at an edge ``t``: its spread within a reading period."""
+    a = np.array(trace, dtype=float)
+    near = a[(a[:, 0] >= t - slack) & (a[:, 0] <= t + slack), 1]
+    values = np.concatenate([near, np.interp([t - slack, t, t + slack], a[:, 0], a[:, 1])])
+    return float(slack * (values.max() - values.min()) + TOL_S * np.abs(values).max())
+
+
+def _window_energies(doc: Document, run: Run, base: str) -> list[Finding]:
+    """Each window's energy against the run's trace over that window.
+
+    Polled meters integrate the very readings the trace holds, so a window's energy may differ from the
+    trace's only by what the power does within a reading period of its edges. A counter is read on its
+    own clock (a scraped exporter, a firmware's counter), so a window's share of it may move by up to a
+    reading period at peak power at each edge, as the run's total may.
+    """
+    p = run.power
+    period = _run_period(doc, run)
+    slack = period + TOL_S
+    polled = bool(p.primary) and all(m.energy_method == POLLED for m in p.primary)
+    peak = max(abs(w) for _, w in p.trace)
+    out = []
+    for k, (e, ph) in enumerate(zip(p.window_energy_j, run.windows)):
+        lo, hi = max(ph.start, p.trace[0][0]), min(ph.end, p.trace[-1][0])
+        if hi <= lo:
+            out.append(Finding("energy-trace", f"{base}.window_energy_j[{k}]",
+                               f"{ph.name}: the power trace holds no reading in it"))
+            continue
+        got = _trapezoid(p.trace, lo, hi)
+        edges = _edge_w(p.trace, ph.start, slack) + _edge_w(p.trace, ph.end, slack) if polled else 2 * peak * slack
+        if abs(got - e) > ENERGY_REL_TOL * abs(e) + edges:
+            out.append(Finding("energy-trace", f"{base}.window_energy_j[{k}]",
+                               f"{ph.name}: {e:.6g} J but the power trace integrates to {got:.6g} J over it"))
+    return out
+
+
 @check("energy-trace")
 def energy_matches_trace(doc: Document) -> list[Finding]:
-    """Each meter's (and the run's) energy is the integral of its power trace over the measured window."""
+    """Each meter's, each window's and the run's energy is the integral of its power trace over the window."""
     out: list[Finding] = []
     for i, run in measured_runs(doc):
         ws, we = span(run)
         p = run.power
-        used = used_meters(run)
-        holders = [(f"$.runs[{i}].power", p.trace, p.energy_j, max((period_s(doc, m) for _, m in used), default=0.0))]
-        holders += [(f"$.runs[{i}].power.meters[{k}]", m.trace, m.energy_j, period_s(doc, m)) for k, m in used]
-        for path, trace, energy, period in holders:
-            got = integrate(trace, ws, we)
-            if got is None or energy is None:
+        base = f"$.runs[{i}].power"
+        run_excused = not p.valid_for_sizing and any(excused(m) for m in p.primary)
+        holders: list[tuple[str, list[list[float]], float | None, float, bool]] = []
+        if not run_excused:
+            holders.append((base, p.trace, p.energy_j, _run_period(doc, run), p.valid_for_sizing))
+        for k, m in energy_meters(run):
+            if m.trace and not excused(m):  # an empty trace is refused by power-derivation
+                holders.append((f"{base}.meters[{k}]", m.trace, m.energy_j, period_s(doc, m), m.valid))
+        for path, trace, energy, period, whole in holders:
+            if energy is None:
                 continue
-            peak = max(abs(w) for _, w in trace)
-            if abs(got - energy) > ENERGY_REL_TOL * abs(energy) + 2 * peak * (period + TOL_S):
-                out.append(Finding("energy-trace", f"{path}.energy_j",
-                                   f"{energy:.6g} J but the power trace integrates to {got:.6g} J over the window"))
+            why = _against_trace(trace, ws, we, energy, period, whole)
+            if why:
+                out.append(Finding("energy-trace", f"{path}.energy_j", why))
+        if not run_excused and len(p.window_energy_j) == len(run.windows) and len(p.trace) >= 2:
+            out += _window_energies(doc, run, base)  # a count that differs is the power check's finding
     return out
 
 

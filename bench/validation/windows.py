@@ -18,10 +18,13 @@ MIN_READING_FRACTION = 0.5
 
 
 def measured_runs(doc: Document) -> list[tuple[int, Run]]:
-    """``(index, run)`` of ok runs in a measured file that recorded power and windows."""
+    """``(index, run)`` of the runs of a measured file that recorded power over measured windows: ok runs,
+    and interrupted or failed runs that measured windows (a power figure without windows is refused by
+    :mod:`bench.validation.basis`)."""
     if doc.declared:
         return []
-    return [(i, r) for i, r in enumerate(doc.runs) if r.ok and r.power.energy_j is not None and r.windows]
+    return [(i, r) for i, r in enumerate(doc.runs)
+            if (r.ok or r.throughput.samples or r.throughput.units) and r.power.energy_j is not None and r.windows]
 
 
 def period_s(doc: Document, meter: MeterFigure) -> float:
@@ -34,6 +37,11 @@ def period_s(doc: Document, meter: MeterFigure) -> float:
 def used_meters(run: Run) -> list[tuple[int, MeterFigure]]:
     """Meters with a figure for the window that the harness did not refuse."""
     return [(k, m) for k, m in enumerate(run.power.meters) if m.energy_j is not None and m.valid]
+
+
+def energy_meters(run: Run) -> list[tuple[int, MeterFigure]]:
+    """Meters with a figure for the window, refused by the harness or not."""
+    return [(k, m) for k, m in enumerate(run.power.meters) if m.energy_j is not None]
 
 
 def span(run: Run) -> tuple[float, float]:

@@ -1,5 +1,6 @@
-"""Hostile files, CI-sized: seeded mutations of a valid file never crash validate, and every mutated file it
-still accepts has every figure equal to its recomputation from the raw samples (10,000 files:
+"""Hostile files, CI-sized: seeded mutations of a valid file (random damage, blocks removed, consistent
+forgeries) never crash validate, and every mutated file it still accepts has every figure equal to its
+recomputation from the raw samples, none resting on a block that was removed (10,000 files:
 benchmarks/validate_fuzz.py)."""
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.validation import errors, validate_text
-from tests.bench.validation.mutate import disagreements, mutate
+from tests.bench.validation.mutate import REMOVALS, _drop_power, disagreements, mutate
 
 N = 1000
 
@@ -29,6 +32,39 @@ def test_mutated_files_never_crash_and_accepted_ones_recompute(doc: dict[str, An
         else:
             refused += 1
     assert refused > N / 2 and accepted > 0
+
+
+def _energy_x(run: dict[str, Any], k: float) -> None:
+    p = run["power"]
+    for key in ("energy_j", "avg_w"):
+        if p.get(key) is not None:
+            p[key] *= k
+    p["window_energy_j"] = [e * k for e in p.get("window_energy_j", [])]
+    for m in p.get("meters", []):
+        m["energy_j"], m["avg_w"] = m["energy_j"] * k, m["avg_w"] * k
+    run["efficiency"]["per_joule"] /= k
+
+
+@pytest.mark.parametrize("removal", [r for r in REMOVALS if r is not _drop_power], ids=lambda r: r.__name__)
+@pytest.mark.parametrize("k", [0.5, 2.0])
+def test_a_block_removed_is_no_way_round_a_consistent_energy_forgery(doc: dict[str, Any], removal: Any,
+                                                                     k: float) -> None:
+    for run in doc["runs"]:
+        removal(run, random.Random(0))
+        _energy_x(run, k)
+    result = validate_text(json.dumps(doc), "m.json")
+    assert result.doc is None or errors(result.findings), "a forged file was accepted"
+
+
+def test_an_honest_file_with_a_block_removed_is_refused_or_still_recomputes(doc: dict[str, Any]) -> None:
+    for removal in REMOVALS:
+        for seed in range(3):
+            obj = json.loads(json.dumps(doc))
+            for run in obj["runs"]:
+                removal(run, random.Random(seed))
+            result = validate_text(json.dumps(obj), "m.json")
+            if result.doc is not None and not errors(result.findings):
+                assert disagreements(result.doc) == [], removal.__name__
 
 
 def test_validate_dir_escapes_what_a_terminal_cannot_print_and_goes_on(doc: dict[str, Any], tmp_path: Path) -> None:

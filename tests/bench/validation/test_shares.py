@@ -66,3 +66,19 @@ def test_shares_without_the_figures_to_recompute_are_refused() -> None:
     (line,) = _pool_findings(run.model_copy(update={"metrics": {k: v for k, v in run.metrics.items()
                                                                  if k != "share_confidence"}}))
     assert "cannot be recomputed" in line
+
+
+@pytest.mark.parametrize("shares", [None, 0, -3, "12", True])
+def test_verified_without_pool_shares_is_refused(shares: object) -> None:
+    run = _run()
+    metrics = {k: v for k, v in run.metrics.items() if k != "shares"}
+    if shares is not None:
+        metrics["shares"] = shares
+    if shares == -3:  # a negative count does not even type
+        with pytest.raises(ValueError, match="negative"):
+            run.model_validate({**run.to_json(), "metrics": metrics})
+        return
+    (line,) = _pool_findings(run.model_copy(update={"metrics": metrics}))
+    assert line.startswith("$.runs[0].verified:") and "without the pool shares" in line
+    unverified = run.model_copy(update={"metrics": metrics, "verified": False, "error": "no shares"})
+    assert _pool_findings(unverified) == []
