@@ -3,26 +3,52 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 import bench.miners.record.recovery  # noqa: F401  (registers the miners journal)
 from bench.commands import help_of
 from bench.errors import UsageError
-from bench.measure.recover import default_out, recover
+from bench.measure.journal import MAX_JOURNAL_BYTES, MAX_LINE_BYTES
+from bench.measure.journalfile import Limits
+from bench.measure.recover import default_out, recover, report
 from bench.record import check_writable, write_result
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 A run writes <out>.journal.jsonl as it measures: every power reading, every phase
 marker, and each run's record the moment the run completes. When the run is
 killed (SIGKILL, a crash, a power cut), recover rebuilds a valid result file from
 it: completed runs exactly as recorded, the run in progress as "interrupted" with
 the windows it completed. The journal is left where it is.
 
+Every line carries a sequence number and a checksum, so damage is known, not
+guessed. A damaged line is reported by its line number; a completed run whose
+record is damaged or missing is rebuilt from its windows, readings and markers
+and says so (metrics.recovered). Journals from before checksums recover unchecked.
+A line longer than --max-line-bytes ({MAX_LINE_BYTES} by default), nested deeper
+than 32 levels or not strict JSON is damage; reading stops at --max-bytes
+({MAX_JOURNAL_BYTES} by default) and the rest is reported.
+
+exit codes: 0 the file was written and nothing was lost (a last line cut short
+by the crash was never complete, and is not a loss); 1 a line was damaged or
+missing, or something was lost (one line each, then what was kept and lost),
+or the file is not a journal; 2 usage error.
+
 examples:
   sitebench recover results/runs/r.json.journal.jsonl
   sitebench recover r.json.20261125T101500Z.journal.jsonl --out r.json
 """
+
+
+def _bytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of bytes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected at least 1 byte")
+    return value
 
 
 def register(sub: Any) -> None:
@@ -32,6 +58,10 @@ def register(sub: Any) -> None:
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: the run's own --out, or "
                    "<out>.recovered.json when that exists)")
     p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
+    p.add_argument("--max-line-bytes", type=_bytes, default=MAX_LINE_BYTES, metavar="N",
+                   help=f"longest journal line read (default {MAX_LINE_BYTES}, a result file's own limit)")
+    p.add_argument("--max-bytes", type=_bytes, default=MAX_JOURNAL_BYTES, metavar="N",
+                   help=f"most of the journal read (default {MAX_JOURNAL_BYTES})")
     p.set_defaults(func=main)
 
 
@@ -41,9 +71,11 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"{journal}: no such journal")
     out = Path(args.out) if args.out else default_out(journal)
     check_writable(out, replace=args.force)
-    doc, skipped = recover(journal)
-    write_result(out, doc)
-    status = ", ".join(f"{r.workload} {r.status}" for r in doc.runs) or "no runs"
-    print(f"recovered {out}: {len(doc.runs)} run(s) ({status})"
-          + (f"; {skipped} cut-short line(s) skipped" if skipped else ""))
-    return 0
+    rec = recover(journal, Limits(line_bytes=args.max_line_bytes, journal_bytes=args.max_bytes))
+    write_result(out, rec.document)
+    status = ", ".join(f"{r.workload} {r.status}" + (" (rebuilt after damage)" if how == "rebuilt" else "")
+                       for r, how in zip(rec.document.runs, rec.outcomes)) or "no runs"
+    print(f"recovered {out}: {len(rec.document.runs)} run(s) ({status})")
+    for line in report(rec, str(journal)):
+        print(line, file=sys.stderr)
+    return 0 if rec.clean else 1

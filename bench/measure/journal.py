@@ -7,6 +7,15 @@ complete run record the moment the run ends, fsynced after the readings it
 depends on. After a crash, SIGKILL or a power cut, ``sitebench recover``
 rebuilds a result file from it (:mod:`bench.measure.recover`). It is removed once the
 complete result file is written, and never appended to by a later run.
+
+Every line carries its sequence number and a checksum, so damage is known rather than guessed
+(:func:`frame`): ``{"n":7,"type":"window",...,"c":"1f2e3d4c"}`` where ``n`` counts the lines from 0
+(the header) and ``c`` is the CRC-32, as 8 lowercase hex digits, of the line's bytes as written
+without the ``c`` field (the compact JSON object ``{"n":7,"type":"window",...}``). A flipped bit
+fails the checksum; a lost, repeated or moved line shows in the sequence numbers. Journals written
+before checksums (no ``n``, no ``c``) still recover, unchecked. The limits a journal is read under
+(:data:`MAX_LINE_BYTES`, :data:`MAX_JOURNAL_BYTES`, :data:`MAX_DEPTH`) are here too;
+:mod:`bench.measure.journalfile` reads it.
 """
 
 from __future__ import annotations
@@ -15,7 +24,10 @@ import dataclasses
 import json
 import math
 import os
+import re
+import threading
 import time
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +36,43 @@ from bench.measure.runrecord import RunHead
 from bench.record import Document, MeterFigure, Run, check_writable
 
 SUFFIX = ".journal.jsonl"
+
+#: The longest line read (bytes, without its newline): a run line holds one run record, never more than a
+#: result file may (:data:`bench.record.io.MAX_BYTES`); a longer line is damage, skipped without being held.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+#: The most of a journal read (bytes): about 60 hours of one meter's readings at 10 Hz with its telemetry,
+#: or 2 million lines. Past it the rest is not read, and reported. ``sitebench recover --max-bytes`` raises it.
+MAX_JOURNAL_BYTES = 256 * 1024 * 1024
+#: The deepest nesting of JSON objects and arrays in one line (a run record's is 8).
+MAX_DEPTH = 32
+#: The checksum's field, as the last of every line: ``,"c":"`` + 8 hex digits + ``"}``.
+_TAIL_LEN = 16
+_HEX = re.compile(rb"[0-9a-f]{8}")
+
+
+def frame(record: dict[str, Any], n: int) -> str:
+    """One journal line (with its newline): ``record`` with its sequence number ``n`` and checksum.
+
+    Raises:
+        ValueError: the record holds ``n`` or ``c`` already, or a value JSON cannot hold.
+    """
+    if "n" in record or "c" in record:
+        raise ValueError("a journal record's own fields may not be named n or c")
+    body = json.dumps({"n": n, **_finite(record)}, allow_nan=False, default=_plain, separators=(",", ":"))
+    return f'{body[:-1]},"c":"{zlib.crc32(body.encode()):08x}"}}\n'
+
+
+def unframe(raw: bytes) -> tuple[bytes, bool | None]:
+    """A line's JSON (newline removed) and whether its checksum holds: None when it carries no checksum.
+
+    The JSON given back is the object without its ``c`` field when there is one.
+    """
+    raw = raw.rstrip(b"\r\n")
+    tail = raw[-_TAIL_LEN:]
+    if len(raw) < _TAIL_LEN + 2 or tail[:6] != b',"c":"' or tail[14:] != b'"}' or not _HEX.fullmatch(tail, 6, 14):
+        return raw, None
+    body = raw[:-_TAIL_LEN] + b"}"
+    return body, zlib.crc32(body) == int(tail[6:14], 16)
 
 
 def journal_path(out: str | os.PathLike[str]) -> Path:
@@ -45,17 +94,22 @@ class Journal:
                              f"rebuild it with 'sitebench recover {self.path}' or move it away") from None
         except OSError as exc:
             raise UsageError(f"{self.path}: cannot write the journal ({exc.strerror or exc})") from None
+        self._n = 0
+        self._write_lock = threading.Lock()  # the sampler's thread and the runner write; sequence numbers stay in order
 
     def write(self, record: dict[str, Any], flush: bool = False) -> None:
-        """Append one line; ``flush`` hands it to the OS now."""
-        self._fh.write(json.dumps(_finite(record), allow_nan=False, default=_plain) + "\n")
-        if flush:
-            self._fh.flush()
+        """Append one line (numbered and checksummed, :func:`frame`); ``flush`` hands it to the OS now."""
+        with self._write_lock:
+            self._fh.write(frame(record, self._n))
+            self._n += 1
+            if flush:
+                self._fh.flush()
 
     def sync(self) -> None:
         """Flush and fsync: everything written so far survives a power cut."""
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        with self._write_lock:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
 
     def header(self, doc: Document, meters: list[MeterFigure]) -> None:
         """The first line: the document the runs will go into (no runs yet) and the meters' provenance, synced."""

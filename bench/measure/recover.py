@@ -1,112 +1,368 @@
 """Rebuilding a result file from the journal of a run that was killed (SIGKILL, a crash, a power cut).
 
-Completed runs come back exactly as the journal holds them. The run that was
-in progress comes back ``interrupted``, with the windows that completed:
-their units and durations from the journal's ``window`` lines, their power
-from its readings and markers, through the same power layer a live run uses.
-A last line cut short by the crash is skipped.
+The journal is read across the file boundary first (:mod:`bench.measure.journalfile`): limits,
+checksums, strict JSON, typed lines; a journal with checksums is put back in the order of its
+sequence numbers. Then, run by run:
+
+- a completed run comes back exactly as its ``run`` line holds it;
+- a run whose record is not in the journal intact (its line damaged, or missing from the sequence)
+  is rebuilt from its ``run-start`` line, its ``window`` lines and its readings and markers, through
+  the same power layer a live run uses, and says so in ``metrics.recovered`` with the line numbers
+  (``ok`` when all its windows and its idle tail are there, else ``interrupted``);
+- the run in progress when the journal stopped comes back the same way, ``interrupted`` unless it
+  had finished measuring;
+- a run of which nothing identifying survived is reported lost.
+
+Nothing is dropped silently: every line that could not be used is one
+:class:`~bench.measure.journalfile.Damage` in :attr:`Recovery.damage`, by line number, with its bytes
+and what became of what it held. Only a last line cut short by the crash (never complete) is not a loss.
 """
 
 from __future__ import annotations
 
-import json
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
 
 from bench.errors import InvalidResultFile
 from bench.measure.journal import SUFFIX
+from bench.measure.journalfile import (
+    Damage,
+    FileRead,
+    Header,
+    Limits,
+    Line,
+    MarkerLine,
+    MeterGap,
+    MeterReading,
+    RunStart,
+    Window,
+    read_file,
+)
 from bench.measure.replay import ReplayMeter
 from bench.measure.runrecord import RunHead, measured_run
 from bench.power.meter import Reading
 from bench.power.sampler import Gap, Marker, Sampler
 from bench.power.window.block import power_block
-from bench.record import Document, Hardware, MeterFigure, Phase, Run
-from bench.record.io import first_error
+from bench.record import Document, MeterFigure, Phase, Run, System, new_document, no_power
 
-#: A front end's own journal format: ``detect(lines)`` says a journal is one of its own,
-#: ``rebuild(journal)`` gives its runs. Front ends register theirs (:func:`register`);
-#: a journal none claims is the runner's (``run``, ``serve``): runs as recorded, the last rebuilt.
-Detect = Callable[[list[dict[str, Any]]], bool]
+#: A front end's own journal format: ``detect(journal)`` says a journal is one of its own,
+#: ``rebuild(journal)`` gives its runs (and reports the lines it refuses with :meth:`Journaled.refuse`).
+#: Front ends register theirs (:func:`register`) with their own line types; a journal none claims is
+#: the runner's (``run``, ``serve``).
+Detect = Callable[["Journaled"], bool]
 Rebuild = Callable[["Journaled"], list[Run]]
 RECOVERERS: list[tuple[Detect, Rebuild]] = []
+#: Line types front ends registered: read as plain objects, for the front end to type.
+KINDS: set[str] = set()
+#: Why a run without a record in the journal is rebuilt, when nothing was damaged: it was in progress.
+KILLED = "killed before it ended (recovered from its journal)"
+#: What a rebuilt run cannot have: the journal holds the measurements, not these.
+NOT_JOURNALED = "its workload metrics, ceiling and contention are not in the journal"
 
 
-def register(detect: Detect, rebuild: Rebuild) -> None:
-    """Make ``recover`` rebuild the journals ``detect`` claims with ``rebuild``."""
+def register(detect: Detect, rebuild: Rebuild, kinds: tuple[str, ...] = ()) -> None:
+    """Make ``recover`` rebuild the journals ``detect`` claims with ``rebuild``; ``kinds``: its own line types."""
     RECOVERERS.append((detect, rebuild))
+    KINDS.update(kinds)
+
+
+@dataclass
+class Segment:
+    """A run that started: its ``run-start`` line, its windows, and its record when it ended."""
+
+    at: int
+    no: int
+    tag: str
+    head: RunHead
+    windows: dict[int, Window] = field(default_factory=dict)
+    run: Run | None = None
+    end: int = 0
 
 
 @dataclass
 class Journaled:
-    """What a journal holds, line by line."""
+    """What a journal holds: its good lines in order, typed, and the damage found on the way."""
 
     document: Document
     meters: list[MeterFigure]
+    lines: list[Line]
+    damage: list[Damage]
+    checked: bool = True
+    header: bool = True
+    total_bytes: int = 0
+    total_lines: int = 0
+    #: Run records read intact, in order.
     runs: list[Run] = field(default_factory=list)
-    #: The run that had started and not ended when the journal stopped (its tag and head).
-    open_run: tuple[str, RunHead] | None = None
-    windows: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    skipped: int = 0
+    #: Per meter: the lines' indices and readings, in time order (readings out of time order are damage).
+    reading_at: dict[str, list[int]] = field(default_factory=dict)
+    readings: dict[str, list[Reading]] = field(default_factory=dict)
+    gaps: dict[str, list[tuple[int, Gap]]] = field(default_factory=dict)
+    markers: list[tuple[int, MarkerLine]] = field(default_factory=list)
+    _at: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def refuse(self, line: Line, reason: str) -> Damage:
+        """A line a front end could not use (its own types): reported like any damaged line."""
+        if not self._at:
+            self._at.update((x.no, i) for i, x in enumerate(self.lines))
+        d = Damage(line.no, reason[:400], line.nbytes, kind=line.kind, at=self._at.get(line.no, 0))
+        self.damage.append(d)
+        return d
+
+    def of_kind(self, kind: str) -> list[Line]:
+        """The good lines of one type, in order."""
+        return [x for x in self.lines if x.kind == kind]
 
 
-def read_journal(path: Path) -> Journaled:
-    """Parse a journal; a line cut short (the last, after a crash) is counted in ``skipped``.
+@dataclass
+class Recovery:
+    """A recovered document, every damaged line, and how each run came back."""
 
-    Raises:
-        InvalidResultFile: no header, or a header or run line that is not a valid record.
-    """
-    lines, skipped = [], 0
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for raw in fh:
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                skipped += 1
-                continue
-            if isinstance(obj, dict):
-                lines.append(obj)
-    if not lines or lines[0].get("type") != "header":
-        raise InvalidResultFile(str(path), "line 1", "not a sitebench journal (no header line)")
-    try:
-        head = lines[0]
-        out = Journaled(Document.model_validate(head["document"]),
-                        [MeterFigure.model_validate(m) for m in head.get("meters", [])], lines=lines, skipped=skipped)
-        for line in lines[1:]:
-            kind = line.get("type")
-            if kind == "run":  # ends the run in progress (a point refused before running has no start)
-                out.runs.append(Run.model_validate(line["run"]))
-                out.open_run = None
-            elif kind == "run-start":
-                hw = line["head"].get("hardware")
-                out.open_run = (str(line["tag"]), RunHead(**{**line["head"],
-                                                             "hardware": Hardware.model_validate(hw) if hw else None}))
-            elif kind == "window":
-                out.windows.setdefault(str(line["tag"]), []).append((float(line["units"]), float(line["duration_s"])))
-    except ValidationError as exc:
-        raise InvalidResultFile(str(path), "journal", first_error(exc)) from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidResultFile(str(path), "journal", f"malformed line ({exc})"[:300]) from None
+    document: Document
+    damage: list[Damage]
+    checked: bool
+    total_bytes: int
+    total_lines: int
+    #: Per run of the document: ``recorded`` (exactly as the journal held it), ``rebuilt``, ``in progress``
+    #: (rebuilt: it was being measured when the journal stopped) or ``lost`` (a record without its windows).
+    outcomes: list[str] = field(default_factory=list)
+    #: Runs of which nothing identifying survived (not in the document).
+    runs_lost: int = 0
+
+    @property
+    def clean(self) -> bool:
+        """Nothing damaged, nothing lost (a last line cut short by the crash was never complete)."""
+        return all(d.cut for d in self.damage)
+
+    @property
+    def lost_bytes(self) -> int:
+        """Bytes of the lines whose content is not in the result."""
+        return sum(d.nbytes for d in self.damage if d.lost)
+
+    @property
+    def lost_lines(self) -> int:
+        """Lines of the file whose content is not in the result."""
+        return sum(d.lines for d in self.damage if d.lost and d.no)
+
+    @property
+    def missing_lines(self) -> int:
+        """Lines missing from the file (by their sequence numbers)."""
+        return sum(d.lines for d in self.damage if d.lost and not d.no)
+
+
+# --- order and meaning ------------------------------------------------------------------------------------
+
+def _in_order(read: FileRead) -> list[Line]:
+    """The good lines in the order they were written (by sequence number where there are checksums);
+    repeated, conflicting, moved and missing lines join ``read.damage``, each placed among the lines (``at``)."""
+    if not read.checked:
+        nos = [x.no for x in read.lines]
+        for d in read.damage:
+            d.at = bisect_left(nos, d.no)
+        return read.lines
+    by_n: dict[int, Line] = {}
+    placed: list[tuple[Damage, int]] = []  # damage found by sequence number, and the number it sits at
+    top = -1
+    for line in read.lines:
+        assert line.n is not None
+        first = by_n.get(line.n)
+        if first is not None:
+            same = first.crc == line.crc
+            d = Damage(line.no, f"repeats line {first.no}" if same else
+                       f"has the sequence number of line {first.no} but other content: line {first.no} is kept",
+                       line.nbytes, lost=not same, kind=line.kind)
+            placed.append((d, line.n + 1))
+            continue
+        if line.n < top:
+            placed.append((Damage(line.no, f"out of order (written as line {line.n + 1}, after the line written "
+                                           f"as line {top + 1}): put back in its place", 0, lost=False,
+                                  kind=line.kind), line.n))
+        by_n[line.n] = line
+        top = max(top, line.n)
+    ordered = [by_n[n] for n in sorted(by_n)]
+    ns = sorted(by_n)
+    missing = set(range(top + 1)) - set(by_n)
+    # a damaged line sits after the good line before it in the file: it is the next number, if that is missing
+    file_nos = [x.no for x in read.lines]
+    after: dict[int, int] = {}
+    for d in sorted(read.damage, key=lambda d: d.no):
+        k = bisect_left(file_nos, d.no)
+        prev = read.lines[k - 1].n if k else -1
+        assert prev is not None
+        guess = after.get(prev, prev) + 1
+        after[prev] = guess
+        missing.discard(guess)
+        d.at = bisect_left(ns, guess)
+    for d, n in placed:
+        d.at = bisect_left(ns, n)
+        read.damage.append(d)
+    for a, b in _ranges(sorted(missing)):
+        count = b - a + 1
+        before = ordered[bisect_left(ns, a) - 1].no if bisect_left(ns, a) else 0
+        which = f"line {a + 1}" if a == b else f"lines {a + 1}-{b + 1}"
+        where = f"after line {before}" if before else "at the start"
+        read.damage.append(Damage(0, f"{count} line(s) missing from the journal (written as {which}, {where}): "
+                                     "deleted, or lost with a damaged line", 0, lines=count,
+                                  at=bisect_left(ns, a)))
+    return ordered
+
+
+def _ranges(values: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for v in values:
+        if out and out[-1][1] == v - 1:
+            out[-1] = (out[-1][0], v)
+        else:
+            out.append((v, v))
     return out
 
 
-def _sampler(j: Journaled) -> Sampler:
+def _in_time(ts: list[float], strict: bool) -> list[bool]:
+    """Which of ``ts`` to keep: the longest run of them in time order (the fewest dropped)."""
+    if all(a < b if strict else a <= b for a, b in zip(ts, ts[1:])):
+        return [True] * len(ts)
+    tails: list[float] = []
+    ends: list[int] = []
+    prev = [-1] * len(ts)
+    for i, t in enumerate(ts):
+        k = (bisect_left if strict else bisect_right)(tails, t)
+        if k == len(tails):
+            tails.append(t)
+            ends.append(i)
+        else:
+            tails[k], ends[k] = t, i
+        prev[i] = ends[k - 1] if k else -1
+    keep = [False] * len(ts)
+    i = ends[-1] if ends else -1
+    while i >= 0:
+        keep[i] = True
+        i = prev[i]
+    return keep
+
+
+def _header(lines: list[Line], damage: list[Damage]) -> tuple[Document, list[MeterFigure], bool]:
+    found = [(i, x) for i, x in enumerate(lines) if x.kind == "header"]
+    for i, extra in found[1:]:
+        damage.append(Damage(extra.no, "a second header (ignored)", extra.nbytes, lost=False, kind="header", at=i))
+    if found:
+        head: Header = found[0][1].value
+        return head.document.model_copy(update={"runs": []}), head.meters, True
+    # the meters' provenance is in every intact run record: rebuilt runs get their power from it
+    meters: dict[str, MeterFigure] = {}
+    for run in (x.value for x in lines if x.kind == "run"):
+        for m in run.power.meters:
+            meters.setdefault(m.name, m)
+    damage.append(Damage(0, "no intact header line: the file's id, system and settings are lost (it gets a new id); "
+                            + (f"the meters are taken from the run records ({', '.join(meters)})" if meters
+                               else "no meter is known, so rebuilt runs have no power figures"), 0, lines=0))
+    return new_document(System()), list(meters.values()), False
+
+
+def journaled(read: FileRead) -> Journaled:
+    """A journal's lines in order and typed, its header, readings, gaps and markers, with their damage."""
+    lines = _in_order(read)
+    damage = read.damage
+    document, meters, has_header = _header(lines, damage)
+    j = Journaled(document, meters, lines, damage, read.checked, has_header, read.total_bytes, read.total_lines)
+    by_meter: dict[str, list[tuple[int, Reading]]] = {}
+    for i, line in enumerate(lines):
+        if line.kind == "reading":
+            v: MeterReading = line.value
+            by_meter.setdefault(v.meter, []).append((i, v.reading))
+        elif line.kind == "gap":
+            g: MeterGap = line.value
+            j.gaps.setdefault(g.meter, []).append((i, g.gap))
+        elif line.kind == "marker":
+            j.markers.append((i, line.value))
+        elif line.kind == "run":
+            j.runs.append(line.value)
+    for meter, got in by_meter.items():
+        keep = _in_time([r.t for _, r in got], strict=True)
+        for (i, r), k in zip(got, keep):
+            if not k:
+                damage.append(Damage(lines[i].no, f"a reading of {meter} out of time order (t={r.t:.6g}): not used",
+                                     lines[i].nbytes, kind="reading", at=i))
+        j.reading_at[meter] = [i for (i, _), k in zip(got, keep) if k]
+        j.readings[meter] = [r for (_, r), k in zip(got, keep) if k]
+    keep = _in_time([m.t for _, m in j.markers], strict=False)
+    for (i, m), k in zip(j.markers, keep):
+        if not k:
+            damage.append(Damage(lines[i].no, f"marker {m.phase} out of time order (t={m.t:.6g}): not used",
+                                 lines[i].nbytes, kind="marker", at=i))
+    j.markers = [x for x, k in zip(j.markers, keep) if k]
+    return j
+
+
+# --- runs ---------------------------------------------------------------------------------------------------
+
+def _segments(j: Journaled) -> list[Run | Segment]:
+    """The runs in order: records that stand alone, and runs that started (with their windows and record)."""
+    items: list[Run | Segment] = []
+    segments: list[Segment] = []
+    current: Segment | None = None
+    orphans: list[tuple[int, Line]] = []  # windows of a run whose run-start is not intact
+
+    def lose_orphans() -> None:
+        if orphans:
+            tags = sorted({o.value.tag for _, o in orphans})
+            nos = ", ".join(str(o.no) for _, o in orphans[:8]) + (" ..." if len(orphans) > 8 else "")
+            j.damage.append(Damage(orphans[0][1].no, f"{len(orphans)} window(s) of {', '.join(tags)} (lines {nos}) "
+                                                     "belong to a run whose run-start line is not intact: that run "
+                                                     "is lost", 0, lines=0, at=orphans[0][0]))
+            orphans.clear()
+
+    for i, line in enumerate(j.lines):
+        if line.kind == "run-start":
+            lose_orphans()
+            start: RunStart = line.value
+            current = Segment(i, line.no, start.tag, start.head)
+            segments.append(current)
+            items.append(current)
+        elif line.kind == "window":
+            w: Window = line.value
+            seg = segments[-1] if segments and segments[-1].tag == w.tag else None
+            if seg is None:
+                orphans.append((i, line))
+            elif w.index in seg.windows:
+                first = seg.windows[w.index]
+                same = (first.units, first.duration_s) == (w.units, w.duration_s)
+                j.damage.append(Damage(line.no, f"a second window {w.index} of {w.tag}" + (" (the same figures)" if same
+                                       else f" with other figures ({w.units:.6g} units in {w.duration_s:.6g} s): "
+                                            "the first is kept"), line.nbytes, lost=not same, kind="window", at=i))
+            else:
+                seg.windows[w.index] = w
+        elif line.kind == "run":
+            run: Run = line.value
+            if current is not None and (run.workload, run.device) == (current.head.workload, current.head.device):
+                current.run = run
+                current = None
+            else:  # a run refused before it started has no run-start; so has one whose run-start was damaged
+                orphans.clear()
+                items.append(run)
+    lose_orphans()
+    for k, seg in enumerate(segments):
+        seg.end = segments[k + 1].at if k + 1 < len(segments) else len(j.lines)
+    return items
+
+
+def _sampler(j: Journaled, seg: Segment, lo: int) -> Sampler:
+    """The sampler of one run: readings and gaps of its lines [lo, end), and its own markers (from its run/start)."""
+    tag = seg.tag
+    starts = [i for i, m in j.markers if m.phase == f"{tag}/run/start" and lo <= i < seg.at]
+    first = starts[-1] if starts else lo
     sampler = Sampler([ReplayMeter(f) for f in j.meters])
-    for line in j.lines:
-        kind = line.get("type")
-        log = sampler.logs.get(str(line.get("meter")))
-        if kind == "reading" and log is not None:
-            log.readings.append(Reading(t=float(line["t"]), energy_j=line.get("energy_j"), power_w=line.get("power_w"),
-                                        extra=line.get("extra") or {}))
-        elif kind == "gap" and log is not None:
-            log.gaps.append(Gap(float(line["t"]), str(line.get("reason", "")), bool(line.get("discontinuity"))))
-        elif kind == "marker":
-            index = {name: len(lg.readings) - 1 for name, lg in sampler.logs.items()}
-            sampler.markers.append(Marker(str(line["phase"]), float(line["t"]), index))
+    bounds: dict[str, tuple[int, int]] = {}
+    for name, log in sampler.logs.items():
+        at = j.reading_at.get(name, [])
+        a, b = bisect_left(at, lo), bisect_left(at, seg.end)
+        bounds[name] = (a, b)
+        log.readings = j.readings[name][a:b] if name in j.readings else []
+        log.gaps = [g for i, g in j.gaps.get(name, []) if lo <= i < seg.end]
+    for i, m in j.markers:
+        if first <= i < seg.end and m.phase.startswith(f"{tag}/"):
+            index = {name: bisect_left(j.reading_at.get(name, []), i, a, b) - a - 1 for name, (a, b) in bounds.items()}
+            sampler.markers.append(Marker(m.phase, m.t, index))
     return sampler
 
 
@@ -122,41 +378,164 @@ def _phases(sampler: Sampler, tag: str, t_ref: float) -> list[Phase]:
         out.append(Phase(name=f"window-{i}", start=round(times[f"window-{i}"] - t_ref, 4),
                          end=round(times[f"window-{i + 1}"] - t_ref, 4)))
         i += 1
+    if "tail/start" in times and "tail/end" in times:
+        out.append(Phase(name="tail", start=round(times["tail/start"] - t_ref, 4), end=round(times["tail/end"] - t_ref, 4)))
     return out
 
 
-def _in_progress(j: Journaled, sampler: Sampler) -> Run | None:
-    if j.open_run is None:
-        return None
-    tag, head = j.open_run
-    wins = j.windows.get(tag, [])
-    reason = "killed before it ended (recovered from its journal)"
-    try:
-        t_ref = sampler.marker(f"{tag}/run/start").t
-    except KeyError:
-        wins = []
+def _rebuild(j: Journaled, seg: Segment, lo: int, reason: str) -> tuple[Run, bool]:
+    """A run rebuilt from its windows, readings and markers; and whether it had any window to be rebuilt from."""
+    head, tag = seg.head, seg.tag
+    wins: list[Window] = []
+    while len(wins) in seg.windows:  # from window 0, while none is missing
+        wins.append(seg.windows[len(wins)])
+    if len(wins) < len(seg.windows):
+        reason += f"; windows after window {len(wins)} not used (window {len(wins)} is not in the journal)"
     if not wins:
-        return head.failed("interrupted", reason)
-    units, durations = [u for u, _ in wins], [d for _, d in wins]
-    markers = [(f"{tag}/window-{i}", f"{tag}/window-{i + 1}") for i in range(len(wins))]
-    phases = _phases(sampler, tag, t_ref)
-    power = power_block(sampler, t_ref, markers, (f"{tag}/idle/start", f"{tag}/idle/end"),
-                        (f"{tag}/run/start", sampler.markers[-1].phase), device=head.device)
-    return measured_run(head, units, durations, power=power, phases=phases, status="interrupted", error=reason,
-                        verified=True)
+        why = reason if reason == KILLED else f"{reason}; no window of it survived"
+        failed = head.failed("interrupted", why)
+        return failed.model_copy(update={"metrics": {"recovered": why}}), False
+    sampler = _sampler(j, seg, lo)
+    names = {m.phase for m in sampler.markers}
+    marks = [(f"{tag}/window-{i}", f"{tag}/window-{i + 1}") for i in range(len(wins))]
+    power, phases = no_power(), []
+    if f"{tag}/run/start" in names and all(a in names and b in names for a, b in marks) and j.meters:
+        t_ref = sampler.marker(f"{tag}/run/start").t
+        phases = _phases(sampler, tag, t_ref)
+        tail = (f"{tag}/tail/start", f"{tag}/tail/end") if {f"{tag}/tail/start", f"{tag}/tail/end"} <= names else None
+        power = power_block(sampler, t_ref, marks, (f"{tag}/idle/start", f"{tag}/idle/end"),
+                            (f"{tag}/run/start", sampler.markers[-1].phase), tail, device=head.device)
+    else:
+        reason += "; its markers or meters are not in the journal intact, so it has no power figures"
+    timing = j.document.settings.timing if j.document.settings else None
+    complete = timing is not None and len(wins) >= timing.repeats and f"{tag}/tail/end" in names
+    why = reason if reason == KILLED else f"{reason}; rebuilt from its {len(wins)} window(s), readings and markers " \
+                                          f"({NOT_JOURNALED})"
+    run = measured_run(head, [w.units for w in wins], [w.duration_s for w in wins], power=power, phases=phases,
+                       status="ok" if complete else "interrupted", error=None if complete else why, verified=True,
+                       metrics={"recovered": why})
+    return run, True
 
 
-def recover(path: str | Path) -> tuple[Document, int]:
-    """The result document a journal holds, and how many cut-short lines were skipped."""
-    j = read_journal(Path(path))
+def _runs(j: Journaled) -> tuple[list[Run], list[str], int]:
+    """The runner's runs (``run``, ``serve``): each as recorded, or rebuilt; how each came back; runs lost."""
+    items = _segments(j)
+    segments = [x for x in items if isinstance(x, Segment)]
+    # damage that could have held a record: a line that did not read, a run line, lines missing; by place
+    could = sorted((d for d in j.damage if d.lost and not d.cut and d.kind in (None, "run")), key=lambda d: d.at)
+    could_at = [d.at for d in could]
+    runs: list[Run] = []
+    outcomes: list[str] = []
+    k = -1
+    for item in items:
+        if isinstance(item, Run):
+            runs.append(item)
+            outcomes.append("recorded")
+            continue
+        seg = item
+        k += 1
+        if seg.run is not None:
+            runs.append(seg.run)
+            outcomes.append("recorded")
+            continue
+        lo = segments[k - 1].at + 1 if k else 0
+        hurt = could[bisect_right(could_at, seg.at):bisect_right(could_at, seg.end)]
+        last = seg is segments[-1] and items[-1] is seg
+        where = ", ".join(str(d.no) if d.no else f"{d.lines} missing" for d in hurt[:8]) + (" ..." if len(hurt) > 8 else "")
+        if hurt and last:  # the run in progress, unless its record was on a line that did not read
+            reason = f"{KILLED}; or its record was on a damaged line ({where})"
+        elif hurt:
+            reason = f"its record is not in the journal intact (damaged lines: {where})"
+        elif last:
+            reason = KILLED
+        else:
+            j.damage.append(Damage(seg.no, f"the run {seg.tag} started on this line has no record in the journal "
+                                           "(its line deleted?)", 0, lines=0, at=seg.at))
+            reason = "its record is missing from the journal"
+        try:
+            run, measured = _rebuild(j, seg, lo, reason)
+        except Exception as exc:  # noqa: BLE001 - the one boundary around rebuilding one run: the others go on
+            j.damage.append(Damage(seg.no, f"the run {seg.tag} could not be rebuilt ({type(exc).__name__}: {exc})"[:400],
+                                   0, lines=0, at=seg.at))
+            why = f"{reason}; it could not be rebuilt"
+            run, measured = seg.head.failed("interrupted", why).model_copy(update={"metrics": {"recovered": why}}), False
+        what = (f"rebuilt as the record of {seg.tag} (started line {seg.no}) from its windows" if measured
+                else f"the record of {seg.tag} (started line {seg.no}) has no window to rebuild from: its measurement is lost")
+        for d in hurt:
+            d.outcome = d.outcome or (f"if it held a record, it was that of {seg.tag}, {what}" if last else what)
+        runs.append(run)
+        outcomes.append("lost" if not measured and not reason.startswith(KILLED) else outcome(run))
+    for d in j.damage:
+        if d.kind == "run" and not d.outcome and d.lost:
+            d.outcome = "a run record, lost (no run-start and windows of it to rebuild from)"
+    return runs, outcomes, sum("that run is lost" in d.reason for d in j.damage)
+
+
+def outcome(run: Run) -> str:
+    """How a run came back: ``recorded``, ``in progress`` (rebuilt: it was being measured) or ``rebuilt``."""
+    why = run.metrics.get("recovered")
+    return "recorded" if not why else "in progress" if str(why).startswith(KILLED) else "rebuilt"
+
+
+def recover(path: str | Path, limits: Limits | None = None) -> Recovery:
+    """The result document a journal holds, every damaged line, and how each run came back.
+
+    Raises:
+        InvalidResultFile: not one line of the file is a journal line.
+        UsageError: the file cannot be read.
+    """
+    read = read_file(Path(path), limits or Limits(), KINDS)
+    if not read.lines:
+        why = read.damage[0].reason if read.damage else "it is empty"
+        raise InvalidResultFile(str(path), "line 1" if read.damage else "$",
+                                f"not a sitebench journal: no line of it can be read ({why})"[:300])
+    j = journaled(read)
+    runs_lost = 0
     for detect, rebuild in RECOVERERS:
-        if detect(j.lines):  # a front end's own journal (miners run: every miner rebuilt from its polls)
-            return j.document.model_copy(update={"runs": rebuild(j)}), j.skipped
-    runs = list(j.runs)
-    last = _in_progress(j, _sampler(j))
-    if last is not None:
-        runs.append(last)
-    return j.document.model_copy(update={"runs": runs}), j.skipped
+        if detect(j):  # a front end's own journal (miners run: every miner rebuilt from its polls)
+            runs = rebuild(j)
+            outcomes = [outcome(r) for r in runs]
+            break
+    else:
+        runs, outcomes, runs_lost = _runs(j)
+    j.damage.sort(key=lambda d: (d.at, d.no))
+    return Recovery(j.document.model_copy(update={"runs": runs}), j.damage, j.checked, j.total_bytes, j.total_lines,
+                    outcomes, runs_lost)
+
+
+#: The most damaged lines reported one by one; the rest are counted.
+MAX_REPORTED = 1000
+
+
+def report(rec: Recovery, name: str) -> list[str]:
+    """One line per damaged line of the journal ``name`` (up to :data:`MAX_REPORTED`), then what was kept and lost."""
+    out = []
+    for d in rec.damage[:MAX_REPORTED]:
+        size = f" ({d.nbytes} bytes)" if d.nbytes else ""
+        out.append(f"{name}: " + (f"line {d.no}: " if d.no else "") + f"{d.reason}{size}"
+                   + (f": {d.outcome}" if d.outcome else ""))
+    if len(rec.damage) > MAX_REPORTED:
+        rest = rec.damage[MAX_REPORTED:]
+        out.append(f"{name}: and {len(rest)} more problem(s) on lines {min(d.no for d in rest)}-{max(d.no for d in rest)}")
+    counts = {k: rec.outcomes.count(k) for k in ("recorded", "rebuilt", "in progress", "lost")}
+    runs = (f"runs: {counts['recorded']} as recorded, {counts['rebuilt']} rebuilt from their windows after damage, "
+            f"{counts['in progress']} in progress when the journal stopped (rebuilt), "
+            f"{counts['lost'] + rec.runs_lost} lost")
+    damaged = [d for d in rec.damage if not d.cut]
+    if not damaged:
+        head = "nothing lost"
+    else:
+        missing = f", and {rec.missing_lines} line(s) missing from the file" if rec.missing_lines else ""
+        head = (f"DAMAGED: {len(damaged)} problem(s); lost {rec.lost_lines} line(s) of the file "
+                f"({rec.lost_bytes} of {rec.total_bytes} bytes){missing}")
+    cut = [d for d in rec.damage if d.cut]
+    tail = f"; the last line ({cut[0].nbytes} bytes) was cut short by the crash, never complete" if cut else ""
+    checks = ("checked: every line's checksum and sequence number" if rec.checked else
+              "unchecked: the journal has no checksums (written before they were added), so damage shows only where a "
+              "line does not parse or fails its types")
+    kept = rec.total_lines - rec.lost_lines - len(cut)
+    out.append(f"{name}: {head}{tail}; kept {kept} of {rec.total_lines} lines; {runs}; {checks}")
+    return out
 
 
 def default_out(journal: Path) -> Path:
@@ -169,3 +548,4 @@ def default_out(journal: Path) -> Path:
         target = journal.with_name(f"{name.removesuffix('.json')}.recovered{'' if n == 1 else f'-{n}'}.json")
         n += 1
     return target
+
