@@ -190,8 +190,8 @@ class HttpClient:
             return HttpError(f"{url}: TLS failure ({reason.reason or reason})", url=url)
         if isinstance(reason, ConnectionRefusedError):
             return HttpError(f"{url}: connection refused ({self.peer} unreachable at {netloc})", url=url)
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            return HttpError(f"{url}: no answer within {self.timeout_s:g} s", url=url)
+        if isinstance(reason, (TimeoutError, socket.timeout)):  # a read waits at most the deadline's remainder
+            return HttpError(f"{url}: no answer within {min(self.timeout_s, self.deadline_s):g} s", url=url)
         if isinstance(reason, socket.gaierror):
             return HttpError(f"{url}: unknown host {urlsplit(url).hostname!r}", url=url)
         return HttpError(f"{url}: {type(reason).__name__}: {reason}", url=url)

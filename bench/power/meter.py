@@ -4,7 +4,10 @@ A meter has a name, a scope (``gpu:N``, ``cpu-package:N``, ``dram:N``,
 ``node``, ``wall``, ``modelled``), an accuracy statement, an update period,
 and gives either a cumulative energy counter or an instantaneous power
 reading, or both. Counters are preferred; polled power is integrated. A
-failing read raises :class:`~bench.errors.MeterReadError` — never a silent 0.
+failing read raises :class:`~bench.errors.MeterReadError` — never a silent 0 —
+and a reading no meter of its scope can give (NaN, negative, beyond its maximum,
+a counter that goes back or leaps) is refused where it enters the power layer
+(:mod:`bench.power.plausible`): a gap with its reason, like a failed read.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ class CounterDiscontinuity(MeterReadError):
     """
 
 
+class ImpossibleReading(MeterReadError):
+    """A reading no meter of its scope can give (NaN, +-Inf, negative power, power beyond its maximum, a time
+    before the previous reading's): a gap with the reason, never a figure (:mod:`bench.power.plausible`)."""
+
+
 class NoReading(MeterUnavailable):
     """A meter that cannot be opened because its device gave no valid reading when asked (unreachable,
     silent, credentials refused, a failed read): the spec is right, the device may answer later.
@@ -38,8 +46,10 @@ class Reading:
 
     Attributes:
         t: ``time.monotonic()`` when the reading was taken.
-        energy_j: cumulative energy in J since the meter was opened (wrap
-            corrected), or None when the meter has no counter.
+        energy_j: cumulative energy in J (wrap corrected), or None when the
+            meter has no counter. Its origin is the meter's own: only
+            differences count, and the sampler keeps each counter from 0 at
+            its first reading and across restarts (:mod:`bench.power.plausible`).
         power_w: power in W at ``t``, or None when the meter has only a counter.
         extra: other figures read at the same time (clocks, temperature...).
     """
@@ -87,6 +97,12 @@ class Meter(ABC):
         #: the measured device's own identity where it has one (a GPU's UUID): two ranks that both call
         #: their GPU ``gpu:0`` (each with its own CUDA_VISIBLE_DEVICES) still measure two GPUs.
         self.device_uuid: str | None = None
+        #: the most power (W) the measured device can draw, where the meter knows it (a GPU's power-limit
+        #: range x a margin); None leaves the bound to the scope (:func:`bench.power.plausible.limit`).
+        self.max_w: float | None = None
+        #: how long before a reading's ``t`` its value may have been current, beyond one update period (a
+        #: scraped page: the wait for the next poll plus the scrape's deadline); the counter rule allows for it.
+        self.latency_s = 0.0
 
     @abstractmethod
     def read(self) -> Reading:

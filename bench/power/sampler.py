@@ -4,8 +4,11 @@ Readings carry ``time.monotonic()`` timestamps. Phase markers take a reading
 of every meter at the moment they are set (after the caller synchronised the
 device), so a window's energy is bounded by readings at its exact edges. A
 failed read is recorded as a gap with its reason; it never becomes a 0. Every
-reading and marker can stream to a journal so an interrupted run keeps what
-it measured.
+reading enters through its meter's :class:`~bench.power.plausible.Screen`:
+one no meter of its scope can give (NaN, negative, beyond its maximum, a
+counter that goes back or leaps) is a gap with its reason too, like a failed
+read, and the run goes on. Every reading and marker can stream to a journal
+so an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from bench.errors import MeterReadError
 from bench.power.meter import CounterDiscontinuity, Meter, Reading
+from bench.power.plausible import Screen
 
 
 @dataclass
@@ -55,6 +59,17 @@ class MeterLog:
     readings: list[Reading] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     offset: int = 0
+    #: admits each reading or refuses it (:mod:`bench.power.plausible`)
+    screen: Screen = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.screen = Screen(self.meter)
+
+
+def _time(reading: Reading, default: float = float("-inf")) -> float:
+    """A reading's time, or ``default`` when it is not a finite number (to be refused; first in time order)."""
+    t = reading.t
+    return float(t) if isinstance(t, (int, float)) and abs(t) < float("inf") else default
 
 
 #: The fastest the sampler polls, whatever a meter asks for.
@@ -95,26 +110,50 @@ class Sampler:
         with self._lock:
             self._poll_locked()
 
+    def _gap(self, log: MeterLog, t: float, exc: MeterReadError) -> None:
+        gap = Gap(t, str(exc), isinstance(exc, CounterDiscontinuity))
+        log.gaps.append(gap)
+        if self.journal:
+            self.journal.write({"type": "gap", "meter": log.meter.name, "t": gap.t, "reason": gap.reason,
+                                "discontinuity": gap.discontinuity})
+
+    def _keep(self, log: MeterLog, reading: Reading) -> None:
+        log.readings.append(reading)
+        if self.journal:
+            record = {"type": "reading", "meter": log.meter.name, "t": reading.t,
+                      "energy_j": reading.energy_j, "power_w": reading.power_w}
+            if reading.extra:
+                record["extra"] = reading.extra
+            self.journal.write(record)
+
     def _poll_locked(self) -> None:
         for log in self.logs.values():
             if not log.meter.polled:
                 continue
             try:
-                reading = log.meter.read()
+                reading = log.screen.admit(log.meter.read())
             except MeterReadError as exc:
-                gap = Gap(time.monotonic(), str(exc), isinstance(exc, CounterDiscontinuity))
-                log.gaps.append(gap)
-                if self.journal:
-                    self.journal.write({"type": "gap", "meter": log.meter.name, "t": gap.t, "reason": gap.reason,
-                                        "discontinuity": gap.discontinuity})
+                self._gap(log, time.monotonic(), exc)
                 continue
-            log.readings.append(reading)
-            if self.journal:
-                record = {"type": "reading", "meter": log.meter.name, "t": reading.t,
-                          "energy_j": reading.energy_j, "power_w": reading.power_w}
-                if reading.extra:
-                    record["extra"] = reading.extra
-                self.journal.write(record)
+            self._keep(log, reading)
+
+    def admit(self, name: str, readings: list[Reading]) -> MeterLog:
+        """Readings of meter ``name`` taken elsewhere (a journal's, a front end's own polls), in the order
+        taken, admitted as a polled reading is: each one no meter can give becomes a gap with its reason.
+
+        Returns:
+            The meter's log.
+        """
+        log = self.logs[name]
+        with self._lock:
+            for reading in readings:
+                try:
+                    kept = log.screen.admit(reading)
+                except MeterReadError as exc:
+                    self._gap(log, _time(reading, time.monotonic()), exc)
+                    continue
+                self._keep(log, kept)
+        return log
 
     def _loop(self) -> None:
         next_t = time.monotonic()
@@ -175,7 +214,12 @@ class Sampler:
                     log.gaps.append(Gap(float(a), str(exc), discontinuity=True, until=float(b)))
                 readings = kept
             known = {r.t for r in log.readings}
-            log.readings.extend(r for r in readings if r.t not in known)
+            screen = Screen(log.meter)  # each delivery judged on its own, in time order
+            for reading in sorted((r for r in readings if r.t not in known), key=_time):
+                try:
+                    log.readings.append(screen.admit(reading))
+                except MeterReadError as exc:
+                    log.gaps.append(Gap(_time(reading, t0), str(exc), isinstance(exc, CounterDiscontinuity)))
             log.readings.sort(key=lambda r: r.t)
 
     def trim(self) -> None:

@@ -173,7 +173,8 @@ BACKENDS: dict[str, Backend] = {b.name: b for b in (
                     metavar="SCOPE", pattern=r"node|wall|(gpu|cpu-package|dram):\d+",
                     pattern_help="node, wall, gpu:N, cpu-package:N or dram:N"),
              _seconds("period", 1.0, "the exporter's refresh period"),
-             _seconds("timeout", 2.0, "seconds a scrape may take"),
+             _seconds("timeout", 2.0, "seconds a scrape may take (less where the poll interval, "
+                      "period/2 but at least 0.5 s, is shorter)"),
              _ACCURACY,
              Option("insecure", "bool", False, help="do not verify the exporter's TLS certificate (recorded)"),
              Option("token", "str", secret=True, help="a bearer token (else PROMETHEUS_TOKEN)", metavar="TOKEN")),

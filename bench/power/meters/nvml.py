@@ -8,7 +8,9 @@ The power trace comes from the instant power field value
 averaged ``nvmlDeviceGetPowerUsage``, never presented as instantaneous. Each
 reading also records SM and memory clocks, GPU temperature and the active
 clock event (throttle) reasons, decoded to names (see
-:mod:`bench.power.window.telemetry`).
+:mod:`bench.power.window.telemetry`). Each meter declares the most it can
+read: 2 x the top of the board's power-limit range, else 2 x the catalog's
+board power for its name (:mod:`bench.power.plausible`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from types import ModuleType
 from typing import Any
 
 from bench.errors import MeterReadError, MeterUnavailable
+from bench.hardware import gpu_tdp_w
 from bench.power.meter import CounterDiscontinuity, Meter, Reading
+from bench.power.plausible import declared
 from bench.power.spec import MeterSpec
 
 #: Clock event (throttle) reason bits, as in nvml.h, and the names recorded.
@@ -94,6 +98,18 @@ class NvmlMeter(Meter):
             method=f"counter (nvmlDeviceGetTotalEnergyConsumption); trace: {source}",
         )
         self.device_uuid = uuid
+        self.max_w = declared(self._rated_w())
+
+    def _rated_w(self) -> float | None:
+        """The most power the board may be set to draw: the top of its power-limit range, else the catalog's
+        board power for its name (``bench/data/hardware.csv``), else None."""
+        try:
+            _, top_mw = self.nv.nvmlDeviceGetPowerManagementLimitConstraints(self.handle)
+            if top_mw > 0:
+                return float(top_mw) / 1000.0
+        except (AttributeError, TypeError, ValueError, self.nv.NVMLError):
+            pass
+        return gpu_tdp_w(self.gpu_name)
 
     def _field_power_w(self, field: int) -> float | None:
         try:

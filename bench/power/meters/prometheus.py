@@ -14,16 +14,22 @@ uJ kJ Wh kWh`` (counter) or ``W mW kW`` (gauge), by default DCGM's units, J for 
 for ``*_watts``; ``scope=`` ``gpu:N cpu-package:N dram:N node wall``, by default from DCGM's ``gpu`` and
 RAPL's ``index`` labels (a sum joins its scopes with ``+``); ``period=`` the exporter's refresh (default
 1 s, recorded as assumed; dcgm-exporter collects every 30 s unless run with ``-c 1000``); ``timeout=``
-per scrape (2 s); ``accuracy=`` a fraction (5% for DCGM and RAPL metrics, else unstated); ``insecure``
-skips TLS verification (recorded); ``token=`` (else ``PROMETHEUS_TOKEN``) is sent as a bearer token, never shown.
+the longest a scrape may take (2 s); ``accuracy=`` a fraction (5% for DCGM and RAPL metrics, else
+unstated); ``insecure`` skips TLS verification (recorded); ``token=`` (else ``PROMETHEUS_TOKEN``) is sent
+as a bearer token, never shown.
 
-The page is fetched through :class:`bench.power.http.HttpClient` (at most :data:`MAX_BYTES`, ``timeout=``
-for the whole page) by a :class:`~bench.power.poller.Poller` every ``period / 2``, so the sampler never
-waits (as :mod:`bench.power.meters.heldpower`). A counter reading carries the time its value first came back, so
-holding it does not shift energy; a counter unchanged for two periods plus the timeout is a gap (a slow
-exporter shows instead of a fake flat line), one that goes back is a
-:class:`~bench.power.meter.CounterDiscontinuity`. A gauge is sample-and-hold. An unreachable page is a
-gap with its reason; at probe time, one line.
+The page is fetched through :class:`bench.power.http.HttpClient` by a :class:`~bench.power.poller.Poller`
+every ``period / 2``, so the sampler never waits (as :mod:`bench.power.meters.heldpower`): at most
+:data:`MAX_BYTES`, ``timeout=`` for each read, and a total deadline per scrape of the poll interval
+(at least :data:`MIN_DEADLINE_S`, at most ``timeout=``): a trickled, endless or stalled page is cut
+there and is a gap, and the run never waits on it. A counter reading carries the time its value first came
+back, so holding it does not shift energy; a counter unchanged for two periods plus the deadline is a
+gap (a slow exporter shows instead of a fake flat line). A gauge is sample-and-hold. An unreachable page
+is a gap with its reason; at probe time, one line. Values are passed on as read: the sampler's screen
+(:mod:`bench.power.plausible`) makes a NaN, a negative or an impossible gauge a gap, and a counter that
+goes back (an exporter restart) or leaps a :class:`~bench.power.meter.CounterDiscontinuity`, never
+negative energy. A DCGM series whose ``modelName`` is in the catalog declares 2 x that GPU's board power
+as its maximum.
 """
 
 from __future__ import annotations
@@ -38,13 +44,17 @@ from urllib.parse import urlsplit
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.errors import MeterReadError, MeterUnavailable
+from bench.hardware import gpu_tdp_w
 from bench.power.http import HttpClient
-from bench.power.meter import CounterDiscontinuity, Meter, NoReading, Reading
+from bench.power.meter import Meter, NoReading, Reading
+from bench.power.plausible import declared
 from bench.power.poller import Poller
 from bench.power.spec import MeterSpec
 
 DEFAULT_PERIOD_S = 1.0
 DEFAULT_TIMEOUT_S = 2.0
+#: The shortest total deadline of one scrape, however short the poll interval.
+MIN_DEADLINE_S = 0.5
 MAX_BYTES = 32 << 20  # a node exporter page is well under 1 MB; Kepler's with many containers, a few MB
 TOKEN_ENV = "PROMETHEUS_TOKEN"
 #: A scrape may overrun its timeout by this much before the poller calls it a gap.
@@ -104,6 +114,7 @@ class Scraper:
     def __init__(self, url: str, metric: str, selectors: list[Selector], client: HttpClient, poll_s: float) -> None:
         self.url, self.metric, self.selectors, self.client = url, metric, selectors, client
         self.timeout_s = client.deadline_s
+        self.poll_s = poll_s
         self.users = 0
         self._seen: dict[Key, tuple[float, float]] = {}  # key -> (value, first seen)
         self.poller: Poller[dict[Key, tuple[float, float]]] = Poller(
@@ -171,10 +182,13 @@ class PrometheusMeter(Meter):
         self.scraper, self.keys, self.factor, self.counter, self.unit = scraper, keys, factor, counter, unit
         scraper.users += 1
         self.stale_after_s = 2 * period_s + scraper.timeout_s
-        self._first: float | None = None
-        self._last = self._offset_j = 0.0
+        # a value comes back at most a poll interval plus a scrape's deadline after the exporter took it
+        self.latency_s = scraper.poll_s + scraper.timeout_s
         self.labels = [dict(k) for k in keys]
         self.hardware = [{h: lb[h] for h in HARDWARE_LABELS if h in lb} for lb in self.labels]
+        if scope.startswith("gpu:"):  # DCGM names each GPU's model: its board power bounds what it reads
+            rated = [gpu_tdp_w(lb.get("modelName", "")) for lb in self.labels]
+            self.max_w = sum(declared(w) or 0.0 for w in rated) if all(declared(w) for w in rated) else None
 
     def read(self) -> Reading:
         values, fetched_at, error = self.scraper.snapshot()
@@ -193,16 +207,8 @@ class PrometheusMeter(Meter):
         if now - seen > self.stale_after_s:
             raise MeterReadError(f"{self.name}: counter unchanged for {now - seen:.1f} s (does the exporter refresh "
                                  f"every {self.update_period_s:g} s? set period=)")
-        if self._first is None:
-            self._first = self._last = raw
-        if raw < self._last:
-            before, self._last = self._last, raw
-            self._offset_j += (before - raw) * self.factor
-            raise CounterDiscontinuity(f"{self.name}: counter went back from {before:g} to {raw:g} {self.unit} "
-                                       "(exporter or driver restarted)")
-        self._last = raw
-        energy = (raw - self._first) * self.factor + self._offset_j
-        return Reading(t=seen, energy_j=energy, extra={"age_s": round(now - seen, 3)})
+        # the counter as read, in J: the sampler's screen keeps it from 0 and across restarts
+        return Reading(t=seen, energy_j=raw * self.factor, extra={"age_s": round(now - seen, 3)})
 
     def close(self) -> None:
         self.scraper.release()
@@ -251,7 +257,9 @@ def open_spec(spec: MeterSpec) -> list[Meter]:
     accuracy = (given_accuracy if isinstance(given_accuracy, float)
                 else KNOWN[metric][2] if metric in KNOWN else None)
     token = spec.word("token") or os.environ.get(TOKEN_ENV)
-    client = HttpClient(timeout_s=spec.number("timeout"), max_bytes=MAX_BYTES, insecure=spec["insecure"] is True,
+    timeout = spec.number("timeout")
+    client = HttpClient(timeout_s=timeout, deadline_s=min(timeout, max(period / 2, MIN_DEADLINE_S)),
+                        max_bytes=MAX_BYTES, insecure=spec["insecure"] is True,
                         headers={"Accept": "text/plain;version=0.0.4"},
                         secret_headers={"Authorization": f"Bearer {token}"} if token else None,
                         meter="prometheus", peer="exporter")

@@ -20,6 +20,7 @@ from bench.power.sampler import Marker, MeterLog, Sampler
 from bench.power.window import energy, telemetry
 from bench.power.window.crosscheck import crosscheck
 from bench.power.window.quality import quality, scope_class
+from bench.record.bounds import MAX_ENERGY_J, MAX_MACHINE_W
 from bench.record.power import Crosscheck, MeterFigure, PowerBlock, no_power
 
 
@@ -124,7 +125,7 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
         block = no_power("no meter gave a figure for the measured window")
         block.meters, block.flags = meters, _flags(meters, [])
         return block
-    trace = _sum_traces([m.trace for m in chosen])
+    trace = [p for p in _sum_traces([m.trace for m in chosen]) if p[1] <= MAX_MACHINE_W]
     in_window = [w for t, w in trace if start.t - t_ref <= t <= end.t - t_ref]
     invalid = [f"{m.name}: {r}"[:2000] for m in chosen for r in m.invalid_reasons]
     invalid += [f"{m.name}: no figure for the measured window, so the components' sum would leave it out"
@@ -134,6 +135,11 @@ def power_block(sampler: Sampler | None, t_ref: float, windows: list[tuple[str, 
         invalid.append(uncovered)
     total_j = float(sum(m.energy_j or 0.0 for m in chosen))
     span = end.t - start.t
+    if span > 0 and not (total_j <= MAX_ENERGY_J and total_j / span <= MAX_MACHINE_W):
+        block = no_power(f"the primary meters' sum, {total_j:.6g} J in {span:.3g} s, is beyond what one machine "
+                         f"draws ({MAX_MACHINE_W:,.0f} W)")
+        block.meters, block.flags = meters, _flags(meters, [])
+        return block
     unattributed, checks = crosscheck(meters)
     idle_before = _sum_or_none([m.idle_before_w for m in chosen])
     idle_after = _sum_or_none([m.idle_after_w for m in chosen])

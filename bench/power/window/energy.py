@@ -6,6 +6,11 @@ than :data:`MIN_READINGS` readings, lasts less than :data:`MIN_PERIODS` update
 periods of the meter, holds a counter discontinuity or a known hole in a log,
 or its readings cover too little of it. A window with fewer than two readings has no figure (None),
 never 0.
+
+Readings enter through the sampler's screen (:mod:`bench.power.plausible`), so none is impossible; a figure
+that still falls outside what the record holds (readings a caller put in a log by hand) is withheld with
+the reason rather than written, and a window lists at most :data:`MAX_GAPS` gaps, the last saying how many
+there were in all.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 from bench.power.meter import Reading
 from bench.power.sampler import Marker, MeterLog
 from bench.power.window import telemetry
+from bench.record.bounds import MAX_ENERGY_J, MAX_MACHINE_W
 from bench.record.power import Gap, MeterFigure
 
 # Scopes from widest to narrowest; components are summed when nothing wider was measured.
@@ -26,6 +32,8 @@ MIN_PERIODS = 10
 #: Readings must span this fraction of the window, and no interval between two
 #: readings of a polled meter may exceed (1 - this) of it.
 MIN_COVERAGE = 0.9
+#: Gaps listed per meter and window (a meter that fails every read for an hour has tens of thousands).
+MAX_GAPS = 100
 
 
 def _trace(readings: list[Reading], t_ref: float) -> list[list[float]]:
@@ -38,6 +46,24 @@ def _trace(readings: list[Reading], t_ref: float) -> list[list[float]]:
             # a counter that went back is a discontinuity, recorded as a gap: no negative point
             out.append([round((a.t + b.t) / 2 - t_ref, 4), (b.energy_j - a.energy_j) / dt])
     return out
+
+
+def _recordable(trace: list[list[float]]) -> tuple[list[list[float]], int]:
+    """The points of ``trace`` the record can hold (finite, 0 to one machine's bound), and how many were not."""
+    kept = [p for p in trace if 0.0 <= p[1] <= MAX_MACHINE_W and abs(p[0]) < float("inf")]
+    return kept, len(trace) - len(kept)
+
+
+def _gaps(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> list[Gap]:
+    """The gaps touching the window, at most :data:`MAX_GAPS` (the last listed then counts the rest)."""
+    touching = [g for g in log.gaps if g.overlaps(start.t, end.t)]
+    gaps = [Gap(t=round(g.t - t_ref, 4), reason=g.reason[:2000]) for g in touching[:MAX_GAPS]]
+    if len(touching) > MAX_GAPS:
+        last, listed = touching[-1], MAX_GAPS - 1
+        gaps[-1] = Gap(t=round(last.t - t_ref, 4),
+                       reason=(f"{len(touching) - listed} more gaps to here ({len(touching)} in all); "
+                               f"the last: {last.reason}")[:2000])
+    return gaps
 
 
 def select(log: MeterLog, start: Marker, end: Marker) -> list[Reading]:
@@ -104,17 +130,23 @@ def refusals(log: MeterLog, readings: list[Reading], start: Marker, end: Marker)
 def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> MeterFigure:
     """Figures of one meter between two markers (inclusive of their readings)."""
     readings = select(log, start, end)
-    gaps = [Gap(t=round(g.t - t_ref, 4), reason=g.reason[:2000]) for g in log.gaps if g.overlaps(start.t, end.t)]
-    fig = log.meter.figure(readings=len(readings), trace=_trace(readings, t_ref), gaps=gaps, valid=False,
+    trace, dropped = _recordable(_trace(readings, t_ref))
+    fig = log.meter.figure(readings=len(readings), trace=trace, gaps=_gaps(log, start, end, t_ref), valid=False,
                            telemetry_summary=telemetry.summary(readings))
+    beyond = [f"{dropped} trace points beyond what one machine draws ({MAX_MACHINE_W:,.0f} W) or not finite: "
+              "left out"] if dropped else []
     result = _energy(readings) if len(readings) >= 2 else None
     duration = readings[-1].t - readings[0].t if len(readings) >= 2 else 0.0
     if result is None or duration <= 0:
-        fig.invalid_reasons = [f"{len(readings)} readings in the window: no figure"]
+        fig.invalid_reasons = [f"{len(readings)} readings in the window: no figure", *beyond]
         return fig
     energy, how = result
+    if not (energy <= MAX_ENERGY_J and energy / duration <= MAX_MACHINE_W):  # NaN too
+        fig.invalid_reasons = [f"{energy:.6g} J in {duration:.3g} s is beyond what one machine draws "
+                               f"({MAX_MACHINE_W:,.0f} W): no figure", *beyond]
+        return fig
     powers = [w for _, w in fig.trace]
-    reasons = refusals(log, readings, start, end)
+    reasons = refusals(log, readings, start, end) + beyond
     fig.energy_j = max(energy, 0.0)
     fig.avg_w = fig.energy_j / duration
     fig.peak_w = max(powers) if powers else None
@@ -129,7 +161,7 @@ def window_energy(log: MeterLog, start: Marker, end: Marker) -> float | None:
     """Energy of one meter between two markers (J), None without a figure."""
     readings = select(log, start, end)
     result = _energy(readings) if len(readings) >= 2 else None
-    return max(result[0], 0.0) if result else None
+    return max(result[0], 0.0) if result and result[0] <= MAX_ENERGY_J else None
 
 
 def primary(meters: list[MeterFigure]) -> list[MeterFigure]:

@@ -15,6 +15,7 @@ per meter in one layout that the report and fleet verdicts read:
 from __future__ import annotations
 
 from bench.power.meter import Reading
+from bench.power.plausible import MAX_TELEMETRY
 from bench.record.power import MinMeanMax, TelemetrySummary
 
 #: Numeric extras kept as time series.
@@ -29,6 +30,13 @@ BENIGN_REASONS = frozenset({"gpu_idle", "applications_clocks_setting", "display_
 MIN_SPACING_S = 0.5
 
 
+def _number(value: object) -> bool:
+    """True for a telemetry value the record can hold (a reading's screen keeps only those; a log filled by
+    hand may hold others, which are left out here rather than refused by the record)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and -MAX_TELEMETRY <= value <= MAX_TELEMETRY)
+
+
 def series(readings: list[Reading], t_ref: float) -> dict[str, list[list[float]]]:
     """The telemetry time series of ``readings`` (empty when the meter records none).
 
@@ -38,8 +46,7 @@ def series(readings: list[Reading], t_ref: float) -> dict[str, list[list[float]]
     """
     out: dict[str, list[list[float]]] = {}
     for key in SERIES_KEYS:
-        pts = [[round(r.t - t_ref, 4), float(r.extra[key])] for r in readings
-               if isinstance(r.extra.get(key), (int, float))]
+        pts = [[round(r.t - t_ref, 4), float(r.extra[key])] for r in readings if _number(r.extra.get(key))]
         if not pts:
             continue
         kept = [pts[0]]
@@ -56,7 +63,7 @@ def summary(readings: list[Reading]) -> TelemetrySummary | None:
     """Min/mean/max per series key and throttle reasons over ``readings``; None when none recorded."""
     series: dict[str, MinMeanMax] = {}
     for key in SERIES_KEYS:
-        values = [float(r.extra[key]) for r in readings if isinstance(r.extra.get(key), (int, float))]
+        values = [float(r.extra[key]) for r in readings if _number(r.extra.get(key))]
         if values:
             series[key] = MinMeanMax(min=min(values), mean=sum(values) / len(values), max=max(values))
     with_reasons = [r.extra[REASONS_KEY] for r in readings if isinstance(r.extra.get(REASONS_KEY), list)]

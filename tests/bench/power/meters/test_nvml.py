@@ -140,3 +140,12 @@ def test_gh200_counter_is_the_modules_and_the_trace_follows_the_counter(monkeypa
     assert r.extra["gpu_power_w"] == pytest.approx(900.0), "it is kept as the GPU's own telemetry"
     assert m.figure().device_uuid is not None
     assert (r.energy_j - first.energy_j) / (r.t - first.t) == pytest.approx(900.0, rel=0.1)
+
+
+def test_each_gpu_declares_twice_its_top_power_limit_as_the_most_it_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    nv = _install(monkeypatch, gpus=[Gpu(), Gpu(name="NVIDIA Unknown X9")])
+    h100, unknown = open_spec("nvml")
+    assert h100.max_w == 1400.0, "no power-limit range here: the catalog's 700 W for an H100, x 2"
+    assert unknown.max_w is None, "a board the catalog does not know is bounded by its scope"
+    nv.nvmlDeviceGetPowerManagementLimitConstraints = lambda h: (200_000, 600_000)  # type: ignore[attr-defined]
+    assert [m.max_w for m in open_spec("nvml")] == [1200.0, 1200.0]

@@ -13,7 +13,6 @@ import pytest
 
 from bench.errors import MeterReadError, MeterUnavailable, UsageError
 from bench.power.discovery import open_spec
-from bench.power.meter import CounterDiscontinuity
 from bench.power.meters.prometheus import PrometheusMeter, Selector
 from bench.power.sampler import Sampler
 from bench.testing.openai_server import Behaviour, ServerThread
@@ -117,8 +116,8 @@ def test_dcgm_energy_counter_one_meter_per_gpu(dcgm: str) -> None:
         assert m.source()["unit"] == "mJ" and "DCGM exporter" in m.accuracy_note
         first = wait_until(m.read)
         later = wait_until(lambda: (r := m.read()).t > first.t + 3.0 and r)  # 3% of 3 s: 90 ms of fetch jitter
-        assert first.energy_j == pytest.approx(0.0, abs=1.0)
         assert (later.energy_j - first.energy_j) / (later.t - first.t) == pytest.approx(300.0, rel=0.03)
+        assert m.max_w is None, "a model the catalog does not know leaves the bound to the scope"
     finally:
         close(meters)
 
@@ -169,20 +168,26 @@ def test_node_exporter_rapl_units_scopes_reset_and_staleness(page: Callable[...,
 
     p = page(text)
     meters = open_spec(f"prometheus:{p.url},metric=node_rapl_package_joules_total,period=0.05")
+    sampler = Sampler(meters, rate_hz=50)
     try:
         assert [m.scope for m in meters] == ["cpu-package:0", "cpu-package:1"]
         m = meters[0]
         a = wait_until(m.read)
         b = wait_until(lambda: (r := m.read()).t > a.t + 3.0 and r)
         assert (b.energy_j - a.energy_j) / (b.t - a.t) == pytest.approx(10.0, rel=0.03)
+        sampler.start()
+        log = sampler.logs[m.name]
+        wait_until(lambda: len(log.readings) > 2)
+        before = log.readings[-1].energy_j
         state["offset"] = -100.0  # the exporter's host rebooted: the counter went back
-        assert "went back from" in str(wait_for_error(m.read, CounterDiscontinuity))
-        c = wait_until(m.read)
-        assert c.energy_j >= b.energy_j  # energy continues across the reset instead of going negative
+        wait_until(lambda: any(g.discontinuity and "went back from" in g.reason for g in log.gaps))
+        wait_until(lambda: log.readings[-1].energy_j > before)  # energy carries on across the reset
+        kept = [r.energy_j for r in log.readings]
+        assert kept[0] == 0.0 and kept == sorted(kept), "never negative energy, never a step back"
         state["frozen"] = time.monotonic() - t0  # the page no longer moves: a gap, not a flat line
         assert "counter unchanged for" in str(wait_for_error(m.read, MeterReadError))
     finally:
-        close(meters)
+        sampler.stop()
 
 
 def test_units_and_scopes_by_option(page: Callable[..., Page]) -> None:
@@ -243,3 +248,35 @@ def test_selector_semantics() -> None:
     assert Selector.parse("gpu=1").matches(labels) and not Selector.parse("gpu!=1").matches(labels)
     assert Selector.parse("Hostname=~n[0-9]").matches(labels) and not Selector.parse("Hostname=~n").matches(labels)
     assert Selector.parse("Hostname!~x.*").matches(labels) and Selector.parse("missing=").matches(labels)
+
+
+def test_a_dcgm_gauge_beyond_twice_its_gpus_board_power_is_a_gap(page: Callable[..., Page]) -> None:
+    h100 = 'modelName="NVIDIA H100 80GB HBM3"'
+    p = page(f'DCGM_FI_DEV_POWER_USAGE{{gpu="0",{h100}}} 1500\nDCGM_FI_DEV_POWER_USAGE{{gpu="1",{h100}}} 300\n')
+    meters = open_spec(f"prometheus:{p.url},metric=DCGM_FI_DEV_POWER_USAGE,period=10")  # held for 20 s and more
+    assert [m.max_w for m in meters] == [1400.0, 1400.0]
+    sampler = Sampler(meters)
+    try:
+        sampler.mark("now")  # the page read when the meters opened is held: no wait
+        hot, fine = (sampler.logs[m.name] for m in meters)
+        assert hot.readings == [] and "1500 W is beyond the most a gpu:0 meter can read, 1,400 W" in hot.gaps[0].reason
+        assert [r.power_w for r in fine.readings] == [300.0] and fine.gaps == []
+    finally:
+        sampler.stop()
+
+
+@pytest.mark.parametrize("options, deadline", [
+    ("", 0.5),  # the poll interval, period 1 s / 2
+    (",period=10", 2.0),  # timeout= bounds it
+    (",period=0.05", 0.5),  # never under MIN_DEADLINE_S
+    (",timeout=0.3", 0.3),
+])
+def test_a_scrape_has_a_deadline_of_the_poll_interval(page: Callable[..., Page], options: str, deadline: float) -> None:
+    p = page(rapl(1.0))
+    meters = open_spec(f"prometheus:{p.url},metric=custom_energy_wh,unit=Wh,scope=wall{options}")
+    try:
+        m = meters[0]
+        assert isinstance(m, PrometheusMeter) and m.scraper.client.deadline_s == deadline
+        assert m.latency_s == m.scraper.poll_s + deadline
+    finally:
+        close(meters)
