@@ -12,8 +12,9 @@ from bench.commands.run import default_out
 from bench.errors import UsageError
 from bench.record import check_writable, write_result
 from bench.report.terminal import per_mw_table, power_notes, runs_table
+from bench.serve.counts import MAX_TOKENS_PER_EVENT
 from bench.serve.formats import parse_start
-from bench.serve.importer import import_file, open_log
+from bench.serve.importer import DEFAULT_MAX_BYTES, import_file, open_log
 
 DESCRIPTION = """\
 Turn another tool's serving benchmark into a sitebench.result/2 file that size, plan,
@@ -21,6 +22,11 @@ compare, report and validate take: a vLLM `bench serve --save-result` JSON (one 
 guidellm report JSON (one run per benchmark). Each becomes a "serve" run as `sitebench serve`
 writes it: the steady window found by the same rule, cut into equal slices, output tokens per
 slice by token time, and the tool's own figures (vLLM's keys) in its metrics.
+
+Bounds: the file is read only up to --max-bytes, as strict JSON; every request's token count
+must agree with the token chunks the file timed (vLLM: output_lens against ttft + itls; guidellm:
+output_tokens against token_iterations), at most --max-tokens-per-event tokens a chunk: a file
+that breaks a bound is refused in one line.
 
 Power: only from a log of a wall meter or PDU (--power-log, read like --meter csv:LOG), joined
 by wall-clock time: the log's timestamps against the benchmark's (guidellm: Unix times; vLLM:
@@ -46,6 +52,11 @@ def register(sub: Any) -> None:
     p.add_argument("--start", metavar="TIME", help="wall-clock start of a vLLM benchmark (Unix seconds or ISO 8601), "
                    "instead of the file's date")
     p.add_argument("--base-url", metavar="URL", help="the server benchmarked (names the run's device endpoint:HOST)")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=f"most bytes of FILE read (default {DEFAULT_MAX_BYTES}): a larger file is refused before it is read")
+    p.add_argument("--max-tokens-per-event", type=int, default=MAX_TOKENS_PER_EVENT, metavar="K",
+                   help=f"most tokens one streamed chunk is believed to carry (default {MAX_TOKENS_PER_EVENT}): a "
+                   "request's token count above K x the chunks the file timed refuses the file")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
     p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
     p.set_defaults(func=main)
@@ -58,9 +69,13 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--meter-options: only with --power-log")
     if not Path(args.file).is_file():
         raise UsageError(f"{args.file}: no such file")
+    for option, number in (("--max-bytes", args.max_bytes), ("--max-tokens-per-event", args.max_tokens_per_event)):
+        if number < 1:
+            raise UsageError(f"{option} {number}: must be at least 1")
     start = parse_start(args.start) if args.start else None
     meter = open_log(args.power_log, args.meter_options) if args.power_log else None
-    doc, notes = import_file(args.file, meter=meter, start=start, base_url=args.base_url)
+    doc, notes = import_file(args.file, meter=meter, start=start, base_url=args.base_url, max_bytes=args.max_bytes,
+                             per_event=args.max_tokens_per_event)
     write_result(out, doc)
     err = console.err()
     for note in notes:

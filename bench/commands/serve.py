@@ -20,6 +20,14 @@ from bench.power.spec import grammar_help
 from bench.record import check_writable
 from bench.report.terminal import per_mw_table, power_notes, runs_table
 from bench.serve import render
+from bench.serve.boundary import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_READ_TIMEOUT_S,
+    Limits,
+)
+from bench.serve.counts import MAX_TOKENS_PER_EVENT
 from bench.serve.measure import LoadPoint, ServeSettings, prepare_sync
 from bench.serve.metrics import parse_goodput
 from bench.serve.session import ServePlan, execute
@@ -66,8 +74,18 @@ def register(sub: Any) -> None:
     p.add_argument("--goodput", metavar="SLO", help="service level objectives in ms, e.g. ttft:500,tpot:50 (also e2el)")
     p.add_argument("--tokenizer", metavar="DIR", help="a local tokenizer to count tokens when the server reports no usage")
     p.add_argument("--seed", type=int, default=0, help="seed of prompts and arrivals (default 0)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
-                   help="longest wait for the next bytes of a response (default 300 s)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_READ_TIMEOUT_S, metavar="S",
+                   help=f"longest wait for the next bytes of a response (default {DEFAULT_READ_TIMEOUT_S:g} s)")
+    p.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE_S, metavar="S",
+                   help=f"longest one request may take, its answer read to the end (default {DEFAULT_DEADLINE_S:g} s): "
+                   "a stream that never ends, or trickles, fails there")
+    p.add_argument("--max-response-bytes", type=int, default=DEFAULT_MAX_RESPONSE_BYTES, metavar="N",
+                   help=f"most bytes of one streamed answer (default {DEFAULT_MAX_RESPONSE_BYTES})")
+    p.add_argument("--max-event-bytes", type=int, default=DEFAULT_MAX_EVENT_BYTES, metavar="N",
+                   help=f"most bytes of one SSE line or event (default {DEFAULT_MAX_EVENT_BYTES})")
+    p.add_argument("--max-tokens-per-event", type=int, default=MAX_TOKENS_PER_EVENT, metavar="K",
+                   help=f"most tokens one streamed chunk is believed to carry (default {MAX_TOKENS_PER_EVENT}; raise it "
+                   "for an engine set to stream every N tokens): a usage above K x the chunks streamed is refused")
     p.add_argument("--meter", action="append", metavar="SPEC",
                    help="power meter of the server (default: this machine's meters when the server is on loopback, "
                    f"else none; a remote server refuses meters of this machine): {grammar_help()}")
@@ -110,8 +128,13 @@ def _check(args: argparse.Namespace) -> Path:
         raise UsageError(f"--warmup {args.warmup}: must not be negative")
     if not args.burstiness > 0:
         raise UsageError(f"--burstiness {args.burstiness:g}: must be positive")
-    if not args.timeout > 0 or not args.rate > 0:
-        raise UsageError("--timeout and --sample-hz must be positive")
+    for option, value in (("--timeout", args.timeout), ("--deadline", args.deadline), ("--sample-hz", args.rate)):
+        if not 0 < value < math.inf:
+            raise UsageError(f"{option} {value:g}: must be a positive number of seconds (or Hz)")
+    for option, number in (("--max-response-bytes", args.max_response_bytes), ("--max-event-bytes", args.max_event_bytes),
+                           ("--max-tokens-per-event", args.max_tokens_per_event)):
+        if number < 1:
+            raise UsageError(f"{option} {number}: must be at least 1")
     path = Path(args.out) if args.out else default_out()
     check_writable(path, replace=args.force)
     return path
@@ -124,7 +147,11 @@ def main(args: argparse.Namespace) -> int:
     settings = ServeSettings(args.base_url, model=args.model, endpoint=args.endpoint, dataset=args.dataset,
                              num_prompts=args.num_prompts, warmup=args.warmup, seed=args.seed,
                              burstiness=args.burstiness, tokenizer=args.tokenizer,
-                             goodput=parse_goodput(args.goodput), read_timeout_s=args.timeout)
+                             goodput=parse_goodput(args.goodput),
+                             limits=Limits(read_timeout_s=args.timeout, deadline_s=args.deadline,
+                                           max_response_bytes=args.max_response_bytes,
+                                           max_event_bytes=args.max_event_bytes),
+                             per_event=args.max_tokens_per_event)
     points = [LoadPoint(r, c) for c in caps for r in rates]
     with stop_signals():  # a stop signal before the load starts: nothing measured, exit 128 + signal
         opened = open_meters(args.meter, Policy.server(args.base_url))

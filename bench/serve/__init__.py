@@ -4,7 +4,9 @@ Modules, in the order data flows:
 
 - :mod:`~bench.serve.dataset`: the requests to send (``random:in=N,out=M`` or a JSONL file);
 - :mod:`~bench.serve.server`: who answers at ``--base-url`` (``/v1/models``) and a probe request;
-- :mod:`~bench.serve.sse` and :mod:`~bench.serve.client`: one streamed request, timed per token;
+- :mod:`~bench.serve.boundary`: what crosses from outside: read timeout, deadline, byte limits, strict JSON;
+- :mod:`~bench.serve.sse` and :mod:`~bench.serve.client`: one streamed request, timed per token, typed per event;
+- :mod:`~bench.serve.counts`: a server's token count held against the token events it streamed;
 - :mod:`~bench.serve.load`: arrivals (Poisson / gamma, ``inf``) under a concurrency cap;
 - :mod:`~bench.serve.steady`: the steady-state window in which the server is at full load;
 - :mod:`~bench.serve.slices`: the window cut into marker-bounded slices, tokens attributed by event time;

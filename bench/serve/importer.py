@@ -9,16 +9,25 @@ read by the ``csv`` meter by wall-clock time, its ``offset=`` the logger's clock
 benchmark client's): its readings are placed at the slice boundaries on the file's wall-clock
 timeline and the power layer computes the block as for a live run. Without a log the run has no
 power figure: an import's power is never modelled.
+
+The file crosses the boundary before anything in it is read: at most :data:`DEFAULT_MAX_BYTES`
+(``--max-bytes``; the size is checked before reading), strict JSON (UTF-8, no ``NaN``, no key twice
+in one object) nested at most :data:`MAX_DEPTH` deep with at most one object or array per
+:data:`BYTES_PER_CONTAINER` bytes of the limit (what a parser can hold in memory for it); then
+:mod:`bench.serve.formats` reads typed, bounded values, token counts against the file's token
+events (``--max-tokens-per-event``). Anything outside the bounds refuses the file in one line.
 """
 
 from __future__ import annotations
 
-import json
+import os
 from datetime import datetime, timezone
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import ValidationError
 
 from bench.errors import MeterUnavailable, UsageError
 from bench.measure.runrecord import RunHead, flat_metrics, measured_run
@@ -29,14 +38,23 @@ from bench.power.sampler import Marker, Sampler
 from bench.power.spec import MeterSpec
 from bench.power.window.block import power_block
 from bench.power.window.energy import MIN_PERIODS
-from bench.record import Document, Hardware, Phase, PowerBlock, Run, System, new_document, no_power, read_text
+from bench.record import Document, Hardware, Phase, PowerBlock, Run, System, new_document, no_power
+from bench.record.io import first_error
 from bench.serve import formats
+from bench.serve.boundary import loads
+from bench.serve.counts import MAX_TOKENS_PER_EVENT
 from bench.serve.energy import energy_per_token
 from bench.serve.record import UNIT, WORKLOAD
 from bench.serve.slices import equal_bounds
 from bench.serve.steady import SteadyWindow, analyse, edges
 
 NO_LOG = "no power log given (--power-log): an imported benchmark's power is never modelled"
+#: Bytes of a file imported (``--max-bytes``): a vLLM result of 1,000 prompts of 1,000 tokens, ITLs saved, is some 25 MB.
+DEFAULT_MAX_BYTES = 64 << 20
+#: Nesting of objects and arrays in a file imported (a guidellm report nests about 8 deep).
+MAX_DEPTH = 64
+#: Bytes of the limit per object or array a file may hold: a parsed empty object takes some 64 bytes of memory.
+BYTES_PER_CONTAINER = 32
 
 
 def open_log(path: str, options: str | None) -> Meter:
@@ -70,9 +88,16 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _host(url: str | None) -> str | None:
+    try:
+        return urlsplit(url).netloc if url and "//" in url else url
+    except ValueError:  # not a URL (an unbalanced IPv6 bracket...)
+        return None
+
+
 def _head(pt: formats.ImportedPoint, file: str, base_url: str | None) -> RunHead:
-    url = base_url or pt.base_url
-    host = urlsplit(url).netloc if url and "//" in url else url
+    url = (base_url or pt.base_url or "")[:2000] or None
+    host = _host(url)
     details = {"source": f"{pt.tool} result", "file": Path(file).name[:2000], "base_url": url}
     params = {**pt.params, "imported_from": pt.tool}
     return RunHead(workload=WORKLOAD, device=f"endpoint:{host or 'unknown'}"[:200], unit=UNIT,
@@ -116,26 +141,53 @@ def point_run(pt: formats.ImportedPoint, file: str, meter: Meter | None = None, 
     phases = [phase("ramp", pt.started, max(pt.started, wb[0])),
               *(phase(f"window-{i}", a, b) for i, (a, b) in enumerate(pairwise(wb))),
               phase("drain", wb[-1], max(wb[-1], pt.finished))]
-    counted = all(r.output_tokens is not None for r in pt.records if r.ok)
+    uncounted = sum(1 for r in pt.records if r.ok and r.output_tokens is None)
+    refused = ([f"{uncounted} successful request(s) without a token count"] if uncounted else []) + pt.unverified
     figures = _metrics(pt, window, energy.j_per_output_token if energy else None, energy.j_per_token if energy else None)
+    if refused:
+        figures["verification"] = "; ".join(refused)
     return measured_run(head, window.slice_tokens, [b - a for a, b in pairwise(wb)], power=block, phases=phases,
-                        verified=counted, metrics=figures)
+                        verified=not refused, metrics=figures)
+
+
+def read_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """The parsed JSON of ``path`` across the file boundary (see the module).
+
+    Raises:
+        UsageError: unreadable, too large, not strict JSON, too deep or too many objects (one line).
+    """
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise UsageError(f"{path}: {size} bytes, more than the {max_bytes} an import reads (--max-bytes)")
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:  # it grew while being read
+        raise UsageError(f"{path}: more than the {max_bytes} bytes an import reads (--max-bytes)")
+    try:
+        return loads(data, depth=MAX_DEPTH, max_containers=max(1000, max_bytes // BYTES_PER_CONTAINER))
+    except ValueError as exc:
+        raise UsageError(f"{path}: not JSON within an import's bounds: {exc}"[:400]) from None
 
 
 def import_file(path: str, *, meter: Meter | None = None, start: float | None = None,
-                base_url: str | None = None) -> tuple[Document, list[str]]:
+                base_url: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                per_event: int = MAX_TOKENS_PER_EVENT) -> tuple[Document, list[str]]:
     """The document holding every point of the result at ``path``, and the notes a reader must see.
 
     Raises:
         UsageError: not a file of a known format, or one that does not hold what the format says (one line).
     """
-    try:
-        doc = json.loads(read_text(path))
-    except ValueError as exc:
-        raise UsageError(f"{path}: not JSON ({exc})"[:300]) from None
+    doc = read_file(path, max_bytes)
     tool = formats.detect(doc, path)
-    points = formats.vllm(doc, path, start) if tool == "vllm" else formats.guidellm(doc, path)
-    runs = [point_run(pt, path, meter, base_url) for pt in points]
+    budget = formats.Budget(path)
+    points = (formats.vllm(doc, path, start, per_event=per_event, budget=budget) if tool == "vllm"
+              else formats.guidellm(doc, path, per_event=per_event, budget=budget))
     system = System(note=f"imported from the {tool} result {Path(path).name}: the client host is not in that file"[:2000])
     notes = list(dict.fromkeys(n for pt in points for n in pt.notes))
-    return new_document(system, runs), notes
+    try:
+        return new_document(system, [point_run(pt, path, meter, base_url) for pt in points]), notes
+    except ValidationError as exc:  # the record's own bounds: the last line of defence
+        raise UsageError(f"{path}: the result record refuses what the file holds: {first_error(exc)}"[:400]) from None

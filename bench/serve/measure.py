@@ -26,7 +26,9 @@ from bench.power.sampler import Sampler
 from bench.power.window.block import power_block
 from bench.power.window.energy import MIN_PERIODS
 from bench.serve import dataset as ds
+from bench.serve.boundary import LIMITS, Limits
 from bench.serve.client import OpenAIClient
+from bench.serve.counts import MAX_TOKENS_PER_EVENT
 from bench.serve.energy import ServeEnergy, energy_per_token
 from bench.serve.load import LoadResult, run_load, session
 from bench.serve.metrics import ServeMetrics, compute
@@ -60,7 +62,10 @@ class ServeSettings:
     burstiness: float = 1.0
     tokenizer: str | None = None
     goodput: dict[str, float] = field(default_factory=dict)
-    read_timeout_s: float = 300.0
+    #: the bounds of every request (:mod:`bench.serve.boundary`)
+    limits: Limits = LIMITS
+    #: the most tokens one streamed chunk is believed to carry (:mod:`bench.serve.counts`)
+    per_event: int = MAX_TOKENS_PER_EVENT
 
 
 @dataclass(frozen=True)
@@ -142,9 +147,9 @@ async def prepare(settings: ServeSettings, http: aiohttp.ClientSession) -> Setup
     chat = settings.endpoint == "chat"
     prompts_file = None if isinstance(spec, ds.RandomSpec) else ds.load_jsonl(spec, chat=chat, limit=settings.num_prompts)
     counter = load_counter(settings.tokenizer) if settings.tokenizer else None
-    server = await discover(http, base, settings.model)
+    server = await discover(http, base, settings.model, settings.limits)
     client = OpenAIClient(server.url(settings.endpoint), server.model, chat=chat, extra=server.extra_fields,
-                          counter=counter, read_timeout_s=settings.read_timeout_s)
+                          counter=counter, limits=settings.limits, per_event=settings.per_event)
     found = await probe(http, client, settings.seed)
     if not found.usage and counter is None:
         raise UsageError(f"{client.url}: the server's streams carry no token usage (stream_options.include_usage); "

@@ -21,8 +21,10 @@ Mapping (run field: what it holds):
   ``steady_state_*`` keys, J per output and per (input + output) token, the token source,
   failures by reason (``failures.HTTP 429``...) and the steady window's verdict
   (``steady_valid``, ``steady_reasons``...): flat values only.
-- ``verified``: the tokens were counted (server usage or a local tokenizer) and, where the
-  server counted, no request streamed more token events than its usage says it generated.
+- ``verified``: the tokens were counted (server usage or a local tokenizer) and no request's
+  count disagreed with what it streamed (:mod:`bench.serve.counts`: fewer tokens than token
+  events, more than the cap asked or than batching explains): such a request fails (``token
+  count``, its tokens counted nowhere), and a server caught once is not believed for the rest.
 - ``status``: ``ok``; ``interrupted`` when a stop signal ended the point; ``failed`` when no
   request completed or the load had no steady window (no measured window: nothing to size).
 """
@@ -37,6 +39,7 @@ from typing import Any
 from bench.measure.runrecord import RunHead, flat_metrics, measured_run
 from bench.record import Hardware, Phase, PowerBlock, Run, no_power, utc_now
 from bench.record.run import Status
+from bench.serve.client import COUNT_FAILURE
 from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, Setup
 from bench.serve.render import vllm_json
 
@@ -113,12 +116,11 @@ def verification(m: ServeMeasurement) -> str | None:
     ok = [r for r in m.records if r.ok]
     if not ok:
         return "no request completed"
-    over = [r for r in ok if r.token_source == "usage" and r.output_tokens is not None
-            and len(r.token_times) > r.output_tokens]
-    if over:
-        r = over[0]
-        return (f"{len(over)} request(s) streamed more token events than the server's usage counts "
-                f"(request {r.index}: {len(r.token_times)} events, usage {r.output_tokens} tokens)")
+    refused = [r for r in m.records if r.failure == COUNT_FAILURE]
+    if refused:
+        r = refused[0]
+        return (f"{len(refused)} request(s) had a token count that disagrees with what they streamed "
+                f"(request {r.index}: {r.error})")[:2000]
     return None
 
 

@@ -8,12 +8,18 @@ carry ``usage`` (else a local tokenizer must count), falls back from ``max_compl
 to ``max_tokens`` for chat servers that know only the older field, and calibrates random
 prompts (see :mod:`bench.serve.dataset`). Everything that stops a benchmark here is one line,
 exit 2.
+
+The model list crosses the boundary (:mod:`bench.serve.boundary`): at most
+:data:`~bench.serve.boundary.MAX_LISTING_BYTES` within :data:`~bench.serve.boundary.LISTING_DEADLINE_S`,
+strict JSON. The probe's prompt counts are held to a plausible tokenizer before they size any
+prompt: counts from 0 that grow with the words, at :data:`MIN_TOKENS_PER_WORD` to
+:data:`MAX_TOKENS_PER_WORD` tokens a word, a fixed overhead under :data:`MAX_OVERHEAD_TOKENS`.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,14 +27,19 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.errors import UsageError
-from bench.serve.client import OpenAIClient
+from bench.serve.boundary import LISTING_DEADLINE_S, MAX_LISTING_BYTES, Limits, Refused, loads, read_upto
+from bench.serve.client import COUNT_FAILURE, OVER_CAP, OpenAIClient
 from bench.serve.dataset import Prompt, random_text
 from bench.serve.records import RequestRecord
 
 #: engines known to accept fields beyond the OpenAI API, by ``owned_by`` in /v1/models
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {"vllm": {"ignore_eos": True}, "sglang": {"ignore_eos": True}}
 PROBE_WORDS = (16, 80)
-DISCOVERY_TIMEOUT_S = 30.0
+#: Tokens per word of the probe's random prompts a real tokenizer gives: common English words are one
+#: token each in current vocabularies, some 6 to 8 for a byte- or character-level one.
+MIN_TOKENS_PER_WORD, MAX_TOKENS_PER_WORD = 0.5, 16.0
+#: The most prompt tokens a server adds to every prompt (a chat template, a system prompt).
+MAX_OVERHEAD_TOKENS = 8192
 
 
 def normalize_base_url(url: str) -> str:
@@ -78,34 +89,47 @@ class ServerInfo:
         return f"{self.base_url}/v1/{'chat/completions' if endpoint == 'chat' else 'completions'}"
 
 
-async def discover(http: aiohttp.ClientSession, base_url: str, model: str | None) -> ServerInfo:
+async def discover(http: aiohttp.ClientSession, base_url: str, model: str | None, limits: Limits | None = None) -> ServerInfo:
     """Ask ``/v1/models`` who is there and pick the model.
 
     Raises:
         UsageError: unreachable, not an OpenAI-compatible server, no models, or ``model`` not served.
     """
     url = f"{base_url}/v1/models"
+    limits = limits or Limits()
+    started = time.monotonic()
+    deadline = min(LISTING_DEADLINE_S, limits.deadline_s)
     try:
-        async with http.get(url, timeout=aiohttp.ClientTimeout(total=DISCOVERY_TIMEOUT_S)) as resp:
-            body = await resp.read()
+        async with http.get(url, timeout=limits.timeout(deadline)) as resp:
             status, server_header = resp.status, resp.headers.get("Server")
+            declared = resp.content_length
+            if status == 200 and declared is not None and declared > MAX_LISTING_BYTES:
+                raise Refused("too large", f"the answer declares {declared} bytes, more than the {MAX_LISTING_BYTES} "
+                                           "a model list may hold")
+            body, more = await read_upto(resp.content, MAX_LISTING_BYTES, started + deadline)
+            if more and status == 200:
+                raise Refused("too large", f"the answer is longer than the {MAX_LISTING_BYTES} bytes a model list may hold")
+    except (Refused, asyncio.TimeoutError) as exc:
+        refused = exc if isinstance(exc, Refused) else limits.timed_out(started, deadline)
+        what = f"no complete answer within {deadline:g} s" if refused.failure == "deadline" else str(refused)
+        raise UsageError(f"--base-url {base_url}: GET /v1/models: {what}") from None
     except (aiohttp.ClientError, OSError) as exc:
         os_error = getattr(exc, "os_error", None)
         why = (os_error.strerror or str(os_error)) if isinstance(os_error, OSError) else f"{type(exc).__name__}: {exc}"
-        raise UsageError(f"--base-url {base_url}: cannot reach the server ({why})") from None
-    except TimeoutError:
-        raise UsageError(f"--base-url {base_url}: no answer from GET /v1/models within {DISCOVERY_TIMEOUT_S:g} s") from None
+        raise UsageError(f"--base-url {base_url}: cannot reach the server ({why[:200]})") from None
     if status != 200:
         raise UsageError(f"--base-url {base_url}: GET /v1/models answered HTTP {status}: not an OpenAI-compatible server")
     try:
-        doc = json.loads(body)
-    except ValueError:
+        doc = loads(body)
+    except ValueError as exc:
+        if body.lstrip()[:1] in (b"{", b"["):
+            raise UsageError(f"--base-url {base_url}: GET /v1/models: the model list is refused ({exc})"[:400]) from None
         doc = None
     entries = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries):
         raise UsageError(f"--base-url {base_url}: GET /v1/models did not answer an OpenAI model list: "
                          "not an OpenAI-compatible server")
-    ids = [e["id"] for e in entries]
+    ids = [e["id"][:200] for e in entries]
     if not ids:
         raise UsageError(f"--base-url {base_url}: the server lists no model")
     chosen = model or ids[0]
@@ -113,10 +137,15 @@ async def discover(http: aiohttp.ClientSession, base_url: str, model: str | None
         raise UsageError(f"--model {chosen}: the server does not serve it (it lists: {', '.join(ids[:10])})")
     entry = entries[ids.index(chosen)]
     max_len = entry.get("max_model_len")
-    return ServerInfo(base_url, chosen, ids, owned_by=entry.get("owned_by") if isinstance(entry.get("owned_by"), str) else None,
-                      root=entry.get("root") if isinstance(entry.get("root"), str) else None,
-                      max_model_len=max_len if isinstance(max_len, int) else None,
-                      server_header=server_header, listing=entry)
+
+    def text(key: str) -> str | None:
+        value = entry.get(key)
+        return value[:200] if isinstance(value, str) else None
+
+    return ServerInfo(base_url, chosen, ids, owned_by=text("owned_by"), root=text("root"),
+                      max_model_len=max_len if isinstance(max_len, int) and not isinstance(max_len, bool)
+                      and 0 < max_len < 2**40 else None,
+                      server_header=server_header[:200] if server_header else None, listing=entry)
 
 
 @dataclass
@@ -156,7 +185,8 @@ async def probe(http: aiohttp.ClientSession, client: OpenAIClient, seed: int) ->
         prompt = Prompt(2, prompt=random_text(words, seed ^ 0x5EED, i))
         rec = await client.send(http, prompt, RequestRecord(-1 - i))
         if (not rec.ok and i == 0 and client.chat and client.max_field == "max_completion_tokens"
-                and rec.status in (400, 422)):
+                and (rec.status in (400, 422) or rec.failure in (OVER_CAP, COUNT_FAILURE))):
+            # refused, or ignored (it streamed past the cap): a server that knows only max_tokens
             client.max_field = "max_tokens"
             rec = await client.send(http, prompt, RequestRecord(-1))
         if not rec.ok and rec.failure != "no token count":
@@ -167,4 +197,12 @@ async def probe(http: aiohttp.ClientSession, client: OpenAIClient, seed: int) ->
     if c1 is None or c2 is None:
         return Probe(usage, client.max_field)
     slope = (c2 - c1) / (w2 - w1)
-    return Probe(usage, client.max_field, slope if slope > 0 and math.isfinite(slope) else None, c1 - slope * w1)
+    if slope <= 0:  # counts that do not grow with the prompt (a server that reports 0): one word a token
+        return Probe(usage, client.max_field)
+    intercept = c1 - slope * w1
+    if not MIN_TOKENS_PER_WORD <= slope <= MAX_TOKENS_PER_WORD or intercept > MAX_OVERHEAD_TOKENS:
+        raise UsageError(f"probe of {client.url}: the server counts {c1} prompt tokens for {w1} words and {c2} for "
+                         f"{w2}: {slope:.3g} tokens a word and {intercept:.0f} more a prompt, no tokenizer's "
+                         f"({MIN_TOKENS_PER_WORD:g} to {MAX_TOKENS_PER_WORD:g} a word, under {MAX_OVERHEAD_TOKENS} "
+                         "more): its usage.prompt_tokens cannot size random prompts (use a --dataset file)")
+    return Probe(usage, client.max_field, slope, intercept)

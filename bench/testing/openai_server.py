@@ -4,8 +4,16 @@ It does on demand what real servers do rarely: a fixed TTFT and ITL (token ``i``
 ``ttft + i * itl`` after the request, on an absolute schedule so delays never accumulate), HTTP
 429/500 answers, a stream cut in the middle of an event, events split across writes (inside a
 UTF-8 character), ``:`` keep-alive comments, CRLF line endings, streams without ``usage`` or
-without ``[DONE]``, several tokens per chunk, and a ``/metrics`` page whose energy counters rise
-linearly with time. Like strict servers it answers 422 to request fields outside the OpenAI API
+without ``[DONE]``, several tokens per chunk, tokens held back (a byte-level BPE token inside a
+UTF-8 character: an answer may end with a closing chunk and ``usage`` but no text, as
+``transformers serve`` does), and a ``/metrics`` page whose energy counters rise linearly with time.
+
+It also misbehaves and lies on demand, for the hostile-source tests (:attr:`Behaviour.misbehave`:
+an endless stream, a trickle, endless keep-alives, a giant ``data:`` line, an endless error body or
+header, a huge or deep ``/v1/models``; :attr:`Behaviour.usage_tokens` and ``prompt_tokens``: usage
+counts that lie; :attr:`Behaviour.edit` and ``tamper``: events of the wrong shape, keys twice).
+
+Like strict servers it answers 422 to request fields outside the OpenAI API
 (and ``ignore_eos`` unless it claims to be vLLM). Usage counts prompt tokens as whitespace-separated
 words (plus :data:`CHAT_OVERHEAD` for chat). Plain asyncio streams and hand-written HTTP/1.1
 (keep-alive, chunked bodies), so it costs little CPU beside the client it serves.
@@ -53,6 +61,45 @@ class Behaviour:
     cut: Callable[[int], int | None] | None = None
     #: watts per GPU of the /metrics page's DCGM energy counters (None: no /metrics page)
     watts: list[float] | None = None
+    #: the first ``hold`` tokens of an answer stream no chunk: their text comes with the next token's
+    #: (a byte-level BPE token inside a UTF-8 character); an answer of at most ``hold`` tokens shows no text
+    hold: int = 0
+    #: the finish_reason in a closing chunk of its own, its text empty (``transformers serve``), not on the last token's
+    closer: bool = False
+    #: ``usage.completion_tokens`` from the true count (a lying server), or None: the true count
+    usage_tokens: Callable[[int], Any] | None = None
+    #: ``usage.prompt_tokens`` from the true count, or None: the true count
+    prompt_tokens: Callable[[int], Any] | None = None
+    #: each event's object, changed before it is sent (``choices`` as an object...), or None
+    edit: Callable[[dict[str, Any]], Any] | None = None
+    #: each event's JSON text, changed before it is sent (a key twice...), or None
+    tamper: Callable[[str], str] | None = None
+    #: what goes wrong, for the hostile-source tests (see :data:`MISBEHAVIOURS`), or None
+    misbehave: str | None = None
+    #: request number (from 0) -> whether it misbehaves and lies as above (None: every request)
+    bad: Callable[[int], bool] | None = None
+    #: seconds between the bytes of a ``trickle``
+    trickle_s: float = 1.0
+    #: bytes of a ``giant-line``, of a ``huge-models`` answer, levels of a ``deep-models`` one
+    size: int = 100 << 20
+
+
+#: Misbehaviours (:attr:`Behaviour.misbehave`): what each does to every completion request (or ``/v1/models``).
+MISBEHAVIOURS = {
+    "endless": "token chunks at full speed that never finish",
+    "trickle": "the answer one byte every trickle_s",
+    "pings": "keep-alive comments at full speed, never an event",
+    "giant-line": "one data: line of `size` bytes",
+    "endless-error": "HTTP 500 whose body never ends",
+    "endless-header": "an answer head that never ends",
+    "silence": "the head, then nothing",
+    "no-answer": "nothing at all: the request is read, never answered",
+    "huge-models": "a /v1/models answer of `size` bytes, Content-Length declared",
+    "huge-models-chunked": "a /v1/models answer of `size` bytes, chunked",
+    "deep-models": "a /v1/models answer nested `size` levels deep",
+    "trickle-models": "the /v1/models answer one byte every trickle_s",
+}
+_FILL = 1 << 16
 
 
 def _chunked(data: bytes) -> bytes:
@@ -108,6 +155,8 @@ class FakeServer:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:  # the server stops while a handler waits (a silence, a trickle)
+            pass
         finally:
             writer.close()
 
@@ -120,7 +169,10 @@ class FakeServer:
     async def _route(self, method: str, path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
         if method == "GET" and path == "/v1/models":
             data = [{"id": m, "object": "model", "owned_by": self.b.owned_by} for m in self.b.models]
-            return await self._plain(writer, 200, json.dumps({"object": "list", "data": data}).encode())
+            listing = json.dumps({"object": "list", "data": data}).encode()
+            if self.b.misbehave in ("huge-models", "huge-models-chunked", "deep-models", "trickle-models"):
+                return await self._bad_models(writer, listing)
+            return await self._plain(writer, 200, listing)
         if method == "GET" and path == "/metrics" and self.b.watts is not None:
             lines = ["# HELP DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION Total energy consumption since boot (in mJ).",
                      "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter"]
@@ -148,45 +200,57 @@ class FakeServer:
         status = self.b.fail(n) if self.b.fail else None
         if status:
             return await self._plain(writer, status, b'{"error": "fake failure"}')
+        hostile = self.b.bad(n) if self.b.bad else True
+        if hostile and self.b.misbehave in ("endless-error", "endless-header", "silence", "no-answer"):
+            return await self._endless(writer, self.b.misbehave)
         self.active += 1
         self.peak_active = max(self.peak_active, self.active)
         try:
-            return await self._stream(req, path.endswith("chat/completions"), n, writer)
+            return await self._stream(req, path.endswith("chat/completions"), n, writer, hostile)
         finally:
             self.active -= 1
 
-    async def _stream(self, req: dict[str, Any], chat: bool, n: int, writer: asyncio.StreamWriter) -> bool:
+    async def _stream(self, req: dict[str, Any], chat: bool, n: int, writer: asyncio.StreamWriter,
+                      hostile: bool = True) -> bool:
         """Stream the answer; False when the connection was cut."""
         b = self.b
         start = time.monotonic()
         out = int(req.get("max_completion_tokens") or req.get("max_tokens") or 16)
         prompt = " ".join(str(m.get("content", "")) for m in req["messages"]) if chat else str(req.get("prompt", ""))
         prompt_tokens = len(prompt.split()) + (CHAT_OVERHEAD if chat else 0)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-        events = -(-out // b.tokens_per_chunk)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        misbehave = b.misbehave if hostile else None
+        if misbehave in ("endless", "pings", "giant-line"):
+            writer.write(head)
+            return await self._flood(writer, chat, misbehave)
+        if misbehave == "trickle":
+            return await self._trickle(writer, head + b"".join(_chunked(e) for e in self._answer(chat, out, prompt_tokens)))
+        writer.write(head)
         cut = b.cut(n) if b.cut else None
         nl = "\r\n" if b.crlf else "\n"
         obj = "chat.completion.chunk" if chat else "text_completion"
         if chat:
-            writer.write(_chunked(self._event({"object": obj, "choices": [{"index": 0, "delta": {"role": "assistant"}}]}, nl)))
-        for i in range(events):
+            writer.write(_chunked(self._event({"object": obj, "choices": [{"index": 0, "delta": {"role": "assistant"}}]}, nl,
+                                              hostile)))
+        plan = self._plan(out)
+        for i, tokens in enumerate(plan):
             delay = start + b.ttft + i * b.itl - time.monotonic()
             if delay > 0:
                 await writer.drain()
                 await asyncio.sleep(delay)
             if b.keepalive:
                 writer.write(_chunked(f": ping{nl}{nl}".encode()))
-            last = i == events - 1
-            piece = b.text * min(b.tokens_per_chunk, out - i * b.tokens_per_chunk)
+            last = i == len(plan) - 1 and not b.closer
             choice: dict[str, Any] = {"index": 0, "finish_reason": "length" if last else None}
+            piece = b.text * tokens
             choice.update({"delta": {"content": piece}} if chat else {"text": piece})
-            data = self._event({"object": obj, "choices": [choice]}, nl)
+            data = self._event({"object": obj, "choices": [choice]}, nl, hostile)
             if cut is not None and i >= cut:
                 writer.write(_chunked(data[: len(data) // 2]))
                 await writer.drain()
                 writer.transport.abort()
                 return False
-            if b.split:
+            if b.split and b.text:
                 cut_at = data.index(b.text.encode()) + 1
                 writer.write(_chunked(data[:cut_at]))
                 await writer.drain()
@@ -195,19 +259,144 @@ class FakeServer:
             else:
                 writer.write(_chunked(data))
             self.sent.setdefault(n, []).append(time.monotonic())
+        if b.closer or not plan:
+            delay = start + b.ttft + max(0, len(plan) - 1) * b.itl - time.monotonic()
+            if delay > 0:
+                await writer.drain()
+                await asyncio.sleep(delay)
+            choice = {"index": 0, "finish_reason": "length", **({"delta": {}} if chat else {"text": ""})}
+            writer.write(_chunked(self._event({"object": obj, "choices": [choice]}, nl, hostile)))
         if b.usage:
-            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": out, "total_tokens": prompt_tokens + out}
-            writer.write(_chunked(self._event({"object": obj, "choices": [], "usage": usage}, nl)))
+            usage = self._usage(prompt_tokens, out, hostile)
+            writer.write(_chunked(self._event({"object": obj, "choices": [], "usage": usage}, nl, hostile)))
         if b.done:
             writer.write(_chunked(f"data: [DONE]{nl}{nl}".encode()))
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
 
-    @staticmethod
-    def _event(obj: dict[str, Any], nl: str) -> bytes:
-        obj = {"id": "fake", "created": 0, "model": "fake-model", **obj}
-        return f"data: {json.dumps(obj, ensure_ascii=False)}{nl}{nl}".encode()
+    def _plan(self, out: int) -> list[int]:
+        """The token chunks of an answer of ``out`` tokens: the tokens in each (chunk ``i`` leaves at ttft + i x itl)."""
+        b = self.b
+        plan: list[int] = []
+        i = min(b.hold, out)
+        if b.hold and i < out:
+            plan.append(i + 1)
+            i += 1
+        while i < out:
+            k = min(b.tokens_per_chunk, out - i)
+            plan.append(k)
+            i += k
+        return plan
+
+    def _usage(self, prompt_tokens: int, out: int, hostile: bool = True) -> dict[str, Any]:
+        b = self.b
+        completion = b.usage_tokens(out) if b.usage_tokens and hostile else out
+        prompt = b.prompt_tokens(prompt_tokens) if b.prompt_tokens and hostile else prompt_tokens
+        total = completion + prompt if all(isinstance(x, (int, float)) for x in (completion, prompt)) else None
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+
+    def _answer(self, chat: bool, out: int, prompt_tokens: int) -> list[bytes]:
+        """The events of a whole answer at once (for a trickle)."""
+        obj = "chat.completion.chunk" if chat else "text_completion"
+        events = []
+        for i in range(out):
+            choice: dict[str, Any] = {"index": 0, "finish_reason": "length" if i == out - 1 else None}
+            choice.update({"delta": {"content": self.b.text}} if chat else {"text": self.b.text})
+            events.append(self._event({"object": obj, "choices": [choice]}, "\n"))
+        events.append(self._event({"object": obj, "choices": [], "usage": self._usage(prompt_tokens, out)}, "\n"))
+        return [*events, b"data: [DONE]\n\n"]
+
+    async def _flood(self, writer: asyncio.StreamWriter, chat: bool, how: str) -> bool:
+        """Write at full speed until the client goes: token chunks, keep-alives, or one giant line (then an end)."""
+        choice: dict[str, Any] = {"index": 0, "finish_reason": None}
+        choice.update({"delta": {"content": self.b.text}} if chat else {"text": self.b.text})
+        token = _chunked(self._event({"object": "text_completion", "choices": [choice]}, "\n") * 64)
+        pieces = {"endless": token, "pings": _chunked(b": ping\n\n" * 4096), "giant-line": _chunked(b"x" * _FILL)}
+        try:
+            if how == "giant-line":
+                writer.write(_chunked(b'data: {"choices": [{"index": 0, "text": "'))
+                for _ in range(self.b.size // _FILL):
+                    writer.write(pieces[how])
+                    await writer.drain()
+                writer.write(_chunked(b'"}]}\n\n') + b"0\r\n\r\n")
+                await writer.drain()
+                return True
+            while True:
+                writer.write(pieces[how])
+                await writer.drain()
+                await asyncio.sleep(0)
+        except (ConnectionError, RuntimeError):
+            return False
+
+    async def _trickle(self, writer: asyncio.StreamWriter, data: bytes) -> bool:
+        try:
+            for i in range(len(data)):
+                writer.write(data[i:i + 1])
+                await writer.drain()
+                await asyncio.sleep(self.b.trickle_s)
+        except (ConnectionError, RuntimeError):
+            return False
+        return True
+
+    async def _endless(self, writer: asyncio.StreamWriter, how: str) -> bool:
+        """An error body, or a head, that never ends; or a head and then silence."""
+        try:
+            if how in ("silence", "no-answer"):
+                if how == "silence":
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    await writer.drain()
+                await asyncio.sleep(3600)
+                return False
+            if how == "endless-error":
+                writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n")
+                piece = _chunked(b"error " * 10_000)
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\n")
+                piece = b"".join(b"X-Fill-%d: %s\r\n" % (i, b"y" * 100) for i in range(500))
+            while True:
+                writer.write(piece)
+                await writer.drain()
+                await asyncio.sleep(0)
+        except (ConnectionError, RuntimeError):
+            return False
+
+    async def _bad_models(self, writer: asyncio.StreamWriter, listing: bytes) -> bool:
+        how, size = self.b.misbehave, self.b.size
+        if how == "deep-models":
+            body = listing[:-1] + b', "deep": ' + b"[" * size + b"]" * size + b"}"
+            return await self._plain(writer, 200, body)
+        if how == "trickle-models":
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(listing)
+            return await self._trickle(writer, head + listing)
+        start = listing[:-1] + b', "padding": "'
+        end = b'"}'
+        length = len(start) + size + len(end)
+        chunked = how == "huge-models-chunked"
+        framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % length
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%s\r\n\r\n" % framing)
+        wrap = _chunked if chunked else (lambda d: d)
+        try:
+            writer.write(wrap(start))
+            fill = wrap(b"x" * _FILL)
+            for _ in range(size // _FILL):
+                writer.write(fill)
+                await writer.drain()
+            writer.write(wrap(b"x" * (size % _FILL) + end) + (b"0\r\n\r\n" if chunked else b""))
+            await writer.drain()
+        except (ConnectionError, RuntimeError):
+            return False
+        return True
+
+    def _event(self, obj: dict[str, Any], nl: str, hostile: bool = True) -> bytes:
+        sent: Any = {"id": "fake", "created": 0, "model": "fake-model", **obj}
+        if self.b.edit is not None and hostile:
+            sent = self.b.edit(sent)
+        text = json.dumps(sent, ensure_ascii=False)
+        if self.b.tamper is not None and hostile:
+            text = self.b.tamper(text)
+        return f"data: {text}{nl}{nl}".encode()
 
 
 class ServerThread:
@@ -225,13 +414,21 @@ class ServerThread:
         self._ready.set()
         self.loop.run_forever()
 
+    async def _shutdown(self) -> None:
+        """Stop listening, and end the handlers still waiting (a silence, a trickle)."""
+        await self.server.stop()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def __enter__(self) -> FakeServer:
         self._thread.start()
         self._ready.wait()
         return self.server
 
     def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
 

@@ -226,3 +226,64 @@ def test_no_request_completes_a_failed_run_in_the_file(capsys: pytest.CaptureFix
     assert rc == 1 and "failed:" in err
     [run] = load("f.json").runs
     assert run.status == "failed" and run.error == "no request completed" and run.metrics["failures.HTTP 500"] == 24
+
+
+def test_an_honest_server_whose_tokens_show_no_text_is_measured(capsys: pytest.CaptureFixture[str]) -> None:
+    """The transformers-serve case: the probe's 2 tokens, and each answer's 6, held back inside UTF-8 characters."""
+    with ServerThread(Behaviour(hold=6, closer=True)) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL, "--json", "--out", "h.json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["completed"] == 24 and doc["output_lens"] == [6] * 24 and all(t > 0 for t in doc["ttfts"])
+    [run] = load("h.json").runs
+    assert run.verified and run.status == "ok"
+
+
+LIMITS = ["--timeout", "1", "--deadline", "2"]
+
+
+@pytest.mark.parametrize(("behaviour", "message"), [
+    (Behaviour(prompt_tokens=lambda n: -n), "usage.prompt_tokens is -16: not a count"),
+    (Behaviour(prompt_tokens=lambda n: n * 1000), "no tokenizer's"),
+    (Behaviour(usage_tokens=lambda n: 2 * n), "usage says 4 tokens, more than the 2 the request asked for"),
+    (Behaviour(misbehave="endless"), "more token events than the 2 tokens asked for"),
+    (Behaviour(misbehave="trickle", trickle_s=0.2), "did not end within its deadline of 2 s"),
+    (Behaviour(misbehave="huge-models", size=600 << 20), "the answer declares 629145"),
+    (Behaviour(misbehave="huge-models-chunked", size=100 << 20), "longer than the 16777216 bytes a model list may hold"),
+    (Behaviour(misbehave="deep-models", size=10_000), "nested deeper than 32"),
+    (Behaviour(misbehave="trickle-models", trickle_s=0.2), "GET /v1/models: no complete answer within 2 s"),
+])
+def test_a_hostile_server_is_refused_in_one_line(behaviour: Behaviour, message: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread(behaviour) as server:
+        rc, _, err = serve(capsys, "--base-url", server.url, *SMALL, *LIMITS)
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not Path("results").exists()
+
+
+def test_a_chat_server_that_ignores_max_completion_tokens_is_sent_max_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    """Its first probe streams past the cap: the probe falls back to max_tokens, as for a server that refuses the field."""
+    with ServerThread(Behaviour(misbehave="endless", bad=lambda n: n == 0)) as server:
+        rc, out, err = serve(capsys, "--base-url", server.url, *SMALL, *LIMITS, "--json", "--endpoint", "chat")
+        bodies = server.bodies
+    assert rc == 0, err
+    assert json.loads(out)["completed"] == 24 and "max_completion_tokens" in bodies[0]
+    assert all("max_tokens" in b for b in bodies[1:])
+
+
+def test_a_server_that_lies_on_some_requests_is_measured_and_not_verified(capsys: pytest.CaptureFixture[str]) -> None:
+    lies = Behaviour(usage_tokens=lambda n: 2 * n, bad=lambda n: n >= 2 and n % 4 == 0)
+    with ServerThread(lies) as server:
+        rc, _, err = serve(capsys, "--base-url", server.url, *SMALL, *LIMITS, "--out", "l.json")
+    assert "Traceback" not in err
+    [run] = load("l.json").runs
+    mt = run.metrics
+    assert mt["completed"] == 18 and mt["failures.token count"] == 6 and mt["total_output_tokens"] == 18 * 6
+    assert not run.verified and "more than the 6 the request asked for" in str(mt["verification"])
+
+
+@pytest.mark.parametrize(("option", "value"), [("--deadline", "0"), ("--deadline", "inf"), ("--max-response-bytes", "0"),
+                                                ("--max-event-bytes", "-1"), ("--max-tokens-per-event", "0")])
+def test_limits_must_be_positive(option: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = serve(capsys, "--base-url", "http://127.0.0.1:9", option, value)
+    assert rc == 2 and option in err and len(err.strip().splitlines()) == 1, err

@@ -202,3 +202,59 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not Path("r.json").exists()
+
+
+def _lens(doc: dict[str, Any], i: int, value: Any) -> dict[str, Any]:
+    doc["output_lens"][i] = value
+    return doc
+
+
+def _first_request(doc: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    doc["benchmarks"][0]["requests"]["successful"][0].update(fields)
+    return doc
+
+
+@pytest.mark.parametrize(("text", "args", "message"), [
+    (lambda: json.dumps(_lens(vllm_result(), 3, 10**9)), [], "output_lens[3]: expected a count"),
+    (lambda: json.dumps(_lens(vllm_result(), 3, 10**6)), [], "output_lens[3] says 1000000 tokens over 32 streamed chunk(s): "
+                                                             "more than 16 tokens a chunk"),
+    (lambda: json.dumps(_lens(vllm_result(), 3, 17 * TOKENS)), [], "more than 16 tokens a chunk"),
+    (lambda: json.dumps(_lens(vllm_result(), 3, TOKENS // 2)), [], "fewer than the 32 token events"),
+    (lambda: json.dumps(_lens(vllm_result(), 3, -1)), [], "output_lens[3]: expected a count"),
+    (lambda: json.dumps(_first_request(guidellm_report(), output_tokens=10**9)), [], "output_tokens: expected a count"),
+    (lambda: json.dumps(_first_request(guidellm_report(), output_tokens=-32)), [], "output_tokens: expected a count"),
+    (lambda: json.dumps(_first_request(guidellm_report(), output_tokens=40 * TOKENS)), [], "more than 16 tokens a chunk"),
+    (lambda: json.dumps(vllm_result()).replace('"duration": ', '"duration": 1, "duration": ', 1), [], "appears twice"),
+    (lambda: json.dumps(vllm_result()).replace('"duration": ', '"duration": NaN, "x": ', 1), [], "NaN"),
+    (lambda: '{"a": ' + "[" * 1000 + "]" * 1000 + "}", [], "nested deeper than 64"),
+    (lambda: json.dumps(vllm_result()), ["--max-bytes", "1000"], "more than the 1000 an import reads (--max-bytes)"),
+    (lambda: json.dumps({**vllm_result(), "mean_ttft_ms": -3.0}), [], "mean_ttft_ms is -3.0"),
+])
+def test_a_hostile_file_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: Any,
+                                               args: list[str], message: str) -> None:
+    path = tmp_path / "in.json"
+    path.write_text(text())
+    assert main(["import", str(path), *args, "--out", "r.json"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not Path("r.json").exists()
+
+
+def test_batching_beyond_the_default_is_taken_with_its_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An engine streaming 20 tokens a chunk (--stream-interval 20): refused by default, taken when said so."""
+    doc = vllm_result()
+    doc["output_lens"] = [20 * TOKENS] * N
+    path = write(tmp_path / "v.json", doc)
+    assert main(["import", path, "--out", "r.json"]) == 2 and "--max-tokens-per-event" in capsys.readouterr().err
+    assert main(["import", path, "--out", "r.json", "--max-tokens-per-event", "20"]) == 0
+    [run] = load("r.json").runs
+    assert run.verified and sum(run.throughput.units) > 16 * TOKENS
+
+
+def test_a_guidellm_report_without_token_iterations_is_not_verified(tmp_path: Path) -> None:
+    report = guidellm_report()
+    for req in report["benchmarks"][0]["requests"]["successful"]:
+        del req["info"]["timings"]["token_iterations"]
+    assert main(["import", write(tmp_path / "g.json", report), "--out", "out.json"]) == 0
+    [run] = load("out.json").runs
+    assert run.status == "ok" and not run.verified and "token_iterations" in str(run.metrics["verification"])

@@ -75,11 +75,9 @@ def get_json(url: str, body: dict[str, Any] | None = None) -> Any:
         return json.loads(response.read())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def serving(root: Path, model: Path) -> Iterator[str]:
+    """`transformers serve` of ``model`` on a free port of 127.0.0.1 until the generator is closed: its base URL."""
     command = _serve_cli()
-    root = tmp_path_factory.mktemp("transformers-serve")
-    model = build_model(root)
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(root / "hf"),
            "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -100,7 +98,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             if time.monotonic() > deadline:
                 pytest.fail(f"transformers serve not ready after {STARTUP_TIMEOUT_S:g} s")
             time.sleep(0.2)
-        yield url, model
+        yield url
     finally:
         proc.terminate()
         try:
@@ -109,6 +107,46 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    _serve_cli()
+    root = tmp_path_factory.mktemp("transformers-serve")
+    model = build_model(root)
+    for url in serving(root, model):
+        yield url, model
+
+
+def gpt2_byte_chars() -> dict[int, str]:
+    """The byte-level BPE alphabet: each byte's character (GPT-2's bytes_to_unicode)."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAC + 1), *range(0xAE, 0xFF + 1)]
+    chars, extra = dict(zip(printable, map(chr, printable))), 0
+    for b in range(256):
+        if b not in chars:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return chars
+
+
+@pytest.fixture(scope="module")
+def held_back_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The same tiny Llama made to generate only lead bytes of 3-byte UTF-8 characters (``suppress_tokens``
+    in its generation config): every token is part of a character that never completes, so the server holds
+    all their text back and every answer is a closing chunk and usage, without any text."""
+    _serve_cli()
+    from transformers import GenerationConfig, PreTrainedTokenizerFast
+
+    root = tmp_path_factory.mktemp("transformers-serve-held-back")
+    model = build_model(root)
+    tok = PreTrainedTokenizerFast.from_pretrained(model)
+    chars = gpt2_byte_chars()
+    leads = {tok.convert_tokens_to_ids(chars[b]) for b in (0xE4, 0xE5, 0xE6)}
+    config = GenerationConfig.from_pretrained(model)
+    config.suppress_tokens = [i for i in range(len(tok)) if i not in leads]
+    config.save_pretrained(model)
+    for url in serving(root, model):
+        yield url, model
 
 
 def run_serve(capsys: pytest.CaptureFixture[str], url: str, *args: str, out: str = "r.json") -> dict[str, Any]:
@@ -165,3 +203,15 @@ def test_streamed_counts_equal_the_servers_usage(server: tuple[str, Path], capsy
                                                     "max_tokens": prompt.max_tokens})
         assert answer["usage"]["completion_tokens"] == streamed_out
         assert answer["usage"]["prompt_tokens"] == streamed_in
+
+
+@pytest.mark.parametrize("endpoint", ["completions", "chat"])
+def test_an_answer_whose_tokens_show_no_text_is_measured(held_back_server: tuple[str, Path], endpoint: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Deliver 5 of issue 25 against a real server: usage, not visible text, says tokens came (the probe's 2, the
+    load's 8 each); TTFT is measured to the closing chunk, the first chunk carrying the choice."""
+    url, _ = held_back_server
+    doc = run_serve(capsys, url, "--endpoint", endpoint, out=f"held-{endpoint}.json")
+    check_result_file(f"held-{endpoint}.json", doc, 8)
+    assert doc["failed"] == 0 and doc["output_lens"] == [8] * 8 and doc["generated_texts"] == [""] * 8, doc["errors"]
+    assert all(t > 0 and itl == [] for t, itl in zip(doc["ttfts"], doc["itls"]))
