@@ -159,7 +159,7 @@ def test_a_chat_server_that_knows_only_max_tokens(capsys: pytest.CaptureFixture[
 
 
 NODE_METER = f"metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period={PERIOD_S},scope=node"
-#: the scrape jitter of a held counter (bench.serve.energy): up to period / 2 plus a fetch at each edge
+#: the scrape jitter of a held counter (bench.serve.measure.energy): up to period / 2 plus a fetch at each edge
 JITTER_S = PERIOD_S / 2 + 0.15  # a fetch of the page, each edge: up to 150 ms on a loaded 2-core machine
 
 

@@ -191,8 +191,8 @@ def test_serve_against_transformers_serve(server: tuple[str, Path], endpoint: st
 def test_streamed_counts_equal_the_servers_usage(server: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     """The same prompts asked without streaming (greedy decoding: the same tokens) report the same usage."""
     url, model = server
-    from bench.serve import dataset as ds
-    from bench.serve.measure import ServeSettings, prepare_sync
+    from bench.serve.measure.outcome import ServeSettings, prepare_sync
+    from bench.serve.protocol import dataset as ds
 
     settings = ServeSettings(url, dataset="random:in=24,out=8", num_prompts=8)
     doc = run_serve(capsys, url)

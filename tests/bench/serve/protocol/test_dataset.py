@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import UsageError
-from bench.serve import dataset as ds
+from bench.serve.protocol import dataset as ds
 
 
 def test_random_spec() -> None:

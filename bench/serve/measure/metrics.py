@@ -13,7 +13,7 @@ Over the successful requests of one run of ``duration`` s (first release to last
   p50/p90/p99 (linear interpolation, :func:`bench.stats.percentiles`), in ms;
 - the peak output tokens in any one-second bucket and the peak number of requests in flight.
 
-Token counts are the server's usage (or a local tokenizer's, see :mod:`bench.serve.tokens`).
+Token counts are the server's usage (or a local tokenizer's, see :mod:`bench.serve.protocol.tokens`).
 An empty distribution has no figures (None), where vLLM writes 0.
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench.errors import UsageError
-from bench.serve.records import RequestRecord
+from bench.serve.protocol.records import RequestRecord
 from bench.stats import percentiles
 
 QUANTILES = (50, 90, 99)

@@ -9,7 +9,7 @@ reads anywhere, even inside a UTF-8 character: the parser works on bytes and onl
 events leave it.
 
 A line longer than ``max_bytes``, or an event whose data lines add up to more, is refused
-(:class:`~bench.serve.boundary.Refused`, class ``event too large``) as soon as the buffered part
+(:class:`~bench.serve.protocol.boundary.Refused`, class ``event too large``) as soon as the buffered part
 passes the limit: a ``data:`` line that never ends is never held whole.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from bench.serve.boundary import DEFAULT_MAX_EVENT_BYTES, Refused
+from bench.serve.protocol.boundary import DEFAULT_MAX_EVENT_BYTES, Refused
 
 #: The failure class of a line or event over the limit.
 TOO_LARGE = "event too large"

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from bench.serve.load import release_offsets
+from bench.serve.measure.load import release_offsets
 
 
 def gaps(offsets: list[float]) -> list[float]:

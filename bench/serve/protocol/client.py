@@ -1,11 +1,11 @@
 """One streamed request to an OpenAI-compatible server, timed per token event, across the boundary.
 
 Requests carry standard OpenAI fields only (``model``, ``prompt`` or ``messages``, the output
-cap, ``stream``, ``stream_options.include_usage``) plus what :class:`~bench.serve.server.ServerInfo`
+cap, ``stream``, ``stream_options.include_usage``) plus what :class:`~bench.serve.protocol.server.ServerInfo`
 says the server accepts (``ignore_eos`` for vLLM and SGLang): strict servers answer 422 to
 unknown fields.
 
-Every request crosses the boundary of :mod:`bench.serve.boundary` (its :class:`~bench.serve.boundary.Limits`:
+Every request crosses the boundary of :mod:`bench.serve.protocol.boundary` (its :class:`~bench.serve.protocol.boundary.Limits`:
 a read timeout, a deadline, a byte limit on the answer and on one SSE line or event) and every
 event is read into typed, bounded values (:func:`read_chunk`): an object; ``choices`` a list of
 objects; texts strings; ``usage`` counts whole numbers from 0; no key twice in any object.
@@ -20,8 +20,8 @@ its text back, and a short answer can end with the closing chunk and ``usage`` b
 (``transformers serve`` does). The count (``usage``, or a local tokenizer's), not visible text,
 decides whether tokens came; without any token event the closing chunk is the first token (TTFT
 is measured to the first chunk carrying the choice). The count must then agree with the stream
-(:mod:`bench.serve.counts`): no fewer tokens than token events, no more than the cap asked, nor
-than :data:`~bench.serve.counts.MAX_TOKENS_PER_EVENT` a chunk; a request whose count disagrees
+(:mod:`bench.serve.protocol.counts`): no fewer tokens than token events, no more than the cap asked, nor
+than :data:`~bench.serve.protocol.counts.MAX_TOKENS_PER_EVENT` a chunk; a request whose count disagrees
 fails as ``token count``. More token events than the cap asked ends the request as it happens
 (``over the cap``): a stream that never ends is cut there.
 """
@@ -36,11 +36,11 @@ from typing import Any, NamedTuple
 
 import aiohttp
 
-from bench.serve.boundary import ERROR_BODY_BYTES, LIMITS, DuplicateKey, Limits, Refused, loads, read_upto
-from bench.serve.counts import MAX_REQUEST_TOKENS, MAX_TOKENS_PER_EVENT, disagreement
-from bench.serve.dataset import Prompt
-from bench.serve.records import RequestRecord
-from bench.serve.sse import SSEParser
+from bench.serve.protocol.boundary import ERROR_BODY_BYTES, LIMITS, DuplicateKey, Limits, Refused, loads, read_upto
+from bench.serve.protocol.counts import MAX_REQUEST_TOKENS, MAX_TOKENS_PER_EVENT, disagreement
+from bench.serve.protocol.dataset import Prompt
+from bench.serve.protocol.records import RequestRecord
+from bench.serve.protocol.sse import SSEParser
 
 #: how much of an error answer's body goes into the failure message
 ERROR_BODY_CHARS = 200
@@ -151,8 +151,8 @@ class OpenAIClient:
         max_field: the chat output-cap field (``max_completion_tokens``, or ``max_tokens`` for
             servers that know only that one).
         counter: a local token counter for streams without usage (None: such a stream fails).
-        limits: the bounds of every request (:mod:`bench.serve.boundary`).
-        per_event: the most tokens one streamed chunk is believed to carry (:mod:`bench.serve.counts`).
+        limits: the bounds of every request (:mod:`bench.serve.protocol.boundary`).
+        per_event: the most tokens one streamed chunk is believed to carry (:mod:`bench.serve.protocol.counts`).
     """
 
     def __init__(self, url: str, model: str, *, chat: bool, extra: dict[str, Any] | None = None,

@@ -16,8 +16,8 @@ from typing import Any
 
 from rich.table import Table
 
-from bench.serve.measure import ServeMeasurement
-from bench.serve.metrics import Distribution
+from bench.serve.measure.metrics import Distribution
+from bench.serve.measure.outcome import ServeMeasurement
 
 LATENCIES = (("ttft", "TTFT"), ("tpot", "TPOT"), ("itl", "ITL"), ("e2el", "E2E latency"))
 

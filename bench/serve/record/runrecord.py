@@ -9,7 +9,7 @@ Mapping (run field: what it holds):
   is the host that ran the client (the endpoint's identity is here).
 - ``params``: the load settings: model, endpoint, dataset, prompts, request rate (``"inf"`` or
   req/s), burstiness, max concurrency, seed, warm-up requests, goodput SLOs.
-- the measured windows are the slices of the steady window (:mod:`bench.serve.slices`): phases
+- the measured windows are the slices of the steady window (:mod:`bench.serve.measure.slices`): phases
   ``window-0`` ... ``window-N`` between the slice markers, each slice's units the output tokens
   whose token events fall in it, so ``throughput.rate`` = output tokens in the steady window /
   its span; ``power`` is the power layer's block over the same slices (refused for sizing, with
@@ -22,7 +22,7 @@ Mapping (run field: what it holds):
   failures by reason (``failures.HTTP 429``...) and the steady window's verdict
   (``steady_valid``, ``steady_reasons``...): flat values only.
 - ``verified``: the tokens were counted (server usage or a local tokenizer) and no request's
-  count disagreed with what it streamed (:mod:`bench.serve.counts`: fewer tokens than token
+  count disagreed with what it streamed (:mod:`bench.serve.protocol.counts`: fewer tokens than token
   events, more than the cap asked or than batching explains): such a request fails (``token
   count``, its tokens counted nowhere), and a server caught once is not believed for the rest.
 - ``status``: ``ok``; ``interrupted`` when a stop signal ended the point; ``failed`` when no
@@ -39,9 +39,9 @@ from typing import Any
 from bench.measure.runrecord import RunHead, flat_metrics, measured_run
 from bench.record import Hardware, Phase, PowerBlock, Run, no_power, utc_now
 from bench.record.run import Status
-from bench.serve.client import COUNT_FAILURE
-from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, Setup
-from bench.serve.render import vllm_json
+from bench.serve.measure.outcome import LoadPoint, ServeMeasurement, ServeSettings, Setup
+from bench.serve.protocol.client import COUNT_FAILURE
+from bench.serve.record.render import vllm_json
 
 WORKLOAD = "serve"
 UNIT = "token"

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import aiohttp
 import numpy as np
 
-from bench.serve.client import OpenAIClient
-from bench.serve.dataset import Prompt
-from bench.serve.records import RequestRecord
-from bench.serve.steady import SteadyTracker
+from bench.serve.measure.steady import SteadyTracker
+from bench.serve.protocol.client import OpenAIClient
+from bench.serve.protocol.dataset import Prompt
+from bench.serve.protocol.records import RequestRecord
 
 
 def release_offsets(count: int, rate: float, burstiness: float, seed: int) -> list[float]:

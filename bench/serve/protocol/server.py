@@ -6,11 +6,11 @@
 short requests before the benchmark: it proves the endpoint streams, learns whether streams
 carry ``usage`` (else a local tokenizer must count), falls back from ``max_completion_tokens``
 to ``max_tokens`` for chat servers that know only the older field, and calibrates random
-prompts (see :mod:`bench.serve.dataset`). Everything that stops a benchmark here is one line,
+prompts (see :mod:`bench.serve.protocol.dataset`). Everything that stops a benchmark here is one line,
 exit 2.
 
-The model list crosses the boundary (:mod:`bench.serve.boundary`): at most
-:data:`~bench.serve.boundary.MAX_LISTING_BYTES` within :data:`~bench.serve.boundary.LISTING_DEADLINE_S`,
+The model list crosses the boundary (:mod:`bench.serve.protocol.boundary`): at most
+:data:`~bench.serve.protocol.boundary.MAX_LISTING_BYTES` within :data:`~bench.serve.protocol.boundary.LISTING_DEADLINE_S`,
 strict JSON. The probe's prompt counts are held to a plausible tokenizer before they size any
 prompt: counts from 0 that grow with the words, at :data:`MIN_TOKENS_PER_WORD` to
 :data:`MAX_TOKENS_PER_WORD` tokens a word, a fixed overhead under :data:`MAX_OVERHEAD_TOKENS`.
@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.errors import UsageError
-from bench.serve.boundary import LISTING_DEADLINE_S, MAX_LISTING_BYTES, Limits, Refused, loads, read_upto
-from bench.serve.client import COUNT_FAILURE, OVER_CAP, OpenAIClient
-from bench.serve.dataset import Prompt, random_text
-from bench.serve.records import RequestRecord
+from bench.serve.protocol.boundary import LISTING_DEADLINE_S, MAX_LISTING_BYTES, Limits, Refused, loads, read_upto
+from bench.serve.protocol.client import COUNT_FAILURE, OVER_CAP, OpenAIClient
+from bench.serve.protocol.dataset import Prompt, random_text
+from bench.serve.protocol.records import RequestRecord
 
 #: engines known to accept fields beyond the OpenAI API, by ``owned_by`` in /v1/models
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {"vllm": {"ignore_eos": True}, "sglang": {"ignore_eos": True}}

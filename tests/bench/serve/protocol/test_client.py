@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from bench.serve.boundary import Limits
-from bench.serve.client import COUNT_FAILURE, OpenAIClient
-from bench.serve.dataset import Prompt
-from bench.serve.load import LoadResult, run_load
-from bench.serve.records import RequestRecord
+from bench.serve.measure.load import LoadResult, run_load
+from bench.serve.protocol.boundary import Limits
+from bench.serve.protocol.client import COUNT_FAILURE, OpenAIClient
+from bench.serve.protocol.dataset import Prompt
+from bench.serve.protocol.records import RequestRecord
 from bench.testing.openai_server import STANDARD, Behaviour, FakeServer
 from tests.bench.serve.helpers import with_server
 

@@ -2,7 +2,7 @@
 
 Random prompts without a tokenizer download. A prompt of N tokens for a tokenizer sitebench
 does not have is made of N' words drawn (seeded, per request) from a list of common English
-words, where N' comes from the server itself: the probe (:mod:`bench.serve.server`) sends two
+words, where N' comes from the server itself: the probe (:mod:`bench.serve.protocol.server`) sends two
 prompts of known word counts and reads ``usage.prompt_tokens`` back, which gives tokens per word
 and the fixed overhead (a chat template's tokens) of this server's tokenizer. Common words are
 one token each in the byte-level BPE vocabularies of current models, so prompts come out within

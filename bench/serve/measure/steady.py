@@ -14,7 +14,7 @@ result), by one rule:
 - end, both: the first completion after the last request was sent. From then on nothing new
   arrives and the number of requests in flight only falls: the queue drains.
 
-The window is cut into contiguous slices (:mod:`bench.serve.slices`: about ``SLICES`` of
+The window is cut into contiguous slices (:mod:`bench.serve.measure.slices`: about ``SLICES`` of
 them, bounded by power-sampler markers), the run record's measured windows. A window is refused
 for sizing (``valid`` false, ``reasons``) when it is empty or shorter than the meters need, when
 the output token rate across its slices varies by more than :data:`MAX_CV` (coefficient of
@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bench.serve.records import RequestRecord
-from bench.serve.slices import attribute, equal_bounds, token_events
+from bench.serve.measure.slices import attribute, equal_bounds, token_events
+from bench.serve.protocol.records import RequestRecord
 from bench.stats import summarize
 
 MAX_CV = 0.2

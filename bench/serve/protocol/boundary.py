@@ -25,7 +25,7 @@ on), or one line for the model list and the probe. JSON crosses through :func:`l
 ``NaN`` or infinities, no key twice in one object (the last would silently win: two
 ``completion_tokens`` could say two things), the nesting limit, and for files a limit on the
 objects and arrays held (:func:`loads` ``max_containers``). Typed values are then read from it by
-the caller, each with its bounds (:mod:`bench.serve.client`, :mod:`bench.serve.formats`).
+the caller, each with its bounds (:mod:`bench.serve.protocol.client`, :mod:`bench.serve.record.formats`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ DEFAULT_MAX_EVENT_BYTES = 1 << 20
 MAX_LISTING_BYTES = 16 << 20
 #: Seconds ``GET /v1/models`` may take in all.
 LISTING_DEADLINE_S = 30.0
-#: Bytes of an error answer read (its first :data:`bench.serve.client.ERROR_BODY_CHARS` are shown).
+#: Bytes of an error answer read (its first :data:`bench.serve.protocol.client.ERROR_BODY_CHARS` are shown).
 ERROR_BODY_BYTES = 64 << 10
 #: Nesting of objects and arrays in one event or the model list.
 MAX_DEPTH = 32

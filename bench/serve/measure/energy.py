@@ -16,7 +16,7 @@ energy is off by at most ``P x (period / 2 + fetch time)`` (a relative ``period 
 
 The figure is refused for sizing (``valid_for_sizing`` false, with the reasons) when the power
 layer refuses the window for those meters or the load in it was not steady
-(:mod:`bench.serve.steady`); the refusal is written into the run's power block.
+(:mod:`bench.serve.measure.steady`); the refusal is written into the run's power block.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bench.record import PowerBlock, Quality
-from bench.serve.steady import SteadyWindow
+from bench.serve.measure.steady import SteadyWindow
 
 REFUSED = "window refused for sizing"
 

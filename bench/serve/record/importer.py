@@ -1,8 +1,8 @@
 """Another tool's serving benchmark as a ``sitebench.result/2`` file (``sitebench import``).
 
-Each load point (:mod:`bench.serve.formats`) becomes a ``serve`` run as ``sitebench serve`` makes
-it (:mod:`bench.serve.record`): the steady window found after the fact by the same rule
-(:func:`bench.serve.steady.edges`), cut into equal slices (there are no live markers to choose
+Each load point (:mod:`bench.serve.record.formats`) becomes a ``serve`` run as ``sitebench serve`` makes
+it (:mod:`bench.serve.record.runrecord`): the steady window found after the fact by the same rule
+(:func:`bench.serve.measure.steady.edges`), cut into equal slices (there are no live markers to choose
 from), output tokens attributed to slices by token event time, and vLLM's own figures in
 ``metrics`` under vLLM's keys. Power comes only from a log of a wall meter or PDU (``--power-log``,
 read by the ``csv`` meter by wall-clock time, its ``offset=`` the logger's clock minus the
@@ -14,7 +14,7 @@ The file crosses the boundary before anything in it is read: at most :data:`DEFA
 (``--max-bytes``; the size is checked before reading), strict JSON (UTF-8, no ``NaN``, no key twice
 in one object) nested at most :data:`MAX_DEPTH` deep with at most one object or array per
 :data:`BYTES_PER_CONTAINER` bytes of the limit (what a parser can hold in memory for it); then
-:mod:`bench.serve.formats` reads typed, bounded values, token counts against the file's token
+:mod:`bench.serve.record.formats` reads typed, bounded values, token counts against the file's token
 events (``--max-tokens-per-event``). Anything outside the bounds refuses the file in one line.
 """
 
@@ -40,13 +40,13 @@ from bench.power.window.block import power_block
 from bench.power.window.energy import MIN_PERIODS
 from bench.record import Document, Hardware, Phase, PowerBlock, Run, System, new_document, no_power
 from bench.record.io import first_error
-from bench.serve import formats
-from bench.serve.boundary import loads
-from bench.serve.counts import MAX_TOKENS_PER_EVENT
-from bench.serve.energy import energy_per_token
-from bench.serve.record import UNIT, WORKLOAD
-from bench.serve.slices import equal_bounds
-from bench.serve.steady import SteadyWindow, analyse, edges
+from bench.serve.measure.energy import energy_per_token
+from bench.serve.measure.slices import equal_bounds
+from bench.serve.measure.steady import SteadyWindow, analyse, edges
+from bench.serve.protocol.boundary import loads
+from bench.serve.protocol.counts import MAX_TOKENS_PER_EVENT
+from bench.serve.record import formats
+from bench.serve.record.runrecord import UNIT, WORKLOAD
 
 NO_LOG = "no power log given (--power-log): an imported benchmark's power is never modelled"
 #: Bytes of a file imported (``--max-bytes``): a vLLM result of 1,000 prompts of 1,000 tokens, ITLs saved, is some 25 MB.

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from bench.serve.records import RequestRecord
-from bench.serve.slices import DENSITY, MIN_TICK_S, Ticker, attribute, boundaries, equal_bounds, token_events
-from bench.serve.steady import analyse
+from bench.serve.measure.slices import DENSITY, MIN_TICK_S, Ticker, attribute, boundaries, equal_bounds, token_events
+from bench.serve.measure.steady import analyse
+from bench.serve.protocol.records import RequestRecord
 
 
 def test_boundaries_are_the_ticks_nearest_the_equal_divisions() -> None:

@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.serve.sse import Event, SSEParser
+from bench.serve.protocol.sse import Event, SSEParser
 
 STREAM = (
     ": keep-alive\n\n"

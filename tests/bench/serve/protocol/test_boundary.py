@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from bench.serve.boundary import DuplicateKey, Refused, loads
-from bench.serve.client import BAD_EVENT, COUNT_FAILURE, read_chunk
-from bench.serve.counts import MAX_TOKENS_PER_EVENT, disagreement
-from bench.serve.sse import TOO_LARGE, Event, SSEParser
+from bench.serve.protocol.boundary import DuplicateKey, Refused, loads
+from bench.serve.protocol.client import BAD_EVENT, COUNT_FAILURE, read_chunk
+from bench.serve.protocol.counts import MAX_TOKENS_PER_EVENT, disagreement
+from bench.serve.protocol.sse import TOO_LARGE, Event, SSEParser
 
 
 def test_loads_is_strict() -> None:

@@ -3,8 +3,8 @@
 Per sweep: discover the server, build the client, probe, make the prompts. Per point
 (``--request-rate`` x ``--max-concurrency``), with phase markers on the power sampler:
 ``serve/<point>/run/start``, warm-up requests (not measured) to ``.../warmup/end``, then the load:
-``.../steady/start`` and ``.../steady/end`` when :class:`~bench.serve.steady.SteadyTracker` sees
-the edges, ``.../tick-K`` in between (:mod:`bench.serve.slices`: the slice boundaries are chosen
+``.../steady/start`` and ``.../steady/end`` when :class:`~bench.serve.measure.steady.SteadyTracker` sees
+the edges, ``.../tick-K`` in between (:mod:`bench.serve.measure.slices`: the slice boundaries are chosen
 among them), and ``.../run/end``. Every point sends the same prompts (one seed) so points differ
 only in load. A ``stop`` event ends the point in progress early (``interrupted``) and the sweep.
 """
@@ -25,24 +25,24 @@ from bench.errors import UsageError
 from bench.power.sampler import Sampler
 from bench.power.window.block import power_block
 from bench.power.window.energy import MIN_PERIODS
-from bench.serve import dataset as ds
-from bench.serve.boundary import LIMITS, Limits
-from bench.serve.client import OpenAIClient
-from bench.serve.counts import MAX_TOKENS_PER_EVENT
-from bench.serve.energy import ServeEnergy, energy_per_token
-from bench.serve.load import LoadResult, run_load, session
-from bench.serve.metrics import ServeMetrics, compute
-from bench.serve.records import RequestRecord
-from bench.serve.server import Probe, ServerInfo, discover, normalize_base_url, probe
-from bench.serve.slices import Boundary, Ticker, boundaries
-from bench.serve.steady import (
+from bench.serve.measure.energy import ServeEnergy, energy_per_token
+from bench.serve.measure.load import LoadResult, run_load, session
+from bench.serve.measure.metrics import ServeMetrics, compute
+from bench.serve.measure.slices import Boundary, Ticker, boundaries
+from bench.serve.measure.steady import (
     END_PHASE,
     START_PHASE,
     SteadyTracker,
     SteadyWindow,
     analyse,
 )
-from bench.serve.tokens import load_counter
+from bench.serve.protocol import dataset as ds
+from bench.serve.protocol.boundary import LIMITS, Limits
+from bench.serve.protocol.client import OpenAIClient
+from bench.serve.protocol.counts import MAX_TOKENS_PER_EVENT
+from bench.serve.protocol.records import RequestRecord
+from bench.serve.protocol.server import Probe, ServerInfo, discover, normalize_base_url, probe
+from bench.serve.protocol.tokens import load_counter
 
 WARMUP_WORDS = 64
 T = TypeVar("T")
@@ -62,9 +62,9 @@ class ServeSettings:
     burstiness: float = 1.0
     tokenizer: str | None = None
     goodput: dict[str, float] = field(default_factory=dict)
-    #: the bounds of every request (:mod:`bench.serve.boundary`)
+    #: the bounds of every request (:mod:`bench.serve.protocol.boundary`)
     limits: Limits = LIMITS
-    #: the most tokens one streamed chunk is believed to carry (:mod:`bench.serve.counts`)
+    #: the most tokens one streamed chunk is believed to carry (:mod:`bench.serve.protocol.counts`)
     per_event: int = MAX_TOKENS_PER_EVENT
 
 
@@ -115,7 +115,7 @@ class Timeline:
 
 @dataclass
 class ServeMeasurement:
-    """Everything one load point measured (see :mod:`bench.serve.record` for the run record)."""
+    """Everything one load point measured (see :mod:`bench.serve.record.runrecord` for the run record)."""
 
     point: LoadPoint
     settings: ServeSettings

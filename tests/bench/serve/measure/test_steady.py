@@ -6,8 +6,8 @@ import heapq
 
 import pytest
 
-from bench.serve.records import RequestRecord
-from bench.serve.steady import SteadyTracker, analyse, edges
+from bench.serve.measure.steady import SteadyTracker, analyse, edges
+from bench.serve.protocol.records import RequestRecord
 
 
 def closed_loop(n: int, c: int, ttft: float = 0.5, tokens: int = 10, itl: float = 0.1,

@@ -12,14 +12,14 @@ import pytest
 from bench.power.discovery import open_spec
 from bench.power.sampler import Sampler
 from bench.record import Gpu, Settings, System, new_document
-from bench.serve.measure import LoadPoint, ServeMeasurement, ServeSettings, run
-from bench.serve.record import run_head, to_run_record
+from bench.serve.measure.outcome import LoadPoint, ServeMeasurement, ServeSettings, run
+from bench.serve.record.runrecord import run_head, to_run_record
 from bench.testing.openai_server import Behaviour, ServerThread
 from tests.bench.conftest import check
 
 WATTS = [400.0, 200.0]
 PERIOD_S = 0.05
-#: the scrape jitter of a held counter (bench.serve.energy): up to period / 2 plus a fetch at each edge
+#: the scrape jitter of a held counter (bench.serve.measure.energy): up to period / 2 plus a fetch at each edge
 JITTER_S = PERIOD_S / 2 + 0.15  # a fetch of the page, each edge: up to 150 ms on a loaded 2-core machine
 
 

@@ -26,7 +26,7 @@ Every value is read typed and bounded (a file is as hostile as a server): times 
 wall clock between 1970 and 3000, spans within a record's (:data:`bench.record.bounds.MAX_SPAN_S`),
 latencies and gaps from 0, token counts whole numbers from 0; a figure kept from the file under a
 key that names a count, a rate or a latency is not negative. A request's token count must agree
-with the token events the file timed (:mod:`bench.serve.counts`): vLLM's ``output_lens[i]`` with
+with the token events the file timed (:mod:`bench.serve.protocol.counts`): vLLM's ``output_lens[i]`` with
 its TTFT and ``itls[i]`` (``len(itls[i]) + 1`` chunks, of which the chat role chunk and a closing
 chunk may carry no token), guidellm's ``output_tokens`` with ``token_iterations``. A file that
 breaks a bound is refused in one line naming the value (:class:`~bench.errors.UsageError`); a
@@ -46,8 +46,8 @@ import numpy as np
 
 from bench.errors import UsageError
 from bench.record.bounds import MAX_ITEMS, MAX_SPAN_S, NAME_LEN, counts_something
-from bench.serve.counts import IMPORT_SLACK, MAX_REQUEST_TOKENS, MAX_TOKENS_PER_EVENT, disagreement
-from bench.serve.records import RequestRecord
+from bench.serve.protocol.counts import IMPORT_SLACK, MAX_REQUEST_TOKENS, MAX_TOKENS_PER_EVENT, disagreement
+from bench.serve.protocol.records import RequestRecord
 
 VLLM_LISTS = ("input_lens", "output_lens", "ttfts", "itls", "latencies", "errors")
 PER_REQUEST = (*VLLM_LISTS, "start_times", "queue_times", "generated_texts")

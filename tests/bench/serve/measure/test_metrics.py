@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import UsageError
-from bench.serve.metrics import compute, parse_goodput, token_source
-from bench.serve.records import RequestRecord
+from bench.serve.measure.metrics import compute, parse_goodput, token_source
+from bench.serve.protocol.records import RequestRecord
 
 
 def rec(i: int, sent: float, times: list[float], out: int, inp: int = 10, ok: bool = True) -> RequestRecord:

@@ -2,7 +2,7 @@
 
 The run record measures throughput and power over the same contiguous windows
 (:mod:`bench.record.figures`); for a served endpoint those windows are slices of the steady
-window (:mod:`bench.serve.steady`), each bounded by markers on the power sampler.
+window (:mod:`bench.serve.measure.steady`), each bounded by markers on the power sampler.
 
 The steady window's end is only known when it comes (the first completion after the last
 request was sent), so equal slices cannot be marked in advance. While the window is open a
@@ -26,7 +26,7 @@ import bisect
 import threading
 from collections.abc import Callable
 
-from bench.serve.records import RequestRecord
+from bench.serve.protocol.records import RequestRecord
 
 #: Equal slices the steady window is cut into (also the slices of the stability check).
 SLICES = 5

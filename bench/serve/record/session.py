@@ -30,8 +30,8 @@ from bench.measure.runrecord import RunHead
 from bench.power.sampler import Sampler
 from bench.record import Document, Run, Settings, new_document, write_result
 from bench.record.io import first_error
-from bench.serve.measure import LoadPoint, Progress, ServeMeasurement, ServeSettings, Setup, measure_all
-from bench.serve.record import run_head, to_run_record
+from bench.serve.measure.outcome import LoadPoint, Progress, ServeMeasurement, ServeSettings, Setup, measure_all
+from bench.serve.record.runrecord import run_head, to_run_record
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
