@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from bench.serve.measure import (
+from bench.serve.measure.outcome import (
     LoadPoint,
     ServeMeasurement,
     ServeSettings,

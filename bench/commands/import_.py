@@ -12,9 +12,9 @@ from bench.commands.run import default_out
 from bench.errors import UsageError
 from bench.record import check_writable, write_result
 from bench.report.terminal import per_mw_table, power_notes, runs_table
-from bench.serve.counts import MAX_TOKENS_PER_EVENT
-from bench.serve.formats import parse_start
-from bench.serve.importer import DEFAULT_MAX_BYTES, import_file, open_log
+from bench.serve.protocol.counts import MAX_TOKENS_PER_EVENT
+from bench.serve.record.formats import parse_start
+from bench.serve.record.importer import DEFAULT_MAX_BYTES, import_file, open_log
 
 DESCRIPTION = """\
 Turn another tool's serving benchmark into a sitebench.result/2 file that size, plan,

@@ -19,18 +19,18 @@ from bench.power.discovery import Policy, open_meters
 from bench.power.spec import grammar_help
 from bench.record import check_writable
 from bench.report.terminal import per_mw_table, power_notes, runs_table
-from bench.serve import render
-from bench.serve.boundary import (
+from bench.serve.measure.metrics import parse_goodput
+from bench.serve.measure.outcome import LoadPoint, ServeSettings, prepare_sync
+from bench.serve.protocol.boundary import (
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_READ_TIMEOUT_S,
     Limits,
 )
-from bench.serve.counts import MAX_TOKENS_PER_EVENT
-from bench.serve.measure import LoadPoint, ServeSettings, prepare_sync
-from bench.serve.metrics import parse_goodput
-from bench.serve.session import ServePlan, execute
+from bench.serve.protocol.counts import MAX_TOKENS_PER_EVENT
+from bench.serve.record import render
+from bench.serve.record.session import ServePlan, execute
 
 EXAMPLES = """\
 examples:
