@@ -10,7 +10,9 @@ from bench.commands import help_of
 from bench.errors import UsageError
 from bench.miners.measure.outcome import Plan
 from bench.miners.measure.outlets import read_map
+from bench.miners.measure.plausible import MAX_RATE_TOLERANCE, RATE_TOLERANCE
 from bench.miners.protocol.scan import scan, targets
+from bench.miners.protocol.transport import DEFAULT_TIMEOUT_S, READ_TIMEOUT_S, Limits
 from bench.miners.protocol.write import credentials
 from bench.miners.record.session import Request, run_miners
 from bench.miners.view.table import run_table
@@ -26,9 +28,14 @@ API v3 on 4433. Nothing is ever written to a miner.
         --force): make, model, firmware, hash rate, reported power, how reached.
   run   measure miners into a result file: hashes from each miner's counter over
         contiguous windows after its warm-up, verified against its pool shares and
-        hardware errors; power from its PDU outlet (--outlets), else its firmware's
-        own figure (firmware_estimate), else nameplate J/TH x the measured rate
-        (MODELLED). Read-only unless --set-power-target is given.
+        hardware errors, and bounded by its model's nameplate (+35%); power from its
+        PDU outlet (--outlets), else its firmware's own figure (firmware_estimate,
+        refused when implausible for the model), else nameplate J/TH x the measured
+        rate (MODELLED). Read-only unless --set-power-target is given.
+
+Whatever a miner sends is bounded: a reply over 1 MiB or nested over 32 levels
+is refused, a request ends after --timeout however the bytes trickle, and a
+miner silent for --read-timeout is cut off; each is one failure for that miner.
 
 examples:
   sitebench miners scan 10.0.0.0/24
@@ -50,16 +57,19 @@ def register(sub: Any) -> None:
     scan.add_argument("targets", nargs="+", metavar="CIDR|HOST[:PORT]", help="addresses, host names or ranges")
     scan.add_argument("--json", action="store_true", help="print a JSON list, one object per address probed")
     scan.add_argument("--force", action="store_true", help="allow ranges wider than /16")
-    scan.add_argument("--timeout", type=float, default=2.0, metavar="S", help="seconds per address (default 2)")
+    scan.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                      help=f"seconds per address, every request included (default {DEFAULT_TIMEOUT_S:g})")
+    scan.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, metavar="S",
+                      help=f"seconds a miner may stay silent mid-request (default {READ_TIMEOUT_S:g}, at most --timeout)")
     scan.add_argument("--concurrency", type=int, default=256, metavar="N",
                       help="addresses probed at once (default 256)")
     scan.set_defaults(func=main_scan)
     run = actions.add_parser("run", help="measure miners into a result file",
                              description="Measure each miner (warm-up, then --repeats contiguous windows of "
-                             "--window seconds from its hash counter), verify it (pool shares, hardware errors) and "
-                             "write one run per miner to --out. Exit 0 when every miner was measured and verified, "
-                             "1 when one was not, 2 for bad input, 128+N when signal N stopped it (the file is "
-                             "still written).")
+                             "--window seconds from its hash counter), verify it (pool shares, hardware errors, its "
+                             "model's nameplate) and write one run per miner to --out. Exit 0 when every miner was "
+                             "measured and verified, 1 when one was not, 2 for bad input, 128+N when signal N "
+                             "stopped it (the file is still written).")
     run.add_argument("hosts", nargs="*", metavar="HOST[:PORT]|CIDR", help="miners to measure")
     run.add_argument("--hosts", dest="hosts_file", metavar="FILE", help="a file of miners, one per line (# comments)")
     run.add_argument("--outlets", metavar="MAP.csv", help="each miner's PDU outlet: 'miner, PDU[:port], outlet"
@@ -70,7 +80,15 @@ def register(sub: Any) -> None:
     run.add_argument("--window", type=float, default=300.0, metavar="S", help="seconds per window (default 300)")
     run.add_argument("--repeats", type=int, default=3, metavar="N", help="windows per miner (default 3)")
     run.add_argument("--period", type=float, default=5.0, metavar="S", help="seconds between polls (default 5)")
-    run.add_argument("--timeout", type=float, default=2.0, metavar="S", help="seconds per request (default 2)")
+    run.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                     help=f"seconds per request, however the reply comes (default {DEFAULT_TIMEOUT_S:g}; a poll gets at most "
+                     "0.9 x --period in all)")
+    run.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, metavar="S",
+                     help=f"seconds a miner may stay silent mid-request (default {READ_TIMEOUT_S:g}, at most --timeout)")
+    run.add_argument("--rate-tolerance", type=float, default=RATE_TOLERANCE, metavar="F",
+                     help=f"how far over its model's nameplate a miner's measured rate may be before its window is "
+                     f"refused as implausible (default {RATE_TOLERANCE:g}: +{RATE_TOLERANCE * 100:.0f}%%; at most "
+                     f"{MAX_RATE_TOLERANCE:g}; recorded in each run)")
     run.add_argument("--force", action="store_true", help="allow ranges wider than /16; replace the --out file when it exists")
     run.add_argument("--out", "-o", metavar="FILE", help="result file (default results/miners/<time>-miners.json)")
     run.add_argument("--set-power-target", type=int, metavar="W", dest="power_target",
@@ -111,8 +129,10 @@ def main_scan(args: argparse.Namespace) -> int:
 
 
     t0 = time.monotonic()
+    if not args.read_timeout > 0:
+        raise UsageError("--read-timeout must be positive")
     results = asyncio.run(scan(args.targets, force=args.force, concurrency=args.concurrency,
-                               timeout_s=args.timeout))
+                               timeout_s=args.timeout, limits=Limits(read_timeout_s=args.read_timeout)))
     seconds = time.monotonic() - t0
     rows = [_row(r) for r in results]
     if args.json:
@@ -166,13 +186,18 @@ def request(args: argparse.Namespace) -> Any:
     specs = _specs(args)
     targets(specs, force=args.force)  # every spec checked now (a range over /16 needs --force)
     if not (args.period > 0 and args.window >= 2 * args.period and args.warmup >= 0 and args.repeats >= 1
-            and args.timeout > 0):
-        raise UsageError("need --period > 0, --window >= 2 x --period, --warmup >= 0, --repeats >= 1, --timeout > 0")
+            and args.timeout > 0 and args.read_timeout > 0):
+        raise UsageError("need --period > 0, --window >= 2 x --period, --warmup >= 0, --repeats >= 1, --timeout > 0, "
+                         "--read-timeout > 0")
+    if not 0 <= args.rate_tolerance <= MAX_RATE_TOLERANCE:
+        raise UsageError(f"--rate-tolerance {args.rate_tolerance:g}: must be 0..{MAX_RATE_TOLERANCE:g} (a 2x lie must "
+                         "not pass)")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = Path(args.out) if args.out else Path("results") / "miners" / f"{stamp}-miners.json"
     check_writable(out, replace=args.force)
-    req = Request(specs, Plan(period_s=args.period, warmup_s=args.warmup, window_s=args.window, repeats=args.repeats),
-                  out, force=args.force, timeout_s=args.timeout)
+    req = Request(specs, Plan(period_s=args.period, warmup_s=args.warmup, window_s=args.window, repeats=args.repeats,
+                              rate_tolerance=args.rate_tolerance),
+                  out, force=args.force, timeout_s=args.timeout, limits=Limits(read_timeout_s=args.read_timeout))
     if args.outlets and args.meter:
         raise UsageError("--outlets gives every miner its meter: leave out --meter")
     if args.outlets:

@@ -3,21 +3,24 @@
 Four sub-packages, bottom up; a module imports only from its own layer or the ones below it:
 
 - :mod:`bench.miners.protocol`, the miners' APIs: :mod:`~bench.miners.protocol.transport` (one bounded
-  TCP exchange; Whatsminer API v3 framing), :mod:`~bench.miners.protocol.parse` (repairing messy replies,
-  units to H/s), :mod:`~bench.miners.protocol.model` (the normalised :class:`~bench.miners.protocol.model.Poll`
-  and :class:`~bench.miners.protocol.model.Identity`), :mod:`~bench.miners.protocol.catalog` (each model's
-  chips and nameplate figures), :mod:`~bench.miners.protocol.cgminer` and
-  :mod:`~bench.miners.protocol.whatsminer` (replies to one Poll), :mod:`~bench.miners.protocol.client`
-  (identification and one poll per firmware family, read commands only), :mod:`~bench.miners.protocol.scan`
-  (ranges, bounded concurrency, per-host timeout) and :mod:`~bench.miners.protocol.write` (the one write,
-  only when asked).
+  TCP exchange, the boundary every reply crosses: bytes, nesting, read timeout, deadline; Whatsminer API
+  v3 framing), :mod:`~bench.miners.protocol.parse` (repairing messy replies, units to H/s, typed and
+  bounded figures, the guard at the parse edge), :mod:`~bench.miners.protocol.model` (the normalised
+  :class:`~bench.miners.protocol.model.Poll` and :class:`~bench.miners.protocol.model.Identity`),
+  :mod:`~bench.miners.protocol.catalog` (each model's chips and nameplate figures),
+  :mod:`~bench.miners.protocol.cgminer` and :mod:`~bench.miners.protocol.whatsminer` (replies to one Poll),
+  :mod:`~bench.miners.protocol.client` (identification and one poll per firmware family, read commands
+  only), :mod:`~bench.miners.protocol.scan` (ranges, bounded concurrency, per-host timeout) and
+  :mod:`~bench.miners.protocol.write` (the one write, only when asked).
 - :mod:`bench.miners.measure`, measuring: :mod:`~bench.miners.measure.poller` (every miner on a fixed
   schedule, every tick accounted for), :mod:`~bench.miners.measure.window`,
   :mod:`~bench.miners.measure.warmup` and :mod:`~bench.miners.measure.verify` (throughput from the hash
-  counter, restarts as gaps, stability, the pool cross-check), :mod:`~bench.miners.measure.telemetry`
-  (boards, fans, chips in the GPU layout), :mod:`~bench.miners.measure.outcome` (the outcome per miner),
-  :mod:`~bench.miners.measure.outlets` (each miner's PDU outlet, one SNMP GET per PDU) and
-  :mod:`~bench.miners.measure.journal` (every poll as it comes).
+  counter, restarts as gaps, stability, the pool cross-check), :mod:`~bench.miners.measure.plausible`
+  (a miner's claims bounded by its model's catalog figures: rate ceiling, counter glitches, firmware
+  power), :mod:`~bench.miners.measure.telemetry` (boards, fans, chips in the GPU layout),
+  :mod:`~bench.miners.measure.outcome` (the outcome per miner), :mod:`~bench.miners.measure.outlets`
+  (each miner's PDU outlet, one SNMP GET per PDU) and :mod:`~bench.miners.measure.journal` (every poll as
+  it comes).
 - :mod:`bench.miners.record`, the result file: :mod:`~bench.miners.record.runrecord` (a measurement as a
   run record, power through the power layer), :mod:`~bench.miners.record.session` (``miners run`` end to
   end) and :mod:`~bench.miners.record.recovery` (``recover`` rebuilds the file from the journal: nothing

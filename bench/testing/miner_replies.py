@@ -34,6 +34,11 @@ class State:
     difficulty: float
 
 
+def _watts(key: str, s: State) -> dict[str, Any]:
+    """The firmware's power field, left out when the simulated miner reports no power (``power_w`` None)."""
+    return {} if s.power_w is None else {key: round(s.power_w)}
+
+
 def _status(msg: str) -> list[dict[str, Any]]:
     return [{"STATUS": "S", "When": 1700000000, "Code": 11, "Msg": msg, "Description": "sim"}]
 
@@ -103,7 +108,7 @@ def braiins(s: State, command: str) -> dict[str, Any] | None:
         "temps": lambda: _ok("TEMPS", [{"ID": i, "Board": 55.0 + i, "Chip": 70.0 + i} for i in ids]),
         "fans": lambda: _ok("FANS", [{"ID": n, "RPM": 4000 + n, "Speed": 60} for n in range(4)]),
         "tunerstatus": lambda: _ok("TUNERSTATUS", [{
-            "ApproximateMinerPowerConsumption": round(s.power_w or 0), "PowerLimit": 3600,
+            **_watts("ApproximateMinerPowerConsumption", s), "PowerLimit": 3600,
             "TunerChainStatus": [{"HashchainIndex": i, "Status": "Stable" if s.stable else "Tuning individual chips"}
                                  for i in ids]}]),
         "pools": lambda: _pools(s),
@@ -113,7 +118,8 @@ def braiins(s: State, command: str) -> dict[str, Any] | None:
 def avalon(s: State, command: str) -> dict[str, Any] | None:
     """Canaan Avalon (cgminer with an ``MM ID0`` bracket string in ``estats``)."""
     mm = (f"Ver[{s.model[-4:]}-sim] DNA[020100001a2b3c4d] Elapsed[{int(s.elapsed)}] Temp[31] TMax[88] TAvg[76] "
-          f"Fan1[5100] Fan2[5120] GHSmm[{s.nominal_hs / 1e9:.2f}] WALLPOWER[{round(s.power_w or 0)}] PS[0 1212 1254 78 981 1254] "
+          f"Fan1[5100] Fan2[5120] GHSmm[{s.nominal_hs / 1e9:.2f}] "
+          + (f"WALLPOWER[{round(s.power_w)}] " if s.power_w else "") + "PS[0 1212 1254 78 981 1254] "
           f"MTmax[{' '.join(str(86 + i) for i in range(len(s.chips)))}] "
           f"MTavg[{' '.join(str(70 + i) for i in range(len(s.chips)))}] "
           f"MGHS[{' '.join(f'{s.rate_hs / len(s.chips) / 1e9:.2f}' for _ in s.chips)}]")
@@ -129,7 +135,7 @@ def avalon(s: State, command: str) -> dict[str, Any] | None:
 
 def whatsminer_v2(s: State, command: str) -> dict[str, Any] | None:
     """Whatsminer API v2 (read commands, no token needed)."""
-    summary = {**_summary(s, "M", 1e6), "MHS 1m": round(s.rate_hs / 1e6, 2), "Power": round(s.power_w or 0),
+    summary = {**_summary(s, "M", 1e6), "MHS 1m": round(s.rate_hs / 1e6, 2), **_watts("Power", s),
                "Factory GHS": round(s.nominal_hs / 1e9), "Fan Speed In": 4530, "Fan Speed Out": 4560,
                "Hash Stable": s.stable, "Env Temp": 31.0}
     return {
@@ -168,7 +174,7 @@ def whatsminer_v3(s: State, cmd: str, param: Any) -> dict[str, Any]:
     if "summary" in parts:
         msg["summary"] = {"elapsed": int(s.elapsed), "factory-hash": round(s.nominal_hs / 1e12, 3),
                           "hash-average": round(s.hashes / max(s.elapsed, 1e-9) / 1e12, 3),
-                          "hash-realtime": round(s.rate_hs / 1e12, 3), "power-realtime": round(s.power_w or 0),
+                          "hash-realtime": round(s.rate_hs / 1e12, 3), **_watts("power-realtime", s),
                           "board-temperature": [69.6, 70.1, 72.3][: len(s.chips)], "up-freq-finish": int(s.stable),
                           "fan-speed-in": 4980, "fan-speed-out": 5070}
     if "edevs" in parts:

@@ -9,6 +9,23 @@ events from a seeded generator, as a real pool's do). Faults: ``mode``
 (stops listening); ``messy`` replies (NUL terminator, ``}{`` between joined replies,
 bare ``nan``/``"inf"``, numbers as strings, a trailing comma); :meth:`SimMiner.reboot`
 resets the counters. Run many: ``python -m bench.testing.miners --first 127.1.0.1 --count 1000``.
+
+Hostile miners, for testing what a client makes of a miner that lies or misbehaves (sitebench's own
+``tests/hostile/miners_cases.py`` use them):
+
+- transport faults (``mode``): ``deep`` (a reply nested ``size`` levels deep), ``deeplist`` (the same
+  with lists), ``huge`` (a valid reply padded to ``size`` bytes), ``endless`` (a reply that never ends:
+  bytes until the client hangs up), ``trickle`` (the reply one byte every ``trickle_s``), ``stall`` (half
+  the reply, then silence with the connection open), ``garbage`` (``size`` random bytes), ``bigframe``
+  (Whatsminer v3: a length prefix of 4 GiB), ``bigint`` (a counter of ``size`` digits);
+- lies about the work (the truth stays ``hashrate_ths``): ``inflate`` multiplies the counter and the
+  rates the firmware reports, ``inflate_difficulty`` the accepted/rejected share difficulty,
+  ``inflate_nominal`` the nominal (factory) rate; ``glitch`` = ``(after_s, hashes)`` adds ``hashes`` to
+  the counter from ``after_s`` seconds of uptime on (``spike`` the same for one second only);
+  ``shares=False`` reports no share counts or difficulty at all;
+- anything else: ``tamper(command, reply)`` edits each reply object before it is sent (wrong types in
+  identity fields, 1e308/inf/nan/negative counters), ``tamper_bytes(data)`` the encoded bytes;
+  ``served`` counts the requests answered (to change a miner after so many of them).
 """
 
 from __future__ import annotations
@@ -19,11 +36,13 @@ import ipaddress
 import json
 import math
 import random
+import re
 import resource
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bench.miners.protocol.write import token
@@ -68,6 +87,17 @@ class SimMiner:
     missing: list[int] = field(default_factory=list)
     password: str = "super"
     writes: list[dict[str, Any]] = field(default_factory=list)
+    size: int = 100_000
+    trickle_s: float = 0.05
+    inflate: float = 1.0
+    inflate_difficulty: float = 1.0
+    inflate_nominal: float = 1.0
+    glitch: tuple[float, float] | None = None
+    spike: tuple[float, float] | None = None
+    shares: bool = True
+    tamper: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+    tamper_bytes: Callable[[bytes], bytes] | None = None
+    served: int = 0
     _t: float = field(default=0.0, repr=False)
     _start: float = field(default=0.0, repr=False)
     _acc: list[float] = field(default_factory=lambda: [0.0] * 8, repr=False)
@@ -115,23 +145,65 @@ class SimMiner:
                          self.hashrate_ths * 1e12, int(a[1]), int(a[2]), a[3], a[4], int(a[5]), self.power_w,
                          chips, self.chips_expected, not ramping, self.difficulty)
 
+    @property
+    def truth_hs(self) -> float:
+        """The hash rate this miner really has once warm (its chips present), whatever it reports."""
+        chips = sum(max(self.chips_expected - m, 0) for m in self.missing)
+        return self.hashrate_ths * 1e12 * chips / (self.chips_expected * self.boards)
+
+    def reported(self, s: State) -> State:
+        """``s`` as this miner's firmware reports it: the lies applied (see the module's docstring)."""
+        extra = 0.0
+        if self.glitch is not None and s.elapsed >= self.glitch[0]:
+            extra += self.glitch[1]
+        if self.spike is not None and self.spike[0] <= s.elapsed < self.spike[0] + 1.0:
+            extra += self.spike[1]
+        if (self.inflate, self.inflate_difficulty, self.inflate_nominal, extra) == (1.0, 1.0, 1.0, 0.0):
+            return s
+        return replace(s, hashes=s.hashes * self.inflate + extra, rate_hs=s.rate_hs * self.inflate,
+                       nominal_hs=s.nominal_hs * self.inflate_nominal,
+                       diff_accepted=s.diff_accepted * self.inflate_difficulty,
+                       diff_rejected=s.diff_rejected * self.inflate_difficulty)
+
+    def _edit(self, command: str, reply: dict[str, Any]) -> dict[str, Any]:
+        if not self.shares:
+            _drop_shares(reply)
+        return self.tamper(command, reply) if self.tamper is not None else reply
+
     def reply(self, request: dict[str, Any]) -> bytes:
-        """The bytes this miner answers ``request`` with."""
-        s = self.state()
+        """The bytes this miner answers ``request`` with (its v3 frame's body for Whatsminer API v3); ``served``
+        counts the requests answered."""
+        self.served += 1
+        s = self.reported(self.state())
         if self.family == "whatsminer-v3":
             cmd = str(request.get("cmd"))
             reply = self._write(request) if cmd.startswith("set.") else sim_replies.whatsminer_v3(s, cmd, request.get("param"))
-            body = json.dumps(reply).encode()
-            return struct.pack("<I", len(body)) + body
+            return self._bytes(json.dumps(self._edit(cmd, reply)).encode())
         build = sim_replies.BUILDERS[self.family]
         commands = str(request.get("command") or request.get("cmd") or "").split("+")
         if len(commands) > 1 and not self.join:
             return json.dumps(_INVALID).encode() + b"\x00"
-        replies = [build(s, c) or _INVALID for c in commands]
+        replies = [self._edit(c, r) if (r := build(s, c)) is not None else _INVALID for c in commands]
         if self.messy:
-            return b"".join(_messy(r) for r in replies) + b"\x00"  # }{ between joined replies
+            return self._bytes(b"".join(_messy(r) for r in replies) + b"\x00")  # }{ between joined replies
         doc = replies[0] if len(commands) == 1 else {**{c: [r] for c, r in zip(commands, replies)}, "id": 1}
-        return json.dumps(doc).encode()
+        return self._bytes(json.dumps(doc).encode())
+
+    def _bytes(self, data: bytes) -> bytes:
+        """The encoded reply as the transport fault (``mode``) and ``tamper_bytes`` make it."""
+        n, mode = self.size, self.mode
+        if mode == "deep":
+            data = b'{"STATUS":[{"STATUS":"S"}],"SUMMARY":[' + b'{"a":' * n + b"1" + b"}" * n + b"]}"
+        elif mode == "deeplist":
+            data = b'{"STATUS":' + b"[" * n + b"]" * n + b"}"
+        elif mode == "huge":
+            data = data[:-1] + b',"pad":"' + b"x" * max(n - len(data), 0) + b'"}' if data.endswith(b"}") else data
+        elif mode == "garbage":
+            data = random.Random(self.seed).randbytes(n)
+        elif mode == "bigint":
+            data = re.sub(rb'"Elapsed": \d+', b'"Elapsed": ' + b"9" * n, data)
+            data = re.sub(rb'"elapsed": \d+', b'"elapsed": ' + b"9" * n, data)
+        return self.tamper_bytes(data) if self.tamper_bytes is not None else data
 
 
     def _write(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +218,19 @@ class SimMiner:
         with self._lock:
             self.power_w = float(request["param"])
         return {"code": 0, "when": 1700000000, "desc": cmd, "msg": "ok"}
+
+
+#: Share counts and difficulty, as every firmware family names them (dropped when ``shares=False``).
+SHARE_FIELDS = ("Accepted", "Rejected", "Stale", "Difficulty Accepted", "Difficulty Rejected", "Difficulty Stale",
+                "Last Share Difficulty")
+
+
+def _drop_shares(reply: dict[str, Any]) -> None:
+    for records in reply.values():
+        for rec in records if isinstance(records, list) else []:
+            if isinstance(rec, dict):
+                for key in SHARE_FIELDS:
+                    rec.pop(key, None)
 
 
 def _messy(reply: dict[str, Any]) -> bytes:
@@ -167,6 +252,7 @@ class SimFleet:
         self.miners = {m.host: m for m in miners}
         self.loop = asyncio.new_event_loop()
         self._servers: dict[str, asyncio.AbstractServer] = {}
+        self._handlers: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self.loop.run_forever, name="sim-miners", daemon=True)
 
     def __enter__(self) -> SimFleet:  # noqa: PYI034 - Self needs Python 3.11
@@ -213,17 +299,43 @@ async def _handle(miner: SimMiner, reader: asyncio.StreamReader, writer: asyncio
             await reader.read()  # until the client gives up
             return
         out = miner.reply(request)
-        writer.write(out[: len(out) // 2] if miner.mode == "truncate" else out)
-        await writer.drain()
+        if miner.family == "whatsminer-v3":
+            out = (b"\xff\xff\xff\xff" if miner.mode == "bigframe" else struct.pack("<I", len(out))) + out
+        await _send(miner, reader, writer, out)
     except (OSError, asyncio.IncompleteReadError, ValueError):
         pass
     finally:
         writer.close()
 
 
+async def _send(miner: SimMiner, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, out: bytes) -> None:
+    """Write a reply the way ``miner.mode`` says: whole, cut short, trickled, stalled or never ending."""
+    if miner.mode == "truncate":
+        writer.write(out[: len(out) // 2])
+    elif miner.mode == "stall":
+        writer.write(out[: len(out) // 2])
+        await writer.drain()
+        await reader.read()  # silent, the connection open, until the client gives up
+        return
+    elif miner.mode == "trickle":
+        for i in range(len(out)):
+            writer.write(out[i:i + 1])
+            await writer.drain()
+            await asyncio.sleep(miner.trickle_s)
+        return
+    elif miner.mode == "endless":
+        writer.write(out[: max(len(out) // 2, 1)])
+        while True:  # until the client hangs up (drain raises)
+            writer.write(b"0," * 32768)
+            await writer.drain()
+    else:
+        writer.write(out)
+    await writer.drain()
+
+
 async def _serve(fleet: SimFleet, miner: SimMiner) -> None:
     fleet._servers[miner.host] = await asyncio.start_server(
-        lambda r, w: _handle(miner, r, w), miner.host, miner.port, reuse_address=True, backlog=512)
+        lambda r, w: _tracked(fleet, _handle(miner, r, w)), miner.host, miner.port, reuse_address=True, backlog=512)
 
 
 async def _close(fleet: SimFleet, host: str) -> None:
@@ -239,6 +351,20 @@ async def _serve_all(fleet: SimFleet) -> None:
 async def _close_all(fleet: SimFleet) -> None:
     for host in list(fleet._servers):
         await _close(fleet, host)
+    for task in list(fleet._handlers):  # connections still being answered (a hang, a trickle, an endless reply)
+        task.cancel()
+    await asyncio.gather(*fleet._handlers, return_exceptions=True)
+
+
+async def _tracked(fleet: SimFleet, handler: Any) -> None:
+    """Run one connection's handler as a task the fleet cancels when it closes."""
+    task = asyncio.current_task()
+    assert task is not None
+    fleet._handlers.add(task)
+    try:
+        await handler
+    finally:
+        fleet._handlers.discard(task)
 
 
 def addresses(first: str, count: int) -> list[str]:

@@ -24,11 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bench.miners.measure import telemetry
+from bench.miners.measure.plausible import RATE_TOLERANCE, Bound, bound
 from bench.miners.measure.poller import Poller, PollStats
 from bench.miners.measure.verify import MAX_HW_ERROR_RATE, verdict
 from bench.miners.measure.warmup import MIN_INTERVALS, Warmup, settle
 from bench.miners.measure.window import Window, cut, segments
-from bench.miners.protocol import catalog
 from bench.miners.protocol.client import MinerClient
 from bench.miners.protocol.model import Identity, Poll, Sample
 
@@ -45,6 +45,8 @@ class Plan:
     max_hw_error_rate: float = MAX_HW_ERROR_RATE
     #: Miners measured together: the pool check's confidence is shared among them (see bench.miners.measure.verify).
     miners: int = 1
+    #: How far over its nameplate a miner's rate may be (bench.miners.measure.plausible).
+    rate_tolerance: float = RATE_TOLERANCE
 
     @property
     def slope_span_s(self) -> float:
@@ -71,6 +73,8 @@ class MinerMeasurement:
     verify_reasons: list[str]
     power_source: str
     window_power_w: list[float | None] = field(default_factory=list)
+    limits: Bound | None = None
+    power_refused: str | None = None
 
     @property
     def valid_windows(self) -> list[Window]:
@@ -88,53 +92,103 @@ class MinerMeasurement:
 
 
 RESTARTED = "the miner restarted before this segment had all its windows: measured again after the restart"
+CUT_SHORT = ("an implausible window (a counter glitch, or a lie) cut this stretch short before it had all its "
+             "windows: measured again after it")
 
 
-def measured_windows(samples: list[Sample], plan: Plan) -> tuple[list[Warmup], list[Window], list[tuple[float, str]]]:
+def measured_windows(samples: list[Sample], plan: Plan, limits: Bound | None = None,
+                     ) -> tuple[list[Warmup], list[Window], list[tuple[float, str]]]:
     """Warm-ups, windows and breaks of one miner's samples so far (no verdict: cheap enough per tick).
 
-    The valid windows all lie in one segment and are contiguous: the first segment with ``repeats``
-    valid windows, else the last one (windows of earlier segments are invalid, with :data:`RESTARTED`).
+    ``limits``: the model's bounds (:mod:`bench.miners.measure.plausible`): counter jumps over them are
+    breaks, and a window whose rate is over the model's ceiling is invalid, with the reason; the windows
+    after it are measured on, in the same segment.
+
+    The valid windows are contiguous: those of one stretch of a segment between restarts, breaks and
+    implausible windows; the first stretch with ``repeats`` valid windows, else the last stretch cut so far
+    (a segment still warming up has none: the windows measured before it stay). The valid windows of the
+    other stretches are invalid, with :data:`RESTARTED` or :data:`CUT_SHORT`.
     """
-    runs, breaks = segments(samples)
+    runs, breaks = segments(samples, limits)
     failures = [s.t for s in samples if not isinstance(s, Poll)]
     warmups: list[Warmup] = []
     windows: list[Window] = []
+    stretch: list[int] = []  # the stretch each window belongs to (-1: an implausible window)
+    ended: list[str] = []  # why each stretch ended
     for k, run in enumerate(runs):
         end_reason = breaks[k][1] if k < len(breaks) else None
         warm = settle(run, limit_s=plan.warmup_s, span_s=plan.slope_span_s)
         warmups.append(warm)
         if warm.t_end is None:
             continue
-        new = cut(run, failures, warm.t_end, plan.window_s, plan.repeats, len(windows), end_reason)
-        if not warm.stable:
-            new = [replace(w, invalid_reasons=(*w.invalid_reasons, warm.reason)) for w in new]
-        if sum(w.valid for w in new) >= plan.repeats:
-            return warmups, windows + new, breaks
-        if k < len(runs) - 1:
-            new = [w if not w.valid else replace(w, invalid_reasons=(RESTARTED,)) for w in new]
-        windows += new
-    return warmups, windows, breaks
+        start = warm.t_end
+        while True:
+            new = cut(run, failures, start, plan.window_s, plan.repeats, len(windows), end_reason)
+            if not warm.stable:
+                new = [replace(w, invalid_reasons=(*w.invalid_reasons, warm.reason)) for w in new]
+            why = [None if limits is None else limits.rate_reason(w.throughput_hs) for w in new]
+            bad = next((i for i, reason in enumerate(why) if reason), None)
+            reason = why[bad] if bad is not None else None
+            here = len(ended)
+            if reason is None:
+                windows += new
+                stretch += [here] * len(new)
+                if sum(w.valid for w in new) >= plan.repeats:
+                    return warmups, _keep(windows, stretch, here, ended), breaks
+                ended.append(RESTARTED)
+                break
+            assert bad is not None and reason is not None
+            refused = replace(new[bad], invalid_reasons=(*new[bad].invalid_reasons, reason))
+            windows += [*new[:bad], refused]
+            stretch += [here] * bad + [-1]
+            ended.append(CUT_SHORT)
+            start = refused.t_end
+    return warmups, _keep(windows, stretch, len(ended) - 1, ended), breaks
+
+
+def _keep(windows: list[Window], stretch: list[int], chosen: int, ended: list[str]) -> list[Window]:
+    """The windows, the valid ones of every stretch but ``chosen`` made invalid with why their stretch ended."""
+    return [w if s in (chosen, -1) or not w.valid else replace(w, invalid_reasons=(ended[s],))
+            for w, s in zip(windows, stretch)]
+
+
+def _firmware_power(windows: list[Window]) -> tuple[float, float] | None:
+    """The firmware's mean power over the valid windows that have one, and the rate over the same windows."""
+    used = [(w, w.power_w) for w in windows if w.valid and w.power_w is not None and w.duration_s > 0]
+    seconds = sum(w.duration_s for w, _ in used)
+    if not used or seconds <= 0:
+        return None
+    return sum(p * w.duration_s for w, p in used) / seconds, sum(w.hashes for w, _ in used) / seconds
 
 
 def analyse(identity: Identity, samples: list[Sample], plan: Plan) -> MinerMeasurement:
-    """The measurement of one miner from its samples so far, with its verdict and power source."""
-    warmups, windows, breaks = measured_windows(samples, plan)
-    ok, reasons = verdict(windows, plan.max_hw_error_rate, plan.miners)
-    spec = catalog.lookup(identity.model)
-    if any(w.power_w is not None for w in windows):
+    """The measurement of one miner from its samples so far, with its verdict and power source.
+
+    The model's bounds (:mod:`bench.miners.measure.plausible`) drop implausible windows and refuse an
+    implausible firmware power figure (the run is then not verified, its power the nameplate model's)."""
+    polls = [s for s in samples if isinstance(s, Poll)]
+    limits = bound(identity, polls, plan.rate_tolerance)
+    warmups, windows, breaks = measured_windows(samples, plan, limits)
+    ok, reasons = verdict(windows, plan.max_hw_error_rate, plan.miners, limits)
+    fw = _firmware_power(windows)
+    refused = None if fw is None else limits.power_reason(*fw)
+    if refused is not None:
+        ok, reasons = False, [refused, *reasons] if ok else [*reasons[:1], refused, *reasons[1:]]
+    if fw is not None and refused is None:
         source, power = "firmware_estimate", [w.power_w for w in windows]
-    elif spec is not None and spec.j_per_th is not None:
+    elif limits.j_per_th is not None:
         source = "modelled_nameplate"
-        power = [None if w.throughput_hs is None else spec.j_per_th * w.throughput_hs / 1e12 for w in windows]
+        power = [None if w.throughput_hs is None else limits.j_per_th * w.throughput_hs / 1e12 for w in windows]
     else:
         source, power = "none", [None for _ in windows]
-    return MinerMeasurement(identity, samples, warmups, windows, breaks, ok, reasons, source, power)
+    return MinerMeasurement(identity, samples, warmups, windows, breaks, ok, reasons, source, power, limits, refused)
 
 
-def complete(samples: list[Sample], plan: Plan) -> bool:
-    """True once the miner has ``repeats`` valid windows."""
-    return sum(w.valid for w in measured_windows(samples, plan)[1]) >= plan.repeats
+def complete(samples: list[Sample], plan: Plan, identity: Identity | None = None) -> bool:
+    """True once the miner has ``repeats`` valid windows (judged against ``identity``'s model when given)."""
+    limits = None if identity is None else bound(identity, [s for s in samples if isinstance(s, Poll)],
+                                                  plan.rate_tolerance)
+    return sum(w.valid for w in measured_windows(samples, plan, limits)[1]) >= plan.repeats
 
 
 async def measure(clients: Sequence[MinerClient], plan: Plan,
@@ -149,6 +203,7 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
         stop: set it to end polling early (a stop signal): the samples so far are analysed.
     """
     poller = Poller(list(clients), plan.period_s, on_sample=on_sample)
+    identity = {c.identity.address: c.identity for c in clients}
     loop = asyncio.get_running_loop()
     t_end = loop.time() + plan.deadline_s
     stop = stop or asyncio.Event()
@@ -161,7 +216,7 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
                 await asyncio.wait_for(stop.wait(), wait)
             except asyncio.TimeoutError:
                 pass
-            done |= {a for a in poller.samples if a not in done and complete(poller.samples[a], plan)}
+            done |= {a for a in poller.samples if a not in done and complete(poller.samples[a], plan, identity[a])}
             if on_tick is not None:
                 on_tick(set(done), poller.samples)
             if len(done) == len(poller.samples):

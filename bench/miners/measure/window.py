@@ -3,7 +3,10 @@
 Work is measured as counter differences between polls: a failed poll in between
 loses nothing (the counter kept counting). A restart (``Elapsed`` or the counter went
 back) or a jump no miner can make splits the series into segments: the interval
-across it is a gap whose hashes are unknown, never a negative hash rate. Windows are
+across it is a gap whose hashes are unknown, never a negative hash rate. A jump is a rise
+faster than :data:`~bench.miners.measure.plausible.JUMP_FACTOR` x the lower of the model's rate
+ceiling (its catalog figures, :mod:`bench.miners.measure.plausible`) and the firmware's nominal rate,
+or faster than any miner (:data:`~bench.miners.protocol.parse.MAX_RATE_HS`). Windows are
 cut inside a segment on poll boundaries; a window a restart cuts short is kept,
 marked invalid, with the reason.
 """
@@ -11,42 +14,54 @@ marked invalid, with the reason.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
+from bench.miners.measure.plausible import JUMP_FACTOR, Bound, jump_reference
 from bench.miners.protocol.model import Poll, Sample
+from bench.miners.protocol.parse import MAX_RATE_HS
 
-#: A counter rising faster than this multiple of the nominal rate is a jump, not work.
-MAX_RATE_OVER_NOMINAL = 3.0
+#: A counter rising faster than this multiple of the nominal rate (or the model's ceiling) is a jump, not work.
+MAX_RATE_OVER_NOMINAL = JUMP_FACTOR
 #: The counter's own resolution may be at most this fraction of a window's hashes.
 MAX_RESOLUTION = 0.01
 #: Intervals between good polls must cover this fraction of a window.
 MIN_COVERAGE = 0.9
 
 
-def break_between(a: Poll, b: Poll) -> str | None:
-    """Why the counter cannot be differenced from ``a`` to ``b`` (None when it can)."""
+def break_between(a: Poll, b: Poll, bound: Bound | None = None) -> str | None:
+    """Why the counter cannot be differenced from ``a`` to ``b`` (None when it can); ``bound``: the model's."""
     if a.counter is None or b.counter is None:
         return "no hash counter in one of the polls"
+    if not all(math.isfinite(x) for x in (a.counter.hashes, b.counter.hashes, a.counter.resolution,
+                                          b.counter.resolution)):
+        return "hash counter not a finite number (a damaged poll): a gap"
     if a.elapsed_s is not None and b.elapsed_s is not None and b.elapsed_s + 1.0 < a.elapsed_s:
         return f"miner restarted (Elapsed {a.elapsed_s:.0f} s -> {b.elapsed_s:.0f} s): counter reset, a gap"
     if b.counter.hashes + b.counter.resolution < a.counter.hashes - a.counter.resolution:
         return "hash counter went back (counter reset): a gap"
-    nominal = b.rates_hs.get("nominal")
     dt = b.t - a.t
     least = b.counter.hashes - a.counter.hashes - a.counter.resolution - b.counter.resolution
-    if nominal and dt > 0 and least / dt > MAX_RATE_OVER_NOMINAL * nominal:
-        return f"hash counter jumped (over {MAX_RATE_OVER_NOMINAL:g}x the nominal rate): a gap"
+    if dt <= 0 or least <= 0:
+        return None
+    rate = least / dt
+    if rate > MAX_RATE_HS:
+        return f"hash counter jumped ({rate / 1e12:.4g} TH/s between two polls, faster than any miner): a gap"
+    ref = jump_reference(bound, b.rates_hs.get("nominal"))
+    if ref is not None and rate > JUMP_FACTOR * ref[0]:
+        return (f"hash counter jumped ({rate / 1e12:.4g} TH/s between two polls, over {JUMP_FACTOR:g}x {ref[1]} "
+                f"{ref[0] / 1e12:.4g} TH/s): a counter glitch, a gap")
     return None
 
 
-def segments(samples: list[Sample]) -> tuple[list[list[Poll]], list[tuple[float, str]]]:
+def segments(samples: list[Sample], bound: Bound | None = None) -> tuple[list[list[Poll]], list[tuple[float, str]]]:
     """Runs of good polls whose counter can be differenced, and the breaks (time, reason)."""
     runs: list[list[Poll]] = []
     breaks: list[tuple[float, str]] = []
     for s in samples:
         if not isinstance(s, Poll):
             continue
-        reason = break_between(runs[-1][-1], s) if runs else None
+        reason = break_between(runs[-1][-1], s, bound) if runs else None
         if not runs or reason:
             if reason:
                 breaks.append((s.t, reason))
@@ -68,6 +83,7 @@ class Window:
         accepted_difficulty, rejected_difficulty, shares, hw_errors: differences over the window
             (None where the firmware does not report them).
         power_w: the firmware's mean power over the window (trapezoid over its polls), or None.
+        pool_difficulty: the lowest and highest share difficulty its polls reported (None: not reported).
     """
 
     index: int
@@ -84,6 +100,7 @@ class Window:
     hw_errors: int | None
     power_w: float | None
     invalid_reasons: tuple[str, ...] = ()
+    pool_difficulty: tuple[float, float] | None = None
 
     @property
     def throughput_hs(self) -> float | None:
@@ -122,11 +139,13 @@ def make_window(index: int, polls: list[Poll], missed: int, planned_s: float, ex
     if duration < MIN_COVERAGE * planned_s:
         reasons.append(f"covers {duration:.1f} s of the planned {planned_s:g} s")
     shares = _diff(a.shares, b.shares)
+    difficulty = [p.share_difficulty for p in polls if p.share_difficulty]
     return Window(index, a.t, b.t, hashes, duration, resolution, len(polls), missed,
                   _diff(a.accepted_difficulty, b.accepted_difficulty), _diff(a.rejected_difficulty, b.rejected_difficulty),
                   None if shares is None else int(shares), None if _diff(a.hw_errors, b.hw_errors) is None
                   else int(b.hw_errors - a.hw_errors),  # type: ignore[operator]
-                  _power(polls), tuple(reasons))
+                  _power(polls), tuple(reasons),
+                  (min(difficulty), max(difficulty)) if difficulty else None)
 
 
 def cut(run: list[Poll], failure_times: list[float], start_t: float, window_s: float, count: int,

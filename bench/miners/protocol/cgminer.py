@@ -9,6 +9,9 @@ stock Antminer and LuxOS ``stats`` (``chain_acnN`` chips, ``chain_hwN``, ``chain
 ``rate_unit``); Braiins ``devs``/``devdetails`` (``Chips``)/``temps``/``fans`` and
 ``tunerstatus`` (``ApproximateMinerPowerConsumption``, per-chain tuner ``Status``); Avalon
 ``estats`` (``MM ID0``: a ``Key[value]`` string with ``WALLPOWER``, ``GHSmm``, ``Fan1``...).
+
+Every figure is read through the bounded helpers of :mod:`bench.miners.protocol.parse`: a counter outside
+its bounds refuses the poll (:func:`~bench.miners.protocol.parse.count`), telemetry out of range is left out.
 """
 
 from __future__ import annotations
@@ -20,7 +23,29 @@ from typing import Any
 
 from bench.miners.protocol import catalog
 from bench.miners.protocol.model import Board, Counter, Identity, Poll
-from bench.miners.protocol.parse import PREFIX, BadReply, first, integer, num, rates, unit_scale
+from bench.miners.protocol.parse import (
+    MAX_CHIPS,
+    MAX_COUNT,
+    MAX_DIFFICULTY,
+    MAX_ELAPSED_S,
+    MAX_FAN_RPM,
+    MAX_HASHES,
+    MAX_RATE_HS,
+    PREFIX,
+    TEMP_RANGE_C,
+    BadReply,
+    bounded,
+    count,
+    edge,
+    first,
+    integer,
+    items,
+    num,
+    power,
+    rates,
+    text,
+    unit_scale,
+)
 
 _AVALON_KV = re.compile(r"(\w+)\[([^\]]*)\]")
 _RATE_KEY = re.compile(r"^([KMGTP]?)HS av$", re.IGNORECASE)
@@ -32,11 +57,31 @@ def records(reply: Mapping[str, Any] | None, key: str) -> list[dict[str, Any]]:
     return [r for r in items if isinstance(r, dict)] if isinstance(items, list) else []
 
 
-def _max_of(text: Any) -> float | None:
+def temperature(value: Any) -> float | None:
+    """A temperature in degrees C, None outside :data:`~bench.miners.protocol.parse.TEMP_RANGE_C` (a fault code)."""
+    return bounded(value, *TEMP_RANGE_C)
+
+
+def _max_of(value: Any) -> float | None:
     """The largest non-zero reading in ``"40-41-55-55"`` (or a plain number)."""
-    values = [num(p) for p in str(text).split("-")] if isinstance(text, str) else [num(text)]
+    values = [temperature(p) for p in value.split("-")[:64]] if isinstance(value, str) else [temperature(value)]
     found = [v for v in values if v]
     return max(found) if found else None
+
+
+def chips(value: Any) -> int | None:
+    """A board's chip count (None when not a number of chips)."""
+    return integer(value, 0, MAX_CHIPS)
+
+
+def fan(value: Any) -> int | None:
+    """A fan's speed in rpm (None when not one)."""
+    return integer(value, 0, MAX_FAN_RPM)
+
+
+def elapsed_of(record: Mapping[str, Any], key: str = "Elapsed") -> float | None:
+    """The mining process's uptime (s); refuses the poll when it is no uptime."""
+    return count(record, key, MAX_ELAPSED_S)
 
 
 def counter(summary: Mapping[str, Any], elapsed: float | None) -> Counter | None:
@@ -46,15 +91,17 @@ def counter(summary: Mapping[str, Any], elapsed: float | None) -> Counter | None
     unit, so the product is uncertain by up to one second of hashing plus the rounding of
     the average times the elapsed time; that is its resolution.
     """
-    total = num(summary.get("Total MH"))
+    total = count(summary, "Total MH", MAX_HASHES / 1e6)
     if total is not None:
         return Counter(total * 1e6, 1e6, "Total MH")
-    for key, value in summary.items():
+    for key in summary:
         match = _RATE_KEY.match(key)
-        avg = num(value)
-        if match and avg is not None and elapsed is not None:
+        if match and elapsed is not None:
             scale = PREFIX[match.group(1).upper()]
-            rate = avg * scale
+            rate = count(summary, key, MAX_RATE_HS / scale)
+            if rate is None:
+                continue
+            rate *= scale
             return Counter(rate * elapsed, rate * 1.0 + 0.005 * scale * elapsed, f"{key} x Elapsed")
     return None
 
@@ -62,35 +109,36 @@ def counter(summary: Mapping[str, Any], elapsed: float | None) -> Counter | None
 def _stats_boards(stats: Mapping[str, Any], spec: catalog.ModelSpec | None) -> tuple[list[Board], list[int]]:
     scale = unit_scale(stats.get("rate_unit"))
     boards: list[Board] = []
-    chains = sorted(int(k[9:]) for k in stats if k.startswith("chain_acn") and k[9:].isdigit())
-    for i in chains:
+    chains = sorted(int(k[9:]) for k in stats if k.startswith("chain_acn") and k[9:].isdigit() and len(k) < 14)
+    for i in chains[:16]:
         rate = num(stats.get(f"chain_rate{i}"))
         boards.append(Board(
             index=len(boards),
-            chips=integer(stats[f"chain_acn{i}"]),
+            chips=chips(stats[f"chain_acn{i}"]),
             chips_expected=spec.chips_per_board if spec else None,
             temp_board_c=_max_of(first(stats, f"temp_pcb{i}", f"temp{i}")),
             temp_chip_c=_max_of(first(stats, f"temp_chip{i}", f"temp2_{i}")),
-            hashrate_hs=None if rate is None else rate * scale,
+            hashrate_hs=None if rate is None else bounded(rate * scale, 0, MAX_RATE_HS),
             hw_errors=integer(stats.get(f"chain_hw{i}")),
         ))
-    fans = [integer(v) for k, v in stats.items() if k.startswith("fan") and k[3:].isdigit()]
-    return boards, [f for f in fans if f]
+    fans = [fan(v) for k, v in stats.items() if k.startswith("fan") and k[3:].isdigit()]
+    return boards, [f for f in fans if f][:16]
 
 
 def _braiins_boards(replies: Mapping[str, Any], spec: catalog.ModelSpec | None) -> tuple[list[Board], list[int]]:
-    chips = {r.get("ID"): integer(r.get("Chips")) for r in records(replies.get("devdetails"), "DEVDETAILS")}
-    temps = {r.get("ID"): r for r in records(replies.get("temps"), "TEMPS")}
+    found = {text(r, "ID"): chips(r.get("Chips")) for r in records(replies.get("devdetails"), "DEVDETAILS")}
+    temps = {text(r, "ID"): r for r in records(replies.get("temps"), "TEMPS")}
     boards: list[Board] = []
-    for dev in records(replies.get("devs"), "DEVS"):
-        ident, t = dev.get("ID"), temps.get(dev.get("ID"), {})
+    for dev in records(replies.get("devs"), "DEVS")[:16]:
+        ident = text(dev, "ID")
+        t = temps.get(ident, {})
         boards.append(Board(
-            index=len(boards), chips=chips.get(ident), chips_expected=spec.chips_per_board if spec else None,
-            temp_board_c=num(t.get("Board")), temp_chip_c=num(t.get("Chip")),
+            index=len(boards), chips=found.get(ident), chips_expected=spec.chips_per_board if spec else None,
+            temp_board_c=temperature(t.get("Board")), temp_chip_c=temperature(t.get("Chip")),
             hashrate_hs=rates(dev).get("5s"), hw_errors=integer(dev.get("Hardware Errors")),
         ))
-    fans = [integer(f.get("RPM")) for f in records(replies.get("fans"), "FANS")]
-    return boards, [f for f in fans if f]
+    fans = [fan(f.get("RPM")) for f in records(replies.get("fans"), "FANS")]
+    return boards, [f for f in fans if f][:16]
 
 
 def avalon_fields(estats: Mapping[str, Any] | None) -> dict[str, str]:
@@ -107,12 +155,15 @@ def _avalon_boards(mm: Mapping[str, str]) -> list[Board]:
     ``TAvg``/``TMax`` as one board; Avalon's API gives no chip count."""
     avg, top, ghs = ((mm.get(k) or mm.get(f) or "").split() for k, f in (("MTavg", "TAvg"), ("MTmax", "TMax"), ("MGHS", "")))
 
-    def at(values: list[str], i: int, scale: float = 1.0) -> float | None:
-        v = num(values[i]) if i < len(values) else None
-        return None if v is None else v * scale
+    def temp(values: list[str], i: int) -> float | None:
+        return temperature(values[i]) if i < len(values) else None
 
-    return [Board(index=i, temp_board_c=at(avg, i), temp_chip_c=at(top, i), hashrate_hs=at(ghs, i, 1e9))
-            for i in range(max(len(avg), len(top), len(ghs)))]
+    def rate(i: int) -> float | None:
+        v = num(ghs[i]) if i < len(ghs) else None
+        return None if v is None else bounded(v * 1e9, 0, MAX_RATE_HS)
+
+    return [Board(index=i, temp_board_c=temp(avg, i), temp_chip_c=temp(top, i), hashrate_hs=rate(i))
+            for i in range(min(max(len(avg), len(top), len(ghs)), 16))]
 
 
 def _fit_boards(boards: list[Board], spec: catalog.ModelSpec | None) -> list[Board]:
@@ -129,67 +180,83 @@ def _fit_boards(boards: list[Board], spec: catalog.ModelSpec | None) -> list[Boa
 
 
 def _braiins_state(tuner: Mapping[str, Any]) -> tuple[float | None, bool | None]:
-    power = num(tuner.get("ApproximateMinerPowerConsumption"))
-    chains = [c for c in tuner.get("TunerChainStatus") or [] if isinstance(c, dict)]
+    watts = power(tuner.get("ApproximateMinerPowerConsumption"), "ApproximateMinerPowerConsumption")
+    chains = [c for c in items(tuner, "TunerChainStatus") if isinstance(c, dict)]
     stable = all(str(c.get("Status", "")).startswith("Stable") for c in chains) if chains else None
-    return power, stable
+    return watts, stable
 
 
+def share_difficulty(pools: list[dict[str, Any]]) -> float | None:
+    """The difficulty of the shares being found now: the active pool's ``Last Share Difficulty`` (the only
+    pool's, or the one value all pools agree on); None when not reported or ambiguous."""
+    active = [p for p in pools if p.get("Stratum Active") is True] or pools
+    found = {v for v in (bounded(p.get("Last Share Difficulty"), 0, MAX_DIFFICULTY) for p in active) if v}
+    return found.pop() if len(found) == 1 else None
+
+
+@edge(lambda identity, *_: identity.address)
 def normalise(identity: Identity, replies: Mapping[str, Any], t: float, wall: float) -> Poll:
     """One :class:`Poll` from the replies of one poll (keys: the commands sent).
 
     Raises:
-        BadReply: no ``summary`` record (the one reply every poll needs).
+        BadReply: no ``summary`` record (the one reply every poll needs), a counter or power out of its bounds,
+            or a reply of unexpected shape.
     """
     summaries = records(replies.get("summary"), "SUMMARY")
     if not summaries:
         raise BadReply(f"{identity.address}: summary reply without a SUMMARY record")
     s = summaries[0]
     spec = catalog.lookup(identity.model)
-    elapsed = num(s.get("Elapsed"))
+    elapsed = elapsed_of(s)
     stats = records(replies.get("stats"), "STATS")
     chain_stats = next((r for r in stats if "chain_acn1" in r or any(k.startswith("chain_acn") for k in r)), {})
     if identity.family == "braiins":
         boards, fans = _braiins_boards(replies, spec)
     else:
         boards, fans = _stats_boards(chain_stats, spec)
-    power = power_source = None
+    watts = power_source = None
     stable: bool | None = None
     if identity.family == "braiins":
         tuner = (records(replies.get("tunerstatus"), "TUNERSTATUS") or [{}])[0]
-        power, stable = _braiins_state(tuner)
-        power_source = "tunerstatus ApproximateMinerPowerConsumption" if power is not None else None
+        watts, stable = _braiins_state(tuner)
+        power_source = "tunerstatus ApproximateMinerPowerConsumption" if watts is not None else None
     elif identity.family == "luxos":
-        power = num((records(replies.get("power"), "POWER") or [{}])[0].get("Watts"))
-        power_source = "power Watts" if power is not None else None
+        watts = power((records(replies.get("power"), "POWER") or [{}])[0].get("Watts"), "power Watts")
+        power_source = "power Watts" if watts is not None else None
     elif identity.family == "avalon":
         mm = avalon_fields(replies.get("estats"))
-        power = num(mm.get("WALLPOWER"))
-        power_source = "estats WALLPOWER" if power is not None else None
-        fans = [f for f in (integer(v) for k, v in mm.items() if re.fullmatch(r"Fan\d+", k)) if f]
+        watts = power(mm.get("WALLPOWER"), "estats WALLPOWER")
+        power_source = "estats WALLPOWER" if watts is not None else None
+        fans = [f for f in (fan(v) for k, v in mm.items() if re.fullmatch(r"Fan\d+", k)) if f][:16]
         boards = _avalon_boards(mm)
-    pools = records(replies.get("pools"), "POOLS")
+    pools = records(replies.get("pools"), "POOLS")[:16]
     rate = rates(s)
     nominal = num(chain_stats.get("total_rateideal"))
-    if nominal is not None:
-        rate["nominal"] = nominal * unit_scale(chain_stats.get("rate_unit"))
+    if nominal is not None and (nominal := bounded(nominal * unit_scale(chain_stats.get("rate_unit")), 0, MAX_RATE_HS)):
+        rate["nominal"] = nominal
+    hw = count(s, "Hardware Errors", MAX_COUNT)
     return Poll(
         t=t, wall=wall, identity=identity, elapsed_s=elapsed, counter=counter(s, elapsed), rates_hs=rate,
-        accepted_difficulty=_total(s, pools, "Difficulty Accepted"),
-        rejected_difficulty=_sum_opt(_total(s, pools, "Difficulty Rejected"), _total(s, pools, "Difficulty Stale")),
-        shares=_shares(s, pools), hw_errors=integer(s.get("Hardware Errors")),
-        power_w=power, power_source=power_source, fans_rpm=tuple(fans),
+        accepted_difficulty=_total(s, pools, "Difficulty Accepted", MAX_DIFFICULTY),
+        rejected_difficulty=_sum_opt(_total(s, pools, "Difficulty Rejected", MAX_DIFFICULTY),
+                                     _total(s, pools, "Difficulty Stale", MAX_DIFFICULTY)),
+        shares=_shares(s, pools), hw_errors=None if hw is None else round(hw),
+        power_w=watts, power_source=power_source, fans_rpm=tuple(fans),
         boards=tuple(_fit_boards(boards, spec) if identity.family != "avalon" else boards), stable=stable,
+        share_difficulty=share_difficulty(pools),
     )
 
 
-def _total(summary: Mapping[str, Any], pools: list[dict[str, Any]], key: str) -> float | None:
-    """``key`` from the summary, else summed over the pools (None when nobody reports it)."""
-    value = num(summary.get(key))
+def _total(summary: Mapping[str, Any], pools: list[dict[str, Any]], key: str, limit: float) -> float | None:
+    """Counter ``key`` from the summary, else summed over the pools (None when nobody reports it).
+
+    Raises:
+        BadReply: a count out of its bounds (:func:`~bench.miners.protocol.parse.count`).
+    """
+    value = count(summary, key, limit)
     if value is not None:
         return value
-    values = [num(p.get(key)) for p in pools]
-    found = [v for v in values if v is not None]
+    found = [v for v in (count(p, key, limit) for p in pools) if v is not None]
     return sum(found) if found else None
 
 
@@ -199,6 +266,6 @@ def _sum_opt(*values: float | None) -> float | None:
 
 
 def _shares(summary: Mapping[str, Any], pools: list[dict[str, Any]]) -> int | None:
-    counts = [_total(summary, pools, k) for k in ("Accepted", "Rejected", "Stale")]
+    counts = [_total(summary, pools, k, MAX_COUNT) for k in ("Accepted", "Rejected", "Stale")]
     total = _sum_opt(*counts)
     return None if total is None else int(total)

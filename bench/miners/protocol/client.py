@@ -5,6 +5,11 @@ and a flag this module does not have. cgminer-family commands are joined with ``
 into one request; a firmware that refuses joined commands (some stock Antminer
 builds) is asked one command per connection from then on. Whatsminer API v3 is
 tried on 4433 when nothing answers on 4028.
+
+Every exchange goes through :func:`bench.miners.protocol.transport.request` under the client's
+:class:`~bench.miners.protocol.transport.Limits`, and every reply becomes typed values through the
+normalisers, each guarded at the parse edge (:func:`bench.miners.protocol.parse.edge`): whatever a
+miner sends, asking it raises :class:`~bench.miners.protocol.parse.MinerError` or returns.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from typing import Any
 
 from bench.miners.protocol import cgminer, whatsminer
 from bench.miners.protocol.model import Identity, Poll
-from bench.miners.protocol.parse import BadReply, CommandFailed, MinerError, check_status, decode
-from bench.miners.protocol.transport import NoAnswer, Unreachable, exchange
+from bench.miners.protocol.parse import BadReply, CommandFailed, MinerError, check_status, edge, mapping, text
+from bench.miners.protocol.transport import DEFAULT_TIMEOUT_S, LIMITS, Limits, NoAnswer, Unreachable, request
 
 CGMINER_PORT = 4028
 V3_PORT = 4433
@@ -51,9 +56,10 @@ def family_of(version_text: str) -> str:
 class MinerClient:
     """Asks one miner; created by :func:`identify`."""
 
-    def __init__(self, identity: Identity, timeout_s: float) -> None:
+    def __init__(self, identity: Identity, timeout_s: float, limits: Limits = LIMITS) -> None:
         self.identity = identity
         self.timeout_s = timeout_s
+        self.limits = limits
         self.join = True
         self.deadline: float | None = None
 
@@ -90,7 +96,8 @@ class MinerClient:
         self.deadline = None if budget_s is None else t0 + budget_s
         try:
             if ident.protocol == "whatsminer-v3":
-                msg = await v3_command(ident.host, ident.port, "get.miner.status", "summary+edevs+pools", self.time_left())
+                msg = await v3_command(ident.host, ident.port, "get.miner.status", "summary+edevs+pools", self.time_left(),
+                                       self.limits)
             else:
                 replies = await self.query(*POLL_COMMANDS.get(ident.family, POLL_COMMANDS["cgminer"]))
         finally:
@@ -126,7 +133,7 @@ def _read_only(*commands: str) -> None:
 
 
 async def query(host: str, port: int, commands: tuple[str, ...], timeout_s: float,
-                state: MinerClient | None = None, *, required: bool = True) -> dict[str, Any]:
+                state: MinerClient | None = None, *, required: bool = True, limits: Limits = LIMITS) -> dict[str, Any]:
     """Ask ``commands`` (joined with ``+`` where the miner takes it) and check each reply's status.
 
     Args:
@@ -136,11 +143,11 @@ async def query(host: str, port: int, commands: tuple[str, ...], timeout_s: floa
         MinerError: as :meth:`MinerClient.query`.
     """
     _read_only(*commands)
+    limits = limits if state is None else state.limits
     replies: dict[str, Any] = {}
     if state is None or state.join or len(commands) == 1:
-        raw = await exchange(host, port, {"command": "+".join(commands)},
-                             timeout_s=timeout_s if state is None else state.time_left())
-        objects = decode(raw)
+        objects = await request(host, port, {"command": "+".join(commands)},
+                                timeout_s=timeout_s if state is None else state.time_left(), limits=limits)
         try:
             if len(commands) > 1 and len(objects) == 1 and not any(c in objects[0] for c in commands):
                 check_status(objects[0], "+".join(commands))
@@ -154,7 +161,7 @@ async def query(host: str, port: int, commands: tuple[str, ...], timeout_s: floa
         for c in commands:
             try:
                 left = timeout_s if state is None else state.time_left()
-                replies[c] = decode(await exchange(host, port, {"command": c}, timeout_s=left))[0]
+                replies[c] = (await request(host, port, {"command": c}, timeout_s=left, limits=limits))[0]
             except MinerError:
                 if required and c == commands[0]:
                     raise
@@ -170,63 +177,79 @@ async def query(host: str, port: int, commands: tuple[str, ...], timeout_s: floa
     return replies
 
 
-async def v3_command(host: str, port: int, cmd: str, param: str | None, timeout_s: float) -> dict[str, Any]:
+async def v3_command(host: str, port: int, cmd: str, param: str | None, timeout_s: float,
+                     limits: Limits = LIMITS) -> dict[str, Any]:
     """The ``msg`` object of a Whatsminer API v3 read command.
 
     Raises:
         MinerError: no answer, not v3 JSON, or a non-zero ``code``.
     """
     _read_only(cmd)
-    request: dict[str, Any] = {"cmd": cmd} if param is None else {"cmd": cmd, "param": param}
-    reply = decode(await exchange(host, port, request, timeout_s=timeout_s, framed=True))[0]
+    payload: dict[str, Any] = {"cmd": cmd} if param is None else {"cmd": cmd, "param": param}
+    reply = (await request(host, port, payload, timeout_s=timeout_s, framed=True, limits=limits))[0]
     if reply.get("code") != 0:
-        raise CommandFailed(f"{host}:{port}: {cmd}: code {reply.get('code')} ({reply.get('msg')})")
+        raise CommandFailed(f"{host}:{port}: {cmd}: code {str(reply.get('code'))[:40]} ({str(reply.get('msg'))[:120]})")
     msg = reply.get("msg")
     if not isinstance(msg, dict):
         raise BadReply(f"{host}:{port}: {cmd}: msg is not an object")
     return msg
 
 
+@edge(lambda host, port, replies: f"{host}:{port}")
 def _version_identity(host: str, port: int, replies: dict[str, Any]) -> Identity:
     version = (cgminer.records(replies.get("version"), "VERSION") or [{}])[0]
     details = (cgminer.records(replies.get("devdetails"), "DEVDETAILS") or [{}])[0]
-    family = family_of(f"{version} {details}")
-    model_text = str(version.get("Type") or details.get("Model") or "").split(" (")[0].replace("Bitmain ", "")
-    firmware = "cgminer " + str(version.get("CGMiner", "?"))
+    family = family_of(f"{version} {details}"[:4000])
+    model_text = (text(version, "Type") or text(details, "Model") or "").split(" (")[0].replace("Bitmain ", "")
+    firmware = "cgminer " + (text(version, "CGMiner") or "?")
     make, model, serial = "unknown", model_text or "unknown", None
     if family in ("antminer", "luxos", "braiins"):
         make = "Bitmain"
         model = model_text if model_text.lower().startswith("antminer") else f"Antminer {model_text}".strip()
         key = {"antminer": "BMMiner", "luxos": "LUXminer", "braiins": "BOSminer"}[family]
         name = {"antminer": "bmminer", "luxos": "LuxOS", "braiins": "Braiins OS"}[family]
-        firmware = f"{name} {version.get(key) or version.get('BOSer') or version.get('CGMiner') or '?'}"
+        firmware = f"{name} {text(version, key) or text(version, 'BOSer') or text(version, 'CGMiner') or '?'}"
     elif family == "avalon":
-        make, model = "Canaan", f"Avalon A{version.get('MODEL') or str(version.get('PROD', '?')).split()[-1]}"
-        firmware = f"Avalon {version.get('LVERSION') or version.get('CGMiner') or '?'}"
+        prod = (text(version, "PROD") or "").split()
+        make, model = "Canaan", f"Avalon A{text(version, 'MODEL') or (prod[-1] if prod else '?')}"
+        firmware = f"Avalon {text(version, 'LVERSION') or text(version, 'CGMiner') or '?'}"
         serial = version.get("DNA") if isinstance(version.get("DNA"), str) else None
     elif family == "whatsminer":
         make, model = "MicroBT", f"Whatsminer {model_text}".strip()
         firmware = "btminer"
-    return Identity(host, port, "cgminer", family, make, model, firmware, serial)
+    return Identity(host, port, "cgminer", family, make, model[:200], firmware[:200], serial[:200] if serial else None)
 
 
-async def _whatsminer_v2_extras(identity: Identity, timeout_s: float) -> Identity:
-    """Firmware version and serial from the ``get_*`` commands (optional: older firmwares lack them)."""
+async def _whatsminer_v2_extras(identity: Identity, timeout_s: float, limits: Limits) -> Identity:
+    """Firmware version and serial from the ``get_*`` commands (optional: older firmwares lack them, and one
+    that answers them with nonsense keeps the identity it has)."""
     fw, serial = identity.firmware, identity.serial
     for cmd in ("get_version", "get_miner_info"):
         try:
-            msg = (await query(identity.host, identity.port, (cmd,), timeout_s))[cmd].get("Msg")
+            msg = (await query(identity.host, identity.port, (cmd,), timeout_s, limits=limits))[cmd].get("Msg")
         except MinerError:
             continue
-        if isinstance(msg, dict) and cmd == "get_version" and msg.get("fw_ver"):
-            fw = f"btminer {msg['fw_ver']}"
-        if isinstance(msg, dict) and cmd == "get_miner_info" and msg.get("minersn"):
-            serial = str(msg["minersn"])
+        if not isinstance(msg, dict):
+            continue
+        if cmd == "get_version" and isinstance(msg.get("fw_ver"), str) and msg["fw_ver"]:
+            fw = f"btminer {msg['fw_ver'][:100]}"
+        if cmd == "get_miner_info" and isinstance(msg.get("minersn"), (str, int)) and msg["minersn"]:
+            serial = str(msg["minersn"])[:200]
     return Identity(identity.host, identity.port, identity.protocol, identity.family, identity.make,
                     identity.model, fw, serial)
 
 
-async def identify(host: str, port: int | None = None, *, timeout_s: float = 2.0) -> MinerClient:
+@edge(lambda host, port, info: f"{host}:{port}")
+def _v3_identity(host: str, port: int, info: dict[str, Any]) -> Identity:
+    """Who a Whatsminer API v3 miner is, from its ``get.device.info`` message."""
+    miner, system = mapping(info, "miner"), mapping(info, "system")
+    model = (text(miner, "type") or "unknown").replace("_", " ")
+    return Identity(host, port, "whatsminer-v3", "whatsminer", "MicroBT", f"Whatsminer {model}",
+                    f"btminer {text(system, 'fwversion') or '?'}", text(miner, "miner-sn") or None)
+
+
+async def identify(host: str, port: int | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                   limits: Limits = LIMITS) -> MinerClient:
     """Find out what answers at ``host``: the cgminer-family API (4028 unless ``port`` says otherwise),
     else Whatsminer API v3 (4433, or the port given when something there did not speak cgminer).
 
@@ -236,24 +259,21 @@ async def identify(host: str, port: int | None = None, *, timeout_s: float = 2.0
     first_error: MinerError | None = None
     if port != V3_PORT:
         try:
-            replies = await query(host, port or CGMINER_PORT, ("version", "devdetails"), timeout_s, required=False)
+            replies = await query(host, port or CGMINER_PORT, ("version", "devdetails"), timeout_s, required=False,
+                                  limits=limits)
             identity = _version_identity(host, port or CGMINER_PORT, replies)
             if identity.family == "whatsminer":
-                identity = await _whatsminer_v2_extras(identity, timeout_s)
-            return MinerClient(identity, timeout_s)
+                identity = await _whatsminer_v2_extras(identity, timeout_s, limits)
+            return MinerClient(identity, timeout_s, limits)
         except MinerError as exc:
             silent = isinstance(exc, (Unreachable, NoAnswer))
             if (port is None and not silent) or (port is not None and isinstance(exc, Unreachable)):
                 raise  # a non-miner answered on 4028, or nothing listens on the port given
             first_error = exc
     try:
-        info = await v3_command(host, port or V3_PORT, "get.device.info", None, timeout_s)
-    except MinerError:
-        if first_error is None:
-            raise
+        info = await v3_command(host, port or V3_PORT, "get.device.info", None, timeout_s, limits)
+    except MinerError as exc:
+        if first_error is None or not isinstance(exc, (Unreachable, NoAnswer)):
+            raise  # what answered on the v3 port says more than the silence on 4028
         raise first_error from None
-    miner, system = info.get("miner") or {}, info.get("system") or {}
-    model = str(miner.get("type") or "unknown").replace("_", " ")
-    identity = Identity(host, port or V3_PORT, "whatsminer-v3", "whatsminer", "MicroBT", f"Whatsminer {model}",
-                        f"btminer {system.get('fwversion', '?')}", miner.get("miner-sn") or None)
-    return MinerClient(identity, timeout_s)
+    return MinerClient(_v3_identity(host, port or V3_PORT, info), timeout_s, limits)

@@ -95,6 +95,9 @@ class Poll:
         power_w: the firmware's own power figure, with ``power_source`` naming the field.
         stable: the firmware's own "hash rate stable" flag, where it has one.
         errors: firmware error codes or messages as reported.
+        share_difficulty: the difficulty of the shares the miner finds now (its active pool's
+            ``Last Share Difficulty``), where reported: each share's difficulty, which the accepted
+            difficulty per share must match (:mod:`bench.miners.measure.verify`).
     """
 
     t: float
@@ -113,6 +116,7 @@ class Poll:
     boards: tuple[Board, ...] = ()
     stable: bool | None = None
     errors: tuple[str, ...] = ()
+    share_difficulty: float | None = None
 
     @property
     def chips(self) -> int | None:

@@ -1,7 +1,8 @@
 """Finding miners: addresses and CIDR ranges probed with bounded concurrency and a per-host timeout.
 
 Each address is identified (:func:`bench.miners.protocol.client.identify`) and polled once, all
-within ``timeout_s``; at most ``concurrency`` addresses are in flight at once, so a /16
+within ``timeout_s`` and under the transport's :class:`~bench.miners.protocol.transport.Limits` (bytes,
+nesting, read timeout); at most ``concurrency`` addresses are in flight at once, so a /16
 of silent addresses costs ``65536 / concurrency x timeout_s`` at worst. A range wider
 than /16 needs ``force``. An address that does not answer, or answers without being a
 miner, is a failed row with the reason; the others go on.
@@ -20,7 +21,7 @@ from bench.errors import UsageError
 from bench.miners.protocol.client import MinerClient, identify
 from bench.miners.protocol.model import Identity, Poll
 from bench.miners.protocol.parse import MinerError
-from bench.miners.protocol.transport import Unreachable
+from bench.miners.protocol.transport import DEFAULT_TIMEOUT_S, LIMITS, Limits, Unreachable
 
 #: The widest range scanned without ``force`` (an IPv4 /16: 65,536 addresses).
 MAX_PREFIX_WITHOUT_FORCE = 16
@@ -104,12 +105,13 @@ def _expand(items: list[ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[st
                 yield Target(host, port, named=isinstance(item, tuple))
 
 
-async def probe(target: Target, timeout_s: float) -> ScanResult:
-    """Identify and poll one address within ``timeout_s`` (never raises)."""
+async def probe(target: Target, timeout_s: float, limits: Limits = LIMITS) -> ScanResult:
+    """Identify and poll one address within ``timeout_s`` (never raises: whatever the address sends is a
+    :class:`~bench.miners.protocol.parse.MinerError` at the transport and parse edge, one row with the reason)."""
     t0 = time.monotonic()
 
     async def ask() -> tuple[MinerClient, Poll]:
-        client = await identify(target.host, target.port, timeout_s=timeout_s)
+        client = await identify(target.host, target.port, timeout_s=timeout_s, limits=limits)
         return client, await client.poll()
 
     try:
@@ -124,20 +126,20 @@ async def probe(target: Target, timeout_s: float) -> ScanResult:
 
 
 async def scan(specs: list[str], *, force: bool = False, concurrency: int = 256,
-               timeout_s: float = 2.0) -> list[ScanResult]:
+               timeout_s: float = DEFAULT_TIMEOUT_S, limits: Limits = LIMITS) -> list[ScanResult]:
     """Probe every address of ``specs`` with at most ``concurrency`` in flight; results in input order.
 
     Raises:
         UsageError: bad specs or options (before anything is probed).
     """
-    if concurrency < 1 or timeout_s <= 0:
-        raise UsageError("--concurrency must be at least 1 and --timeout positive")
+    if concurrency < 1 or timeout_s <= 0 or limits.read_timeout_s <= 0:
+        raise UsageError("--concurrency must be at least 1, --timeout and --read-timeout positive")
     feed = enumerate(targets(specs, force=force))
     results: dict[int, ScanResult] = {}
 
     async def worker() -> None:
         for i, target in feed:
-            results[i] = await probe(target, timeout_s)
+            results[i] = await probe(target, timeout_s, limits)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return [results[i] for i in sorted(results)]

@@ -18,9 +18,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from bench.miners.protocol import catalog
-from bench.miners.protocol.cgminer import counter, records
+from bench.miners.protocol.cgminer import (
+    chips,
+    counter,
+    elapsed_of,
+    fan,
+    records,
+    share_difficulty,
+    temperature,
+)
 from bench.miners.protocol.model import Board, Counter, Identity, Poll
-from bench.miners.protocol.parse import BadReply, first, integer, num, rates
+from bench.miners.protocol.parse import (
+    MAX_COUNT,
+    MAX_DIFFICULTY,
+    MAX_RATE_HS,
+    BadReply,
+    bounded,
+    count,
+    edge,
+    first,
+    integer,
+    items,
+    num,
+    power,
+    rates,
+)
 
 _ERROR_CODE = re.compile(r"^Error Code \d+$")
 
@@ -40,90 +62,104 @@ def _chips_expected(identity: Identity) -> int | None:
     return spec.chips_per_board if spec else None
 
 
+@edge(lambda identity, *_: identity.address)
 def normalise_v2(identity: Identity, replies: Mapping[str, Any], t: float, wall: float) -> Poll:
     """One poll of API v2 replies (``summary``, ``edevs``, ``pools``).
 
     Raises:
-        BadReply: no SUMMARY record.
+        BadReply: no SUMMARY record, a counter or power out of its bounds, or a reply of unexpected shape.
     """
     summaries = records(replies.get("summary"), "SUMMARY")
     if not summaries:
         raise BadReply(f"{identity.address}: summary reply without a SUMMARY record")
     s = summaries[0]
-    elapsed = num(s.get("Elapsed"))
+    elapsed = elapsed_of(s)
     expected = _chips_expected(identity)
     boards = tuple(
-        Board(index=i, chips=integer(d.get("Effective Chips")), chips_expected=expected,
-              temp_board_c=num(d.get("Temperature")), temp_chip_c=num(first(d, "Chip Temp Max", "Chip Temp Avg")),
+        Board(index=i, chips=chips(d.get("Effective Chips")), chips_expected=expected,
+              temp_board_c=temperature(d.get("Temperature")),
+              temp_chip_c=temperature(first(d, "Chip Temp Max", "Chip Temp Avg")),
               hashrate_hs=first(rates(d), "1m", "av", "5s"), hw_errors=integer(d.get("Hardware Errors")),
-              serial=d.get("PCB SN") if isinstance(d.get("PCB SN"), str) else None)
-        for i, d in enumerate(records(replies.get("edevs"), "DEVS"))
+              serial=d["PCB SN"][:200] if isinstance(d.get("PCB SN"), str) else None)
+        for i, d in enumerate(records(replies.get("edevs"), "DEVS")[:16])
     )
-    pools = records(replies.get("pools"), "POOLS")
+    pools = records(replies.get("pools"), "POOLS")[:16]
     rate = rates(s)
     factory = num(s.get("Factory GHS"))
-    if factory is not None:
-        rate["nominal"] = factory * 1e9
-    power = num(s.get("Power"))
+    if factory is not None and (nominal := bounded(factory * 1e9, 0, MAX_RATE_HS)):
+        rate["nominal"] = nominal
+    watts = power(s.get("Power"), "summary Power")
 
-    def total(key: str) -> float | None:
-        found = [v for v in (num(p.get(key)) for p in pools) if v is not None]
-        return num(s.get(key)) if num(s.get(key)) is not None else (sum(found) if found else None)
+    def total(key: str, limit: float = MAX_COUNT) -> float | None:
+        mine = count(s, key, limit)
+        found = [v for v in (count(p, key, limit) for p in pools) if v is not None]
+        return mine if mine is not None else (sum(found) if found else None)
 
-    rejected = [v for v in (total("Difficulty Rejected"), total("Difficulty Stale")) if v is not None]
+    rejected = [v for v in (total("Difficulty Rejected", MAX_DIFFICULTY), total("Difficulty Stale", MAX_DIFFICULTY))
+                if v is not None]
     counts = [v for v in (total("Accepted"), total("Rejected"), total("Stale")) if v is not None]
     board_hw = [b.hw_errors for b in boards if b.hw_errors is not None]
+    hw = count(s, "Hardware Errors", MAX_COUNT)
     return Poll(
         t=t, wall=wall, identity=identity, elapsed_s=elapsed, counter=counter(s, elapsed), rates_hs=rate,
-        accepted_difficulty=total("Difficulty Accepted"), rejected_difficulty=sum(rejected) if rejected else None,
+        accepted_difficulty=total("Difficulty Accepted", MAX_DIFFICULTY),
+        rejected_difficulty=sum(rejected) if rejected else None,
         shares=int(sum(counts)) if counts else None,
-        hw_errors=integer(s.get("Hardware Errors")) if s.get("Hardware Errors") is not None
-        else (sum(board_hw) if board_hw else None),
-        power_w=power, power_source="summary Power" if power is not None else None,
-        fans_rpm=tuple(f for f in (integer(s.get("Fan Speed In")), integer(s.get("Fan Speed Out"))) if f),
+        hw_errors=round(hw) if hw is not None else (sum(board_hw) if board_hw else None),
+        power_w=watts, power_source="summary Power" if watts is not None else None,
+        fans_rpm=tuple(f for f in (fan(s.get("Fan Speed In")), fan(s.get("Fan Speed Out"))) if f),
         boards=boards, stable=_flag(s.get("Hash Stable")),
-        errors=tuple(str(v) for k, v in s.items() if _ERROR_CODE.match(k)),
+        errors=tuple(str(v)[:200] for k, v in s.items() if _ERROR_CODE.match(k))[:32],
+        share_difficulty=share_difficulty(pools),
     )
 
 
 def v3_counter(summary: Mapping[str, Any], elapsed: float | None) -> Counter | None:
-    """``hash-average`` (TH/s since start, three decimals) x ``elapsed`` (whole seconds)."""
-    avg = num(summary.get("hash-average"))
+    """``hash-average`` (TH/s since start, three decimals) x ``elapsed`` (whole seconds).
+
+    Raises:
+        BadReply: ``hash-average`` is no miner's rate (over 1 EH/s, negative, not a number).
+    """
+    avg = count(summary, "hash-average", MAX_RATE_HS / 1e12)
     if avg is None or elapsed is None:
         return None
     rate = avg * 1e12
     return Counter(rate * elapsed, rate * 1.0 + 0.0005e12 * elapsed, "hash-average x elapsed")
 
 
+def _ths(value: Any) -> float | None:
+    """A rate in TH/s as H/s (None when not a miner's rate)."""
+    v = num(value)
+    return None if v is None else bounded(v * 1e12, 0, MAX_RATE_HS)
+
+
+@edge(lambda identity, *_: identity.address)
 def normalise_v3(identity: Identity, msg: Mapping[str, Any], t: float, wall: float) -> Poll:
     """One poll of an API v3 ``get.miner.status`` message (``summary``, ``edevs``, ``pools``).
 
     Raises:
-        BadReply: no summary object.
+        BadReply: no summary object, a counter or power out of its bounds, or a reply of unexpected shape.
     """
     s = msg.get("summary")
     if not isinstance(s, dict):
         raise BadReply(f"{identity.address}: get.miner.status without a summary")
-    elapsed = num(s.get("elapsed"))
+    elapsed = elapsed_of(s, "elapsed")
     expected = _chips_expected(identity)
-    temps = s.get("board-temperature")
-    board_temps: list[Any] = temps if isinstance(temps, list) else []
-    edevs = [d for d in msg.get("edevs") or [] if isinstance(d, dict)]
+    board_temps = items(s, "board-temperature")
+    edevs = [d for d in items(msg, "edevs") if isinstance(d, dict)][:16]
     boards = tuple(
-        Board(index=i, chips=integer(d.get("effective-chips")), chips_expected=expected,
-              temp_board_c=num(board_temps[i]) if i < len(board_temps) else None,
-              temp_chip_c=num(d.get("chip-temp-max")),
-              hashrate_hs=None if num(d.get("hash-average")) is None else num(d.get("hash-average")) * 1e12)  # type: ignore[operator]
+        Board(index=i, chips=chips(d.get("effective-chips")), chips_expected=expected,
+              temp_board_c=temperature(board_temps[i]) if i < len(board_temps) else None,
+              temp_chip_c=temperature(d.get("chip-temp-max")), hashrate_hs=_ths(d.get("hash-average")))
         for i, d in enumerate(edevs)
     )
-    rate = {name: v * 1e12 for name, key in (("av", "hash-average"), ("realtime", "hash-realtime"),
-                                             ("1m", "hash-1min"), ("15m", "hash-15min"),
-                                             ("nominal", "factory-hash"))
-            if (v := num(s.get(key))) is not None}
-    power = num(s.get("power-realtime"))
+    rate = {name: v for name, key in (("av", "hash-average"), ("realtime", "hash-realtime"), ("1m", "hash-1min"),
+                                      ("15m", "hash-15min"), ("nominal", "factory-hash"))
+            if (v := _ths(s.get(key))) is not None}
+    watts = power(s.get("power-realtime"), "summary power-realtime")
     return Poll(
         t=t, wall=wall, identity=identity, elapsed_s=elapsed, counter=v3_counter(s, elapsed), rates_hs=rate,
-        power_w=power, power_source="summary power-realtime" if power is not None else None,
-        fans_rpm=tuple(f for f in (integer(s.get("fan-speed-in")), integer(s.get("fan-speed-out"))) if f),
+        power_w=watts, power_source="summary power-realtime" if watts is not None else None,
+        fans_rpm=tuple(f for f in (fan(s.get("fan-speed-in")), fan(s.get("fan-speed-out"))) if f),
         boards=boards, stable=_flag(s.get("up-freq-finish")),
     )

@@ -18,8 +18,8 @@ import time
 
 from bench.errors import UsageError
 from bench.miners.protocol.client import MinerClient, v3_command
-from bench.miners.protocol.parse import CommandFailed, MinerError, decode
-from bench.miners.protocol.transport import exchange
+from bench.miners.protocol.parse import CommandFailed, MinerError
+from bench.miners.protocol.transport import request
 
 PASSWORD_ENV = "SITEBENCH_MINER_PASSWORD"
 ACCOUNT_ENV = "SITEBENCH_MINER_ACCOUNT"
@@ -58,20 +58,21 @@ async def set_power_target(client: MinerClient, watts: int, account: str, passwo
         raise CommandFailed(f"power target not set: sitebench writes it only through Whatsminer API v3 "
                             f"({ident.model} speaks {ident.protocol}, family {ident.family})")
     try:
-        info = await v3_command(ident.host, ident.port, "get.device.info", "salt", client.timeout_s)
-        salt = str(info.get("salt") or "")
+        info = await v3_command(ident.host, ident.port, "get.device.info", "salt", client.timeout_s, client.limits)
+        salt = info.get("salt") if isinstance(info.get("salt"), str) else ""
         if not salt:
             raise CommandFailed(f"{ident.address}: get.device.info gave no salt for a privileged command")
         ts = int(time.time())
-        request = {"cmd": SET_POWER_LIMIT, "param": int(watts), "ts": ts, "account": account,
+        payload = {"cmd": SET_POWER_LIMIT, "param": int(watts), "ts": ts, "account": account,
                    "token": token(SET_POWER_LIMIT, password, salt, ts)}
-        reply = decode(await exchange(ident.host, ident.port, request, timeout_s=client.timeout_s, framed=True))[0]
+        reply = (await request(ident.host, ident.port, payload, timeout_s=client.timeout_s, framed=True,
+                               limits=client.limits))[0]
         if reply.get("code") != 0:
-            raise CommandFailed(f"{ident.address}: {SET_POWER_LIMIT} {watts} W refused: code {reply.get('code')} "
-                                f"({reply.get('msg')})")
+            raise CommandFailed(f"{ident.address}: {SET_POWER_LIMIT} {watts} W refused: code "
+                                f"{str(reply.get('code'))[:40]} ({str(reply.get('msg'))[:200]})")
     except MinerError as exc:
         raise type(exc)(scrub(str(exc), password)) from None
-    return scrub(f"power target {watts} W set ({reply.get('msg')})", password)
+    return scrub(f"power target {watts} W set ({str(reply.get('msg'))[:200]})", password)
 
 
 def scrub(text: str, password: str) -> str:

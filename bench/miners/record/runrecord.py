@@ -10,6 +10,7 @@ were taken already (markers at the windows' first and last polls):
 - the miner's own figure (kind ``miner-api``, method ``firmware_estimate``, scope ``node``), when
   the firmware reports one: the figure without an outlet, quality level at most 1; with an outlet,
   compared with it two-sided (the firmware claims the unit's input power), the disagreement flagged;
+  a figure implausible for the model (:mod:`bench.miners.measure.plausible`) is refused and flagged;
 - else the model's nameplate J/TH x the measured hash rate (kind ``nameplate``, method
   ``modelled_nameplate``, scope ``modelled``, ``measured: false``): MODELLED, quality 0.
 
@@ -19,6 +20,7 @@ layout (:mod:`bench.miners.measure.telemetry`); its identity is the run's ``hard
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,7 @@ from bench.measure.replay import ClockReplayMeter
 from bench.measure.runrecord import RunHead, measured_run
 from bench.miners.measure import telemetry
 from bench.miners.measure.outcome import MinerMeasurement, Plan
-from bench.miners.measure.verify import hw_error_rate, share_check
+from bench.miners.measure.verify import LIE_FACTOR, hw_error_rate, share_check
 from bench.miners.protocol import catalog
 from bench.miners.protocol.model import Identity, Poll
 from bench.power.meter import Meter, Reading
@@ -103,7 +105,7 @@ def _meters(m: MinerMeasurement, plan: Plan, outlet: OutletLog | None) -> list[t
     if outlet is not None:
         out.append((ClockReplayMeter(outlet.meter.figure()), outlet.readings, outlet.gaps))
     powered = [Reading(t=p.t, power_w=p.power_w) for p in polls if p.power_w is not None]
-    if powered:
+    if powered and m.power_refused is None:
         out.append((ClockReplayMeter(_firmware_figure(m.identity, polls, plan.period_s)), powered, []))
     spec = catalog.lookup(m.identity.model)
     if not out and spec is not None and spec.j_per_th is not None:
@@ -151,6 +153,8 @@ def _relabel(block: PowerBlock, m: MinerMeasurement, t_ref: float, window_polls:
         block.crosschecks = [c for c in block.crosschecks if c not in stale] + [check]
         if not check.agree:
             block.flags.append(check.note)
+    if m.power_refused is not None:
+        block.flags.append(m.power_refused[:2000])
     chosen = block.primary
     if not chosen:
         return
@@ -162,7 +166,7 @@ def _relabel(block: PowerBlock, m: MinerMeasurement, t_ref: float, window_polls:
     elif chosen[0].method == MODELLED_NAMEPLATE:
         q = Quality(level=0, reasons=["MODELLED: nameplate J/TH x measured hash rate, not measured"])
         block.flags.append("power MODELLED: nameplate J/TH x the measured hash rate (no outlet meter; the firmware "
-                           "reports no power)")
+                           + ("power was refused)" if m.power_refused else "reports no power)"))
     block.quality = q
 
 
@@ -203,12 +207,21 @@ def _metrics(m: MinerMeasurement, plan: Plan, block: PowerBlock, window_polls: l
         "share_confidence": check.confidence,
         "hw_error_rate": hw_error_rate(used), "hw_errors": sum(w.hw_errors or 0 for w in used),
         "temp_max_c": max_temperature(telemetry.summary(window_polls)),
-        "firmware_power_w": fw.avg_w if fw is not None else None, "verification": "; ".join(m.verify_reasons),
+        "firmware_power_w": fw.avg_w if fw is not None else None, "verification": "; ".join(m.verify_reasons)[:2000],
+        "share_difficulty_per_share": check.difficulty_per_share,
+        "pool_difficulty_low": check.pool_difficulty[0] if check.pool_difficulty else None,
+        "pool_difficulty_high": check.pool_difficulty[1] if check.pool_difficulty else None,
+        "share_lie_factor": LIE_FACTOR, "windows_refused": sum(any(r.startswith("implausible") for r in w.invalid_reasons)
+                                                               for w in m.windows),
     }
+    if m.limits is not None:
+        out.update(m.limits.metrics())
+    if m.power_refused is not None:
+        out["power_refused"] = m.power_refused
     if len(used) < plan.repeats:
         out["note"] = f"{len(used)} of {plan.repeats} windows measured"
     if m.breaks:
-        out["restart_reasons"] = "; ".join(reason for _, reason in m.breaks)
+        out["restart_reasons"] = "; ".join(reason for _, reason in m.breaks)[:2000]
     return out
 
 
@@ -218,9 +231,20 @@ def _why_none(m: MinerMeasurement) -> str:
         failures = sorted({s.reason for s in m.samples if not isinstance(s, Poll)})
         return "no successful poll" + (f": {failures[0]}" if failures else "")
     reasons = list(dict.fromkeys(r for w in m.windows for r in w.invalid_reasons))
+    gaps = {_general(reason): reason for _, reason in reversed(m.breaks)}  # each kind once, its first example
+    if gaps:
+        reasons.append(f"{len(m.breaks)} gap(s) in the counter: {'; '.join(list(gaps.values())[::-1][:3])}")
+    failed = [s for s in m.samples if not isinstance(s, Poll)]
+    if failed:
+        reasons.append(f"{len(failed)} of {len(m.samples)} polls failed (first: {failed[0].reason})")
     if not reasons and m.warmups:
         reasons = [m.warmups[-1].reason]
-    return "no valid measured window" + (f": {'; '.join(reasons)}" if reasons else "")
+    return ("no valid measured window" + (f": {'; '.join(reasons)}" if reasons else ""))[:2000]
+
+
+def _general(reason: str) -> str:
+    """A break's reason without its figures in parentheses (one kind for many alike)."""
+    return re.sub(r" \([^)]*\)", "", reason)
 
 
 def miner_run(m: MinerMeasurement, plan: Plan, t_ref: float, *, outlet: OutletLog | None = None,
@@ -246,5 +270,5 @@ def miner_run(m: MinerMeasurement, plan: Plan, t_ref: float, *, outlet: OutletLo
                for i, w in enumerate(used)]
     status: Status = "interrupted" if stopped and len(used) < plan.repeats else "ok"
     return measured_run(h, [w.hashes for w in used], [w.duration_s for w in used], power=block, phases=phases,
-                        status=status, error=None if m.verified else "; ".join(m.verify_reasons),
+                        status=status, error=None if m.verified else "; ".join(m.verify_reasons)[:2000],
                         verified=m.verified, metrics=_metrics(m, plan, block, window_polls))

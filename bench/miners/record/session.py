@@ -34,6 +34,7 @@ from bench.miners.protocol.client import MinerClient
 from bench.miners.protocol.model import Sample
 from bench.miners.protocol.parse import MinerError
 from bench.miners.protocol.scan import ScanResult, scan
+from bench.miners.protocol.transport import DEFAULT_TIMEOUT_S, LIMITS, Limits
 from bench.miners.protocol.write import set_power_target
 from bench.miners.record.runrecord import UNIT, WORKLOAD, OutletLog, device, head, miner_run
 from bench.power.meter import Meter
@@ -51,8 +52,9 @@ class Request:
     plan: Plan
     out: Path
     force: bool = False
-    timeout_s: float = 2.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     concurrency: int = 256
+    limits: Limits = LIMITS
     outlet_map: dict[str, OutletEntry] | None = None
     wall_meter: Meter | None = None
     power_target_w: int | None = None
@@ -76,7 +78,8 @@ def _not_measured(host: str, error: str, result: ScanResult | None = None) -> Ru
 
 
 async def _identify(req: Request, notes: list[str]) -> tuple[list[ScanResult], list[Run]]:
-    results = await scan(req.specs, force=req.force, concurrency=req.concurrency, timeout_s=req.timeout_s)
+    results = await scan(req.specs, force=req.force, concurrency=req.concurrency, timeout_s=req.timeout_s,
+                         limits=req.limits)
     found = [r for r in results if r.identity is not None]
     named = [r for r in results if r.identity is None and r.target.named]
     silent = len(results) - len(found) - len(named)

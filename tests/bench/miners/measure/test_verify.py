@@ -50,4 +50,4 @@ def test_hardware_errors_over_the_limit_fail_verification() -> None:
     bad = window(hashes, 400, 400 * d, hw=int(2 * MAX_HW_ERROR_RATE * nonces))
     assert hw_error_rate([bad]) == pytest.approx(2 * MAX_HW_ERROR_RATE, rel=0.01)
     ok, reasons = verdict([bad])
-    assert not ok and "over the limit" in reasons[1]
+    assert not ok and "over the limit" in reasons[0] and "pool shares agree" in reasons[1]

@@ -118,3 +118,83 @@ def test_whatsminer_v3_counter_is_average_times_elapsed_and_it_has_no_share_diff
     assert p.boards[1].temp_board_c == 70.1 and p.accepted_difficulty is None
     with pytest.raises(BadReply):
         whatsminer.normalise_v3(p.identity, {"edevs": []}, 1.0, 2.0)
+
+
+# --- hostile replies: one BadReply naming the miner, never an IndexError, TypeError or OverflowError -----------
+
+V2 = Identity("10.0.0.7", 4028, "cgminer", "whatsminer", "MicroBT", "Whatsminer M50.VH50", "fw")
+V3 = Identity("10.0.0.8", 4433, "whatsminer-v3", "whatsminer", "MicroBT", "Whatsminer M60 VK30", "fw")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("Total MH", 1e308, "Total MH is 1e\\+308: not a count"),
+    ("Total MH", float("inf"), "Total MH is inf: not a count"),
+    ("Total MH", float("nan"), "Total MH is nan: not a count"),
+    ("Total MH", -5e9, "not a count"),
+    ("Difficulty Accepted", 1e308, "Difficulty Accepted is 1e\\+308"),
+    ("Accepted", 1e308, "Accepted is 1e\\+308"),
+    ("Accepted", -40, "Accepted is -40"),
+    ("Hardware Errors", 1e308, "Hardware Errors is 1e\\+308"),
+    ("Elapsed", -1, "Elapsed is -1"),
+    ("Total MH", [1], "Total MH is a list"),
+])
+def test_a_counter_out_of_bounds_refuses_the_poll(field: str, value: object, message: str) -> None:
+    with pytest.raises(BadReply, match=f"^10.0.0.5:4028: .*{message}"):
+        cgminer.normalise(ident("antminer", "Antminer S19 Pro"), stock_s19(**{field: value}), 1.0, 2.0)
+
+
+def test_telemetry_out_of_range_is_left_out_and_the_poll_kept() -> None:
+    replies = stock_s19()
+    stats = replies["stats"]["STATS"][1]  # type: ignore[index]
+    stats.update(chain_acn1=1e308, temp_pcb1=1e308, fan1=1e308, chain_rate1=1e308, total_rateideal=1e308)
+    p = cgminer.normalise(ident("antminer", "Antminer S19 Pro"), replies, 1.0, 2.0)
+    assert p.boards[0].chips is None and p.boards[0].hashrate_hs is None and 5400 not in p.fans_rpm
+    assert "nominal" not in p.rates_hs and p.counter is not None
+
+
+@pytest.mark.parametrize("family, replies, message", [
+    ("braiins", {"summary": {"SUMMARY": [{"Elapsed": 1, "Total MH": 1.0}]},
+                 "devs": {"DEVS": [{"ID": [6]}]}}, "ID is a list, not text"),
+    ("braiins", {"summary": {"SUMMARY": [{"Elapsed": 1, "Total MH": 1.0}]},
+                 "tunerstatus": {"TUNERSTATUS": [{"TunerChainStatus": 5}]}}, "TunerChainStatus is 5, not a list"),
+    ("braiins", {"summary": {"SUMMARY": [{"Elapsed": 1, "Total MH": 1.0}]},
+                 "tunerstatus": {"TUNERSTATUS": [{"ApproximateMinerPowerConsumption": -300}]}}, "not a miner's power"),
+    ("avalon", {"summary": {"SUMMARY": [{"Elapsed": 1, "Total MH": 1.0}]},
+                "estats": {"STATS": [{"MM ID0": "WALLPOWER[1e999]"}]}}, "WALLPOWER is '1e999'"),
+])
+def test_wrong_types_and_impossible_figures_per_cgminer_family(family: str, replies: dict[str, object],
+                                                               message: str) -> None:
+    with pytest.raises(BadReply, match=f"^10.0.0.5:4028: .*{message}"):
+        cgminer.normalise(ident(family, "Antminer S19 Pro"), replies, 1.0, 2.0)
+
+
+@pytest.mark.parametrize("msg, message", [
+    ({"summary": {"elapsed": 1, "hash-average": 1e308}}, "hash-average is 1e\\+308"),
+    ({"summary": {"elapsed": 1, "hash-average": 100}, "edevs": 5}, "edevs is 5, not a list"),
+    ({"summary": {"elapsed": 1, "hash-average": 100, "board-temperature": {"a": 1}}}, "board-temperature is a dict"),
+    ({"summary": {"elapsed": 1, "hash-average": 100, "power-realtime": float("nan")}}, "not a miner's power"),
+    ({"summary": [1, 2]}, "without a summary"),
+])
+def test_wrong_types_and_impossible_figures_in_whatsminer_v3(msg: dict[str, object], message: str) -> None:
+    with pytest.raises(BadReply, match=f"^10.0.0.8:4433: .*{message}"):
+        whatsminer.normalise_v3(V3, msg, 1.0, 2.0)
+
+
+def test_wrong_types_and_impossible_figures_in_whatsminer_v2() -> None:
+    summary = {"Elapsed": 10, "Total MH": 1.0, "Power": 1e308}
+    with pytest.raises(BadReply, match="^10.0.0.7:4028: summary Power is 1e\\+308"):
+        whatsminer.normalise_v2(V2, {"summary": {"SUMMARY": [summary]}}, 1.0, 2.0)
+    summary = {"Elapsed": 10, "Total MH": 1.0, "Power": 0, "Error Code 1": ["x" * 500]}
+    p = whatsminer.normalise_v2(V2, {"summary": {"SUMMARY": [summary]}, "edevs": {"DEVS": [{"PCB SN": 5}]}}, 1.0, 2.0)
+    assert p.power_w is None, "0 W is a firmware that does not measure"
+    assert p.boards[0].serial is None
+    assert len(p.errors[0]) == 200
+
+
+def test_the_pools_share_difficulty_is_read_from_the_active_pool() -> None:
+    replies = stock_s19()
+    replies["pools"] = {"POOLS": [{"Stratum Active": False, "Last Share Difficulty": 8192.0},
+                                  {"Stratum Active": True, "Last Share Difficulty": 1024.0, "Accepted": 90}]}
+    assert cgminer.normalise(ident("antminer", "Antminer S19 Pro"), replies, 1.0, 2.0).share_difficulty == 1024.0
+    replies["pools"] = {"POOLS": [{"Last Share Difficulty": 8192.0}, {"Last Share Difficulty": 1024.0}]}
+    assert cgminer.normalise(ident("antminer", "Antminer S19 Pro"), replies, 1.0, 2.0).share_difficulty is None

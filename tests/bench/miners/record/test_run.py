@@ -106,6 +106,8 @@ def test_qualify_fails_the_miner_with_missing_chips(ran: Ran, tmp_path: Path) ->
     (["127.0.0.105", "--set-power-target", "3000"], "SITEBENCH_MINER_PASSWORD"),
     (["127.0.0.105", "--hosts", "/nonexistent/hosts.txt"], "cannot read"),
     (["127.0.0.105", "--timeout", "0.3"], "no miner to measure: 127.0.0.105:4028: connection refused"),
+    (["127.0.0.105", "--read-timeout", "0"], "--read-timeout > 0"),
+    (["127.0.0.105", "--rate-tolerance", "1.5"], "--rate-tolerance 1.5: must be 0..0.9"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
