@@ -9,14 +9,14 @@ from bench import console, units
 from bench.commands import help_of
 from bench.errors import UsageError
 from bench.miners.measure.outcome import Plan
-from bench.miners.measure.outlets import read_map
 from bench.miners.measure.plausible import MAX_RATE_TOLERANCE, RATE_TOLERANCE
 from bench.miners.protocol.scan import scan, targets
 from bench.miners.protocol.transport import DEFAULT_TIMEOUT_S, READ_TIMEOUT_S, Limits
 from bench.miners.protocol.write import credentials
 from bench.miners.record.session import Request, run_miners
 from bench.miners.view.table import run_table
-from bench.power.discovery import discover
+from bench.power.discovery import Policy, open_meters
+from bench.power.meters.outlets import read_map
 from bench.record import check_writable
 
 DESCRIPTION = """\
@@ -73,7 +73,8 @@ def register(sub: Any) -> None:
     run.add_argument("hosts", nargs="*", metavar="HOST[:PORT]|CIDR", help="miners to measure")
     run.add_argument("--hosts", dest="hosts_file", metavar="FILE", help="a file of miners, one per line (# comments)")
     run.add_argument("--outlets", metavar="MAP.csv", help="each miner's PDU outlet: 'miner, PDU[:port], outlet"
-                     "[, mib=apc;period=1]' per line; the community comes from SNMP_COMMUNITY")
+                     "[, mib=apc, period=1]' per line (options as in --meter snmp:...); the community comes from "
+                     "SNMP_COMMUNITY")
     run.add_argument("--meter", metavar="SPEC", help="the wall meter of a single miner (e.g. snmp:PDU,outlet=N)")
     run.add_argument("--warmup", type=float, default=600.0, metavar="S",
                      help="longest warm-up before the windows (default 600; ends earlier when the rate settles)")
@@ -207,13 +208,11 @@ def request(args: argparse.Namespace) -> Any:
 
         if len(specs) != 1 or "/" in specs[0]:
             raise UsageError("--meter measures one miner: for several, map their outlets with --outlets MAP.csv")
-        meters, _ = discover([args.meter])
-        if len(meters) != 1 or meters[0].scope != "wall":
-            for m in meters:
-                m.close()
-            raise UsageError(f"--meter {args.meter.split(':')[0]}: measures {', '.join(m.scope for m in meters)} of "
-                             "this host, not the miner: give its PDU outlet or wall meter (e.g. snmp:PDU,outlet=N)")
-        req.wall_meter = meters[0]
+        opened = open_meters({specs[0]: args.meter}, Policy.wall("miner"))
+        if specs[0] in opened.failed:
+            opened.close()
+            raise UsageError(f"--meter: {opened.failed[specs[0]]}")
+        req.wall_meter = opened.by_machine[specs[0]]
     if args.power_target is not None:
 
         if args.power_target <= 0:

@@ -18,7 +18,7 @@ Four sub-packages, bottom up; a module imports only from its own layer or the on
   counter, restarts as gaps, stability, the pool cross-check), :mod:`~bench.miners.measure.plausible`
   (a miner's claims bounded by its model's catalog figures: rate ceiling, counter glitches, firmware
   power), :mod:`~bench.miners.measure.telemetry` (boards, fans, chips in the GPU layout),
-  :mod:`~bench.miners.measure.outcome` (the outcome per miner), :mod:`~bench.miners.measure.outlets`
+  :mod:`~bench.miners.measure.outcome` (the outcome per miner), :mod:`~bench.power.meters.outlets`
   (each miner's PDU outlet, one SNMP GET per PDU) and :mod:`~bench.miners.measure.journal` (every poll as
   it comes).
 - :mod:`bench.miners.record`, the result file: :mod:`~bench.miners.record.runrecord` (a measurement as a

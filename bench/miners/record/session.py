@@ -2,7 +2,7 @@
 
 Order: the miners are identified (:func:`bench.miners.protocol.scan.scan`: a named address that is not
 a miner is a failed run with the reason, the others go on); their outlet meters are opened (one
-request per PDU, :mod:`bench.miners.measure.outlets`); a power target is written only when asked
+request per PDU, :mod:`bench.power.meters.outlets`); a power target is written only when asked
 (:mod:`bench.miners.protocol.write`); then every miner is polled until it has its windows
 (:func:`bench.miners.measure.outcome.measure`) while a sampler reads the outlets. Nothing measured is
 lost: the journal (:mod:`bench.miners.measure.journal`) takes every poll and outlet reading as it comes
@@ -29,7 +29,6 @@ from bench.measure.journal import journal_path, prepare_out
 from bench.measure.runrecord import RunHead
 from bench.miners.measure.journal import MinersJournal
 from bench.miners.measure.outcome import Plan, analyse, measure
-from bench.miners.measure.outlets import OutletEntry, open_outlets
 from bench.miners.protocol.client import MinerClient
 from bench.miners.protocol.model import Sample
 from bench.miners.protocol.parse import MinerError
@@ -38,6 +37,7 @@ from bench.miners.protocol.transport import DEFAULT_TIMEOUT_S, LIMITS, Limits
 from bench.miners.protocol.write import set_power_target
 from bench.miners.record.runrecord import UNIT, WORKLOAD, OutletLog, device, head, miner_run
 from bench.power.meter import Meter
+from bench.power.meters.outlets import OutletEntry, open_outlets
 from bench.power.sampler import Sampler
 from bench.record import Document, Run, Settings, Timing, new_document, utc_now, write_result
 

@@ -1,4 +1,4 @@
-"""A number from a raw meter option, for :mod:`bench.miners.measure.outlets` until it reads its map through
+"""A number from a raw meter option, for :mod:`bench.power.meters.outlets` until it reads its map through
 :func:`bench.power.spec.outlet_spec` (then delete this module).
 
 Meter specs are parsed and typed in one place only: :class:`bench.power.spec.MeterSpec`.

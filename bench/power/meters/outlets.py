@@ -1,13 +1,14 @@
 """Each miner's own PDU outlet as its wall meter: the outlet map and one SNMP request per PDU.
 
-The map (``--outlets MAP.csv``) has one line per miner: ``miner host, PDU host[:port], outlet``
-and optionally a fourth column of PDU options ``mib=apc;period=1;timeout=2`` (the ``snmp``
-meter's options, :mod:`bench.power.meters.snmp`). A header line (``miner,pdu,outlet``) and
-``#`` comments are allowed. Credentials never go in the map: the v2c community comes from
+The map (``--outlets MAP.csv``) has one line per machine: ``machine host, PDU host[:port], outlet``
+and optionally more columns of PDU options, one ``key=value`` each (``mib=apc, period=1``): the
+``snmp`` meter's options, checked by its declaration (:func:`bench.power.spec.outlet_spec`), the
+same grammar as ``--meter``. A header line (``miner,pdu,outlet``) and ``#`` comments are allowed.
+Credentials never go in the map: the v2c community comes from
 ``SNMP_COMMUNITY``, SNMPv3 keys from ``SNMP_AUTH_KEY`` / ``SNMP_PRIV_KEY``.
 
 Every PDU is opened once (its MIB picked, its outlet table walked once) and read with one GET
-of all its mapped outlets per period in a background thread; each outlet is a
+of all its mapped outlets per period by the power layer's :class:`~bench.power.poller.Poller`; each outlet is a
 :class:`OutletMeter` (scope ``wall``) that returns the PDU's latest figure for it at once,
 like any held-power meter: a failed or stale fetch is a gap, never a 0.
 """
@@ -15,7 +16,6 @@ like any held-power meter: a failed or stale fetch is a gap, never a 0.
 from __future__ import annotations
 
 import csv
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +31,9 @@ from bench.power.meters.snmp import (
     pick_mib,
     sensor_scales,
 )
+from bench.power.poller import Poller
+from bench.power.spec import outlet_spec
 
-#: PDU options a map may give; credentials are refused (they come from the environment).
-MAP_OPTIONS = ("mib", "period", "timeout", "user", "auth", "priv", "context")
 #: Varbinds per GET (a PDU answers 48 outlets in well under one UDP datagram at this size).
 GET_CHUNK = 32
 
@@ -50,17 +50,11 @@ class OutletEntry:
     line: int
 
 
-def _options(text: str, where: str) -> tuple[tuple[str, str], ...]:
-    out = []
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        key, sep, value = part.partition("=")
-        if key in ("community", "auth_key", "priv_key", "password"):
-            raise UsageError(f"{where}: {key}= does not belong in the map: set SNMP_COMMUNITY "
-                             "(SNMPv3: SNMP_AUTH_KEY, SNMP_PRIV_KEY) in the environment")
-        if not sep or key not in MAP_OPTIONS:
-            raise UsageError(f"{where}: PDU option {key!r} not understood (known: {', '.join(MAP_OPTIONS)})")
-        out.append((key, value))
-    return tuple(out)
+def _options(pdu: str, outlet: str, cells: list[str], where: str) -> tuple[tuple[str, str], ...]:
+    """The PDU options of one map line, checked as an ``snmp`` spec (credentials refused: they come from the
+    environment, SNMP_COMMUNITY or SNMPv3's SNMP_AUTH_KEY / SNMP_PRIV_KEY)."""
+    spec = outlet_spec(pdu, outlet, [c for c in cells if c], where=where)
+    return tuple((k, v) for k, v in spec.strings().items() if k != "outlet")
 
 
 def read_map(path: str | Path) -> dict[str, OutletEntry]:
@@ -84,9 +78,9 @@ def read_map(path: str | Path) -> dict[str, OutletEntry]:
         where = f"--outlets {p}: line {n}"
         if n == 1 and cells[0].lower() in ("miner", "host", "miner host"):
             continue
-        if len(cells) not in (3, 4) or not all(cells[:3]):
-            raise UsageError(f"{where}: expected 'miner host, PDU host[:port], outlet[, options]', got {len(cells)} "
-                             "column(s)")
+        if len(cells) < 3 or not all(cells[:3]):
+            raise UsageError(f"{where}: expected 'miner host, PDU host[:port], outlet[, key=value]...', got "
+                             f"{len(cells)} column(s)")
         miner, pdu, outlet = cells[:3]
         host, sep, port = pdu.rpartition(":") if pdu.count(":") == 1 else (pdu, "", "")
         host = host if sep else pdu
@@ -100,15 +94,14 @@ def read_map(path: str | Path) -> dict[str, OutletEntry]:
         if key in taken:
             raise UsageError(f"{where}: outlet {outlet} of {pdu} is already {taken[key]}'s: one miner per outlet")
         taken[key] = miner
-        out[miner] = OutletEntry(miner, host, int(port or 161), outlet,
-                                 _options(cells[3], where) if len(cells) == 4 else (), n)
+        out[miner] = OutletEntry(miner, host, int(port or 161), outlet, _options(pdu, outlet, cells[3:], where), n)
     if not out:
         raise UsageError(f"--outlets {p}: no miner in the map")
     return out
 
 
 class Pdu:
-    """One PDU: its mapped outlets read with one GET per period in a daemon thread."""
+    """One PDU: its mapped outlets read with one GET per period by a :class:`~bench.power.poller.Poller`."""
 
     def __init__(self, host: str, port: int, outlets: list[str], options: dict[str, str]) -> None:
         timeout_s = float_option(options, "timeout", DEFAULT_TIMEOUT_S, positive=True)
@@ -124,13 +117,9 @@ class Pdu:
         self.scale_w = {o: scales[o][0] for o in outlets}
         self.accuracy = {o: scales[o][1] if table.digits else self.mib.accuracy for o in outlets}
         self.lsd_w = table.lsd_w
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._values: dict[str, float] = {}
-        self._fetched_at = 0.0
-        self._error: str | None = None
-        self._thread: threading.Thread | None = None
-        self._store(self.fetch(), None)
+        self.poller: Poller[dict[str, float]] = Poller(self.fetch, self.period_s, name=f"pdu-{host}",
+                                                       timeout_s=self.timeout_s)
+        self.poller.put(self.fetch())  # a PDU that does not answer now fails its machines at once
 
     def fetch(self) -> dict[str, float]:
         """Every mapped outlet's power now (W), in GETs of :data:`GET_CHUNK` objects.
@@ -150,43 +139,25 @@ class Pdu:
             out[o] = w * self.scale_w[o]
         return out
 
-    def _store(self, values: dict[str, float] | None, error: str | None) -> None:
-        with self._lock:
-            if values is not None:
-                self._values, self._fetched_at = values, time.monotonic()
-            self._error = error
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.period_s):
-            try:
-                self._store(self.fetch(), None)
-            except MeterReadError as exc:
-                self._store(None, str(exc))
-
     def read(self, outlet: str) -> Reading:
-        """The held figure of one outlet (starts the fetch thread on first use).
+        """The held figure of one outlet (starts polling on first use).
 
         Raises:
             MeterReadError: the last fetch failed, or no fetch succeeded for two periods plus the timeout.
         """
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name=f"sitebench-pdu-{self.host}", daemon=True)
-            self._thread.start()
-        with self._lock:
-            values, fetched_at, error = self._values, self._fetched_at, self._error
+        self.poller.start()
+        latest, ok = self.poller.latest(), self.poller.last_ok()
         now = time.monotonic()
-        if error is not None:
-            raise MeterReadError(error)
-        age = now - fetched_at
-        if age > 2 * self.period_s + self.timeout_s:
+        if latest is not None and latest.error is not None:
+            raise MeterReadError(latest.error)
+        if ok is None or ok.value is None or now - ok.t > 2 * self.period_s + self.timeout_s:
+            age = now - ok.t if ok is not None else float("inf")
             raise MeterReadError(f"snmp {self.client.where}: no answer for {age:.1f} s")
-        return Reading(t=now, power_w=values[outlet])
+        return Reading(t=now, power_w=ok.value[outlet])
 
     def close(self) -> None:
-        """Stop the fetch thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.timeout_s + 1.0)
+        """Stop polling."""
+        self.poller.stop(timeout=self.timeout_s + 1.0)
 
 
 class OutletMeter(Meter):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import UsageError
-from bench.miners.measure.outlets import Pdu, read_map
+from bench.power.meters.outlets import Pdu, read_map
 from bench.record import load
 from bench.testing.miners import SimFleet, SimMiner
 from bench.validation import validate_file
@@ -20,13 +20,13 @@ from tests.bench.miners.helpers import RUN, cli
 
 
 @pytest.mark.parametrize("text, message", [
-    ("10.0.0.5,pdu1\n", "expected 'miner host, PDU host[:port], outlet[, options]', got 2 column(s)"),
+    ("10.0.0.5,pdu1\n", "expected 'miner host, PDU host[:port], outlet[, key=value]...', got 2 column(s)"),
     ("10.0.0.5,pdu1:99999,3\n", "PDU port '99999' is not a UDP port"),
     ("10.0.0.5,pdu1,A3\n", "outlet 'A3' is not an outlet number"),
     ("10.0.0.5,pdu1,3\n10.0.0.5,pdu1,4\n", "line 2: miner 10.0.0.5 is already mapped on line 1"),
     ("10.0.0.5,pdu1,3\n10.0.0.6,pdu1:161,3\n", "outlet 3 of pdu1:161 is already 10.0.0.5's"),
-    ("10.0.0.5,pdu1,3,community=s3cret\n", "community= does not belong in the map: set SNMP_COMMUNITY"),
-    ("10.0.0.5,pdu1,3,phase=2\n", "PDU option 'phase' not understood"),
+    ("10.0.0.5,pdu1,3,community=s3cret\n", "community= does not belong here: it is a credential (set it in the environment: SNMP_COMMUNITY"),
+    ("10.0.0.5,pdu1,3,phase=2\n", "option 'phase' not understood"),
     ("# nothing\n", "no miner in the map"),
 ])
 def test_a_malformed_map_is_one_usage_error(tmp_path: Path, text: str, message: str) -> None:
@@ -39,7 +39,7 @@ def test_a_malformed_map_is_one_usage_error(tmp_path: Path, text: str, message: 
 
 def test_a_header_comments_and_options_are_read(tmp_path: Path) -> None:
     path = tmp_path / "map.csv"
-    path.write_text("miner,pdu,outlet\n# rack 7\n10.0.0.5, pdu-7:1161, 3, mib=apc;period=2\n10.0.0.6,pdu-7:1161,1.1.4\n")
+    path.write_text("miner,pdu,outlet\n# rack 7\n10.0.0.5, pdu-7:1161, 3, mib=apc, period=2\n10.0.0.6,pdu-7:1161,1.1.4\n")
     got = read_map(path)
     assert got["10.0.0.5"].pdu == "pdu-7" and got["10.0.0.5"].port == 1161 and got["10.0.0.5"].options == (
         ("mib", "apc"), ("period", "2"))
@@ -114,7 +114,7 @@ def test_miners_run_with_outlets_j_per_th_within_the_outlet_accuracy(agent: obje
 @needs_agent
 @pytest.mark.parametrize("row, env, message", [
     ("127.0.0.124,PDU,1,timeout=0.3", "wr0ng-s3cret", "no PDU could be read: outlet meter: snmp 127.0.0.1"),
-    ("127.0.0.124,PDU,1,mib=cyberpower", "miners-pdu", "mib='cyberpower' unknown"),
+    ("127.0.0.124,PDU,1,mib=cyberpower", "miners-pdu", "option mib='cyberpower': expected one of auto, apc"),
     ("127.0.0.124,PDU,9", "miners-pdu", "outlet 9 has no power reading (4 metered outlets"),
 ])
 def test_wrong_credentials_or_a_wrong_map_is_one_line_exit_2(agent: object, tmp_path: Path, row: str, env: str,
