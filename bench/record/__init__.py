@@ -41,11 +41,12 @@ from bench.record.io import (
 )
 from bench.record.power import Crosscheck, Gap, MeterFigure, MinMeanMax, PowerBlock, Quality, TelemetrySummary, no_power
 from bench.record.run import Contention, Efficiency, Hardware, Phase, Run, Throughput, contention_reasons, failed_run
+from bench.record.setting import KnobValue, Setting
 
 __all__ = [
     "MAX_BYTES", "SCHEMA_ID", "Contention", "Cpu", "Crosscheck", "Document", "Efficiency", "Fleet", "FleetNode", "Gap", "Gpu",
-    "Hardware", "Harness", "MeterFigure", "MinMeanMax", "NodeTotal", "Phase", "PowerBlock", "Quality", "Run",
-    "Settings", "Signature", "Submitter", "System", "TelemetrySummary", "Throughput", "Timing", "TorchInfo",
+    "Hardware", "Harness", "KnobValue", "MeterFigure", "MinMeanMax", "NodeTotal", "Phase", "PowerBlock", "Quality", "Run",
+    "Setting", "Settings", "Signature", "Submitter", "System", "TelemetrySummary", "Throughput", "Timing", "TorchInfo",
     "Unavailable", "WorkloadTotal", "check_writable", "contention_reasons", "dumps", "failed_run", "from_json",
     "load", "new_document", "no_power", "parse_json", "read_text", "schema_errors", "utc_now", "write_atomic", "write_result",
 ]

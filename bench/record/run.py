@@ -35,6 +35,7 @@ from bench.record.bounds import (
     Units,
 )
 from bench.record.power import PowerBlock, no_power
+from bench.record.setting import Setting
 
 Status = Literal["ok", "failed", "interrupted"]
 
@@ -157,6 +158,7 @@ class Run(Record):
     phases: Annotated[list[Phase], Field(max_length=MAX_WINDOWS + 16)] = []
     metrics: Metrics = {}
     contention: Contention | None = None
+    setting: Setting | None = None
 
     @property
     def ok(self) -> bool:
