@@ -40,7 +40,7 @@ class KnobFailed(Exception):
 @dataclass(frozen=True)
 class Allowed:
     """What a knob accepts: a numeric range ``[low, high]`` in its unit (``step`` where the device
-    only takes multiples), or named ``modes``."""
+    only takes multiples), named ``modes``, or both (locked clocks: a range of MHz, or ``unlocked``)."""
 
     low: float | None = None
     high: float | None = None
@@ -49,9 +49,15 @@ class Allowed:
 
     def describe(self, unit: str) -> str:
         """``100-700 W`` or ``modes: normal, low-power``."""
-        if self.modes:
+        if self.modes and not self.ranged:
             return "modes: " + ", ".join(self.modes)
-        return f"{self.low:g}-{self.high:g} {unit}" + (f" in steps of {self.step:g}" if self.step else "")
+        text = f"{self.low:g}-{self.high:g} {unit}" + (f" in steps of {self.step:g}" if self.step else "")
+        return text + "".join(f" or {mode}" for mode in self.modes)
+
+    @property
+    def ranged(self) -> bool:
+        """True when numbers are accepted (a range is given)."""
+        return self.low is not None or self.high is not None
 
     def check(self, value: Value, unit: str, what: str) -> None:
         """Refuse ``value`` unless allowed.
@@ -59,12 +65,13 @@ class Allowed:
         Raises:
             KnobRefused: out of range, not a mode, or a number where modes are expected (or the reverse).
         """
-        if self.modes:
-            if value not in self.modes:
+        if isinstance(value, str) or (self.modes and not self.ranged):
+            if value in self.modes:
+                return
+            if self.modes and not self.ranged:
                 raise KnobRefused(f"{what}: {value!r} is not one of its modes ({', '.join(self.modes)})")
-            return
-        if isinstance(value, str):
-            raise KnobRefused(f"{what}: {value!r} is not a number of {unit}")
+            raise KnobRefused(f"{what}: {value!r} is not a number of {unit}"
+                              + "".join(f" nor {mode!r}" for mode in self.modes))
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise KnobRefused(f"{what}: {value:g} {unit} is outside the device's own range ({self.describe(unit)})")
 
@@ -135,7 +142,7 @@ class Knob(ABC):
             return allowed.high if self.kind != "gpu.power_limit" else self.stock()
         if word == "min" and allowed.low is not None:
             return allowed.low
-        if allowed.modes:
+        if word in allowed.modes or (allowed.modes and not allowed.ranged):
             return word
         try:
             return float(word)
