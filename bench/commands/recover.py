@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import bench.miners.record.recovery  # noqa: F401  (registers the miners journal)
+import bench.power.knobs.open  # noqa: F401  (registers the machine's knobs for reopening)
 from bench.commands import help_of
 from bench.errors import UsageError
 from bench.measure.journal import MAX_JOURNAL_BYTES, MAX_LINE_BYTES
 from bench.measure.journalfile import Limits
 from bench.measure.recover import default_out, recover, report
+from bench.power.knobs.guard import pending, restore_journaled
 from bench.record import check_writable, write_result
 
 DESCRIPTION = f"""\
@@ -30,10 +32,16 @@ A line longer than --max-line-bytes ({MAX_LINE_BYTES} by default), nested deeper
 than 32 levels or not strict JSON is damage; reading stops at --max-bytes
 ({MAX_JOURNAL_BYTES} by default) and the rest is reported.
 
-exit codes: 0 the file was written and nothing was lost (a last line cut short
-by the crash was never complete, and is not a loss); 1 a line was damaged or
-missing, or something was lost (one line each, then what was kept and lost),
-or the file is not a journal; 2 usage error.
+A run that swept a knob (run --power-limit, miners run --power-target) journaled
+each knob's original value before changing it. Every knob the journal shows
+changed and not put back is restored first, one line each; a knob whose device
+cannot be reached is named, with why.
+
+exit codes: 0 the file was written, nothing was lost (a last line cut short
+by the crash was never complete, and is not a loss) and every knob is back;
+1 a line was damaged or missing, something was lost (one line each, then what
+was kept and lost), a knob could not be restored, or the file is not a
+journal; 2 usage error.
 
 examples:
   sitebench recover results/runs/r.json.journal.jsonl
@@ -72,10 +80,30 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(journal)
     check_writable(out, replace=args.force)
     rec = recover(journal, Limits(line_bytes=args.max_line_bytes, journal_bytes=args.max_bytes))
+    not_restored = restore_knobs(rec.knob_lines)
     write_result(out, rec.document)
     status = ", ".join(f"{r.workload} {r.status}" + (" (rebuilt after damage)" if how == "rebuilt" else "")
                        for r, how in zip(rec.document.runs, rec.outcomes)) or "no runs"
     print(f"recovered {out}: {len(rec.document.runs)} run(s) ({status})")
     for line in report(rec, str(journal)):
         print(line, file=sys.stderr)
-    return 0 if rec.clean else 1
+    return 0 if rec.clean and not not_restored else 1
+
+
+#: The most knobs one journal may ask to restore (a run changes a few: GPUs, packages, miners).
+MAX_KNOBS = 4096
+
+
+def restore_knobs(lines: list[dict[str, object]]) -> list[str]:
+    """Put back every knob the journal's ``lines`` show changed and not restored: one line each on stdout
+    (``restored: gpu.power_limit on gpu:0: restored to 700.0``); the failures, each naming the device it
+    could not reach, on stderr. Returns the failures."""
+    todo = pending(lines)
+    refused = [f"{str(x.get('label'))[:200]}: not attempted (the journal names more than {MAX_KNOBS} knobs)"
+               for x in todo[MAX_KNOBS:]]
+    restored, failures = restore_journaled(todo[:MAX_KNOBS])
+    for line in restored:
+        print(f"restored: {line}")
+    for line in [*failures, *refused]:
+        print(f"NOT RESTORED: {line}", file=sys.stderr)
+    return [*failures, *refused]

@@ -21,6 +21,7 @@ from bench.run.all_devices import run_all_devices
 from bench.run.ranks import env_fleet, join, rank_device
 from bench.run.session import RunPlan, execute
 from bench.run.suite import build_specs, timing_for
+from bench.run.sweep import plan_sweep
 from bench.validation.signing import check_private_key
 
 DESCRIPTION = """\
@@ -38,6 +39,15 @@ examples:
   sitebench run -w llm-decode --param batch=1,4,16 batch sweep: one run per value
   sitebench run --meter rapl --meter model --out r.json
   sitebench run --meter nvml --meter redfish:https://bmc/redfish/v1/Chassis/1 --sample-hz 20
+  sitebench run -d cuda:0 -w llm-decode --power-limit 300,400,500,max   a run per GPU power limit
+  sitebench run --power-limit 60:120:20 --settle 2   CPU package limit (RAPL), 60 to 120 W
+  sitebench run -d cuda --sm-clocks 1200,1500,unlocked                    locked SM clocks
+
+A sweep (--power-limit, --sm-clocks) changes the machine: it needs root or
+CAP_SYS_ADMIN, checks every point against the device's own range before
+changing anything, journals the original value, and puts it back at the end,
+on Ctrl-C, SIGTERM, SIGHUP and any error; after a SIGKILL, sitebench recover
+JOURNAL puts it back.
 """
 
 
@@ -65,6 +75,14 @@ def register(sub: Any) -> None:
     p.add_argument("--sign", metavar="KEY", help="sign the result file with this Ed25519 private key (sitebench keygen)")
     p.add_argument("--report", action="store_true",
                    help="also write a self-contained HTML report next to the result file (its name with .html)")
+    p.add_argument("--power-limit", metavar="W,W,..|LOW:HIGH:STEP",
+                   help="sweep the power limit: the GPU's on --device cuda*, the CPU package limit (RAPL) on cpu; "
+                        "one run per point and workload; words: max, min, stock (the device's default); "
+                        "the original limit is put back at the end")
+    p.add_argument("--sm-clocks", metavar="MHZ,..|LOW:HIGH:STEP",
+                   help="sweep locked GPU SM clocks (MHz; 'unlocked' lets the GPU choose); put back at the end")
+    p.add_argument("--settle", type=float, metavar="S",
+                   help="seconds to wait after each change before the warm-up (default: the knob's own)")
     p.add_argument("--all-devices", action="store_true",
                    help="one process per local GPU (torchrun --standalone), one shared window; needs CUDA GPUs")
     p.set_defaults(func=main)
@@ -94,6 +112,7 @@ def plan(args: argparse.Namespace) -> RunPlan:
         fleet = join(args.device)
     device = devices.resolve(args.device)
     specs = build_specs(args.workload, args.param, args.preset, device)
+    sweep = plan_sweep(device, args.power_limit, args.sm_clocks, args.settle)
     out = Path(args.out) if args.out else default_out()
     if fleet is not None and fleet.rank:
         out = out.with_name(f"{out.name}.rank{fleet.rank}")  # only this rank's journal; rank 0 writes the file
@@ -102,7 +121,7 @@ def plan(args: argparse.Namespace) -> RunPlan:
         check_writable(out.with_suffix(".html"), "--report", replace=args.force)
     opened = open_meters(args.meter, Policy.here(device))
     return RunPlan(specs, timing, args.preset, out, opened.meters, opened.unavailable, args.rate, args.quiet, args.sign,
-                   fleet)
+                   fleet, sweep)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -118,7 +137,7 @@ def main(args: argparse.Namespace) -> int:
     result = execute(p)
     doc = result.doc
     if doc is None:
-        return exit_code(result.stopped) if result.stopped else 0
+        return exit_code(result.stopped) if result.stopped else 1 if result.not_restored else 0
     out = console.out()
     out.print(runs_table(doc.runs, title=f"sitebench {args.preset} run on {doc.system.hostname}"))
     for line in power_notes(doc.runs):
@@ -137,4 +156,8 @@ def main(args: argparse.Namespace) -> int:
     failed = [r for r in doc.runs if not r.ok or not r.verified]
     for r in failed:
         err.print(f"[red]failed:[/red] {r.workload} on {r.device}: {r.error}")
-    return 1 if failed else 0
+    for r in doc.runs:
+        for note in r.setting.notes if r.setting is not None and r.setting.over_limit else []:
+            if note.startswith("OVER LIMIT"):
+                err.print(f"{r.workload} on {r.device}: {note}", markup=False, style="yellow")
+    return 1 if failed or result.not_restored else 0

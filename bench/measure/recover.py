@@ -13,6 +13,11 @@ sequence numbers. Then, run by run:
   had finished measuring;
 - a run of which nothing identifying survived is reported lost.
 
+A knob sweep's lines (``knob``, ``knob_set``, ``knob_restored``, ``knob_restore_failed``,
+``sweep-point``) are read for every front end: :attr:`Recovery.knob_lines` are what ``recover``
+hands to :func:`bench.power.knobs.guard.restore_journaled` to put back every knob a killed run
+left changed, and a run rebuilt from its windows gets the setting of the sweep point it ran at.
+
 Nothing is dropped silently: every line that could not be used is one
 :class:`~bench.measure.journalfile.Damage` in :attr:`Recovery.damage`, by line number, with its bytes
 and what became of what it held. Only a last line cut short by the crash (never complete) is not a loss.
@@ -24,6 +29,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from bench.errors import InvalidResultFile
 from bench.measure.journal import SUFFIX
@@ -46,6 +53,8 @@ from bench.power.meter import Reading
 from bench.power.sampler import Gap, Marker, Sampler
 from bench.power.window.block import power_block
 from bench.record import Document, MeterFigure, Phase, Run, System, new_document, no_power
+from bench.record.io import first_error
+from bench.record.setting import Setting
 
 #: A front end's own journal format: ``detect(journal)`` says a journal is one of its own,
 #: ``rebuild(journal)`` gives its runs (and reports the lines it refuses with :meth:`Journaled.refuse`).
@@ -54,8 +63,12 @@ from bench.record import Document, MeterFigure, Phase, Run, System, new_document
 Detect = Callable[["Journaled"], bool]
 Rebuild = Callable[["Journaled"], list[Run]]
 RECOVERERS: list[tuple[Detect, Rebuild]] = []
+#: The lines a knob sweep journals (:mod:`bench.power.knobs.guard`), whatever the front end.
+KNOB_KINDS = ("knob", "knob_set", "knob_restored", "knob_restore_failed")
+#: The line a sweep journals as each point is set: ``{"type": "sweep-point", "index": k, "setting": {...}}``.
+POINT_KIND = "sweep-point"
 #: Line types front ends registered: read as plain objects, for the front end to type.
-KINDS: set[str] = set()
+KINDS: set[str] = {*KNOB_KINDS, POINT_KIND}
 #: Why a run without a record in the journal is rebuilt, when nothing was damaged: it was in progress.
 KILLED = "killed before it ended (recovered from its journal)"
 #: What a rebuilt run cannot have: the journal holds the measurements, not these.
@@ -129,6 +142,8 @@ class Recovery:
     outcomes: list[str] = field(default_factory=list)
     #: Runs of which nothing identifying survived (not in the document).
     runs_lost: int = 0
+    #: The journal's knob lines in order (plain objects): what ``recover`` restores from.
+    knob_lines: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -426,6 +441,7 @@ def _runs(j: Journaled) -> tuple[list[Run], list[str], int]:
     could_at = [d.at for d in could]
     runs: list[Run] = []
     outcomes: list[str] = []
+    points = _points(j)
     k = -1
     for item in items:
         if isinstance(item, Run):
@@ -459,6 +475,7 @@ def _runs(j: Journaled) -> tuple[list[Run], list[str], int]:
                                    0, lines=0, at=seg.at))
             why = f"{reason}; it could not be rebuilt"
             run, measured = seg.head.failed("interrupted", why).model_copy(update={"metrics": {"recovered": why}}), False
+        run = _at_point(run, points, seg.at)
         what = (f"rebuilt as the record of {seg.tag} (started line {seg.no}) from its windows" if measured
                 else f"the record of {seg.tag} (started line {seg.no}) has no window to rebuild from: its measurement is lost")
         for d in hurt:
@@ -469,6 +486,30 @@ def _runs(j: Journaled) -> tuple[list[Run], list[str], int]:
         if d.kind == "run" and not d.outcome and d.lost:
             d.outcome = "a run record, lost (no run-start and windows of it to rebuild from)"
     return runs, outcomes, sum("that run is lost" in d.reason for d in j.damage)
+
+
+def _points(j: Journaled) -> tuple[list[int], list[Setting]]:
+    """Where each ``sweep-point`` line sits among the lines, and its setting (a line that fails its types is refused)."""
+    at: list[int] = []
+    settings: list[Setting] = []
+    for i, line in enumerate(j.lines):
+        if line.kind != POINT_KIND:
+            continue
+        raw = line.value.get("setting") if isinstance(line.value, dict) else None
+        try:
+            settings.append(Setting.model_validate(raw))
+        except ValidationError as exc:
+            j.refuse(line, f"a sweep-point line that fails its types ({first_error(exc)})")
+            continue
+        at.append(i)
+    return at, settings
+
+
+def _at_point(run: Run, points: tuple[list[int], list[Setting]], where: int) -> Run:
+    """A rebuilt run of a sweep with the setting of the point it ran at (the last one set before ``where``)."""
+    at, settings = points
+    k = bisect_left(at, where)
+    return run.model_copy(update={"setting": settings[k - 1]}) if k and run.setting is None else run
 
 
 def outcome(run: Run) -> str:
@@ -499,8 +540,9 @@ def recover(path: str | Path, limits: Limits | None = None) -> Recovery:
     else:
         runs, outcomes, runs_lost = _runs(j)
     j.damage.sort(key=lambda d: (d.at, d.no))
+    knob_lines = [dict(x.value) for x in j.lines if x.kind in KNOB_KINDS and isinstance(x.value, dict)]
     return Recovery(j.document.model_copy(update={"runs": runs}), j.damage, j.checked, j.total_bytes, j.total_lines,
-                    outcomes, runs_lost)
+                    outcomes, runs_lost, knob_lines)
 
 
 #: The most damaged lines reported one by one; the rest are counted.

@@ -34,8 +34,17 @@ def labels(runs: list[Run]) -> list[str]:
         group = (run.workload, run.device)
         differ = [k for k in run.params
                   if len(values[group][k]) > 1 or holders[(group, k)] < sizes[group]]
-        out.append(run.workload + "".join(f" {k}={run.params[k]}" for k in differ))
+        out.append(run.workload + "".join(f" {k}={run.params[k]}" for k in differ) + setting_label(run))
     return out
+
+
+def setting_label(run: Run) -> str:
+    """`` @300 W`` for a run of a knob sweep (`` stock`` at the device's default, `` OVER`` over its limit)."""
+    s = run.setting
+    if s is None:
+        return ""
+    value = f"{s.requested:g} {s.unit}" if isinstance(s.requested, float) else str(s.requested)
+    return f" @{value}" + (" stock" if s.stock else "") + (" OVER" if s.over_limit else "")
 
 
 def quality_label(run: Run) -> str:

@@ -21,6 +21,8 @@ from bench.measure.runrecord import RunHead, measured_run
 from bench.power.sampler import Sampler
 from bench.record import Run, Timing, failed_run, utc_now
 from bench.record.run import Status
+from bench.record.setting import Setting
+from bench.run.overlimit import judged
 from bench.workload import Workload
 
 #: Phase timings per preset. ``ci`` finishes the default suite in well under a
@@ -131,7 +133,9 @@ class RunSpec:
 
     ``failed`` is set for a sweep point refused before running (e.g. a model
     that does not fit in device memory at that batch): it is recorded as a
-    failed run with that reason and the sweep goes on.
+    failed run with that reason and the sweep goes on. ``setting`` is the
+    operating point a knob sweep set before this run (``run --power-limit``):
+    its record carries it, judged against the run's measured power.
     """
 
     workload: Workload
@@ -139,6 +143,11 @@ class RunSpec:
     params: dict[str, object]
     preset: str | None = None
     failed: str | None = None
+    setting: Setting | None = None
+
+    def record(self, run: Run) -> Run:
+        """``run`` with this spec's setting (over its limit or not), as the journal and the file keep it."""
+        return run if self.setting is None else run.model_copy(update={"setting": judged(run, self.setting)})
 
 
 @dataclass
@@ -158,9 +167,9 @@ class SuiteOutcome:
         self.stopped = self.stopped or exc
         if len(self.runs) < len(specs):
             spec = specs[len(self.runs)]
-            run = RunHead(workload=spec.workload.name, device=spec.device, unit=spec.workload.unit,
-                          params=spec.params, preset=spec.preset, started=utc_now()).failed(
-                "interrupted", f"interrupted before it started measuring ({exc or 'Ctrl-C'})")
+            run = spec.record(RunHead(workload=spec.workload.name, device=spec.device, unit=spec.workload.unit,
+                                      params=spec.params, preset=spec.preset, started=utc_now()).failed(
+                "interrupted", f"interrupted before it started measuring ({exc or 'Ctrl-C'})"))
             self.runs.append(run)
             if log is not None:
                 log.run(run)
@@ -185,9 +194,10 @@ def run_suite(specs: list[RunSpec], timing: Timing, sampler: Sampler | None,
             else:
                 outcome = run_workload(spec.workload, spec.device, spec.params, timing, sampler, preset=spec.preset,
                                        progress=progress(spec) if progress else noop, align=aligned, log=log)
-            out.runs.append(outcome.run)
+            run = spec.record(outcome.run)
+            out.runs.append(run)
             if log is not None:
-                log.run(outcome.run)
+                log.run(run)
             if outcome.stopped is not None:
                 out.stopped = outcome.stopped
                 break

@@ -5,18 +5,26 @@ each run completes, its record (synced); Ctrl-C, SIGTERM and SIGHUP end the
 run in progress as ``interrupted`` and the file is still written; a journal
 left at the same ``--out`` by a run that was killed is moved aside, never
 appended to or deleted.
+
+A knob sweep (``--power-limit``) changes the machine, so it is put back on every way out: its
+originals are journaled (synced) before the first change, and once the measurement ends, however
+it ends (the last point, Ctrl-C, SIGTERM, SIGHUP, an error), every knob is restored while stop
+signals are held, so a second signal cannot skip it. A knob that cannot be restored keeps the
+journal (``sitebench recover`` tries again) and fails the command.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import console
 from bench.measure import system
 from bench.measure.journal import Journal, journal_path, prepare_out
 from bench.measure.stopsignals import stop_signals
 from bench.power.discovery import Unavailable
+from bench.power.knobs.guard import KnobGuard
 from bench.power.meter import Meter
 from bench.power.sampler import Sampler
 from bench.record import Document, Settings, Timing, new_document, write_result
@@ -24,6 +32,7 @@ from bench.record import Unavailable as UnavailableRecord
 from bench.run.progress import progress_for, run_progress
 from bench.run.ranks import Fleet
 from bench.run.runner import RunSpec, SuiteOutcome, run_suite
+from bench.run.sweep import Sweep, run_sweep
 from bench.validation.signing import sign_document
 
 
@@ -41,6 +50,7 @@ class RunPlan:
     quiet: bool = False
     sign: str | None = None
     fleet: object | None = None
+    sweep: Sweep | None = None
 
 
 @dataclass
@@ -50,6 +60,9 @@ class Outcome:
     doc: Document | None
     out: Path
     stopped: KeyboardInterrupt | None = None
+    #: Knobs put back after a sweep (one line each) and those that could not be (the journal is kept).
+    restored: list[str] = field(default_factory=list)
+    not_restored: list[str] = field(default_factory=list)
 
 
 def _settings(plan: RunPlan, sampler: Sampler) -> Settings:
@@ -58,8 +71,28 @@ def _settings(plan: RunPlan, sampler: Sampler) -> Settings:
                     meters_unavailable=[UnavailableRecord(name=u.name, reason=u.reason[:2000]) for u in plan.unavailable])
 
 
+def _synced(journal: Journal) -> Any:
+    def write(record: dict[str, Any]) -> None:
+        journal.write(record)
+        journal.sync()
+    return write
+
+
+def _say(line: str) -> None:
+    console.err().print(f"sweep: {line}", markup=False)
+
+
+def _restore(knobs: KnobGuard) -> list[str]:
+    """Put every knob back; one line per knob restored."""
+    held = {label: (f"{original:g} {knob.unit}" if isinstance(original, (int, float)) else str(original))
+            for label, (knob, original) in knobs.originals.items()}
+    knobs.restore_all()
+    return [f"{label}: restored to {held[label]}" for label in knobs.restored if label in held]
+
+
 def execute(plan: RunPlan) -> Outcome:
-    """Run the plan's specs while sampling power, journal everything, write the result file."""
+    """Run the plan's specs (at each point of its sweep) while sampling power, journal everything, put every
+    knob back, write the result file."""
 
     fleet = plan.fleet if isinstance(plan.fleet, Fleet) else None
     notes = prepare_out(plan.out)
@@ -71,28 +104,44 @@ def execute(plan: RunPlan) -> Outcome:
     journal.header(doc, [m.figure() for m in plan.meters])
     progress = run_progress(console.err(), plan.quiet)
     suite = SuiteOutcome([])
+    knobs = KnobGuard(_synced(journal))
+    restored: list[str] = []
     with stop_signals() as guard:
         try:
             sampler.start()
             with progress:
-                suite = run_suite(plan.specs, plan.timing, sampler, progress_for(progress, plan.timing),
-                                  log=journal, align=fleet.align if fleet is not None else None)
+                align = fleet.align if fleet is not None else None
+                if plan.sweep is not None:
+                    suite = run_sweep(plan.sweep, plan.specs, plan.timing, sampler, knobs,
+                                      progress=progress_for(progress, plan.timing), log=journal, align=align,
+                                      say=_say)
+                else:
+                    suite = run_suite(plan.specs, plan.timing, sampler, progress_for(progress, plan.timing),
+                                      log=journal, align=align)
         except KeyboardInterrupt as exc:  # just before the suite began or just after it returned
             suite.stop(exc, plan.specs, journal)
         finally:
-            guard.hold()  # whatever arrives now waits until the file is written
-            sampler.stop()
+            guard.hold()  # whatever arrives now waits until the knobs are back and the file is written
+            try:
+                restored = _restore(knobs)
+            finally:
+                sampler.stop()
+        for line in restored:
+            _say(line)
+        for line in knobs.failures:
+            console.err().print(f"NOT RESTORED: {line}", markup=False, style="red")
+        keep = bool(knobs.failures)  # recover tries again from the journal
         doc = doc.model_copy(update={"runs": suite.runs})
         stopped = suite.stopped or guard.pending
         if fleet is not None:
             gathered = fleet.collect(doc)
             if gathered is None:  # not rank 0: rank 0 writes the fleet's file
                 written = fleet.wait_written()
-                journal.close(remove=written)
+                journal.close(remove=written and not keep)
                 if not written:
                     console.err().print(f"[yellow]note:[/yellow] rank 0 did not confirm the fleet file: this rank's "
                                         f"runs stay in {journal.path} (sitebench recover)")
-                return Outcome(None, plan.out, stopped)
+                return Outcome(None, plan.out, stopped, restored, list(knobs.failures))
             doc = gathered
         if plan.sign:
 
@@ -100,5 +149,8 @@ def execute(plan: RunPlan) -> Outcome:
         write_result(plan.out, doc)
         if fleet is not None:
             fleet.confirm_written()
-        journal.close(remove=True)
-        return Outcome(doc, plan.out, stopped or guard.pending)
+        journal.close(remove=not keep)
+        if keep:
+            console.err().print(f"the journal is kept: put the knobs back with: sitebench recover {journal.path}",
+                                markup=False)
+        return Outcome(doc, plan.out, stopped or guard.pending, restored, list(knobs.failures))
