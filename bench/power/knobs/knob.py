@@ -154,6 +154,11 @@ class Knob(ABC):
         """The power ``value`` caps the machine at (W), for power knobs; None for clocks and modes."""
         return float(value) if self.unit == "W" and not isinstance(value, str) else None
 
+    def notes(self) -> list[str]:
+        """What the record should say about this knob beside its value (a limit not enforced, a value that
+        cannot be read back); empty by default."""
+        return []
+
 
 #: ``kind`` -> a function that reopens a knob from its :meth:`Knob.spec` (raises KnobFailed when it cannot).
 OPENERS: dict[str, Callable[[dict[str, Any]], Knob]] = {}
