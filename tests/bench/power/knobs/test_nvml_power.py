@@ -48,9 +48,9 @@ def test_the_draw_follows_the_limit_set_and_restored(nv: ModuleType, admin: None
         assert guard.apply(knob, 400.0) == 400.0
         assert gpu.limit_mw == 400_000 and meter.read().power_w == pytest.approx(400.0)
         first = meter.read()
-        time.sleep(0.05)
+        time.sleep(0.2)
         last = meter.read()
-        assert (last.energy_j - first.energy_j) / (last.t - first.t) == pytest.approx(400.0, rel=0.02)
+        assert (last.energy_j - first.energy_j) / (last.t - first.t) == pytest.approx(400.0, rel=0.05)
     assert gpu.limit_mw == 700_000 and meter.read().power_w == pytest.approx(620.0)
     assert [line["type"] for line in journal] == ["knob", "knob_set", "knob_restored"]
     assert journal[0]["original"] == 700.0 and journal[0]["unit"] == "W"
