@@ -10,7 +10,11 @@ from bench import console
 from bench.commands import help_of
 from bench.errors import UsageError
 from bench.record import load
-from bench.sizing.model import Allocation, Sized, size
+from bench.sizing.envelope_render import annotate, print_envelopes
+from bench.sizing.frontier import DEFAULT_YEARS, size_all
+from bench.sizing.climate import apply as climate
+from bench.sizing.climate.options import add_options, climate_and_cooling
+from bench.sizing.model import Allocation, Sized
 from bench.sizing.plots import check_path, sizing_plot
 from bench.sizing.render import as_json, print_sizing
 from bench.sizing.sources import candidates
@@ -29,10 +33,19 @@ overhead (--node-overhead-w, else 30% of component power, bounded 10-60%),
 and the efficiency with it is printed beside the measured one. Modelled power is sized but marked MODELLED. Declared
 (vendor) entries are shown apart from measured ones.
 
+Runs of a sweep (each with its setting: run --power-limit, miners run
+--power-target, declare --point) form an operating envelope: a table of its
+points with the Pareto frontier marked, the point that buys the most
+throughput for the MW (--max-machines caps the machines; --machine-cost with
+--energy-price chooses by cost per unit of throughput instead) and what it
+gains over stock, with bounds.
+
 examples:
   sitebench size r.json --mw 100
   sitebench size results/declared/*.json r.json --mw 2000 --pue 1.1 --plot size.png
   sitebench size r.json --mw 1 --node-overhead-w 400 --json
+  sitebench size s19j-pro-sweep.json --mw 100 --max-machines 40000
+  sitebench size sweep.json --mw 100 --machine-cost 2500 --energy-price 50 --years 3
 """
 
 
@@ -44,8 +57,15 @@ def register(sub: Any) -> None:
     p.add_argument("--pue", type=float, default=1.0, help="power usage effectiveness (default: 1.0)")
     p.add_argument("--node-overhead-w", type=float, default=None, metavar="W",
                    help="W per machine added to components-only power (default: 30%% of component power)")
+    p.add_argument("--max-machines", type=int, metavar="N", help="buy at most N machines (a sweep's choice may then be stock)")
+    p.add_argument("--machine-cost", type=float, metavar="USD", help="price of one machine: with --energy-price, "
+                   "a sweep's setting is chosen by cost per unit of throughput")
+    p.add_argument("--energy-price", type=float, metavar="USD/MWh", help="price of facility energy per MWh")
+    p.add_argument("--years", type=float, default=DEFAULT_YEARS, help=f"years a machine is amortised over "
+                   f"(default: {DEFAULT_YEARS:g})")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per run, in base units")
     p.add_argument("--plot", metavar="FILE.png|svg", help="draw throughput per MW with error bars")
+    add_options(p)
     p.set_defaults(func=main)
 
 
@@ -61,20 +81,32 @@ def main(args: argparse.Namespace) -> int:
 
     alloc = Allocation(args.mw, args.pue)
     check_overhead(args.node_overhead_w)
+    site = climate_and_cooling(args.climate, args.cooling)
     if args.plot:
 
         check_path(args.plot)
-    results = [size(c, alloc, args.node_overhead_w) for path in args.files for c in candidates(load(path), path)]
+    found = [c for path in args.files for c in candidates(load(path), path)]
+    sweep = size_all(found, alloc, args.node_overhead_w, args.max_machines, args.machine_cost, args.energy_price,
+                     args.years)
+    results = sweep.results
     sized = [r for r in results if isinstance(r, Sized)]
     if not sized:
         reasons = "; ".join(f"{r.file} run {r.run}: {r.reason}" for r in results if not isinstance(r, Sized))
         raise UsageError(f"no usable runs to size ({reasons or 'the files hold no runs'})")
+    rows = climate.size_rows(sized, *site) if site else []
     if args.json:
-        print(json.dumps(as_json(results), indent=2))
+        objects = annotate(as_json(results), sweep.envelopes, sweep.choices)
+        print(json.dumps(climate.size_json(objects, sized, rows, *site) if site else objects, indent=2))
     else:
-        print_sizing(console.out(), sized, [r for r in results if not isinstance(r, Sized)], args.mw, args.pue)
+        print_sizing(console.out(), [r for r in sweep.plain if isinstance(r, Sized)],
+                     [r for r in sweep.plain if not isinstance(r, Sized)], args.mw, args.pue)
+        print_envelopes(console.out(), sweep.envelopes, sweep.choices)
+        if site:
+            climate.print_size(console.out(), rows, *site, args.mw)
     if args.plot:
 
         out = sizing_plot(sized, args.plot, f"Throughput per facility MW at PUE {args.pue:g} (low-high bounds)")
         console.err().print(f"plot: {out}")
+        if site:
+            console.err().print(f"plot: {climate.plot(rows, args.plot, f'Throughput per facility MW per month at {site[0].name}')}")
     return 0

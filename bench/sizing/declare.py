@@ -7,11 +7,16 @@ the wall). The declared tolerance is stored twice so sizing treats it like a
 meter: as the declared meter's ``accuracy`` and as the throughput's p10/p90.
 Validation, the leaderboard and ``sitebench size`` keep declared files apart
 from measured ones.
+
+A declared sweep (:func:`declared_sweep`, ``declare --point``) holds a vendor's curve: one run per
+operating point, each carrying a :class:`bench.record.Setting` named by its declared power, so sizing
+treats it as an operating envelope (:mod:`bench.sizing.frontier`), shown apart as DECLARED.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -24,6 +29,7 @@ from bench.record import (
     PowerBlock,
     Quality,
     Run,
+    Setting,
     Submitter,
     System,
     Throughput,
@@ -75,6 +81,61 @@ def declared_document(model: str, workload: str, throughput: float, power_w: flo
         return _document(model, workload, throughput, power_w, unit, scope, tolerance, note, org, params)
     except ValidationError as exc:
         raise UsageError(f"the declared file would not be a valid result file: {first_error(exc)}") from None
+
+
+#: The knob of a declared operating point: the vendor's curve names each point by its power.
+DECLARED_KNOB = "declared.power"
+
+
+@dataclass(frozen=True)
+class DeclaredPoint:
+    """One point of a vendor's curve: ``throughput`` units/s at ``power_w`` W; ``stock`` marks the default."""
+
+    throughput: float
+    power_w: float
+    stock: bool = False
+
+
+def parse_point(text: str) -> DeclaredPoint:
+    """``"96e12@2850"`` or ``"96e12@2850:stock"`` as a point.
+
+    Raises:
+        UsageError: not THROUGHPUT@POWER_W[:stock], or a figure that is not a positive number.
+    """
+    body, _, flag = text.strip().partition(":")
+    thr, at, watts = body.partition("@")
+    if not at or flag not in ("", "stock"):
+        raise UsageError(f"--point {text!r}: expected THROUGHPUT@POWER_W or THROUGHPUT@POWER_W:stock (96e12@2850:stock)")
+    try:
+        return DeclaredPoint(_positive("--point throughput", float(thr)), _positive("--point power", float(watts)),
+                             flag == "stock")
+    except ValueError:
+        raise UsageError(f"--point {text!r}: {thr!r} and {watts!r} must be numbers (units/s and W)") from None
+
+
+def declared_sweep(model: str, workload: str, points: list[DeclaredPoint], *, unit: str, scope: str = "wall",
+                   tolerance: float = DEFAULT_TOLERANCE, note: str = "", org: str = "",
+                   params: dict[str, Any] | None = None) -> Document:
+    """A declared file holding a vendor's curve: one run per point, each with its :class:`Setting`
+    (knob :data:`DECLARED_KNOB`, the declared power as the value, ``stock`` where marked), kept apart as
+    declared like any declared file.
+
+    Raises:
+        UsageError: fewer than two points, two at the same power, more than one marked stock, or any
+            figure :func:`declared_document` refuses.
+    """
+    if len(points) < 2:
+        raise UsageError("--point: a declared sweep needs at least two points (one --point per operating point)")
+    if len({p.power_w for p in points}) < len(points):
+        raise UsageError("--point: two points at the same power; each operating point is named by its power")
+    if sum(p.stock for p in points) > 1:
+        raise UsageError("--point: more than one point marked :stock")
+    docs = [declared_document(model, workload, p.throughput, p.power_w, unit=unit, scope=scope, tolerance=tolerance,
+                              note=note, org=org, params=params) for p in points]
+    runs = [d.runs[0].model_copy(update={"setting": Setting(
+        knob=DECLARED_KNOB, target="declared", unit="W", requested=p.power_w, stock=p.stock,
+        notes=["a vendor's declared operating point, not measured"])}) for d, p in zip(docs, points)]
+    return docs[0].model_copy(update={"runs": runs})
 
 
 def _document(model: str, workload: str, throughput: float, power_w: float, unit: str, scope: str,

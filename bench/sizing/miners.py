@@ -50,20 +50,36 @@ def average_unit(runs: list[Run]) -> Run:
     head = RunHead(workload=weakest.workload, device=f"asic x{len(runs)}", unit=weakest.unit,
                    hardware=Hardware(kind="asic", make=hw.make if hw else None, model=hw.model if hw else None,
                                      details={"miners": len(runs)}))
-    return measured_run(head, units, durations, power=power, verified=True)
+    out = measured_run(head, units, durations, power=power, verified=True)
+    setting = runs[0].setting
+    if setting is None:
+        return out
+    if len(runs) > 1:  # one point of a sweep over several miners: the first miner's setting, for all of them
+        setting = setting.model_copy(update={"target": f"asic x{len(runs)}",
+                                             "over_limit": any(r.setting is not None and r.setting.over_limit
+                                                               for r in runs)})
+    return out.model_copy(update={"setting": setting})
+
+
+def _point(run: Run) -> tuple[str, str, str]:
+    """Which operating point a miner ran at (empty without a setting): miners are averaged per model and point."""
+    s = run.setting
+    return ("", "", "") if s is None else (s.knob, s.unit, str(s.requested))
 
 
 def by_model(runs: list[Run]) -> list[tuple[str, int, Run]]:
-    """``(name, index of a run, run)`` to size: one average miner per model (its first run's index), and
-    each run that is not a usable miner's on its own, so that sizing says why it was left out."""
-    groups: dict[tuple[str, str], list[tuple[int, Run]]] = {}
+    """``(name, index of a run, run)`` to size: one average miner per model and operating point (its first
+    run's index; a sweep's points stay apart), and each run that is not a usable miner's on its own, so that
+    sizing says why it was left out."""
+    groups: dict[tuple[str, str, tuple[str, str, str]], list[tuple[int, Run]]] = {}
     out: list[tuple[str, int, Run]] = []
     for i, run in enumerate(runs):
         if is_miner(run) and run.hardware is not None:
-            groups.setdefault((run.hardware.make or "?", run.hardware.model or "?"), []).append((i, run))
+            key = (run.hardware.make or "?", run.hardware.model or "?", _point(run))
+            groups.setdefault(key, []).append((i, run))
         else:
             out.append((run.device, i, run))
-    for (make, model), members in groups.items():
+    for (make, model, _), members in groups.items():
         good = [r for _, r in members if usable(r)]
         if not good:
             out += [(f"{make} {model} ({r.device})", i, r) for i, r in members]

@@ -27,7 +27,7 @@ confidence interval.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bench.errors import UsageError
@@ -189,6 +189,22 @@ def size(c: Candidate, alloc: Allocation, node_overhead_w: float | None = None) 
         quality_level=run.power.quality.level if not c.declared else None, unstable=run.throughput.unstable,
         contended=run.contention is not None and run.contention.contended,
     )
+
+
+def capped(s: Sized, max_machines: int | None) -> Sized:
+    """``s`` with at most ``max_machines`` machines bought (``--max-machines``); ``s`` itself when None or not binding.
+
+    machines' = min(machines, N) (each bound likewise), throughput' = machines' x T (low: machines_low' x T_lo,
+    high: machines_high' x T_hi, T_lo and T_hi recovered from the uncapped bounds); per-machine figures,
+    efficiency and MW per unit of throughput are unchanged (the MW left over is simply not used).
+    """
+    if max_machines is None or s.machines_high <= max_machines:
+        return s
+    n = (min(s.machines, max_machines), min(s.machines_low, max_machines), min(s.machines_high, max_machines))
+    t_lo = s.throughput_low / s.machines_low if s.machines_low else s.throughput_per_machine
+    t_hi = s.throughput_high / s.machines_high if s.machines_high else s.throughput_per_machine
+    return replace(s, machines=n[0], machines_low=n[1], machines_high=n[2], throughput=n[0] * s.throughput_per_machine,
+                   throughput_low=n[1] * t_lo, throughput_high=n[2] * t_hi)
 
 
 #: How every command names the efficiency that includes the node overhead, beside the measured one.

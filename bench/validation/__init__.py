@@ -14,6 +14,7 @@ from bench.validation import contention as _contention  # noqa: F401
 from bench.validation import derivation as _derivation  # noqa: F401
 from bench.validation import plausibility as _plausibility  # noqa: F401
 from bench.validation import provenance as _provenance  # noqa: F401
+from bench.validation import settings as _settings  # noqa: F401
 from bench.validation import shares as _shares  # noqa: F401
 from bench.validation import trace as _trace  # noqa: F401
 from bench.validation import windows as _windows  # noqa: F401
