@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.miners.protocol.knobs.blocking import run
 from bench.miners.protocol.knobs.credentials import scrub
-from bench.miners.protocol.parse import MinerError, text
+from bench.miners.protocol.parse import MinerError
 from bench.miners.protocol.transport import LIMITS, Limits, request
 from bench.power.knobs.knob import Allowed, Knob, KnobFailed, KnobRefused, Value
 
@@ -65,9 +65,9 @@ class LuxosProfile(Knob):
         """The profile in use (``config``)."""
         config = run(lambda: self._ask("config"))
         records = config.get("CONFIG")
-        profile = text(records[0], "Profile", limit=64) if isinstance(records, list) and records and \
+        profile = records[0].get("Profile") if isinstance(records, list) and records and \
             isinstance(records[0], dict) else None
-        if not profile:
+        if not isinstance(profile, str) or not _NAME.match(profile):
             raise KnobFailed(f"{self.label}: config names no profile")
         return profile
 
@@ -85,8 +85,8 @@ class LuxosProfile(Knob):
         records = reply.get("PROFILES")
         names = []
         for record in (records if isinstance(records, list) else [])[:MAX_PROFILES]:
-            name = text(record, "Profile Name", limit=64) if isinstance(record, dict) else None
-            if name and _NAME.match(name) and name not in names:
+            name = record.get("Profile Name") if isinstance(record, dict) else None
+            if isinstance(name, str) and _NAME.match(name) and name not in names:  # a name it can send back whole
                 names.append(name)
         if not names:
             raise KnobRefused(f"{self.label}: the miner lists no profiles; nothing was changed")
@@ -200,8 +200,8 @@ def _session_id(reply: dict[str, Any]) -> str | None:
     records = reply.get("SESSION")
     if not isinstance(records, list) or not records or not isinstance(records[0], dict):
         return None
-    sid = text(records[0], "SessionID", limit=128)
-    return sid if sid and _NAME.match(sid) else None
+    sid = records[0].get("SessionID")
+    return sid if isinstance(sid, str) and _NAME.match(sid) else None
 
 
 def open_spec(spec: dict[str, Any]) -> LuxosProfile:
