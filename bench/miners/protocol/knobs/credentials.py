@@ -1,8 +1,8 @@
 """A miner's API account and password, from the environment only.
 
 ``SITEBENCH_MINER_ACCOUNT`` (each firmware's own default account when unset: ``root`` on Braiins OS+ and
-stock Antminer) and ``SITEBENCH_MINER_PASSWORD``. A password set to the empty string counts as given (a
-Braiins OS+ unit fresh from the factory has an empty root password). Neither is ever printed, journaled or
+stock Antminer) and ``SITEBENCH_MINER_PASSWORD``. A password set to the empty string counts as given (a unit
+whose account has no password set). Neither is ever printed, journaled or
 put in a knob's spec; text a miner sends back is scrubbed of the password before it is shown.
 """
 
