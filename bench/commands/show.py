@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from bench import console
 from bench.commands import help_of
 from bench.record import load
 from bench.report.terminal import fleet_table, per_mw_table, power_notes, runs_table, system_line
+from bench.sizing.envelope_render import print_envelopes, show_json
+from bench.sizing.frontier import choose, envelopes
 from bench.tables import cut
 
 
@@ -18,10 +21,15 @@ def register(sub: Any) -> None:
                        "for fleet files, and what one MW buys (the figures of sitebench size). Exit 1 when the "
                        "file is not a valid result file.")
     p.add_argument("files", nargs="+", metavar="FILE", help="result file(s)")
+    p.add_argument("--json", action="store_true", help="print JSON: per file, what one MW buys of each run and "
+                   "each sweep's operating envelope with its frontier")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([show_json(path, load(path)) for path in args.files], indent=2))
+        return 0
     out = console.out()
     for path in args.files:
         doc = load(path)
@@ -38,4 +46,6 @@ def main(args: argparse.Namespace) -> int:
         out.print(table)
         if modelled:
             out.print("[yellow]warning: power was MODELLED, not measured[/yellow]")
+        envs = envelopes(doc, path)
+        print_envelopes(out, envs, [choose(e, 1.0) if e.points else None for e in envs])
     return 0

@@ -15,9 +15,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench import units
-from bench.sizing.frontier import Choice, Envelope, Point, cost_text
-from bench.sizing.model import Sized
-from bench.sizing.render import count, efficiency_text, notes, power_text, span
+from bench.record import Document
+from bench.sizing.frontier import Choice, Envelope, Point, cost_text, size_all
+from bench.sizing.model import Allocation, Sized
+from bench.sizing.render import as_json, count, efficiency_text, notes, power_text, span
+from bench.sizing.sources import candidates
 from bench.tables import MAX_ROWS, cut, efficiency_header, more_row
 
 
@@ -138,3 +140,12 @@ def annotate(rows: list[dict[str, Any]], envs: Sequence[Envelope], choices: Sequ
 def envelopes_json(envs: Sequence[Envelope], choices: Sequence[Choice | None]) -> list[dict[str, Any]]:
     """Each envelope's points and frontier, with its choice where one was made."""
     return [{**env.to_dict(), "choice": c.to_dict() if c is not None else None} for env, c in zip(envs, choices)]
+
+
+def show_json(path: str, doc: Document, mw: float = 1.0, pue: float = 1.0) -> dict[str, Any]:
+    """``show --json`` for one file: what ``mw`` buys of each run (``size --json``'s rows, settings marked) and
+    each operating envelope with its frontier and its choice for ``mw``."""
+    sweep = size_all(candidates(doc, path), Allocation(mw, pue))
+    return {"file": path, "id": doc.id, "source": doc.source, "mw": mw, "pue": pue,
+            "runs": annotate(as_json(sweep.results), sweep.envelopes, sweep.choices),
+            "envelopes": envelopes_json(sweep.envelopes, sweep.choices)}
