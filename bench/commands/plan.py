@@ -8,7 +8,8 @@ from typing import Any
 from bench import console
 from bench.commands import help_of
 from bench.sizing import plan_render
-from bench.sizing.plan import evaluate, parse_plan, warnings
+from bench.sizing.frontier import DEFAULT_YEARS
+from bench.sizing.plan import ChoiceOptions, evaluate, parse_plan, warnings
 from bench.sizing.plots import check_path, plan_plot
 from bench.sizing.render import notes
 
@@ -22,7 +23,11 @@ simple payback (capex / (revenue - energy cost) per year). Prices and capex are
 the plan's own assumptions: the output calls the money ILLUSTRATIVE and says
 what it leaves out. Paths in the plan are relative to the plan file. See
 results/plans/ (or builtin:plans/phase1-2000mw) for an example and
-the sizing guide (docs/guides/sizing.md) for every key.
+the sizing guide (docs/guides/sizing.md) for every key. A use whose result
+file holds a sweep is sized at the setting that buys the most for its MW
+(--max-machines caps the machines per use; with a machine cost and an energy
+price, from the options or the plan, by cost per unit of throughput) and the
+gain over stock is printed.
 
 examples:
   sitebench plan results/plans/phase1-2000mw.toml
@@ -36,6 +41,12 @@ def register(sub: Any) -> None:
     p.add_argument("plan", metavar="PLAN.toml", help="site plan")
     p.add_argument("--json", action="store_true", help="print JSON (base units) instead of tables")
     p.add_argument("--plot", metavar="FILE.png|svg", help="draw throughput per MW per option and the plan's split")
+    p.add_argument("--max-machines", type=int, metavar="N", help="a sweep's use buys at most N machines")
+    p.add_argument("--machine-cost", type=float, metavar="USD", help="price of one machine (default: the use's "
+                   "capex_per_machine); with an energy price, a sweep's setting is chosen by cost per unit")
+    p.add_argument("--energy-price", type=float, metavar="USD/MWh", help="default: the plan's electricity_per_mwh")
+    p.add_argument("--years", type=float, default=DEFAULT_YEARS, help=f"years a machine is amortised over "
+                   f"(default: {DEFAULT_YEARS:g})")
     p.set_defaults(func=main)
 
 
@@ -49,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
 
         check_path(args.plot)
     plan = parse_plan(args.plan)
-    results = evaluate(plan)
+    results = evaluate(plan, ChoiceOptions(args.max_machines, args.machine_cost, args.energy_price, args.years))
     warns = warnings(plan)
     if args.json:
         print(json.dumps(plan_render.as_json(plan, results, warns), indent=2))
@@ -66,6 +77,8 @@ def main(args: argparse.Namespace) -> int:
             out.print(line)
         for w in warns:
             out.print(f"[yellow]warning: {w}[/yellow]")
+        for line in plan_render.choice_lines(results):
+            out.print(escape(line))
     if args.plot:
 
         options = list({(r.sized.file, r.sized.run): r.sized for r in results}.values())

@@ -39,6 +39,13 @@ in years = capex / (revenue - energy cost) per year, given where the use has
 a capex, a revenue and an electricity price, and None ("never") when revenue
 does not exceed the energy cost. None of it counts pool fees, maintenance,
 staff, financing, taxes, depreciation or hardware price and difficulty changes.
+
+A use whose result file holds a sweep (one operating envelope: runs that differ only in their
+setting) is sized at the point :func:`bench.sizing.frontier.choose` picks for the use's MW: the most
+throughput, at most ``--max-machines`` machines per use; by cost per unit of throughput when a
+machine cost (``--machine-cost``, else the use's ``capex_per_machine``) and an energy price
+(``--energy-price``, else ``electricity_per_mwh``) are both known. The use's ``choice`` says which
+point and what it gains over stock. With a cap the energy is that of the machines bought.
 """
 
 from __future__ import annotations
@@ -52,7 +59,9 @@ from typing import Any
 from bench.builtin import PREFIX, resolve
 from bench.errors import UsageError
 from bench.record import load
-from bench.sizing.model import Allocation, Sized, size, why_not
+from bench.sizing.frontier import DEFAULT_YEARS, check_choice, envelope_key, from_candidates, in_envelope
+from bench.sizing.frontier import choose as pick
+from bench.sizing.model import Allocation, Sized, Skipped, capped, size, why_not
 from bench.sizing.sources import Candidate, candidates
 
 if sys.version_info >= (3, 11):
@@ -232,7 +241,8 @@ def parse_plan(path: str | Path) -> Plan:
 class UseResult:
     """One use sized, with its energy, energy cost and revenue per year (None without a price), its capex
     (None without a capex per machine) and simple payback in years (None without the prices it needs, or
-    when revenue does not exceed the energy cost: :func:`payback_years`)."""
+    when revenue does not exceed the energy cost: :func:`payback_years`). ``choice``: for a sweep, the point
+    chosen and its gain over stock (:meth:`bench.sizing.frontier.Choice.to_dict`)."""
 
     allocation: str
     use: str
@@ -246,6 +256,7 @@ class UseResult:
     capex_per_machine: float | None = None
     capex: float | None = None
     payback_years: float | None = None
+    choice: dict[str, Any] | None = None
 
 
 def payback_years(capex: float | None, revenue: float | None, cost: float | None) -> float | None:
@@ -257,7 +268,14 @@ def payback_years(capex: float | None, revenue: float | None, cost: float | None
 
 
 def choose(use: Use, alloc_name: str) -> Candidate:
-    """The one usable run of the use's result file (filtered by ``workload`` when given)."""
+    """The one usable run of the use's result file (filtered by ``workload`` when given); for a sweep, its
+    first point (:func:`usable_runs` gives them all)."""
+    return usable_runs(use, alloc_name)[0]
+
+
+def usable_runs(use: Use, alloc_name: str) -> list[Candidate]:
+    """The one usable run of the use's result file (filtered by ``workload`` and ``model`` when given), or the
+    points of one operating envelope (a sweep: :mod:`bench.sizing.frontier`)."""
     doc = load(use.result)
     found = [c for c in candidates(doc, str(use.result)) if use.workload in (None, c.run.workload)
              and (use.model is None or use.model.lower() in c.system.lower())]
@@ -266,6 +284,8 @@ def choose(use: Use, alloc_name: str) -> Candidate:
     if not usable:
         reasons = "; ".join(f"run {c.index}: {why_not(c.run, c.declared)}" for c in found) or "no matching runs"
         raise UsageError(f"{use.result}: no usable runs for {where} ({reasons})")
+    if len(usable) > 1 and len({envelope_key(c) for c in usable} - {None}) == 1 and all(map(in_envelope, usable)):
+        return usable
     if len(usable) > 1:
         names = ", ".join(sorted({c.run.workload for c in usable}))
         if len({c.run.workload for c in usable}) == 1:  # one workload on several kinds of hardware
@@ -273,7 +293,40 @@ def choose(use: Use, alloc_name: str) -> Candidate:
         else:
             key = "workload"
         raise UsageError(f"{use.result}: {len(usable)} usable runs ({names}): set {key} = ... in {where}")
-    return usable[0]
+    return usable[:1]
+
+
+@dataclass(frozen=True)
+class ChoiceOptions:
+    """How a use whose file holds a sweep picks its point (:func:`bench.sizing.frontier.choose`): a cap on
+    machines, and a machine cost and energy price that, when both are known, choose by cost per unit.
+    Unset, the machine cost is the use's ``capex_per_machine`` and the energy price the plan's
+    ``electricity_per_mwh``."""
+
+    max_machines: int | None = None
+    machine_cost: float | None = None
+    energy_price: float | None = None
+    years: float = DEFAULT_YEARS
+
+
+def _sized_use(found: list[Candidate], u: Use, a: AllocationSpec, mw: float, plan: Plan,
+               opts: ChoiceOptions) -> tuple[Sized | Skipped, dict[str, Any] | None]:
+    alloc = Allocation(mw, a.pue)
+    if not in_envelope(found[0]):
+        s = size(found[0], alloc, plan.node_overhead_w)
+        return (capped(s, opts.max_machines) if isinstance(s, Sized) else s), None
+    cost = opts.machine_cost if opts.machine_cost is not None else u.capex_per_machine
+    price = opts.energy_price if opts.energy_price is not None else plan.prices.electricity_per_mwh
+    if (opts.machine_cost is not None or opts.energy_price is not None) and (cost is None or price is None):
+        raise UsageError(f"allocation {a.name!r} use {u.name!r}: --machine-cost and --energy-price go together "
+                         "(the plan gives neither capex_per_machine nor electricity_per_mwh for the other)")
+    if cost is None or price is None:
+        cost = price = None
+    (env,) = from_candidates(found, alloc, plan.node_overhead_w)
+    if not env.points:
+        return env.skipped[0][1], None
+    c = pick(env, mw, a.pue, opts.max_machines, cost, price, opts.years, a.availability)
+    return c.sized, c.to_dict()
 
 
 def revenue_per_year(s: Sized, throughput: float, availability: float, prices: Prices) -> float | None:
@@ -285,16 +338,20 @@ def revenue_per_year(s: Sized, throughput: float, availability: float, prices: P
     return None
 
 
-def evaluate(plan: Plan) -> list[UseResult]:
-    """Every use of every allocation sized, with energy, energy cost and revenue per year, capex and payback."""
+def evaluate(plan: Plan, opts: ChoiceOptions | None = None) -> list[UseResult]:
+    """Every use of every allocation sized, with energy, energy cost and revenue per year, capex and payback;
+    a use whose file holds a sweep at the point ``opts`` chooses (its ``choice`` says which and the gain)."""
+    opts = opts or ChoiceOptions()
+    check_choice(opts.max_machines, None, None)
     out = []
     for a in plan.allocations:
         for u in a.uses:
             mw = a.mw * u.share
-            s = size(choose(u, a.name), Allocation(mw, a.pue), plan.node_overhead_w)
+            s, choice = _sized_use(usable_runs(u, a.name), u, a, mw, plan, opts)
             if not isinstance(s, Sized):
                 raise UsageError(f"{u.result}: allocation {a.name!r} use {u.name!r}: {s.reason}")
-            energy = mw * a.availability * HOURS_PER_YEAR
+            used_mw = min(mw, s.machines * s.power_w_per_machine * a.pue / 1e6) if opts.max_machines else mw
+            energy = used_mw * a.availability * HOURS_PER_YEAR
             price = plan.prices.electricity_per_mwh
             cost = energy * price if price is not None else None
             revenue = revenue_per_year(s, s.throughput, a.availability, plan.prices)
@@ -303,7 +360,7 @@ def evaluate(plan: Plan) -> list[UseResult]:
                 a.name, u.name, mw, s, energy, cost, revenue,
                 revenue_per_year(s, s.throughput_low, a.availability, plan.prices),
                 revenue_per_year(s, s.throughput_high, a.availability, plan.prices),
-                u.capex_per_machine, capex, payback_years(capex, revenue, cost)))
+                u.capex_per_machine, capex, payback_years(capex, revenue, cost), choice))
     return out
 
 

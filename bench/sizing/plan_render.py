@@ -106,7 +106,17 @@ def money_notes(plan: Plan, results: Sequence[UseResult]) -> list[str]:
 def _use(r: UseResult) -> str:
     s = r.sized
     tag = "declared" if s.source == "declared" else "[yellow]MODELLED[/yellow]" if s.modelled else "measured"
-    return f"{cut(r.use)}\n[dim]{cut(s.system)}, {tag}[/dim]"
+    at = f" at {cut(r.choice['label'])}" if r.choice else ""
+    return f"{cut(r.use)}\n[dim]{cut(s.system)}{at}, {tag}[/dim]"
+
+
+def choice_lines(results: Sequence[UseResult]) -> list[str]:
+    """For each use sized from a sweep: the setting chosen for its MW and its gain over stock (plain text)."""
+    out = []
+    for r in results:
+        if r.choice:
+            out.append(f"{r.allocation}: {r.use}: {r.choice['gain']}")
+    return out
 
 
 def plan_table(plan: Plan, results: Sequence[UseResult]) -> Table:
