@@ -246,13 +246,8 @@ def plan_sweep(device: str, power_limit: str | None = None, sm_clocks: str | Non
 
 
 def _knob_notes(knobs: list[Knob]) -> list[str]:
-    """What a knob says makes its limit mean less than it says (a powercap zone disabled, not PL1)."""
-    out: list[str] = []
-    for knob in knobs:
-        notes = getattr(knob, "notes", None)
-        if callable(notes):
-            out += [str(n) for n in notes()]
-    return out
+    """What each knob says makes its value mean less than it says (a powercap zone not enforcing its limit)."""
+    return [str(n) for knob in knobs for n in knob.notes()]
 
 
 Say = Callable[[str], None]
