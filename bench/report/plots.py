@@ -25,6 +25,7 @@ from bench.plotting import (
     wants_log,
 )
 from bench.record import Phase, Run
+from bench.sizing.frontier import Envelope, Point
 from bench.sizing.model import Sized
 
 PHASE_COLOURS = {"idle": "#d9d9d9", "setup": "#fde9c9", "verify": "#fde9c9", "warmup": "#ffd59e",
@@ -273,4 +274,48 @@ def sizing_bars(rows: list[tuple[str, Sized]]) -> str | None:
         first = mine[0][1]
         _title(ax, f"{label(wl)}: {prefix}{short_unit(first.unit)}/s from {first.mw:g} MW at PUE {first.pue:g}"
                + (" (log scale)" if log else ""))
+    return svg(fig)
+
+
+def envelope_plot(env: Envelope, chosen: Point | None = None) -> str | None:
+    """One operating envelope: throughput against power and energy per unit against power, per machine, each point
+    with its bounds as error bars, the Pareto frontier joined and marked, the stock and chosen points labelled."""
+    points = list(env.points[:MAX_BARS * 4])
+    if not points:
+        return None
+    pyplot = plt()
+    fig, (left, right) = pyplot.subplots(1, 2, figsize=(8.6, 3.4), layout="constrained")
+    colour = DECLARED_COLOUR if env.declared else PALETTE[0]
+    power = [p.power_w for p in points]
+    perr = [[p.power_w - p.sized.power_w_per_machine_low for p in points],
+            [p.sized.power_w_per_machine_high - p.power_w for p in points]]
+    scale, prefix = si_scale([p.throughput_high for p in points])
+    thr = [p.throughput / scale for p in points]
+    terr = [[(p.throughput - p.throughput_low) / scale for p in points],
+            [(p.throughput_high - p.throughput) / scale for p in points]]
+    eff = [efficiency_value(p.sized.machine_efficiency, env.unit) for p in points]
+    lo = [efficiency_value(p.sized.machine_efficiency_low, env.unit)[0] for p in points]
+    hi = [efficiency_value(p.sized.machine_efficiency_high, env.unit)[0] for p in points]
+    e_val = [v for v, _, _ in eff]
+    e_err = [[max(v - min(a, b), 0.0) for v, a, b in zip(e_val, lo, hi)],
+             [max(max(a, b) - v, 0.0) for v, a, b in zip(e_val, lo, hi)]]
+    front = [i for i, p in enumerate(points) if p.on_frontier]
+    for ax, ys, yerr in ((left, thr, terr), (right, e_val, e_err)):
+        ax.errorbar(power, ys, xerr=perr, yerr=yerr, fmt="o", color=colour, ecolor="#999999", elinewidth=1,
+                    capsize=2, ms=4, label="measured point" if not env.declared else "declared point")
+        ax.plot([power[i] for i in front], [ys[i] for i in front], "-", color=PALETTE[1], lw=1.2,
+                label="Pareto frontier")
+        ax.plot([power[i] for i in front], [ys[i] for i in front], "o", mfc="none", mec=PALETTE[1], ms=9)
+        for i, p in enumerate(points):
+            tags = (["stock"] if p.setting.stock else []) + (["chosen"] if p is chosen else [])
+            if tags:
+                ax.annotate(f"{p.label.replace(' (stock)', '')}: {', '.join(tags)}", (power[i], ys[i]),
+                            xytext=(6, 6), textcoords="offset points", fontsize=7.5)
+        ax.set_xlabel("W per machine")
+        plain_ticks(ax, "x")
+    left.set_ylabel(f"{prefix}{short_unit(env.unit)}/s per machine")
+    unit_label, lower = eff[0][1], eff[0][2]
+    right.set_ylabel(f"{unit_label} ({'lower' if lower else 'higher'} is better)")
+    left.legend(fontsize=7, frameon=False, loc="lower right")
+    fig.suptitle(label(env.title) + (" (DECLARED)" if env.declared else ""), fontsize=9, x=0.01, ha="left")
     return svg(fig)

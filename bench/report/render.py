@@ -10,6 +10,7 @@ from bench import units
 from bench.record import Document
 from bench.report import model, plots
 from bench.report.miners import miners_section
+from bench.report.envelopes import envelopes_section
 from bench.report.page import card, esc, figure, kv, nowrap, page, section, table
 from bench.sizing.model import WITH_OVERHEAD, Sized, Skipped, machine_efficiency
 from bench.tables import efficiency_header
@@ -248,6 +249,7 @@ def render(files: list[tuple[str, Document]], *, mw: float = 1.0, pue: float = 1
     if len(sources) > 1:
         body += files_section(sources)
     body += plots_section(refs, sized, mw, pue) + runs_section(refs) + fleet_section(sources) + miners_section(sources)
+    body += envelopes_section(sources, mw, pue)
     body += validation_section(sources) + systems_section(sources)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return page(title, f"{len(sources)} result file(s), {len(refs)} run(s); generated {stamp}", body)
