@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
+
+from rich.markup import escape
 
 from bench import console, units
 from bench.commands import help_of
@@ -12,7 +15,7 @@ from bench.miners.measure.outcome import Plan
 from bench.miners.measure.plausible import MAX_RATE_TOLERANCE, RATE_TOLERANCE
 from bench.miners.protocol.scan import scan, targets
 from bench.miners.protocol.transport import DEFAULT_TIMEOUT_S, READ_TIMEOUT_S, Limits
-from bench.miners.protocol.write import credentials
+from bench.miners.protocol.write import PASSWORD_ENV
 from bench.miners.record.session import Request, run_miners
 from bench.miners.view.table import run_table
 from bench.power.discovery import Policy, open_meters
@@ -31,7 +34,15 @@ API v3 on 4433. Nothing is ever written to a miner.
         hardware errors, and bounded by its model's nameplate (+35%); power from its
         PDU outlet (--outlets), else its firmware's own figure (firmware_estimate,
         refused when implausible for the model), else nameplate J/TH x the measured
-        rate (MODELLED). Read-only unless --set-power-target is given.
+        rate (MODELLED). Read-only unless --power-target is given.
+
+  run --power-target 2400,2800,stock   sweep each miner's power target (or its
+        firmware's modes): one run per miner per point, each after --settle
+        seconds, with the setting asked for and read back in the record; every
+        original is journaled before the first change and put back at the end, on
+        Ctrl-C, SIGTERM, SIGHUP and any error (after SIGKILL: sitebench recover).
+        Needs the miners' API password in SITEBENCH_MINER_PASSWORD; every point is
+        checked against each miner's own range before anything changes.
 
 Whatever a miner sends is bounded: a reply over 1 MiB or nested over 32 levels
 is refused, a request ends after --timeout however the bytes trickle, and a
@@ -43,7 +54,13 @@ examples:
   sitebench miners run 10.0.1.5 10.0.1.6 --out miners.json
   sitebench miners run --hosts rack7.txt --outlets rack7-outlets.csv --window 300 --repeats 3
   sitebench miners run 10.0.1.5 --meter snmp:pdu-7,outlet=12
+  SITEBENCH_MINER_PASSWORD=... sitebench miners run 10.0.1.5 --power-target 2400,2800,3200,stock
 """
+
+#: The most points one sweep may have (each is a full run of every miner).
+MAX_POINTS = 100
+#: Words a point may be besides a number or a mode (each knob resolves them).
+POINT_WORDS = ("stock", "default", "max", "min")
 
 
 def register(sub: Any) -> None:
@@ -92,9 +109,15 @@ def register(sub: Any) -> None:
                      f"{MAX_RATE_TOLERANCE:g}; recorded in each run)")
     run.add_argument("--force", action="store_true", help="allow ranges wider than /16; replace the --out file when it exists")
     run.add_argument("--out", "-o", metavar="FILE", help="result file (default results/miners/<time>-miners.json)")
-    run.add_argument("--set-power-target", type=int, metavar="W", dest="power_target",
-                     help="WRITE a power limit to each miner first (Whatsminer API v3 only; password from "
-                     "SITEBENCH_MINER_PASSWORD)")
+    run.add_argument("--power-target", metavar="LIST", dest="power_target",
+                     help="SWEEP each miner's power target: W values, 'stock'/'max'/'min', LOW:HIGH:STEP, or the "
+                     "firmware's modes, comma-separated (e.g. 2400,2800,3200,stock); every original is put back "
+                     f"(password from {PASSWORD_ENV})")
+    run.add_argument("--settle", type=float, metavar="S",
+                     help="seconds to wait after each change before the warm-up (default: the knob's own, minutes "
+                     "for miners)")
+    run.add_argument("--set-power-target", type=int, metavar="W", dest="set_power_target",
+                     help="deprecated: --power-target W (the target is now put back after the run)")
     run.set_defaults(func=main_run)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -213,12 +236,66 @@ def request(args: argparse.Namespace) -> Any:
             opened.close()
             raise UsageError(f"--meter: {opened.failed[specs[0]]}")
         req.wall_meter = opened.by_machine[specs[0]]
+    if args.set_power_target is not None:
+        if args.power_target is not None:
+            raise UsageError("--set-power-target is the old spelling of --power-target: give one of them")
+        console.err().print(f"[yellow]note:[/yellow] --set-power-target is deprecated: use --power-target "
+                            f"{args.set_power_target} (the target is now put back after the run)", highlight=False)
+        args.power_target = str(args.set_power_target)
+    if args.settle is not None and (args.power_target is None or not 0 <= args.settle <= 86400):
+        raise UsageError("--settle needs --power-target, and 0..86400 seconds")
     if args.power_target is not None:
-
-        if args.power_target <= 0:
-            raise UsageError(f"--set-power-target {args.power_target}: must be a positive number of W")
-        req.power_target_w, req.credentials = args.power_target, credentials()
+        req.points, req.settle_s = parse_points("--power-target", args.power_target), args.settle
     return req
+
+
+def _finite(text: str, option: str, item: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{option} {item}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{option} {item}: {text!r} is not a finite number")
+    return value
+
+
+def parse_points(option: str, text: str) -> list[str]:
+    """A sweep's points as words, in the order given: ``2400,2800,stock``; ``LOW:HIGH:STEP`` (inclusive) gives
+    every step from LOW to HIGH; a word that is not a number is a mode (the knob resolves or refuses it).
+
+    Raises:
+        UsageError: an empty point, a malformed range, a non-finite or non-positive number, the same point
+            twice, more than :data:`MAX_POINTS`.
+    """
+    words: list[str] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            raise UsageError(f"{option} {text!r}: an empty point")
+        if ":" in item:
+            parts = item.split(":")
+            if len(parts) != 3:
+                raise UsageError(f"{option} {item}: a range is LOW:HIGH:STEP")
+            low, high, step = (_finite(x.strip(), option, item) for x in parts)
+            if step <= 0 or low > high or low <= 0:
+                raise UsageError(f"{option} {item}: a range needs 0 < LOW <= HIGH and a positive STEP")
+            count = math.floor((high - low) / step + 1e-9) + 1
+            if count + len(words) > MAX_POINTS:
+                raise UsageError(f"{option} {text!r}: more than {MAX_POINTS} points")
+            words += [format(round(low + i * step, 9), ".12g") for i in range(count)]
+            continue
+        if item.lower() in POINT_WORDS:
+            item = item.lower()
+        elif item[:1].isdigit() or item[:1] in "+-.":
+            if _finite(item, option, item) <= 0:
+                raise UsageError(f"{option} {item}: must be a positive number")
+        words.append(item)
+    if len(words) > MAX_POINTS:
+        raise UsageError(f"{option} {text!r}: more than {MAX_POINTS} points")
+    if len(set(words)) != len(words):
+        twice = next(w for w in words if words.count(w) > 1)
+        raise UsageError(f"{option} {text!r}: {twice} is given twice")
+    return words
 
 
 def main_run(args: argparse.Namespace) -> int:
@@ -230,8 +307,12 @@ def main_run(args: argparse.Namespace) -> int:
     console.out().print(run_table(doc))
     err = console.err()
     err.print(f"result file: {outcome.out}", highlight=False)
+    for line in outcome.not_restored:
+        err.print(f"[red]NOT PUT BACK[/red]: {escape(line)}", highlight=False)
+    if outcome.not_restored:
+        err.print(f"the journal is kept: sitebench recover {outcome.out}.journal.jsonl tries again", highlight=False)
     if outcome.signum is not None:
         err.print("[red]interrupted[/red]: the result file holds every miner measured so far")
         return 128 + outcome.signum
     failed = [r for r in doc.runs if not r.ok or not r.verified]
-    return 1 if failed else 0
+    return 1 if failed or outcome.not_restored else 0

@@ -10,6 +10,13 @@ events from a seeded generator, as a real pool's do). Faults: ``mode``
 bare ``nan``/``"inf"``, numbers as strings, a trailing comma); :meth:`SimMiner.reboot`
 resets the counters. Run many: ``python -m bench.testing.miners --first 127.1.0.1 --count 1000``.
 
+Power targets: a Whatsminer API v3 miner takes ``set.miner.power_limit`` with the v3 token (checked against
+its ``password``) and answers ``get.miner.setting`` (its ``power-limit``, and ``power``: its standard power).
+With a ``curve`` (:class:`bench.testing.power_curve.PowerCurve`) its hash rate and power follow that curve
+when retargeted, settling as a first-order lag (``tau_s``) during which its firmware's stability flag is
+off; a target over its stock power or under the curve's floor is refused. Without one, a target only
+changes the power it reports (``power_w``), as before. ``limit_w`` is the target it holds (None: stock).
+
 Hostile miners, for testing what a client makes of a miner that lies or misbehaves (sitebench's own
 ``tests/hostile/miners_cases.py`` use them):
 
@@ -48,6 +55,7 @@ from typing import Any
 from bench.miners.protocol.write import token
 from bench.testing import miner_replies as sim_replies
 from bench.testing.miner_replies import State
+from bench.testing.power_curve import PowerCurve, Settle
 
 _INVALID = {"STATUS": [{"STATUS": "E", "When": 1700000000, "Code": 14, "Msg": "Invalid command"}], "id": 1}
 
@@ -98,6 +106,9 @@ class SimMiner:
     tamper: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
     tamper_bytes: Callable[[bytes], bytes] | None = None
     served: int = 0
+    curve: PowerCurve | None = None
+    limit_w: float | None = None
+    tau_s: float = 3.0
     _t: float = field(default=0.0, repr=False)
     _start: float = field(default=0.0, repr=False)
     _acc: list[float] = field(default_factory=lambda: [0.0] * 8, repr=False)
@@ -107,6 +118,12 @@ class SimMiner:
         self.missing = self.missing or [0] * self.boards
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
+        self._stock_w = self.curve.stock_w if self.curve is not None else self.power_w
+        self._settle = Settle.at_rest(time.monotonic(), self.hashrate_ths, self.power_w or 0.0, tau_s=self.tau_s)
+        if self.curve is not None:
+            self.hashrate_ths = self.curve.stock_ths
+            self._settle = Settle.at_rest(time.monotonic(), *self.curve.point(self.limit_w or self.curve.stock_w),
+                                          tau_s=self.tau_s)
         self.reboot()
 
     def reboot(self) -> None:
@@ -127,9 +144,13 @@ class SimMiner:
             now = time.monotonic() if now is None else now
             chips = tuple(max(self.chips_expected - m, 0) for m in self.missing)
             share = sum(chips) / (self.chips_expected * self.boards)
-            full = self.hashrate_ths * 1e12 * share
             e0, e1 = self._t - self._start, max(now - self._start, self._t - self._start)
-            dh = full * (self._ramp(e1) - self._ramp(e0))
+            curve = self._settle if self.curve is not None else None
+            ths = self.hashrate_ths if curve is None else curve.ths(max(now, self._t))
+            full = ths * 1e12 * share
+            ramped = self._ramp(e1) - self._ramp(e0)  # the ramp's integral; times the mean rate (exact when one is flat)
+            terahashes = self.hashrate_ths * (e1 - e0) if curve is None else curve.terahashes(self._t, self._t + e1 - e0)
+            dh = terahashes * 1e12 * share * (ramped / (e1 - e0) if e1 > e0 else 0.0)
             a = self._acc
             shares, errors = dh / (self.difficulty * 2**32), dh / 2**32 * self.hw_error_rate
             a[6], a[7] = a[6] + shares, a[7] + errors  # expected totals: without noise, shares are their floor
@@ -141,15 +162,37 @@ class SimMiner:
             a[5] = a[5] + _poisson(self._rng, errors) if self.poisson else float(int(a[7]))
             self._t = max(now, self._t)
             ramping = self.ramp_s > 0 and e1 < self.ramp_s
+            settled = curve is None or curve.settled(self._t)
+            power = self.power_w if curve is None else curve.watts(self._t)
             return State(self.family, self.model, e1, a[0], full * (0.6 + 0.4 * e1 / self.ramp_s if ramping else 1.0),
-                         self.hashrate_ths * 1e12, int(a[1]), int(a[2]), a[3], a[4], int(a[5]), self.power_w,
-                         chips, self.chips_expected, not ramping, self.difficulty)
+                         self.hashrate_ths * 1e12, int(a[1]), int(a[2]), a[3], a[4], int(a[5]), power,
+                         chips, self.chips_expected, not ramping and settled, self.difficulty)
 
     @property
     def truth_hs(self) -> float:
-        """The hash rate this miner really has once warm (its chips present), whatever it reports."""
+        """The hash rate this miner really has once warm and settled at its target (its chips present), whatever
+        it reports."""
         chips = sum(max(self.chips_expected - m, 0) for m in self.missing)
-        return self.hashrate_ths * 1e12 * chips / (self.chips_expected * self.boards)
+        ths = self.hashrate_ths if self.curve is None else self._settle.to_ths
+        return ths * 1e12 * chips / (self.chips_expected * self.boards)
+
+    @property
+    def target_w(self) -> float | None:
+        """The power target the miner holds (its stock power when none was set)."""
+        return self.limit_w if self.limit_w is not None else self._stock_w
+
+    def retarget(self, watts: float) -> None:
+        """Hold a power target of ``watts`` from now on, whichever firmware API set it (Whatsminer's power limit
+        here; Braiins OS+, LuxOS profiles and Antminer work modes from :mod:`bench.testing.braiins_server`,
+        :mod:`bench.testing.luxos_server` and :mod:`bench.testing.antminer_web`): with a curve, the hash rate and
+        power settle towards the curve's point; without one, only the power reported changes."""
+        self.state()  # the counters advanced to now, at the old point
+        with self._lock:
+            self.limit_w = float(watts)
+            if self.curve is not None:
+                self._settle = self._settle.retarget(self._t, *self.curve.point(float(watts)))
+            else:
+                self.power_w = float(watts)
 
     def reported(self, s: State) -> State:
         """``s`` as this miner's firmware reports it: the lies applied (see the module's docstring)."""
@@ -177,7 +220,12 @@ class SimMiner:
         s = self.reported(self.state())
         if self.family == "whatsminer-v3":
             cmd = str(request.get("cmd"))
-            reply = self._write(request) if cmd.startswith("set.") else sim_replies.whatsminer_v3(s, cmd, request.get("param"))
+            if cmd.startswith("set."):
+                reply = self._write(request)
+            elif cmd == "get.miner.setting":
+                reply = self._setting()
+            else:
+                reply = sim_replies.whatsminer_v3(s, cmd, request.get("param"))
             return self._bytes(json.dumps(self._edit(cmd, reply)).encode())
         build = sim_replies.BUILDERS[self.family]
         commands = str(request.get("command") or request.get("cmd") or "").split("+")
@@ -206,17 +254,27 @@ class SimMiner:
         return self.tamper_bytes(data) if self.tamper_bytes is not None else data
 
 
+    def _setting(self) -> dict[str, Any]:
+        """``get.miner.setting``: the power limit held and the standard power (``power``, API 3.0.3 on)."""
+        target, stock = self.target_w, self._stock_w
+        msg: dict[str, Any] = {"power-limit": round(target) if target is not None else 0, "upfreq-speed": 0,
+                               "power-mode": "normal", "fast-boot": "disable", "target-freq": 0, "power-percent": 0}
+        if stock is not None:
+            msg["power"] = round(stock)
+        return {"code": 0, "when": 1700000000, "desc": "get.miner.setting", "msg": msg}
+
     def _write(self, request: dict[str, Any]) -> dict[str, Any]:
         """A privileged v3 command: checked against the token, then applied (only ``set.miner.power_limit``)."""
 
-        cmd, ts = str(request.get("cmd")), request.get("ts")
+        cmd, ts, param = str(request.get("cmd")), request.get("ts"), request.get("param")
         self.writes.append({k: v for k, v in request.items() if k != "token"})
         if request.get("token") != token(cmd, self.password, sim_replies.SALT, int(ts) if isinstance(ts, int) else -1):
             return {"code": -4, "when": 1700000000, "desc": cmd, "msg": "invalid token"}
-        if cmd != "set.miner.power_limit" or not isinstance(request.get("param"), int):
+        if cmd != "set.miner.power_limit" or not isinstance(param, int) or isinstance(param, bool):
             return {"code": -2, "when": 1700000000, "desc": cmd, "msg": "Invalid command"}
-        with self._lock:
-            self.power_w = float(request["param"])
+        if self.curve is not None and not self.curve.floor_w <= param <= self.curve.stock_w:
+            return {"code": -1, "when": 1700000000, "desc": cmd, "msg": "power limit out of range"}
+        self.retarget(float(param))
         return {"code": 0, "when": 1700000000, "desc": cmd, "msg": "ok"}
 
 

@@ -6,10 +6,17 @@ identity and outlet meter), then as they come: ``poll`` lines (one per poll of e
 :class:`~bench.miners.protocol.model.Poll` or the failure), the sampler's ``reading`` / ``gap`` lines of
 the outlet meters, and a ``run`` line, synced, as each miner's record is complete.
 ``sitebench recover`` rebuilds the miners without a ``run`` line from their polls
-(:mod:`bench.miners.record.recovery`). Every line is numbered and checksummed like any journal's
-(:func:`bench.measure.journal.frame`); reading one back, a poll, an identity and the plan are typed and
-bounded here (:func:`sample_from`, :func:`identity_from`, :func:`head_from`), so a damaged line is one
-refused line. No credential is ever written here: identities, the plan and figures only.
+(:mod:`bench.miners.record.recovery`).
+
+A sweep (``miners run --power-target``) writes one ``miners`` line per operating point, with its index
+(``point``) and each miner's setting (``settings``: address -> :class:`~bench.record.Setting`), and its polls
+carry the same ``point``; the knob guard's ``knob`` / ``knob_set`` / ``knob_restored`` lines
+(:mod:`bench.power.knobs.guard`) go between them, so that ``recover`` also puts every knob back.
+
+Every line is numbered and checksummed like any journal's (:func:`bench.measure.journal.frame`); reading one
+back, a poll, an identity and the plan are typed and bounded here (:func:`sample_from`, :func:`identity_from`,
+:func:`head_from`), so a damaged line is one refused line. No credential is ever written here: identities, the
+plan and figures only.
 """
 
 from __future__ import annotations
@@ -110,13 +117,16 @@ def identity_from(obj: Any) -> Identity:
 
 @dataclass(frozen=True)
 class MinersHead:
-    """The ``miners`` line: the plan, the run's clock reference, its params and start, every miner and its outlet."""
+    """The ``miners`` line: the plan, the run's clock reference, its params and start, every miner and its outlet;
+    in a sweep, the point's index and each miner's setting (its JSON object, typed by the reader)."""
 
     plan: Plan
     t_ref: float
     params: dict[str, object]
     started: str | None
     miners: list[tuple[Identity, str | None]]
+    point: int | None = None
+    settings: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 def head_from(obj: dict[str, Any]) -> MinersHead:
@@ -144,7 +154,13 @@ def head_from(obj: dict[str, Any]) -> MinersHead:
             raise TypeError("outlet: not a meter name")
         out.append((identity_from(m), outlet))
     bounded(out, "miners")
-    return MinersHead(plan, float(t_ref), dict(params), started, out)
+    point, settings = obj.get("point"), obj.get("settings") or {}
+    if point is not None and (isinstance(point, bool) or not isinstance(point, int) or not 0 <= point <= MAX_ITEMS):
+        raise ValueError(f"point: not a point's index ({str(point)[:40]})")
+    if not isinstance(settings, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in settings.items()):
+        raise TypeError("settings: not an object of settings by miner")
+    bounded(settings, "settings")
+    return MinersHead(plan, float(t_ref), dict(params), started, out, point, dict(settings))
 
 
 class MinersJournal(Journal):
@@ -166,13 +182,30 @@ class MinersJournal(Journal):
               miners: list[tuple[Identity, str | None]], params: dict[str, object], started: str) -> None:
         """The header and the ``miners`` line, synced: what recovery needs before the first poll."""
         self.header(doc, meters)
-        self.write({"type": "miners", "plan": dataclasses.asdict(plan), "t_ref": t_ref, "params": params,
-                    "started": started, "miners": [{**dataclasses.asdict(i), "outlet": o} for i, o in miners]})
+        self.miners(plan, t_ref, miners, params, started)
+
+    def miners(self, plan: Plan, t_ref: float, miners: list[tuple[Identity, str | None]], params: dict[str, object],
+               started: str, point: int | None = None, settings: dict[str, dict[str, Any]] | None = None) -> None:
+        """A ``miners`` line, synced: the whole run's, or (``point`` given) one operating point's of a sweep, with
+        each miner's setting at it."""
+        line: dict[str, Any] = {"type": "miners", "plan": dataclasses.asdict(plan), "t_ref": t_ref, "params": params,
+                                "started": started, "miners": [{**dataclasses.asdict(i), "outlet": o} for i, o in miners]}
+        if point is not None:
+            line.update(point=point, settings=settings or {})
+        self.write(line)
         self.sync()
 
-    def sample(self, address: str, tick: int, sample: Sample) -> None:
-        """One poll of one miner (handed to the OS at once)."""
-        self.write({"type": "poll", "miner": address, "tick": tick, "sample": sample_json(sample)}, flush=True)
+    def knob(self, line: dict[str, Any]) -> None:
+        """A knob guard's line (:mod:`bench.power.knobs.guard`), synced: an original is on disk before any change."""
+        self.write(line)
+        self.sync()
+
+    def sample(self, address: str, tick: int, sample: Sample, point: int | None = None) -> None:
+        """One poll of one miner (handed to the OS at once); ``point``: the sweep's point it was taken at."""
+        line: dict[str, Any] = {"type": "poll", "miner": address, "tick": tick, "sample": sample_json(sample)}
+        if point is not None:
+            line["point"] = point
+        self.write(line, flush=True)
 
     def record(self, run: Run) -> None:
         """A miner's complete record, synced with everything before it."""

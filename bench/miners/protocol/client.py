@@ -29,6 +29,7 @@ V3_PORT = 4433
 READ_COMMANDS = frozenset({
     "version", "summary", "stats", "estats", "devs", "edevs", "devdetails", "pools", "temps", "fans",
     "tunerstatus", "power", "get_version", "get_miner_info", "get.device.info", "get.miner.status",
+    "get.miner.setting",
 })
 
 #: Commands polled per firmware family (the first is required, the others optional).
