@@ -16,8 +16,8 @@ other request (``version``, ``summary+stats+pools+power``...) to the miner's own
 A miner started on another profile than ``default`` should hold that profile's watts already
 (``SimMiner(curve=..., limit_w=...)``). ``commands`` leaves some out (a firmware without them answers
 ``Invalid command``); ``requests`` records every command received, in order. MODELLED profiles: ``default``
-at the curve's stock power and ``-1``, ``-2``, ``-3`` at 90%, 80% and 70% of it (LuxOS names its profiles
-by steps from ``default``).
+at the curve's stock power and ``460MHz``, ``420MHz``, ``380MHz`` at 90%, 80% and 70% of it (LuxOS names a
+profile by its frequency, ``default`` aside).
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from bench.testing.miners import SimMiner
 
 #: The commands this server answers itself.
 COMMANDS = frozenset({"profiles", "config", "atm", "session", "logon", "logoff", "profileset", "atmset"})
-#: MODELLED profiles: name -> fraction of the curve's stock power.
-PROFILES = {"-3": 0.70, "-2": 0.80, "-1": 0.90, "default": 1.0}
+#: MODELLED profiles: name -> fraction of the curve's stock power (LuxOS names a profile by its frequency).
+PROFILES = {"380MHz": 0.70, "420MHz": 0.80, "460MHz": 0.90, "default": 1.0}
+#: The frequency of the ``default`` profile (MHz, MODELLED).
+DEFAULT_MHZ = 525
 #: cgminer's ``Invalid command``.
 _INVALID = {"STATUS": [{"STATUS": "E", "When": 1700000000, "Code": 14, "Msg": "Invalid command"}], "id": 1}
 
@@ -129,7 +131,8 @@ class LuxosServer:
         assert curve is not None
         for name in self.fractions:
             ths, watts = curve.point(self.watts(name))
-            records.append({"Profile Name": name, "Frequency": round(525 * ths / curve.stock_ths),
+            mhz = int(name[:-3]) if name.endswith("MHz") and name[:-3].isdigit() else DEFAULT_MHZ
+            records.append({"Profile Name": name, "Frequency": mhz,
                             "Voltage": round(12.0 + 2.0 * self.fractions[name], 2), "Hashrate": round(ths, 2),
                             "Watts": round(watts), "IsTuned": True, "IsDynamic": False, "Step": "0"})
         return {"STATUS": _status(339, "Profiles"), "PROFILES": records, "id": 1}
@@ -140,7 +143,7 @@ class LuxosServer:
 
     def _atm(self, parameter: str) -> dict[str, Any]:
         return {"STATUS": _status(339, "ATM configuration values"), "ATM": [{
-            "Enabled": self.atm, "MaxProfile": "default", "MinProfile": "-3", "PostRampMinutes": 15,
+            "Enabled": self.atm, "MaxProfile": "default", "MinProfile": "380MHz", "PostRampMinutes": 15,
             "StartupMinutes": 15, "TempWindow": 7}], "id": 1}
 
     def _session(self, parameter: str) -> dict[str, Any]:
