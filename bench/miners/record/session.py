@@ -164,17 +164,20 @@ async def _tune(req: Request, clients: list[MinerClient]) -> tuple[list[Tuned], 
         except (KnobFailed, OSError) as exc:
             return f"its {knob.kind} could not be read, so it was not changed: {exc}"[:2000]
 
-    opened = await asyncio.gather(*(asyncio.to_thread(one, c) for c in clients))
-    tuned = [t for t in opened if isinstance(t, Tuned)]
-    silent = [head(c.identity, []).failed("failed", t) for c, t in zip(clients, opened) if isinstance(t, str)]
-
-    def check() -> None:
+    def check(tuned: list[Tuned]) -> None:
         try:
             check_before_change([t.knob for t in tuned], [(t.knob, v) for t in tuned for v in t.values])
         except KnobFailed as exc:
-            raise KnobRefused(f"{exc}; nothing was changed") from None
+            raise KnobRefused(str(exc)) from None
 
-    await asyncio.to_thread(check)
+    try:
+        opened = await asyncio.gather(*(asyncio.to_thread(one, c) for c in clients))
+        tuned = [t for t in opened if isinstance(t, Tuned)]
+        await asyncio.to_thread(check, tuned)
+    except KnobRefused as exc:
+        said = str(exc)
+        raise KnobRefused(said if "nothing was changed" in said else f"{said}; nothing was changed") from None
+    silent = [head(c.identity, []).failed("failed", t) for c, t in zip(clients, opened) if isinstance(t, str)]
     return tuned, silent
 
 
