@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("generate", "greedy token ids from a local Llama checkpoint"),
     "size": ("size", "size an allocation of MW from result files, with error bars"),
     "plan": ("plan", "evaluate a site plan: machines, throughput, energy, cost, revenue"),
+    "derate": ("derate", "fit throughput and power against inlet temperature: a derating curve with a knee"),
     "declare": ("declare", "write a declared result file from published figures"),
     "validate": ("validate", "check result files (schema, consistency, plausibility, signature)"),
     "keygen": ("keygen", "create an Ed25519 signing key pair"),

@@ -8,6 +8,8 @@ from typing import Any
 from bench import console
 from bench.commands import help_of
 from bench.sizing import plan_render
+from bench.sizing.climate import apply as climate
+from bench.sizing.climate.options import add_options, per_allocation
 from bench.sizing.frontier import DEFAULT_YEARS
 from bench.sizing.plan import ChoiceOptions, evaluate, parse_plan, warnings
 from bench.sizing.plots import check_path, plan_plot
@@ -47,6 +49,7 @@ def register(sub: Any) -> None:
     p.add_argument("--energy-price", type=float, metavar="USD/MWh", help="default: the plan's electricity_per_mwh")
     p.add_argument("--years", type=float, default=DEFAULT_YEARS, help=f"years a machine is amortised over "
                    f"(default: {DEFAULT_YEARS:g})")
+    add_options(p, per_allocation=True)
     p.set_defaults(func=main)
 
 
@@ -60,10 +63,13 @@ def main(args: argparse.Namespace) -> int:
 
         check_path(args.plot)
     plan = parse_plan(args.plan)
+    climates = per_allocation(args.climate, args.cooling, [a.name for a in plan.allocations])
     results = evaluate(plan, ChoiceOptions(args.max_machines, args.machine_cost, args.energy_price, args.years))
     warns = warnings(plan)
+    rows = climate.plan_rows(plan, results, climates)
     if args.json:
-        print(json.dumps(plan_render.as_json(plan, results, warns), indent=2))
+        doc = plan_render.as_json(plan, results, warns)
+        print(json.dumps({**doc, "climate": climate.plan_json(rows, climates)} if climates else doc, indent=2))
     else:
         out = console.out()
         out.print(plan_render.plan_table(plan, results))
@@ -79,6 +85,8 @@ def main(args: argparse.Namespace) -> int:
             out.print(f"[yellow]warning: {w}[/yellow]")
         for line in plan_render.choice_lines(results):
             out.print(escape(line))
+        if climates:
+            climate.print_plan(out, plan, rows, climates)
     if args.plot:
 
         options = list({(r.sized.file, r.sized.run): r.sized for r in results}.values())
@@ -86,4 +94,6 @@ def main(args: argparse.Namespace) -> int:
                  for a in plan.allocations]
         path = plan_plot(options, split, args.plot, f"{plan.name}: throughput per facility MW and the split")
         console.err().print(f"plot: {path}")
+        if rows:
+            console.err().print(f"plot: {climate.plot(rows, args.plot, f'{plan.name}: throughput per facility MW per month')}")
     return 0

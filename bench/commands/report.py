@@ -10,6 +10,7 @@ from bench.commands import help_of
 from bench.errors import UsageError
 from bench.record import check_writable, load
 from bench.report import write_report
+from bench.sizing.climate.options import add_options, climate_and_cooling
 
 DESCRIPTION = """\
 Write one self-contained HTML page (plots embedded, no network needed to view it)
@@ -33,6 +34,7 @@ def register(sub: Any) -> None:
     p.add_argument("--mw", type=float, default=1.0, help="facility power allocation in MW (default: 1)")
     p.add_argument("--pue", type=float, default=1.0, help="power usage effectiveness (default: 1.0)")
     p.add_argument("--title", default="Site qualification report", help="page title")
+    add_options(p)
     p.set_defaults(func=main)
 
 
@@ -46,8 +48,9 @@ def check_allocation(mw: float, pue: float) -> None:
 
 def main(args: argparse.Namespace) -> int:
     check_allocation(args.mw, args.pue)
+    climate = climate_and_cooling(args.climate, args.cooling)
     check_writable(args.out, replace=args.force)
     files = [(path, load(path)) for path in args.files]
-    out = write_report(files, args.out, mw=args.mw, pue=args.pue, title=args.title)
+    out = write_report(files, args.out, mw=args.mw, pue=args.pue, title=args.title, climate=climate)
     console.err().print(f"report: {out}")
     return 0

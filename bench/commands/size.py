@@ -10,10 +10,10 @@ from bench import console
 from bench.commands import help_of
 from bench.errors import UsageError
 from bench.record import load
-from bench.sizing.envelope_render import annotate, print_envelopes
-from bench.sizing.frontier import DEFAULT_YEARS, size_all
 from bench.sizing.climate import apply as climate
 from bench.sizing.climate.options import add_options, climate_and_cooling
+from bench.sizing.envelope_render import annotate, print_envelopes
+from bench.sizing.frontier import DEFAULT_YEARS, size_all
 from bench.sizing.model import Allocation, Sized
 from bench.sizing.plots import check_path, sizing_plot
 from bench.sizing.render import as_json, print_sizing
@@ -108,5 +108,6 @@ def main(args: argparse.Namespace) -> int:
         out = sizing_plot(sized, args.plot, f"Throughput per facility MW at PUE {args.pue:g} (low-high bounds)")
         console.err().print(f"plot: {out}")
         if site:
-            console.err().print(f"plot: {climate.plot(rows, args.plot, f'Throughput per facility MW per month at {site[0].name}')}")
+            title = f"Throughput per facility MW per month at {site[0].name}"
+            console.err().print(f"plot: {climate.plot(rows, args.plot, title)}")
     return 0

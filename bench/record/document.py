@@ -25,6 +25,7 @@ from bench.record.bounds import (
     Texts,
     Timestamp,
 )
+from bench.record.derating import Derating
 from bench.record.run import Run
 
 SCHEMA_ID = "sitebench.result/2"
@@ -173,6 +174,7 @@ class Document(Record):
     settings: Settings | None = None
     fleet: Fleet | None = None
     runs: Annotated[list[Run], Field(max_length=MAX_RUNS)]
+    derating: Derating | None = None
     signature: Signature | None = None
 
     @property

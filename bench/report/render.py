@@ -9,9 +9,11 @@ from collections import Counter
 from bench import units
 from bench.record import Document
 from bench.report import model, plots
+from bench.report.climate import climate_section
 from bench.report.miners import miners_section
-from bench.report.envelopes import envelopes_section
 from bench.report.page import card, esc, figure, kv, nowrap, page, section, table
+from bench.sizing.climate.cooling import Cooling
+from bench.sizing.climate.year import ClimateYear
 from bench.sizing.model import WITH_OVERHEAD, Sized, Skipped, machine_efficiency
 from bench.tables import efficiency_header
 
@@ -239,7 +241,7 @@ def files_section(sources: list[model.Source]) -> str:
 
 
 def render(files: list[tuple[str, Document]], *, mw: float = 1.0, pue: float = 1.0,
-           title: str = "Site qualification report") -> str:
+           title: str = "Site qualification report", climate: tuple[ClimateYear, Cooling] | None = None) -> str:
     """The report for ``(path, document)`` pairs as one self-contained HTML string."""
     tags = string.ascii_uppercase
     sources = [model.Source(p, d, tags[i] if i < len(tags) else str(i + 1)) for i, (p, d) in enumerate(files)]
@@ -248,8 +250,8 @@ def render(files: list[tuple[str, Document]], *, mw: float = 1.0, pue: float = 1
     body = summary(sources, refs, sized, mw, pue)
     if len(sources) > 1:
         body += files_section(sources)
-    body += plots_section(refs, sized, mw, pue) + runs_section(refs) + fleet_section(sources) + miners_section(sources)
-    body += envelopes_section(sources, mw, pue)
+    body += plots_section(refs, sized, mw, pue) + climate_section(sources, sized, climate)
+    body += runs_section(refs) + fleet_section(sources) + miners_section(sources)
     body += validation_section(sources) + systems_section(sources)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return page(title, f"{len(sources)} result file(s), {len(refs)} run(s); generated {stamp}", body)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bench.validation import basis as _basis  # noqa: F401  (registers checks)
 from bench.validation import consistency as _consistency  # noqa: F401
 from bench.validation import contention as _contention  # noqa: F401
+from bench.validation import derating as _derating  # noqa: F401
 from bench.validation import derivation as _derivation  # noqa: F401
 from bench.validation import plausibility as _plausibility  # noqa: F401
 from bench.validation import provenance as _provenance  # noqa: F401
