@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("baseline", "save or check a pytest-benchmark baseline"),
     "qualify": ("qualify", "PASS/FAIL per device (CPU, GPU, ASIC miner, endpoint), node and fleet against a spec"),
     "fleet": ("fleet", "run on many GPUs/nodes through torchrun (or srun under Slurm)"),
+    "merge": ("merge", "join a fleet run's shards into one fleet result (bounded memory)"),
     "recover": ("recover", "rebuild a result file from the journal of a killed run"),
     "import": ("import_", "a vLLM or guidellm serving result as a result file, power from a log"),
 }

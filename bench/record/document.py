@@ -27,6 +27,7 @@ from bench.record.bounds import (
 )
 from bench.record.derating import Derating
 from bench.record.run import Run
+from bench.record.shards import MinersFleet, ShardInfo
 
 SCHEMA_ID = "sitebench.result/2"
 Source = Literal["measured", "declared"]
@@ -173,6 +174,10 @@ class Document(Record):
     submitter: Submitter | None = None
     settings: Settings | None = None
     fleet: Fleet | None = None
+    #: One shard of a fleet run (its series in the Parquet samples file it names).
+    shard: ShardInfo | None = None
+    #: A merged fleet (``sitebench merge``): its runs are each model's average miner.
+    miners_fleet: MinersFleet | None = None
     runs: Annotated[list[Run], Field(max_length=MAX_RUNS)]
     derating: Derating | None = None
     signature: Signature | None = None

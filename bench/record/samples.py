@@ -43,7 +43,7 @@ COLUMNS: dict[str, str] = {
     "elapsed_s": "float64", "hashes": "float64", "hashes_resolution": "float64", "accepted_difficulty": "float64",
     "rejected_difficulty": "float64", "shares": "int64", "hw_errors": "int64", "share_difficulty": "float64",
     "rate_hs": "float64", "nominal_hs": "float64", "power_w": "float64", "energy_j": "float64", "stable": "bool",
-    "chips": "int32", "chips_expected": "int32", "board_temp_c": "list<float32>", "board_chip_temp_c": "list<float32>",
+    "chips": "int32", "chips_expected": "int32", "board_temp_c": "list<float64>", "board_chip_temp_c": "list<float64>",
     "board_chips": "list<int32>", "fans_rpm": "list<int32>", "reason": "dictionary<string>",
 }
 EXTRA = "fleet"
@@ -131,6 +131,9 @@ class SamplesWriter:
         """Write what is held, close, and rename the file into place; returns its path."""
         self.flush()
         self._writer.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)  # as any file this user writes (mkstemp made it 0600)
         os.replace(self._tmp, self.path)
         return self.path
 

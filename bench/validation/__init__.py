@@ -13,9 +13,11 @@ from bench.validation import consistency as _consistency  # noqa: F401
 from bench.validation import contention as _contention  # noqa: F401
 from bench.validation import derating as _derating  # noqa: F401
 from bench.validation import derivation as _derivation  # noqa: F401
+from bench.validation import fleetdoc as _fleetdoc  # noqa: F401
 from bench.validation import plausibility as _plausibility  # noqa: F401
 from bench.validation import provenance as _provenance  # noqa: F401
 from bench.validation import settings as _settings  # noqa: F401
+from bench.validation import shard as _shard  # noqa: F401  (registers the shard's samples check)
 from bench.validation import shares as _shares  # noqa: F401
 from bench.validation import trace as _trace  # noqa: F401
 from bench.validation import windows as _windows  # noqa: F401

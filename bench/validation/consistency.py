@@ -20,8 +20,9 @@ MIN_READINGS = 10
 
 def measured(doc: Document) -> list[tuple[int, Run]]:
     """``(index, run)`` of the runs of a measured file that carry figures: ok runs, and interrupted or
-    failed runs with windows (their figures are shown and recomputed like any other)."""
-    if doc.declared:
+    failed runs with windows (their figures are shown and recomputed like any other). A merged fleet's runs are
+    its models' average miners, recomputed from its sums instead (:mod:`bench.validation.fleetdoc`)."""
+    if doc.declared or doc.miners_fleet is not None:
         return []
     return [(i, r) for i, r in enumerate(doc.runs) if r.ok or r.throughput.samples or r.throughput.units]
 

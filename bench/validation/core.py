@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from bench.errors import InvalidResultFile
@@ -58,15 +58,24 @@ def check(name: str) -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def run_checks(doc: Document) -> list[Finding]:
-    """Every registered check's findings for a typed document; a check that breaks is a note, not a crash."""
+def run_checks(doc: Document, *, only: Collection[str] | None = None, skip: Collection[str] = ()) -> list[Finding]:
+    """Every registered check's findings for a typed document (``only`` those named, none of ``skip``); a check
+    that breaks is a note, not a crash."""
     out: list[Finding] = []
     for name, fn in CHECKS.items():
+        if (only is not None and name not in only) or name in skip:
+            continue
         try:
             out.extend(fn(doc))
         except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError, OverflowError, IndexError) as exc:
             out.append(Finding(name, "$", f"check could not run on this document ({type(exc).__name__})", "note"))
     return out
+
+
+FileCheck = Callable[[Document, str], "list[Finding] | None"]
+#: Checks of documents whose raw data is in a file beside them (a shard's Parquet samples): ``(doc, path)`` to
+#: every finding of the document, or None when it is not theirs (then the registered checks run as usual).
+FILE_CHECKS: list[FileCheck] = []
 
 
 @dataclass
@@ -92,6 +101,10 @@ def validate_text(text: str, path: str = "<text>") -> Validated:
         if version != KNOWN_SCHEMAS[-1]:
             obj = upgrade_v1(obj)
         return Validated(None, version, [Finding("schema", p, m) for p, m in schema_errors(obj)])
+    for file_check in FILE_CHECKS:
+        found = file_check(doc, path)
+        if found is not None:
+            return Validated(doc, version, found)
     return Validated(doc, version, run_checks(doc))
 
 

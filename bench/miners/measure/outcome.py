@@ -20,6 +20,7 @@ J/TH times the measured rate (``modelled_nameplate``); an outlet meter replaces 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -47,6 +48,9 @@ class Plan:
     miners: int = 1
     #: How far over its nameplate a miner's rate may be (bench.miners.measure.plausible).
     rate_tolerance: float = RATE_TOLERANCE
+    #: Windows on a wall-clock grid: the first starts at the first poll at or after a multiple of ``window_s``
+    #: in UTC once warm (a fleet's shards line up; bench.miners.fleet.runid).
+    aligned: bool = False
 
     @property
     def slope_span_s(self) -> float:
@@ -57,7 +61,7 @@ class Plan:
     @property
     def deadline_s(self) -> float:
         """Polling ends by then even when some miner is short of valid windows."""
-        return 2 * self.warmup_s + 1.5 * self.repeats * self.window_s + 2 * self.period_s
+        return 2 * self.warmup_s + (1.5 * self.repeats + self.aligned) * self.window_s + 2 * self.period_s
 
 
 @dataclass
@@ -121,7 +125,9 @@ def measured_windows(samples: list[Sample], plan: Plan, limits: Bound | None = N
         warmups.append(warm)
         if warm.t_end is None:
             continue
-        start = warm.t_end
+        start = _on_grid(run, warm.t_end, plan.window_s) if plan.aligned else warm.t_end
+        if start is None:
+            continue
         while True:
             new = cut(run, failures, start, plan.window_s, plan.repeats, len(windows), end_reason)
             if not warm.stable:
@@ -144,6 +150,16 @@ def measured_windows(samples: list[Sample], plan: Plan, limits: Bound | None = N
             ended.append(CUT_SHORT)
             start = refused.t_end
     return warmups, _keep(windows, stretch, len(ended) - 1, ended), breaks
+
+
+def _on_grid(run: list[Poll], t: float, window_s: float) -> float | None:
+    """The time of the first poll of ``run`` at or after ``t`` whose wall clock is at or past the next multiple of
+    ``window_s`` in UTC (None: the segment has not reached it yet)."""
+    at = next((p for p in run if p.t >= t), None)
+    if at is None:
+        return None
+    boundary = math.ceil(at.wall / window_s - 1e-9) * window_s
+    return next((p.t for p in run if p.t >= t and p.wall >= boundary), None)
 
 
 def _keep(windows: list[Window], stretch: list[int], chosen: int, ended: list[str]) -> list[Window]:
