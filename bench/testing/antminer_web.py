@@ -93,9 +93,7 @@ class AntminerWeb:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        http.server.ThreadingHTTPServer.allow_reuse_address = True
-        self._server = http.server.ThreadingHTTPServer((self.miner.host, self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = http.server.ThreadingHTTPServer((self.miner.host, self.port), Handler)  # reuses the address
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sim-antminer-web", daemon=True)
         self._thread.start()
         return self

@@ -49,6 +49,11 @@ def _error(msg: str) -> dict[str, Any]:
     return {"STATUS": _status(45, msg, ok=False), "id": 1}
 
 
+class _Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
 class LuxosServer:
     """A LuxOS miner's API; a context manager that starts and stops it."""
 
@@ -63,7 +68,7 @@ class LuxosServer:
         self.session: str | None = None
         self.requests: list[str] = []
         self._lock = threading.Lock()
-        self._server: socketserver.ThreadingTCPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def watts(self, profile: str) -> float:
@@ -79,9 +84,7 @@ class LuxosServer:
             def handle(self) -> None:
                 server._handle(self.request)
 
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self._server = socketserver.ThreadingTCPServer((self.miner.host, self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.miner.host, self.port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sim-luxos", daemon=True)
         self._thread.start()
         return self
