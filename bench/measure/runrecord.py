@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from bench.measure.phases import Phases
 from bench.power.sampler import Sampler
 from bench.power.window.block import power_block
+from bench.power.window.thermal import run_thermal
 from bench.record import Hardware, Phase, PowerBlock, Run, failed_run, figures, no_power
 from bench.record.run import Status
 
@@ -59,7 +60,9 @@ def measured_run(head: RunHead, units: Sequence[float], durations: Sequence[floa
 
     Power comes from ``sampler`` between the window markers ``windows`` (the
     run's ``<tag>/idle`` and ``<tag>/tail`` phases give the idle figures), or
-    is given as ``power``. ``phases`` is the runner's :class:`~bench.run.runner.Phases`
+    is given as ``power``; temperatures per window (``thermal``) from the same
+    sampler's meters and its temperature sources (:mod:`bench.power.window.thermal`).
+    ``phases`` is the runner's :class:`~bench.run.runner.Phases`
     or the phases themselves.
     """
     phase_list = phases if isinstance(phases, list) else (phases.phases if phases is not None else [])
@@ -73,11 +76,12 @@ def measured_run(head: RunHead, units: Sequence[float], durations: Sequence[floa
         else:
             power = no_power()
     thr = figures.throughput(units, durations, head.unit)
+    thermal = run_thermal(sampler, t_ref, phase_list, windows) if sampler is not None and phase_list else None
     return Run(
         workload=head.workload, device=head.device, params=head.params, preset=head.preset, started=head.started,
         hardware=head.hardware, status=status, error=error[:2000] if error else None, verified=verified,
         unit=head.unit, throughput=thr, power=power,
         efficiency=figures.efficiency(units, power.energy_j, head.unit),
         ceiling=ceiling, ceiling_fraction=figures.ceiling_fraction(thr.rate, ceiling),
-        phases=list(phase_list), metrics=flat_metrics(metrics or {}),
+        phases=list(phase_list), metrics=flat_metrics(metrics or {}), thermal=thermal,
     )

@@ -21,6 +21,7 @@ from typing import Any
 from bench.errors import MeterReadError
 from bench.power.meter import CounterDiscontinuity, Meter, Reading
 from bench.power.plausible import Screen
+from bench.power.thermal.sampler import ThermalSampler
 
 
 @dataclass
@@ -84,8 +85,11 @@ class Sampler:
     :data:`MAX_RATE_HZ`; ``notes`` says so, or warns when even that is too slow.
     """
 
-    def __init__(self, meters: list[Meter], rate_hz: float = 10.0, journal: Any | None = None) -> None:
+    def __init__(self, meters: list[Meter], rate_hz: float = 10.0, journal: Any | None = None,
+                 thermal: ThermalSampler | None = None) -> None:
         self.logs = {m.name: MeterLog(m) for m in meters}
+        #: temperature sources polled beside the meters, started, read at markers, trimmed and stopped with them
+        self.thermal = thermal
         self.notes: list[str] = []
         self.period_s = 1.0 / rate_hz
         for m in meters:
@@ -167,6 +171,8 @@ class Sampler:
         self._poll()
         self._thread = threading.Thread(target=self._loop, name="sitebench-sampler", daemon=True)
         self._thread.start()
+        if self.thermal is not None:
+            self.thermal.start()
 
     def mark(self, phase: str) -> float:
         """Record a phase marker with a reading of every meter; returns its time."""
@@ -177,6 +183,8 @@ class Sampler:
             self.markers.append(Marker(phase, t, index))
             if self.journal:  # under the lock: the marker line follows exactly the readings taken with it
                 self.journal.write({"type": "marker", "phase": phase, "t": t}, flush=True)
+        if self.thermal is not None:  # after the marker: the local sources' reading opens the window it starts
+            self.thermal.mark()
         return t
 
     def stop(self, close_meters: bool = True) -> None:
@@ -185,6 +193,8 @@ class Sampler:
         if self._thread:
             self._thread.join()
         self._poll()
+        if self.thermal is not None:
+            self.thermal.stop(close=close_meters)
         if close_meters:
             for log in self.logs.values():
                 log.meter.close()
@@ -239,6 +249,8 @@ class Sampler:
                     log.offset += drop
                 log.gaps = [g for g in log.gaps if g.overlaps(last.t, float("inf"))]
             self.markers = [last]
+        if self.thermal is not None:
+            self.thermal.trim(last.t)
 
     def marker(self, phase: str) -> Marker:
         """The last marker named ``phase``."""

@@ -36,6 +36,7 @@ from bench.record.bounds import (
 )
 from bench.record.power import PowerBlock, no_power
 from bench.record.setting import Setting
+from bench.record.thermal import Thermal
 
 Status = Literal["ok", "failed", "interrupted"]
 
@@ -159,6 +160,7 @@ class Run(Record):
     metrics: Metrics = {}
     contention: Contention | None = None
     setting: Setting | None = None
+    thermal: Thermal | None = None
 
     @property
     def ok(self) -> bool:

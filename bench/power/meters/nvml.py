@@ -8,7 +8,11 @@ The power trace comes from the instant power field value
 averaged ``nvmlDeviceGetPowerUsage``, never presented as instantaneous. Each
 reading also records SM and memory clocks, GPU temperature and the active
 clock event (throttle) reasons, decoded to names (see
-:mod:`bench.power.window.telemetry`). Each meter declares the most it can
+:mod:`bench.power.window.telemetry`), and the memory temperature (field
+``NVML_FI_DEV_MEMORY_TEMP``) where the part reports one; the core and memory
+temperatures become channels of the run's thermal block, with the slowdown,
+shutdown and maximum operating temperatures the board reports
+(``nvmlDeviceGetTemperatureThreshold``). Each meter declares the most it can
 read: 2 x the top of the board's power-limit range, else 2 x the catalog's
 board power for its name (:mod:`bench.power.plausible`).
 """
@@ -24,6 +28,7 @@ from bench.hardware import gpu_tdp_w
 from bench.power.meter import CounterDiscontinuity, Meter, Reading
 from bench.power.plausible import declared
 from bench.power.spec import MeterSpec
+from bench.power.thermal.source import MeterChannel
 
 #: Clock event (throttle) reason bits, as in nvml.h, and the names recorded.
 REASON_BITS = {
@@ -45,6 +50,13 @@ UPDATE_PERIOD_S = 0.1
 #: power field values cover the GPU alone: the meter is scoped ``module:N`` and its trace comes from the
 #: counter, so the energy and the trace describe the same thing.
 MODULE_COUNTER = ("GH200",)
+#: nvml.h's field id of the memory (HBM) temperature in C, where pynvml lacks the name.
+FI_DEV_MEMORY_TEMP = 82
+#: nvml.h's temperature thresholds, recorded beside the channel they bound (name: enum value).
+CORE_THRESHOLDS = {"shutdown": ("NVML_TEMPERATURE_THRESHOLD_SHUTDOWN", 0),
+                   "slowdown": ("NVML_TEMPERATURE_THRESHOLD_SLOWDOWN", 1),
+                   "gpu_max": ("NVML_TEMPERATURE_THRESHOLD_GPU_MAX", 3)}
+MEMORY_THRESHOLDS = {"mem_max": ("NVML_TEMPERATURE_THRESHOLD_MEM_MAX", 2)}
 MODULE_NOTE = ("GH200 superchip: the energy counter covers the whole module (Grace CPU, Hopper GPU, LPDDR5X "
                "and HBM), so the meter is scoped module:N; the GPU-only power field is not used")
 
@@ -99,6 +111,35 @@ class NvmlMeter(Meter):
         )
         self.device_uuid = uuid
         self.max_w = declared(self._rated_w())
+        self.memory_field = getattr(nv, "NVML_FI_DEV_MEMORY_TEMP", FI_DEV_MEMORY_TEMP)
+        #: the temperatures each reading carries, as channels of the run's thermal block
+        self.thermal_channels = [
+            MeterChannel("temperature_c", "core_c", "core", "°C", "nvmlDeviceGetTemperature(NVML_TEMPERATURE_GPU)",
+                         self._thresholds(CORE_THRESHOLDS)),
+            MeterChannel("memory_temperature_c", "memory_c", "memory", "°C",
+                         "nvmlDeviceGetFieldValues(NVML_FI_DEV_MEMORY_TEMP)", self._thresholds(MEMORY_THRESHOLDS)),
+        ]
+
+    def _thresholds(self, wanted: dict[str, tuple[str, int]]) -> dict[str, float]:
+        """The temperature thresholds the board reports (``nvmlDeviceGetTemperatureThreshold``), by name;
+        a threshold the part does not report is left out."""
+        out: dict[str, float] = {}
+        get = getattr(self.nv, "nvmlDeviceGetTemperatureThreshold", None)
+        for name, (const, value) in wanted.items():
+            try:
+                found = get(self.handle, getattr(self.nv, const, value)) if get is not None else None
+            except self.nv.NVMLError:
+                continue
+            if isinstance(found, (int, float)) and 0 < found < 250:
+                out[name] = float(found)
+        return out
+
+    def _memory_c(self) -> float | None:
+        try:
+            (value,) = self.nv.nvmlDeviceGetFieldValues(self.handle, [self.memory_field])
+        except self.nv.NVMLError:
+            return None
+        return float(value.value.uiVal) if value.nvmlReturn == 0 else None
 
     def _rated_w(self) -> float | None:
         """The most power the board may be set to draw: the top of its power-limit range, else the catalog's
@@ -143,6 +184,7 @@ class NvmlMeter(Meter):
         for key, fn in (("sm_clock_mhz", lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM)),
                         ("mem_clock_mhz", lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_MEM)),
                         ("temperature_c", lambda: nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU)),
+                        ("memory_temperature_c", self._memory_c),
                         ("throttle_reasons", lambda: decode_reasons(self._reasons_fn(h)) if self._reasons_fn else None)):
             try:
                 value = fn()

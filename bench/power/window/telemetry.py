@@ -19,7 +19,7 @@ from bench.power.plausible import MAX_TELEMETRY
 from bench.record.power import MinMeanMax, TelemetrySummary
 
 #: Numeric extras kept as time series.
-SERIES_KEYS = ("sm_clock_mhz", "mem_clock_mhz", "temperature_c", "gpu_power_w")
+SERIES_KEYS = ("sm_clock_mhz", "mem_clock_mhz", "temperature_c", "memory_temperature_c", "gpu_power_w")
 #: The extra holding the list of active throttle (clock event) reason names.
 REASONS_KEY = "throttle_reasons"
 #: Reasons that are not throttling: idle, a clock set by the user or the display, and the GPU holding

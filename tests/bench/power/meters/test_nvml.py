@@ -40,7 +40,7 @@ def test_h100_meter_counter_energy_instant_trace_and_telemetry(monkeypatch: pyte
     assert (r.energy_j - first.energy_j) / (r.t - first.t) == pytest.approx(652.13, rel=0.05)
     assert r.power_w == pytest.approx(652.13)
     assert r.extra == {"sm_clock_mhz": 1980, "mem_clock_mhz": 2619, "temperature_c": 61,
-                       "throttle_reasons": ["sw_power_cap"]}
+                       "memory_temperature_c": 70.0, "throttle_reasons": ["sw_power_cap"]}
 
 
 def test_average_field_then_power_usage_fallbacks_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,7 +102,7 @@ def test_run_records_telemetry_and_throttling_in_one_layout(monkeypatch: pytest.
     assert clock.min == clock.max == 1980.0 and clock.mean == pytest.approx(1980.0, rel=1e-12)
     # holding its power limit at full load is how an H100 runs, not throttling (a thermal slowdown is)
     assert summary.throttle_reasons == pytest.approx({"sw_power_cap": 1.0}, rel=1e-12) and summary.throttled is False
-    assert set(m.telemetry) == {"sm_clock_mhz", "mem_clock_mhz", "temperature_c"}
+    assert set(m.telemetry) == {"sm_clock_mhz", "mem_clock_mhz", "temperature_c", "memory_temperature_c"}
     assert throttled(run) is False
     assert run.power.scope_class == "components"
 
