@@ -163,8 +163,9 @@ def envelope_frontier(doc: Document) -> list[Finding]:
         if len(stock) > 1:
             out.append(Finding("envelope", first, f"{env.title}: more than one stock setting ({', '.join(sorted(stock))})"))
         frontier = ", ".join(p.label for p in env.frontier)
-        out.append(Finding("envelope", first, f"{env.title}: {len(env.points)} point(s) sized; frontier recomputed: "
-                                              f"{frontier or 'none'}", "note"))
+        unsized = f", {len(env.skipped)} not sized" if env.skipped else ""
+        out.append(Finding("envelope", first, f"{env.title}: {len(env.points)} point(s) sized{unsized}; frontier "
+                                              f"recomputed: {frontier or 'none'}", "note"))
         for p in env.frontier:
             if p.setting.over_limit:
                 out.append(Finding("envelope", f"$.runs[{p.sized.run}].setting.over_limit",
