@@ -16,6 +16,8 @@ With a ``curve`` (:class:`bench.testing.power_curve.PowerCurve`) its hash rate a
 when retargeted, settling as a first-order lag (``tau_s``) during which its firmware's stability flag is
 off; a target over its stock power or under the curve's floor is refused. Without one, a target only
 changes the power it reports (``power_w``), as before. ``limit_w`` is the target it holds (None: stock).
+``before_write(request)``, when set, sees each accepted write before it is applied; a reply it returns is sent
+instead, and the write is not applied (a test holds a write there, or drops it).
 
 Hostile miners, for testing what a client makes of a miner that lies or misbehaves (sitebench's own
 ``tests/hostile/miners_cases.py`` use them):
@@ -109,6 +111,7 @@ class SimMiner:
     curve: PowerCurve | None = None
     limit_w: float | None = None
     tau_s: float = 3.0
+    before_write: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
     _t: float = field(default=0.0, repr=False)
     _start: float = field(default=0.0, repr=False)
     _acc: list[float] = field(default_factory=lambda: [0.0] * 8, repr=False)
@@ -274,6 +277,8 @@ class SimMiner:
             return {"code": -2, "when": 1700000000, "desc": cmd, "msg": "Invalid command"}
         if self.curve is not None and not self.curve.floor_w <= param <= self.curve.stock_w:
             return {"code": -1, "when": 1700000000, "desc": cmd, "msg": "power limit out of range"}
+        if self.before_write is not None and (instead := self.before_write(request)) is not None:
+            return instead  # the write not applied (a test holding it, a miner that drops it)
         self.retarget(float(param))
         return {"code": 0, "when": 1700000000, "desc": cmd, "msg": "ok"}
 
