@@ -13,7 +13,7 @@ from bench.record import load
 from bench.sizing.climate import apply as climate
 from bench.sizing.climate.options import add_options, climate_and_cooling
 from bench.sizing.envelope_render import annotate, print_envelopes
-from bench.sizing.frontier import DEFAULT_YEARS, size_all
+from bench.sizing.frontier import DEFAULT_YEARS, plotted, size_all
 from bench.sizing.model import Allocation, Sized
 from bench.sizing.plots import check_path, sizing_plot
 from bench.sizing.render import as_json, print_sizing
@@ -99,13 +99,13 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(climate.size_json(objects, sized, rows, *site) if site else objects, indent=2))
     else:
         print_sizing(console.out(), [r for r in sweep.plain if isinstance(r, Sized)],
-                     [r for r in sweep.plain if not isinstance(r, Sized)], args.mw, args.pue)
+                     [r for r in sweep.plain if not isinstance(r, Sized)], args.mw, args.pue, args.max_machines)
         print_envelopes(console.out(), sweep.envelopes, sweep.choices)
         if site:
             climate.print_size(console.out(), rows, *site, args.mw)
     if args.plot:
 
-        out = sizing_plot(sized, args.plot, f"Throughput per facility MW at PUE {args.pue:g} (low-high bounds)")
+        out = sizing_plot(plotted(sweep), args.plot, f"Throughput per facility MW at PUE {args.pue:g} (low-high bounds)")
         console.err().print(f"plot: {out}")
         if site:
             title = f"Throughput per facility MW per month at {site[0].name}"

@@ -41,7 +41,7 @@ Both fill the same MW, so the throughput ratio is the ratio of throughput per MW
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bench.errors import UsageError
@@ -430,3 +430,9 @@ def size_all(found: list[Candidate], alloc: Allocation, node_overhead_w: float |
                for e in envs]
     plain = [r for r, c in zip(results, found) if not in_envelope(c)]
     return SweepSizing(results, plain, envs, choices)
+
+
+def plotted(sweep: SweepSizing) -> list[Sized]:
+    """What a sizing plot draws: each run without a setting, and each envelope's chosen point named by its setting."""
+    chosen = [replace(c.sized, system=f"{c.sized.system} at {c.point.label}") for c in sweep.choices if c is not None]
+    return [r for r in sweep.plain if isinstance(r, Sized)] + chosen

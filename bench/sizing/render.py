@@ -116,9 +116,11 @@ def notes(rows: Sequence[Sized], skipped: Sequence[Skipped]) -> list[str]:
     return out
 
 
-def print_sizing(console: Any, rows: Sequence[Sized], skipped: Sequence[Skipped], mw: float, pue: float) -> None:
+def print_sizing(console: Any, rows: Sequence[Sized], skipped: Sequence[Skipped], mw: float, pue: float,
+                 max_machines: int | None = None) -> None:
     """Measured table, declared table, then the notes."""
-    head = f"{mw:g} MW at PUE {pue:g} ({mw / pue:.4g} MW IT); figures (low-high)"
+    cap = f", at most {max_machines:,} machines" if max_machines is not None else ""
+    head = f"{mw:g} MW at PUE {pue:g} ({mw / pue:.4g} MW IT){cap}; figures (low-high)"
     measured = [s for s in rows if s.source != "declared"]
     declared = [s for s in rows if s.source == "declared"]
     if measured:

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.record import write_result
+from bench.record import load, write_result
+from bench.sizing.frontier import plotted, size_all
+from bench.sizing.model import Allocation
+from bench.sizing.sources import candidates
 from tests.bench.sizing.test_frontier import gpu_point
 from tests.records import document, run
 
@@ -121,3 +124,14 @@ def test_bad_choice_options_are_one_line_and_exit_2(s19j: Path, capsys: pytest.C
                                                      message: str) -> None:
     rc, _, err = cli(capsys, "size", str(s19j), "--mw", "100", *argv)
     assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_cap_heads_the_plain_table_and_the_plot_draws_the_chosen_point(tmp_path: Path, s19j: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    plain = write_result(tmp_path / "r.json", document([run(rate=10.0, watts=100.0)]))
+    rc, out, _ = cli(capsys, "size", str(plain), str(s19j), "--mw", "1", "--max-machines", "300",
+                     "--plot", str(tmp_path / "p.png"))
+    assert rc == 0 and "at most 300 machines" in out and (tmp_path / "p.png").stat().st_size > 0
+    found = [c for p in (plain, s19j) for c in candidates(load(p), str(p))]
+    rows = plotted(size_all(found, Allocation(1.0), max_machines=300))
+    assert len(rows) == 2 and rows[1].system == "Bitmain Antminer S19j Pro at 2850 W (stock)"
