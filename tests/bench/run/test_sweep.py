@@ -303,3 +303,30 @@ def test_without_root_or_cap_sys_admin_the_command_says_so_in_one_line_and_chang
     assert "not root and lacks CAP_SYS_ADMIN" in err and "nothing was changed" in err
     assert len(err.strip().splitlines()) == 1, err
     assert (zone / "constraint_0_power_limit_uw").read_text() == "100000000\n" and not out.exists()
+
+
+def test_any_error_mid_sweep_puts_every_knob_back_before_it_propagates(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    import json
+
+    from bench.run.session import RunPlan, execute
+
+    knob = FakeKnob(value=650.0)
+    sweep = _plan(monkeypatch, [knob], "300,400")
+    real = sweep_module.run_suite
+    calls: list[int] = []
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("a bug at point 2")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "run_suite", failing)
+    out = tmp_path / "r.json"
+    plan = RunPlan(_specs(), TINY, "ci", out, [], [], quiet=True, sweep=sweep)
+    with pytest.raises(RuntimeError, match="a bug at point 2"):
+        execute(plan)
+    assert knob.value == 650.0 and knob.history == [300.0, 400.0, 650.0]
+    lines = [json.loads(x) for x in Path(f"{out}.journal.jsonl").read_text().splitlines()]
+    assert [x["type"] for x in lines if x["type"].startswith("knob")][-1] == "knob_restored"
