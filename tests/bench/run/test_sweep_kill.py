@@ -103,15 +103,15 @@ def as_sysfs(root: Path, lines: Lines) -> None:
 
     Writing a limit truncates a regular file before writing it; sysfs ignores the truncation and takes the
     write whole. A kill between the two leaves the fake file empty, which a real zone never is: it still
-    holds the limit set before (the last read back the journal has for it).
+    holds the limit set before (the last read back the journal has for it, else its original).
     """
-    for zone in ORIGINAL:
+    for zone, original in ORIGINAL.items():
         path = root / zone / LIMIT
         if path.read_text().strip():
             continue
         label = f"cpu.package_limit on {zone}"
-        sets = [x["read_back"] for x in lines if x.get("type") == "knob_set" and x.get("label") == label]
-        path.write_text(f"{round(sets[-1] * 1e6)}\n")
+        sets = [round(x["read_back"] * 1e6) for x in lines if x.get("type") == "knob_set" and x.get("label") == label]
+        path.write_text(f"{sets[-1] if sets else original}\n")
 
 
 #: stage -> (what the journal shows when the kill is sent, the points, the settle time)
