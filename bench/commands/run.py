@@ -14,6 +14,8 @@ from bench.errors import UsageError
 from bench.measure.stopsignals import exit_code
 from bench.power.discovery import Policy, open_meters
 from bench.power.spec import grammar_help
+from bench.power.thermal.spec import grammar_help as thermal_help
+from bench.power.thermal.spec import open_thermal
 from bench.record import check_writable
 from bench.report import write_report
 from bench.report.terminal import per_mw_table, power_notes, runs_table
@@ -67,6 +69,8 @@ def register(sub: Any) -> None:
     p.add_argument("--repeats", type=int, metavar="N", help="number of measured windows")
     p.add_argument("--meter", action="append", metavar="SPEC",
                    help=f"power meter to use (default: every meter that works here): {grammar_help()}")
+    p.add_argument("--thermal", action="append", metavar="SPEC",
+                   help=f"temperature source read beside power, per window: {thermal_help()}")
     p.add_argument("--sample-hz", "--rate", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default: 10; raised where a counter would wrap between polls)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
@@ -120,8 +124,13 @@ def plan(args: argparse.Namespace) -> RunPlan:
     if args.report:
         check_writable(out.with_suffix(".html"), "--report", replace=args.force)
     opened = open_meters(args.meter, Policy.here(device))
+    try:
+        thermal = open_thermal(args.thermal)
+    except BaseException:
+        opened.close()
+        raise
     return RunPlan(specs, timing, args.preset, out, opened.meters, opened.unavailable, args.rate, args.quiet, args.sign,
-                   fleet, sweep)
+                   fleet, sweep, thermal=thermal.sources)
 
 
 def main(args: argparse.Namespace) -> int:

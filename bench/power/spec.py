@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.errors import UsageError
@@ -224,7 +224,12 @@ class MeterSpec:
 
     ``spec["timeout"]`` is the typed value (the declared default when not given);
     :meth:`given` tells whether the user wrote it. ``str(spec)`` is :meth:`redacted`.
+    A subclass parses the same grammar against another table of back-ends (``--thermal``).
     """
+
+    #: the back-ends this grammar knows, and what one is called in errors
+    TABLE: ClassVar[dict[str, Backend]] = BACKENDS
+    WHAT: ClassVar[str] = "meter"
 
     name: str
     target: str | None = None
@@ -260,10 +265,10 @@ class MeterSpec:
         raw = options.split(",") if isinstance(options, str) else list(options)
         if isinstance(options, str) and not options.strip():
             raw = []
-        backend = BACKENDS.get(name)
+        backend = cls.TABLE.get(name)
         shown = _shown(name, target, raw, backend)
         if backend is None:
-            raise MeterSpecError(f"{where} {shown}: unknown meter {name!r} (known: {', '.join(BACKENDS)})")
+            raise MeterSpecError(f"{where} {shown}: unknown {cls.WHAT} {name!r} (known: {', '.join(cls.TABLE)})")
 
         def fail(problem: str) -> MeterSpecError:
             return MeterSpecError(f"{where} {shown}: {problem}")
@@ -305,7 +310,7 @@ class MeterSpec:
 
     @property
     def backend(self) -> Backend:
-        return BACKENDS[self.name]
+        return self.TABLE[self.name]
 
     def given(self, key: str) -> bool:
         """True when the spec names option ``key``."""

@@ -27,6 +27,8 @@ from bench.power.discovery import Unavailable
 from bench.power.knobs.guard import KnobGuard
 from bench.power.meter import Meter
 from bench.power.sampler import Sampler
+from bench.power.thermal.sampler import ThermalSampler
+from bench.power.thermal.source import ThermalSource
 from bench.record import Document, Settings, Timing, new_document, write_result
 from bench.record import Unavailable as UnavailableRecord
 from bench.run.progress import progress_for, run_progress
@@ -51,6 +53,8 @@ class RunPlan:
     sign: str | None = None
     fleet: object | None = None
     sweep: Sweep | None = None
+    #: temperature sources read beside the meters (--thermal), per window in each run's thermal block
+    thermal: list[ThermalSource] = field(default_factory=list)
 
 
 @dataclass
@@ -97,7 +101,8 @@ def execute(plan: RunPlan) -> Outcome:
     fleet = plan.fleet if isinstance(plan.fleet, Fleet) else None
     notes = prepare_out(plan.out)
     journal = Journal(journal_path(plan.out))
-    sampler = Sampler(plan.meters, rate_hz=plan.rate_hz, journal=journal)
+    sampler = Sampler(plan.meters, rate_hz=plan.rate_hz, journal=journal,
+                      thermal=ThermalSampler(plan.thermal) if plan.thermal else None)
     for note in [*notes, *sampler.notes]:
         console.err().print(f"[yellow]note:[/yellow] {note}")
     doc = new_document(system.describe(), settings=_settings(plan, sampler))

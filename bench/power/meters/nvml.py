@@ -25,10 +25,10 @@ from typing import Any
 
 from bench.errors import MeterReadError, MeterUnavailable
 from bench.hardware import gpu_tdp_w
+from bench.power.channels import MeterChannel
 from bench.power.meter import CounterDiscontinuity, Meter, Reading
 from bench.power.plausible import declared
 from bench.power.spec import MeterSpec
-from bench.power.thermal.source import MeterChannel
 
 #: Clock event (throttle) reason bits, as in nvml.h, and the names recorded.
 REASON_BITS = {
