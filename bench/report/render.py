@@ -11,6 +11,7 @@ from bench.record import Document
 from bench.report import model, plots
 from bench.report.climate import climate_section
 from bench.report.miners import miners_section
+from bench.report.envelopes import envelopes_section
 from bench.report.page import card, esc, figure, kv, nowrap, page, section, table
 from bench.sizing.climate.cooling import Cooling
 from bench.sizing.climate.year import ClimateYear
@@ -252,6 +253,7 @@ def render(files: list[tuple[str, Document]], *, mw: float = 1.0, pue: float = 1
         body += files_section(sources)
     body += plots_section(refs, sized, mw, pue) + climate_section(sources, sized, climate)
     body += runs_section(refs) + fleet_section(sources) + miners_section(sources)
+    body += envelopes_section(sources, mw, pue)
     body += validation_section(sources) + systems_section(sources)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return page(title, f"{len(sources)} result file(s), {len(refs)} run(s); generated {stamp}", body)
