@@ -10,8 +10,8 @@ from bench import units
 from bench.record import Document
 from bench.report import model, plots
 from bench.report.climate import climate_section
-from bench.report.miners import miners_section
 from bench.report.envelopes import envelopes_section
+from bench.report.miners import miners_section
 from bench.report.page import card, esc, figure, kv, nowrap, page, section, table
 from bench.sizing.climate.cooling import Cooling
 from bench.sizing.climate.year import ClimateYear
