@@ -222,6 +222,8 @@ def plan_sweep(device: str, power_limit: str | None = None, sm_clocks: str | Non
         raise UsageError(f"{option}: no such knob on --device {device} (it sweeps a knob on: {have})")
     try:
         knobs = open_knobs(kind, device)
+    except KnobRefused as exc:
+        raise KnobRefused(f"{option}: {exc}; nothing was changed") from None
     except KnobFailed as exc:
         raise UsageError(f"{option}: {kind} on {device} cannot be read ({exc}); nothing was changed") from None
     if not knobs:
