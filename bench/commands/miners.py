@@ -11,6 +11,7 @@ from rich.markup import escape
 from bench import console, units
 from bench.commands import help_of
 from bench.errors import UsageError
+from bench.miners.fleet import summary as shard
 from bench.miners.measure.outcome import Plan
 from bench.miners.measure.plausible import MAX_RATE_TOLERANCE, RATE_TOLERANCE
 from bench.miners.protocol.scan import scan, targets
@@ -109,6 +110,13 @@ def register(sub: Any) -> None:
                      f"{MAX_RATE_TOLERANCE:g}; recorded in each run)")
     run.add_argument("--force", action="store_true", help="allow ranges wider than /16; replace the --out file when it exists")
     run.add_argument("--out", "-o", metavar="FILE", help="result file (default results/miners/<time>-miners.json)")
+    run.add_argument("--shard", metavar="K/N", help="measure shard K of N of the hosts (every N-th in hash order, "
+                     "K from 0; 'auto': from the Slurm job array or Kubernetes Indexed Job, which is also used when "
+                     "--shard is left out); samples go to Parquet beside --out, for sitebench merge")
+    run.add_argument("--run-id", metavar="ID", help="the id the shards of one fleet run share (default "
+                     "SITEBENCH_RUN_ID, else slurm-SLURM_ARRAY_JOB_ID)")
+    run.add_argument("--samples", choices=("auto", "json", "parquet"), default="auto",
+                     help="where the per-poll samples go: auto (default) = Parquet for a shard, else the JSON file")
     run.add_argument("--power-target", metavar="LIST", dest="power_target",
                      help="SWEEP each miner's power target: W values, 'stock'/'max'/'min', LOW:HIGH:STEP, or the "
                      "firmware's modes, comma-separated (e.g. 2400,2800,3200,stock); every original is put back "
@@ -216,12 +224,16 @@ def request(args: argparse.Namespace) -> Any:
     if not 0 <= args.rate_tolerance <= MAX_RATE_TOLERANCE:
         raise UsageError(f"--rate-tolerance {args.rate_tolerance:g}: must be 0..{MAX_RATE_TOLERANCE:g} (a 2x lie must "
                          "not pass)")
+    fleet = shard.from_args(args, specs)  # None: not a shard of a fleet run
+    specs = fleet.specs if fleet is not None else specs
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out = Path(args.out) if args.out else Path("results") / "miners" / f"{stamp}-miners.json"
+    out = Path(args.out) if args.out else shard.default_out(fleet.run_id, fleet.shard) if fleet is not None \
+        else Path("results") / "miners" / f"{stamp}-miners.json"
     check_writable(out, replace=args.force)
     req = Request(specs, Plan(period_s=args.period, warmup_s=args.warmup, window_s=args.window, repeats=args.repeats,
-                              rate_tolerance=args.rate_tolerance),
-                  out, force=args.force, timeout_s=args.timeout, limits=Limits(read_timeout_s=args.read_timeout))
+                              rate_tolerance=args.rate_tolerance, aligned=fleet is not None),
+                  out, force=args.force, timeout_s=args.timeout, limits=Limits(read_timeout_s=args.read_timeout),
+                  sink=shard.bind(fleet, out, force=args.force) if fleet is not None else None)
     if args.outlets and args.meter:
         raise UsageError("--outlets gives every miner its meter: leave out --meter")
     if args.outlets:
@@ -302,7 +314,15 @@ def main_run(args: argparse.Namespace) -> int:
     import asyncio
 
 
-    outcome = asyncio.run(run_miners(request(args)))
+    req = request(args)
+    for line in req.sink.said if req.sink is not None else []:
+        console.err().print(line, highlight=False, markup=False)
+    try:
+        outcome = asyncio.run(run_miners(req))
+    except BaseException:
+        if req.sink is not None:
+            req.sink.abort()
+        raise
     doc = outcome.doc
     console.out().print(run_table(doc))
     err = console.err()

@@ -74,7 +74,11 @@ def by_model(runs: list[Run]) -> list[tuple[str, int, Run]]:
     groups: dict[tuple[str, str, tuple[str, str, str]], list[tuple[int, Run]]] = {}
     out: list[tuple[str, int, Run]] = []
     for i, run in enumerate(runs):
-        if is_miner(run) and run.hardware is not None:
+        fleet = run.hardware.details.get("fleet_run_id") if run.hardware is not None else None
+        if fleet is not None and run.hardware is not None and usable(run):  # a merged fleet's average miner, as it is
+            hw = run.hardware
+            out.append((f"{hw.make} {hw.model} (fleet mean of {hw.details.get('miners')} miners)", i, run))
+        elif is_miner(run) and run.hardware is not None:
             key = (run.hardware.make or "?", run.hardware.model or "?", _point(run))
             groups.setdefault(key, []).append((i, run))
         else:

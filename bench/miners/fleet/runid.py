@@ -149,7 +149,8 @@ def _adjtimex(state: ClockState) -> None:
     if state.offset_s is None:
         state.offset_s = tx.offset * scale
     kernel_max = tx.maxerror * 1e-6
-    state.maxerror_s = kernel_max if state.maxerror_s is None else max(state.maxerror_s, 0.0)
+    if state.maxerror_s is None:  # chrony's bound, when read, is the tighter one
+        state.maxerror_s = kernel_max
     state.esterror_s = tx.esterror * 1e-6
     if unsync:
         state.notes.append(f"the kernel says the clock is not synchronised (maximum error {kernel_max:g} s)")
