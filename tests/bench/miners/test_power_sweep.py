@@ -39,6 +39,7 @@ SETTLED = 1e-3
 @dataclass
 class Swept:
     code: int
+    out: str
     err: str
     path: Path
     doc: Document
@@ -57,9 +58,9 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> Any:
     path = tmp_path_factory.mktemp("sweep") / "sweep.json"
     try:
         with SimFleet([miner]), BraiinsServer(miner, password=PASSWORD) as server:
-            code, _, err = cli("miners", "run", miner.host, *RUN, "--power-target", "1905,2400,stock", "--settle", "0.5",
-                               "--out", str(path))
-            yield Swept(code, err, path, load(path), miner, list(server.calls))
+            code, out, err = cli("miners", "run", miner.host, *RUN, "--power-target", "1905,2400,stock", "--settle",
+                                 "0.5", "--out", str(path))
+            yield Swept(code, out, err, path, load(path), miner, list(server.calls))
     finally:
         mp.undo()
 
@@ -76,6 +77,7 @@ def test_each_point_is_a_run_of_its_own_with_its_setting_and_the_miner_is_put_ba
         assert (s.read_back, s.original, s.limit_w, s.settle_s) == (watts, 2600.0, watts, 0.5)
         assert s.stock is (watts == 2850.0) and not s.over_limit
     assert swept.miner.target_w == 2600.0, "back at its original target"
+    assert all(label in swept.out for label in ("1905 W", "2400 W", "2850 W (stock)")), "the table labels each point"
     assert swept.calls.count("SetPowerTarget") == 4, "three points and the restore"
     assert not Path(f"{swept.path}.journal.jsonl").exists()
     found = [f for f in validate_file(swept.path).findings if f.level == "error"]
