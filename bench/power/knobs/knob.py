@@ -13,6 +13,7 @@ kind up in :data:`OPENERS` (each knob module registers its own; the miners' knob
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +73,8 @@ class Allowed:
                 raise KnobRefused(f"{what}: {value!r} is not one of its modes ({', '.join(self.modes)})")
             raise KnobRefused(f"{what}: {value!r} is not a number of {unit}"
                               + "".join(f" nor {mode!r}" for mode in self.modes))
+        if not math.isfinite(value):
+            raise KnobRefused(f"{what}: {value!r} is not a finite number of {unit}")
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise KnobRefused(f"{what}: {value:g} {unit} is outside the device's own range ({self.describe(unit)})")
 
@@ -145,10 +148,13 @@ class Knob(ABC):
         if word in allowed.modes or (allowed.modes and not allowed.ranged):
             return word
         try:
-            return float(word)
+            value = float(word)
         except ValueError:
             raise KnobRefused(f"{self.label}: {word!r} is not a number of {self.unit} "
                               f"nor one of {', '.join(STOCK_WORDS)}") from None
+        if not math.isfinite(value):
+            raise KnobRefused(f"{self.label}: {word!r} is not a finite number of {self.unit}")
+        return value
 
     def limit_w(self, value: Value) -> float | None:
         """The power ``value`` caps the machine at (W), for power knobs; None for clocks and modes."""
