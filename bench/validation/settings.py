@@ -94,6 +94,11 @@ def covering(run: Run, target: str) -> list[MeterFigure] | None:
     return found
 
 
+def _devices(s: Setting) -> int:
+    """How many devices one setting covers: a sweep of every CPU package names them joined by ``+``."""
+    return len(s.target.split("+"))
+
+
 def _margin(meters: list[MeterFigure]) -> float:
     return sum(m.tolerance_w(m.avg_w or 0.0) or 0.0 for m in meters)
 
@@ -102,6 +107,8 @@ def _limit_findings(i: int, run: Run, s: Setting) -> list[Finding]:
     where = f"$.runs[{i}].setting"
     out: list[Finding] = []
     held = s.read_back if s.read_back is not None else s.requested
+    if not isinstance(held, str):
+        held *= _devices(s)  # one setting over several packages (``intel-rapl:0+intel-rapl:1``) caps their sum
     if s.limit_w is not None and s.unit == "W" and not isinstance(held, str) \
             and abs(s.limit_w - held) > max(READBACK_REL * abs(held), _step(s)):
         out.append(Finding("setting-limit", f"{where}.limit_w",

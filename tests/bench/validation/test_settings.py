@@ -117,3 +117,14 @@ def test_a_declared_sweep_validates_and_its_frontier_is_noted(tmp_path: Path, ca
     assert "note: Bitmain Antminer S19j Pro, sha256d, declared.power: 2 point(s) sized; frontier recomputed: " \
            "1905 W, 2850 W (stock)" in out
     assert "ok (sitebench.result/2; declared" in out
+
+
+def test_one_setting_over_two_cpu_packages_caps_their_sum() -> None:
+    """A CPU sweep on a two-package machine holds 60 W on each zone: its limit_w is 120 W, not an error."""
+    setting = Setting(knob="cpu.package_limit", target="intel-rapl:0+intel-rapl:1", unit="W", requested=60.0,
+                      read_back=60.0, original=95.0, limit_w=120.0)
+    r = run("sha256", "cpu", rate=100.0, watts=110.0, unit="hash", scope="cpu-package:0",
+            meters=[meter("cpu-package:0", 110.0, 3.0, accuracy=0.05)], setting=setting)
+    assert [f for f in found(document([r])) if f[1].endswith("limit_w")] == []
+    wrong = r.model_copy(update={"setting": setting.model_copy(update={"limit_w": 60.0})})
+    assert [p for _, p, _ in found(document([wrong]))] == ["$.runs[0].setting.limit_w"]
