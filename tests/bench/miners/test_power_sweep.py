@@ -148,3 +148,19 @@ def test_a_firmware_without_the_command_changes_nothing(tmp_path: Path, monkeypa
                            "--out", str(tmp_path / "m.json"))
     assert code == 2 and "127.0.28.25:4433" in err and "does not answer get.miner.setting" in err, err
     assert good.writes == [] and old.writes == [] and good.target_w == 2850.0
+
+
+def test_a_miner_that_draws_over_its_target_is_flagged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEBENCH_MINER_PASSWORD", PASSWORD)
+    miner = SimMiner("127.0.28.26", family="braiins", model="Antminer S19j Pro", chips_expected=126, curve=S19J,
+                     tau_s=0.5, limit_w=2600.0, difficulty=64)
+    out = tmp_path / "m.json"
+    with SimFleet([miner]), BraiinsServer(miner, password=PASSWORD):
+        monkeypatch.setattr(miner, "retarget", lambda watts: None)  # the firmware says yes and goes on drawing 2,600 W
+        code, stdout, err = cli("miners", "run", miner.host, *RUN, "--power-target", "1905", "--settle", "0",
+                                "--out", str(out))
+    (run,) = load(out).runs
+    s = run.setting
+    assert code == 0 and s is not None and s.requested == 1905.0 and s.read_back == 2600.0, err
+    assert run.power.avg_w == pytest.approx(2600.0, rel=SETTLED) and s.over_limit, "2,600 W > 1,905 W + 10% assumed"
+    assert any(n.startswith("OVER LIMIT: measured 2600") for n in s.notes) and "OVER LIMIT" in stdout

@@ -148,4 +148,9 @@ def test_sigkill_at_any_stage_then_recover_puts_every_miner_back(stage: str, tmp
                        timeout=120, env=env())
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
     assert {m.host: m.target_w for m in miners} == ORIGINAL, f"{stage}: every miner back at its original target"
-    assert load(out).runs is not None and PASSWORD not in journal.read_text() + r.stdout + r.stderr
+    assert PASSWORD not in journal.read_text() + r.stdout + r.stderr
+    runs = load(out).runs
+    if stage in ("measuring", "next point set", "putting back"):  # the first point's runs, recorded or rebuilt
+        first = [x for x in runs if x.setting is not None and x.setting.requested == 2000.0]
+        assert {x.device for x in first} == {f"asic:{h}" for h in ORIGINAL}, [(x.device, x.setting) for x in runs]
+        assert all(x.setting.original == ORIGINAL[x.device[5:]] for x in first if x.setting is not None)
