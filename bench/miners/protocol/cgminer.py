@@ -6,7 +6,8 @@ published replies): ``summary`` gives ``Elapsed``, the rates (``GHS 5s``, ``MHS 
 ``Accepted``/``Rejected``/``Stale`` share counts and ``Hardware Errors``. Per board:
 stock Antminer and LuxOS ``stats`` (``chain_acnN`` chips, ``chain_hwN``, ``chain_rateN``,
 ``temp_pcbN``/``temp_chipN`` or ``tempN``/``temp2_N``, ``fanN``, ``total_rateideal`` with
-``rate_unit``); Braiins ``devs``/``devdetails`` (``Chips``)/``temps``/``fans`` and
+``rate_unit``; four PCB sensors ``in-in-out-out`` give the board's intake and exhaust sides,
+:func:`sides`); Braiins ``devs``/``devdetails`` (``Chips``)/``temps``/``fans`` and
 ``tunerstatus`` (``ApproximateMinerPowerConsumption``, per-chain tuner ``Status``); Avalon
 ``estats`` (``MM ID0``: a ``Key[value]`` string with ``WALLPOWER``, ``GHSmm``, ``Fan1``...).
 
@@ -69,6 +70,19 @@ def _max_of(value: Any) -> float | None:
     return max(found) if found else None
 
 
+def sides(value: Any) -> tuple[float | None, float | None]:
+    """A stock Antminer's four PCB sensors ``"in-in-out-out"`` as (intake side, exhaust side): the hotter of
+    each pair, as air-cooled X19 and X21 boards order them; (None, None) for any other layout (two sensors,
+    a hydro board's own order), which does not say which side is which."""
+    parts = value.split("-") if isinstance(value, str) else []
+    if len(parts) != 4:
+        return None, None
+    readings = [temperature(p) for p in parts]
+    inlet = [v for v in readings[:2] if v]
+    outlet = [v for v in readings[2:] if v]
+    return (max(inlet) if inlet else None), (max(outlet) if outlet else None)
+
+
 def chips(value: Any) -> int | None:
     """A board's chip count (None when not a number of chips)."""
     return integer(value, 0, MAX_CHIPS)
@@ -112,6 +126,7 @@ def _stats_boards(stats: Mapping[str, Any], spec: catalog.ModelSpec | None) -> t
     chains = sorted(int(k[9:]) for k in stats if k.startswith("chain_acn") and k[9:].isdigit() and len(k) < 14)
     for i in chains[:16]:
         rate = num(stats.get(f"chain_rate{i}"))
+        inlet, outlet = sides(stats.get(f"temp_pcb{i}"))
         boards.append(Board(
             index=len(boards),
             chips=chips(stats[f"chain_acn{i}"]),
@@ -120,6 +135,7 @@ def _stats_boards(stats: Mapping[str, Any], spec: catalog.ModelSpec | None) -> t
             temp_chip_c=_max_of(first(stats, f"temp_chip{i}", f"temp2_{i}")),
             hashrate_hs=None if rate is None else bounded(rate * scale, 0, MAX_RATE_HS),
             hw_errors=integer(stats.get(f"chain_hw{i}")),
+            temp_inlet_c=inlet, temp_outlet_c=outlet,
         ))
     fans = [fan(v) for k, v in stats.items() if k.startswith("fan") and k[3:].isdigit()]
     return boards, [f for f in fans if f][:16]

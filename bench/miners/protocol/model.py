@@ -53,6 +53,9 @@ class Board:
     hashrate_hs: float | None = None
     hw_errors: int | None = None
     serial: str | None = None
+    #: the board's sensors on the air intake side and the exhaust side, where the firmware tells them apart
+    temp_inlet_c: float | None = None
+    temp_outlet_c: float | None = None
 
     @property
     def chips_missing(self) -> int | None:
@@ -98,6 +101,8 @@ class Poll:
         share_difficulty: the difficulty of the shares the miner finds now (its active pool's
             ``Last Share Difficulty``), where reported: each share's difficulty, which the accepted
             difficulty per share must match (:mod:`bench.miners.measure.verify`).
+        temp_env_c: the air the miner takes in, from its own sensor where the firmware reports one
+            (Whatsminer ``Env Temp``).
     """
 
     t: float
@@ -117,6 +122,7 @@ class Poll:
     stable: bool | None = None
     errors: tuple[str, ...] = ()
     share_difficulty: float | None = None
+    temp_env_c: float | None = None
 
     @property
     def chips(self) -> int | None:

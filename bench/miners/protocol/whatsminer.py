@@ -1,9 +1,9 @@
 """Whatsminer replies -> :class:`Poll`: API v2 (cgminer-style JSON on 4028) and API v3 (4433).
 
 API v2 ``summary`` carries ``Total MH``, ``Elapsed``, ``MHS av``/``5s``/``1m``, ``Power``,
-``Factory GHS``, ``Fan Speed In``/``Out``, ``Hash Stable`` (the firmware's own stability
-flag) and ``Error Code N``; ``edevs`` lists the boards (``Effective Chips``, ``Temperature``,
-``Chip Temp Max``, ``PCB SN``). API v3 (``get.miner.status`` with ``summary+edevs+pools``)
+``Factory GHS``, ``Fan Speed In``/``Out``, ``Env Temp`` (the air at its intake), ``Hash Stable``
+(the firmware's own stability flag) and ``Error Code N``; ``edevs`` lists the boards
+(``Effective Chips``, ``Temperature``, ``Chip Temp Max``, ``PCB SN``). API v3 (``get.miner.status`` with ``summary+edevs+pools``)
 reports rates in TH/s (``hash-average`` since start, ``hash-realtime``, ``factory-hash``),
 ``elapsed``, ``power-realtime``, ``board-temperature``, ``up-freq-finish`` (stability) and
 per-board ``effective-chips``; it has no hash counter and no share difficulty, so its counter
@@ -110,7 +110,7 @@ def normalise_v2(identity: Identity, replies: Mapping[str, Any], t: float, wall:
         fans_rpm=tuple(f for f in (fan(s.get("Fan Speed In")), fan(s.get("Fan Speed Out"))) if f),
         boards=boards, stable=_flag(s.get("Hash Stable")),
         errors=tuple(str(v)[:200] for k, v in s.items() if _ERROR_CODE.match(k))[:32],
-        share_difficulty=share_difficulty(pools),
+        share_difficulty=share_difficulty(pools), temp_env_c=temperature(s.get("Env Temp")),
     )
 
 

@@ -15,7 +15,8 @@ were taken already (markers at the windows' first and last polls):
   ``modelled_nameplate``, scope ``modelled``, ``measured: false``): MODELLED, quality 0.
 
 The miner's telemetry (boards, chips, fans, errors) rides on its ``miner-api`` meter in the GPU
-layout (:mod:`bench.miners.measure.telemetry`); its identity is the run's ``hardware``.
+layout (:mod:`bench.miners.measure.telemetry`), and its temperatures and fans per window in the run's
+``thermal`` block (:mod:`bench.miners.measure.thermal`); its identity is the run's ``hardware``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bench.measure.replay import ClockReplayMeter
 from bench.measure.runrecord import RunHead, measured_run
 from bench.miners.measure import telemetry
 from bench.miners.measure.outcome import MinerMeasurement, Plan
+from bench.miners.measure.thermal import miner_thermal
 from bench.miners.measure.verify import LIE_FACTOR, hw_error_rate, share_check
 from bench.miners.protocol import catalog
 from bench.miners.protocol.model import Identity, Poll
@@ -269,6 +271,9 @@ def miner_run(m: MinerMeasurement, plan: Plan, t_ref: float, *, outlet: OutletLo
     phases += [Phase(name=f"window-{i}", start=round(w.t_start - t_ref, 4), end=round(w.t_end - t_ref, 4))
                for i, w in enumerate(used)]
     status: Status = "interrupted" if stopped and len(used) < plan.repeats else "ok"
-    return measured_run(h, [w.hashes for w in used], [w.duration_s for w in used], power=block, phases=phases,
-                        status=status, error=None if m.verified else "; ".join(m.verify_reasons)[:2000],
-                        verified=m.verified, metrics=_metrics(m, plan, block, window_polls))
+    run = measured_run(h, [w.hashes for w in used], [w.duration_s for w in used], power=block, phases=phases,
+                       status=status, error=None if m.verified else "; ".join(m.verify_reasons)[:2000],
+                       verified=m.verified, metrics=_metrics(m, plan, block, window_polls))
+    thermal = miner_thermal(m.polls, h.device, [(w.t_start, w.t_end) for w in used], t_ref, plan.period_s,
+                            m.identity.family)
+    return run if thermal is None else run.model_copy(update={"thermal": thermal})
