@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bench import units
 from bench.measure.totals import node_power
+from bench.qualify.fleet import check as fleet_check
 from bench.qualify.miners import check as miner_check
 from bench.qualify.outliers import fleet_outliers, metric_value, run_key
 from bench.qualify.spec import Spec
@@ -168,6 +169,10 @@ def qualify(doc: Document, spec: Spec) -> tuple[list[Verdict], list[Verdict], Ve
         fleet.reasons.append(f"rank {lost} lost (died or timed out)")
     fleet.reasons += [f"node {n.key} failed" for n in nodes.values() if not n.passed]
     fleet.reasons += [f"miner {m.key} failed" for m in miners.values() if not m.passed]
+    if doc.miners_fleet is not None:  # a merged fleet: how many of its miners break each rule
+        reasons, notes = fleet_check(doc.miners_fleet, spec.miners, spec.outliers_fail)
+        fleet.reasons += reasons
+        fleet.notes += notes
     if not runs:
         fleet.reasons.append("no runs in the result file")
     return sorted([*gpus.values(), *miners.values()], key=lambda v: v.key), list(nodes.values()), fleet

@@ -68,9 +68,9 @@ def test_size_plan_report_qualify_and_leaderboard_take_the_fleet(shards: list[Pa
     assert "fleet mean of 400 miners" in row["system"]
     assert row["throughput_per_machine"] == pytest.approx(load(out).runs[0].throughput.rate, rel=1e-9)
     spec = tmp_path / "spec.toml"
-    spec.write_text("[miners]\nmin_ths = 100\n")
+    spec.write_text("[miners]\nmin_ths = 80\n[outliers]\nfail = false\n")
     code, stdout, err = cli("qualify", str(out), "--spec", str(spec))
-    assert code == 0 and "PASS" in stdout, err
+    assert code == 0 and "fleet: PASS" in stdout and "3 outlier(s)" in " ".join(stdout.split()), err
     code, _, err = cli("report", str(out), "--out", str(tmp_path / "r.html"))
     assert code == 0, err
     plan = tmp_path / "plan.toml"
@@ -196,3 +196,15 @@ def test_a_large_samples_file_is_read_as_a_stream(tmp_path: Path) -> None:
     assert all(len(got[a].polls) == polls for a in wanted)
     assert peak < 16e6, f"{peak / 1e6:.1f} MB of Python objects for {rows} rows"
     assert pool.max_memory() < 128e6, f"Arrow held {pool.max_memory() / 1e6:.1f} MB at most"
+
+
+def test_qualify_counts_the_miners_of_a_merged_fleet_that_break_each_rule(shards: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "fleet.json"
+    merge(shards, out)
+    runs = [r for p in shards for r in load(p).runs]
+    below = sum((r.throughput.rate or 0) / 1e12 < 100.0 for r in runs)
+    assert below == 3, "the three slow miners"
+    spec = tmp_path / "spec.toml"
+    spec.write_text("[miners]\nmin_ths = 100\n[outliers]\nfail = false\n")
+    code, stdout, _ = cli("qualify", str(out), "--spec", str(spec))
+    assert code == 1 and f"{below} of {MINERS} Bitmain Antminer S19 Pro miner(s) below 100 TH/s" in stdout.replace("\n", "")

@@ -19,7 +19,7 @@ from bench.testing.miners import SimFleet, SimMiner
 from bench.validation import validate_file
 from tests.bench.miners.helpers import RUN, cli
 
-HOSTS = [f"127.0.0.{i}" for i in range(150, 166)]
+HOSTS = [f"127.0.27.{i}" for i in range(1, 17)]
 
 
 def _miner(i: int, host: str) -> SimMiner:
@@ -121,6 +121,14 @@ def test_the_merged_fleet_validates_and_agrees_with_one_process(fleet: Fleet) ->
     assert {(g.model, g.miners) for g in block.models} == {("Antminer S19 Pro", 12), ("Whatsminer M50.VH50", 4)}
 
 
+def test_qualify_fails_the_fleet_for_the_miner_short_of_chips(fleet: Fleet, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text("[miners]\nmax_missing_chips = 0\n[outliers]\nfail = false\n")
+    code, stdout, _ = cli("qualify", str(fleet.merged), "--spec", str(spec))
+    assert code == 1 and "1 of 4 MicroBT Whatsminer M50.VH50 miner(s) with more than 0 chip(s) missing" in \
+        " ".join(stdout.split())
+
+
 @pytest.mark.parametrize("args, env, match", [
     (["--shard", "4/4", "--run-id", "r"], {}, "--shard 4/4: K must be 0..3"),
     (["--shard=-1/4", "--run-id", "r"], {}, "--shard '-1/4': expected K/N"),
@@ -133,7 +141,7 @@ def test_the_merged_fleet_validates_and_agrees_with_one_process(fleet: Fleet) ->
 def test_bad_shard_options_are_one_line_and_nothing_is_asked(tmp_path: Path, args: list[str], env: dict[str, str],
                                                               match: str) -> None:
     out = tmp_path / "s.json"
-    r = subprocess.run([sys.executable, "-m", "bench", "miners", "run", "127.0.0.199", *RUN, *args, "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "bench", "miners", "run", "127.0.27.199", *RUN, *args, "--out", str(out)],
                        env=_env(env), capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and match in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
