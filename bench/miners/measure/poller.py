@@ -1,15 +1,20 @@
 """Polling many miners on a fixed schedule, every tick accounted for.
 
 Miner ``i`` is polled at ``t0 + (i mod slots)/slots x spread x period + k x period`` (k = 0,
-1, ...): the fleet's polls go out in ``slots`` batches spread over the period (one batch at
-once would be a burst on the LAN; a separate instant per miner costs the event loop a wake-up
-per poll, nearly doubling the CPU per poll), and the schedule never drifts.
+1, ...): the fleet's polls go out in ``slots`` batches of about :data:`BATCH` miners spread over
+the period (one batch at once would be a burst on the LAN and on this process; a separate instant
+per miner costs the event loop a wake-up per poll), and the schedule never drifts. At most
+``max_in_flight`` polls are open at once (:data:`MAX_IN_FLIGHT`, one connection each; the soft
+limit of open files is raised to match): a poll waiting for its turn spends its own budget waiting.
 A poll gets at most ``0.9 x period`` (or the client's own timeout
 if shorter), so it ends before the same miner's next tick; whatever happens, tick ``k``
 of every miner leaves exactly one sample: a :class:`Poll`, or a :class:`PollFailure`
 with the reason. A tick the event loop could not start in time (it fell a whole period
 behind) is recorded as a failure too and counted in :attr:`PollStats.late`; nothing is
 silently dropped.
+
+The CPU a poll costs is mostly the event loop's and the kernel's (a TCP connection per poll):
+run the poller on :func:`bench.miners.measure.eventloop.run` (uvloop where installed).
 """
 
 from __future__ import annotations
@@ -19,12 +24,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bench.miners.measure.eventloop import open_files
 from bench.miners.protocol.client import MinerClient
 from bench.miners.protocol.model import PollFailure, Sample
 from bench.miners.protocol.parse import MinerError
 
 #: A poll must end within this fraction of the period.
 POLL_BUDGET = 0.9
+#: Miners polled at the same instant, about (the fleet is spread over ``ceil(miners / BATCH)`` instants, 10 at least).
+BATCH = 64
+#: Polls (connections) open at once, at most, by default.
+MAX_IN_FLIGHT = 1024
+#: File descriptors kept for everything else (journals, meters, the result file).
+SPARE_FILES = 256
+
+
+def slot_count(miners: int, slots: int | None) -> int:
+    """The instants a period's polls go out at: ``slots`` when given (1 at least), else about :data:`BATCH`
+    miners each (10 at least)."""
+    return max(slots, 1) if slots is not None else max(-(-miners // BATCH), 10)
 
 
 @dataclass
@@ -57,14 +75,16 @@ class Poller:
     Args:
         on_sample: called with (``host:port``, tick, sample) as each sample arrives (a journal).
         spread: fraction of the period the fleet's polls are spread over.
-        slots: batches the fleet's polls go out in within each period.
+        slots: batches the fleet's polls go out in within each period (None: ``ceil(miners / BATCH)``, 10 at least).
+        max_in_flight: polls open at once, at most (fewer where the open-files limit cannot be raised).
     """
 
     clients: list[MinerClient]
     period_s: float
     on_sample: Callable[[str, int, Sample], None] | None = None
     spread: float = 0.8
-    slots: int = 10
+    slots: int | None = None
+    max_in_flight: int = MAX_IN_FLIGHT
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     stats: PollStats = field(default_factory=PollStats)
 
@@ -72,6 +92,8 @@ class Poller:
         self._stop = asyncio.Event()
         self._sleeping: set[str] = set()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._turns: asyncio.Semaphore | None = None
+        self._turn_count = self.max_in_flight
         for c in self.clients:
             self.samples.setdefault(c.identity.address, [])
 
@@ -116,18 +138,39 @@ class Poller:
                                                   f"poller fell {lag:.1f} s behind its schedule"))
                 k += 1
                 continue
-            try:
-                sample: Sample = await client.poll(budget)
-            except MinerError as exc:
-                sample = PollFailure(time.monotonic(), time.time(), host, str(exc))
-            self._record(host, k, sample)
+            self._record(host, k, await self._poll(client, budget))
             k += 1
+
+    async def _poll(self, client: MinerClient, budget: float) -> Sample:
+        """One poll in its turn (at most ``max_in_flight`` open), within ``budget`` seconds in all."""
+        turns = self._turns
+        assert turns is not None
+        if turns.locked():  # every turn taken: wait for one, out of this poll's budget
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            try:
+                await asyncio.wait_for(turns.acquire(), budget)
+            except (asyncio.TimeoutError, TimeoutError):
+                return PollFailure(time.monotonic(), time.time(), client.identity.address,
+                                   f"no turn within {budget:.3g} s ({self._turn_count} polls open, the most at once)")
+            budget -= loop.time() - start
+        else:
+            await turns.acquire()
+        try:
+            return await client.poll(budget)
+        except MinerError as exc:
+            return PollFailure(time.monotonic(), time.time(), client.identity.address, str(exc))
+        finally:
+            turns.release()
 
     async def run(self, ticks: int | None = None) -> PollStats:
         """Poll until :meth:`stop` (or ``ticks`` ticks per miner); returns the stats."""
         loop = asyncio.get_running_loop()
         t0, wall0, cpu0 = loop.time(), time.monotonic(), time.process_time()
-        slots = max(self.slots, 1)
+        slots = slot_count(len(self.clients), self.slots)
+        files = open_files(min(self.max_in_flight, len(self.clients)) + SPARE_FILES)
+        self._turn_count = max(1, min(self.max_in_flight, files - SPARE_FILES))
+        self._turns = asyncio.Semaphore(self._turn_count)
         self._tasks = {c.identity.address: asyncio.create_task(
             self._one(c, (i % slots) / slots * self.spread * self.period_s, t0, ticks))
             for i, c in enumerate(self.clients)}

@@ -65,6 +65,12 @@ def temperature(value: Any) -> float | None:
 
 def _max_of(value: Any) -> float | None:
     """The largest non-zero reading in ``"40-41-55-55"`` (or a plain number)."""
+    if type(value) is str and len(value) <= 64:  # the usual reply, without a call per reading: as below, faster
+        low, high = TEMP_RANGE_C
+        try:
+            return max((v for v in map(float, value.split("-")) if v and low <= v <= high), default=None)
+        except ValueError:
+            pass  # a reading that is no plain number ("1,000"): each read as below
     values = [temperature(p) for p in value.split("-")[:64]] if isinstance(value, str) else [temperature(value)]
     found = [v for v in values if v]
     return max(found) if found else None

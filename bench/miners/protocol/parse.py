@@ -82,6 +82,8 @@ class CommandFailed(MinerError):
 
 def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
     """Whether ``raw`` nests deeper than ``limit`` (brackets inside strings do not count); linear time."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:  # cannot nest deeper than it opens: a poll's usual reply
+        return False
     brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
     if len(brackets) <= 2 * limit:
         return False

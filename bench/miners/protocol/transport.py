@@ -78,6 +78,9 @@ class _Exchange(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        if self.done.done():  # connected after the exchange gave up (its deadline passed while connecting)
+            transport.close()
+            return
         self.transport.write(self.payload)  # type: ignore[union-attr]
         self._watch()
 
@@ -129,6 +132,12 @@ class _Exchange(asyncio.Protocol):
         if self._silence is not None:
             self._silence.cancel()
             self._silence = None
+
+    def abandon(self) -> None:
+        """The exchange is over, answered or not: nothing that still arrives or times out is kept."""
+        self.stop_watch()
+        if not self.done.done():
+            self.done.cancel()
 
     def _fail(self, exc: MinerError) -> None:
         if not self.done.done():
@@ -201,7 +210,7 @@ async def exchange(host: str, port: int, request: dict[str, Any], *, timeout_s: 
     except OSError as exc:
         raise Unreachable(f"{where}: {exc.strerror or exc}") from None
     finally:
-        protocol.stop_watch()
+        protocol.abandon()
     if not raw:
         raise BadReply(f"{where}: closed the connection without answering")
     return _unframe(raw, where, limits.max_bytes) if framed else raw
