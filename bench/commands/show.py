@@ -9,7 +9,8 @@ from typing import Any
 from bench import console
 from bench.commands import help_of
 from bench.record import load
-from bench.report.terminal import fleet_table, per_mw_table, power_notes, runs_table, system_line
+from bench.report.terminal import fleet_table, labels, per_mw_table, power_notes, runs_table, system_line
+from bench.report.thermal import thermal_table, throttle_lines
 from bench.sizing.envelope_render import print_envelopes, show_json
 from bench.sizing.frontier import choose, envelopes
 from bench.tables import cut
@@ -39,6 +40,12 @@ def main(args: argparse.Namespace) -> int:
         out.print(runs_table(doc.runs))
         for note in power_notes(doc.runs):
             out.print(f"[yellow]power:[/yellow] {note}")
+        thermal = thermal_table(doc.runs, labels(doc.runs))
+        if thermal is not None:
+            out.print(thermal)
+        for run in doc.runs:
+            for line in throttle_lines(run):
+                out.print(f"[yellow]throttled:[/yellow] {cut(run.workload)} on {cut(run.device)}: {cut(line, 400)}")
         fleet = fleet_table(doc)
         if fleet is not None:
             out.print(fleet)
