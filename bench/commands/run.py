@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from bench.power.thermal.spec import grammar_help as thermal_help
 from bench.power.thermal.spec import open_thermal
 from bench.record import check_writable
 from bench.report import write_report
-from bench.report.terminal import per_mw_table, power_notes, runs_table
+from bench.report.terminal import per_mw_table, power_notes, runs_table, soak_lines
 from bench.run.all_devices import run_all_devices
 from bench.run.ranks import env_fleet, join, rank_device
 from bench.run.session import RunPlan, execute
+from bench.run.soak import check_capacity, plan_soak, soak_timing
 from bench.run.suite import build_specs, timing_for
 from bench.run.sweep import plan_sweep
 from bench.validation.signing import check_private_key
@@ -44,12 +46,19 @@ examples:
   sitebench run -d cuda:0 -w llm-decode --power-limit 300,400,500,max   a run per GPU power limit
   sitebench run --power-limit 60:120:20 --settle 2   CPU package limit (RAPL), 60 to 120 W
   sitebench run -d cuda --sm-clocks 1200,1500,unlocked                    locked SM clocks
+  sitebench run -d cuda:0 -w llm-decode --preset full --soak 2h            drift per hour, throttled time
 
 A sweep (--power-limit, --sm-clocks) changes the machine: it needs root or
 CAP_SYS_ADMIN, checks every point against the device's own range before
 changing anything, journals the original value, and puts it back at the end,
 on Ctrl-C, SIGTERM, SIGHUP and any error; after a SIGKILL, sitebench recover
 JOURNAL puts it back.
+
+A soak (--soak 2h, 90m, 45s) measures each run in consecutive windows for that
+long (--window S each; default the preset's, or longer so there are at most 100)
+and gives its throughput and efficiency drift per hour with a 95% interval, a
+verdict against --drift-threshold (stable, drifting or inconclusive), and the time
+each GPU spent throttled with the reasons.
 """
 
 
@@ -67,6 +76,11 @@ def register(sub: Any) -> None:
     p.add_argument("--warmup", type=float, metavar="S", help="warm-up seconds")
     p.add_argument("--window", type=float, metavar="S", help="seconds per measured window")
     p.add_argument("--repeats", type=int, metavar="N", help="number of measured windows")
+    p.add_argument("--soak", metavar="DURATION",
+                   help="measure each run in consecutive windows for this long (2h, 90m, 45s, 1h30m): drift per "
+                        "hour with its interval and verdict, time throttled and why")
+    p.add_argument("--drift-threshold", type=float, metavar="PCT",
+                   help="a soak is stable when its drift's 95%% interval lies within +-PCT %%/h (default 1)")
     p.add_argument("--meter", action="append", metavar="SPEC",
                    help=f"power meter to use (default: every meter that works here): {grammar_help()}")
     p.add_argument("--thermal", action="append", metavar="SPEC",
@@ -108,6 +122,9 @@ def plan(args: argparse.Namespace) -> RunPlan:
         raise UsageError(f"--sample-hz {args.rate}: must be positive")
     timing = timing_for(args.preset, idle_s=args.idle, warmup_s=args.warmup, window_s=args.window,
                         repeats=args.repeats)
+    soak = plan_soak(args.soak, args.window, args.repeats, args.drift_threshold, timing)
+    if soak is not None:
+        timing = soak_timing(timing, soak)
     if args.sign:
         check_private_key(args.sign)
     fleet = None
@@ -125,12 +142,16 @@ def plan(args: argparse.Namespace) -> RunPlan:
         check_writable(out.with_suffix(".html"), "--report", replace=args.force)
     opened = open_meters(args.meter, Policy.here(device))
     try:
+        if soak is not None:
+            check_capacity(soak, timing, opened.meters, args.rate)
         thermal = open_thermal(args.thermal)
     except BaseException:
         opened.close()
         raise
+    if soak is not None:
+        specs = [replace(s, soak=soak) for s in specs]
     return RunPlan(specs, timing, args.preset, out, opened.meters, opened.unavailable, args.rate, args.quiet, args.sign,
-                   fleet, sweep, thermal=thermal.sources)
+                   fleet, sweep, thermal=thermal.sources, soak=soak)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -151,6 +172,8 @@ def main(args: argparse.Namespace) -> int:
     out.print(runs_table(doc.runs, title=f"sitebench {args.preset} run on {doc.system.hostname}"))
     for line in power_notes(doc.runs):
         err.print(f"[yellow]power:[/yellow] {line}")
+    for line in soak_lines(doc.runs):
+        out.print(f"soak: {line}", markup=False)
     table, modelled = per_mw_table(doc, str(result.out))
     out.print(table)
     if modelled:

@@ -9,7 +9,7 @@ from typing import Any
 from bench import console
 from bench.commands import help_of
 from bench.record import load
-from bench.report.terminal import fleet_table, labels, per_mw_table, power_notes, runs_table, system_line
+from bench.report.terminal import fleet_table, labels, per_mw_table, power_notes, runs_table, soak_lines, system_line
 from bench.report.thermal import thermal_table, throttle_lines
 from bench.sizing.envelope_render import print_envelopes, show_json
 from bench.sizing.frontier import choose, envelopes
@@ -40,6 +40,8 @@ def main(args: argparse.Namespace) -> int:
         out.print(runs_table(doc.runs))
         for note in power_notes(doc.runs):
             out.print(f"[yellow]power:[/yellow] {note}")
+        for line in soak_lines(doc.runs):
+            out.print(f"soak: {line}", markup=False)
         thermal = thermal_table(doc.runs, labels(doc.runs))
         if thermal is not None:
             out.print(thermal)

@@ -36,6 +36,7 @@ from bench.record.bounds import (
 )
 from bench.record.power import PowerBlock, no_power
 from bench.record.setting import Setting
+from bench.record.soak import Soak
 from bench.record.thermal import Thermal
 
 Status = Literal["ok", "failed", "interrupted"]
@@ -161,6 +162,7 @@ class Run(Record):
     contention: Contention | None = None
     setting: Setting | None = None
     thermal: Thermal | None = None
+    soak: Soak | None = None
 
     @property
     def ok(self) -> bool:

@@ -69,6 +69,35 @@ def power_notes(runs: list[Run]) -> list[str]:
     return notes
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.3g} s" if seconds < 120 else f"{seconds / 60:.3g} min" if seconds < 7200 \
+        else f"{seconds / 3600:.3g} h"
+
+
+def soak_lines(runs: list[Run]) -> list[str]:
+    """One line per soaked run: its drift per hour with the 95% interval and verdict, and the time throttled."""
+    out = []
+    for run, label in zip(runs, labels(runs)):
+        s = run.soak
+        if s is None:
+            continue
+        parts = [f"{cut(label)} on {cut(run.device)}: {s.windows} windows, {_duration(s.duration_s)}"]
+        for name, d in (("throughput", s.throughput), ("efficiency", s.efficiency)):
+            if d is not None:
+                ci = f" [{d.low * 100:+.2f}, {d.high * 100:+.2f}]" if d.low is not None and d.high is not None else ""
+                parts.append(f"{name} {d.per_hour * 100:+.2f} %/h{ci} {d.verdict}")
+        parts.append(f"{s.verdict.upper()} against ±{s.threshold * 100:g} %/h")
+        if s.throttled_fraction is not None and s.throttled_s is not None:
+            worst = max(s.throttle, key=lambda t: (t.fraction, t.seconds))
+            why = [f"{r} {_duration(v)}" for r, v in sorted(worst.reasons.items(), key=lambda kv: -kv[1])[:3]]
+            parts.append(f"throttled {s.throttled_fraction:.1%} ({_duration(s.throttled_s)}"
+                         + (f"; {', '.join(why)}" if why else "") + ")")
+        else:
+            parts.append("throttling not reported")
+        out.append("; ".join(parts))
+    return out
+
+
 def device_kind(run: Run) -> str:
     """What a run measured, by kind (:func:`bench.tables.kind_name` of its device and hardware)."""
     return kind_name(run.device, run.hardware.kind if run.hardware is not None else None)

@@ -1,4 +1,8 @@
-"""Progress bars for ``sitebench run``: one bar per run, advancing through its phases."""
+"""Progress bars for ``sitebench run``: one bar per run, advancing through its phases.
+
+A soak's bar also shows the running throughput drift (``trend``), which :class:`bench.run.soak.SoakLog`
+sets as each window completes.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,31 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bench.record import Timing
 from bench.run.runner import ProgressFn, RunSpec
 
+BEFORE = ["idle", "setup", "verify", "warmup"]
+
 
 def run_progress(console: Console, quiet: bool) -> Progress:
     """The progress display (disabled with ``--quiet`` or when stderr is not a terminal's)."""
     return Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.fields[phase]:<10}"),
-                    TimeElapsedColumn(), console=console, disable=quiet, transient=False)
+                    TimeElapsedColumn(), TextColumn("{task.fields[trend]}"), console=console, disable=quiet,
+                    transient=False)
+
+
+def position(phase: str, repeats: int) -> int:
+    """Where ``phase`` falls among the run's phases (idle, setup, verify, warm-up, each window, tail)."""
+    if phase in BEFORE:
+        return BEFORE.index(phase)
+    if phase.startswith("window-") and phase[7:].isdigit():
+        return len(BEFORE) + min(int(phase[7:]), repeats)
+    return len(BEFORE) + repeats if phase == "tail" else 0
 
 
 def progress_for(progress: Progress, timing: Timing) -> Any:
     """A factory giving each run spec its own bar; updates at most ten times a second."""
-    order = ["idle", "setup", "verify", "warmup"] + [f"window-{i}" for i in range(timing.repeats)] + ["tail"]
+    total = len(BEFORE) + timing.repeats + 1
 
     def make(spec: RunSpec) -> ProgressFn:
-        task = progress.add_task(f"{spec.workload.name[:20]} @ {spec.device}", total=1.0, phase="")
+        task = progress.add_task(f"{spec.workload.name[:20]} @ {spec.device}", total=1.0, phase="", trend="")
         last = [0.0]
 
         def update(phase: str, fraction: float) -> None:
@@ -31,9 +47,18 @@ def progress_for(progress: Progress, timing: Timing) -> Any:
             if now - last[0] < 0.1 and fraction < 1.0:
                 return
             last[0] = now
-            i = order.index(phase) if phase in order else 0
-            progress.update(task, completed=(i + fraction) / len(order), phase=phase)
+            progress.update(task, completed=(position(phase, timing.repeats) + fraction) / total, phase=phase)
 
         return update
 
     return make
+
+
+def trend_updater(progress: Progress) -> Any:
+    """Sets the trend shown beside the bar of the run in progress (the last bar added)."""
+
+    def update(text: str) -> None:
+        if progress.task_ids:
+            progress.update(progress.task_ids[-1], trend=text)
+
+    return update

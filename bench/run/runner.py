@@ -18,6 +18,7 @@ from typing import Protocol
 from bench.measure.contention import Busy, snapshot
 from bench.measure.phases import Phases, ProgressFn, Windows, noop, prepare
 from bench.measure.runrecord import RunHead, measured_run
+from bench.measure.soak import SoakSpec, with_soak
 from bench.power.sampler import Sampler
 from bench.record import Run, Timing, failed_run, utc_now
 from bench.record.run import Status
@@ -135,7 +136,8 @@ class RunSpec:
     that does not fit in device memory at that batch): it is recorded as a
     failed run with that reason and the sweep goes on. ``setting`` is the
     operating point a knob sweep set before this run (``run --power-limit``):
-    its record carries it, judged against the run's measured power.
+    its record carries it, judged against the run's measured power. ``soak``
+    (``run --soak``): the record carries its soak block, from its windows.
     """
 
     workload: Workload
@@ -144,9 +146,12 @@ class RunSpec:
     preset: str | None = None
     failed: str | None = None
     setting: Setting | None = None
+    soak: SoakSpec | None = None
 
     def record(self, run: Run) -> Run:
-        """``run`` with this spec's setting (over its limit or not), as the journal and the file keep it."""
+        """``run`` with this spec's setting (over its limit or not) and soak block, as the journal and the file
+        keep it."""
+        run = with_soak(run, self.soak)
         return run if self.setting is None else run.model_copy(update={"setting": judged(run, self.setting)})
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from bench import console
 from bench.measure import system
 from bench.measure.journal import Journal, journal_path, prepare_out
+from bench.measure.soak import SoakSpec
 from bench.measure.stopsignals import stop_signals
 from bench.power.discovery import Unavailable
 from bench.power.knobs.guard import KnobGuard
@@ -31,9 +32,10 @@ from bench.power.thermal.sampler import ThermalSampler
 from bench.power.thermal.source import ThermalSource
 from bench.record import Document, Settings, Timing, new_document, write_result
 from bench.record import Unavailable as UnavailableRecord
-from bench.run.progress import progress_for, run_progress
+from bench.run.progress import progress_for, run_progress, trend_updater
 from bench.run.ranks import Fleet
-from bench.run.runner import RunSpec, SuiteOutcome, run_suite
+from bench.run.runner import RunLog, RunSpec, SuiteOutcome, run_suite
+from bench.run.soak import SoakLog
 from bench.run.sweep import Sweep, run_sweep
 from bench.validation.signing import sign_document
 
@@ -55,6 +57,8 @@ class RunPlan:
     sweep: Sweep | None = None
     #: temperature sources read beside the meters (--thermal), per window in each run's thermal block
     thermal: list[ThermalSource] = field(default_factory=list)
+    #: --soak: every run measured in consecutive windows for this long, its drift shown as it goes
+    soak: SoakSpec | None = None
 
 
 @dataclass
@@ -108,6 +112,7 @@ def execute(plan: RunPlan) -> Outcome:
     doc = new_document(system.describe(), settings=_settings(plan, sampler))
     journal.header(doc, [m.figure() for m in plan.meters])
     progress = run_progress(console.err(), plan.quiet)
+    log: RunLog = journal if plan.soak is None else SoakLog(journal, trend_updater(progress), plan.soak.threshold)
     suite = SuiteOutcome([])
     knobs = KnobGuard(_synced(journal))
     restored: list[str] = []
@@ -118,11 +123,11 @@ def execute(plan: RunPlan) -> Outcome:
                 align = fleet.align if fleet is not None else None
                 if plan.sweep is not None:
                     suite = run_sweep(plan.sweep, plan.specs, plan.timing, sampler, knobs,
-                                      progress=progress_for(progress, plan.timing), log=journal, align=align,
+                                      progress=progress_for(progress, plan.timing), log=log, align=align,
                                       say=_say)
                 else:
                     suite = run_suite(plan.specs, plan.timing, sampler, progress_for(progress, plan.timing),
-                                      log=journal, align=align)
+                                      log=log, align=align)
         except KeyboardInterrupt as exc:  # just before the suite began or just after it returned
             suite.stop(exc, plan.specs, journal)
         finally:

@@ -19,6 +19,7 @@ from bench.validation import provenance as _provenance  # noqa: F401
 from bench.validation import settings as _settings  # noqa: F401
 from bench.validation import shard as _shard  # noqa: F401  (registers the shard's samples check)
 from bench.validation import shares as _shares  # noqa: F401
+from bench.validation import soak as _soak  # noqa: F401
 from bench.validation import trace as _trace  # noqa: F401
 from bench.validation import windows as _windows  # noqa: F401
 from bench.validation.core import CHECKS, Finding, Validated, check, errors, run_checks, validate_file, validate_text
