@@ -75,9 +75,8 @@ def _hottest(boards: list[Any] | None, chips: list[Any] | None) -> float | None:
 
 def read_rows(path: Path, wanted: set[str]) -> dict[str, Rows]:
     """The samples of the miners ``wanted``, streamed from ``path`` one batch at a time."""
+    pa, _ = samples.arrow()  # first: without pyarrow, one line naming the extra
     import pyarrow.compute as pc
-
-    pa, _ = samples.arrow()
     out: dict[str, Rows] = {a: Rows() for a in wanted}
     keys = pa.array(sorted(wanted), type=pa.string())
     for batch in samples.batches(path, COLUMNS):
