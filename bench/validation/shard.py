@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench.measure.replay import ClockReplayMeter
 from bench.power.meter import Reading
 from bench.power.sampler import Marker, MeterLog
@@ -135,8 +137,6 @@ def _log(meter: MeterFigure, got: list[Reading]) -> MeterLog:
 
 def _sum_traces(traces: list[list[list[float]]]) -> list[list[float]]:
     """The primary meters' summed trace, on the first one's times (as :mod:`bench.power.window.block` sums them)."""
-    import numpy as np
-
     traces = [t for t in traces if t]
     if len(traces) <= 1:
         return traces[0] if traces else []
