@@ -112,7 +112,8 @@ def register(sub: Any) -> None:
     run.add_argument("--out", "-o", metavar="FILE", help="result file (default results/miners/<time>-miners.json)")
     run.add_argument("--shard", metavar="K/N", help="measure shard K of N of the hosts (every N-th in hash order, "
                      "K from 0; 'auto': from the Slurm job array or Kubernetes Indexed Job, which is also used when "
-                     "--shard is left out); samples go to Parquet beside --out, for sitebench merge")
+                     "--shard is left out: JOB_COMPLETION_INDEX with SITEBENCH_SHARDS set to the Job's completions); "
+                     "samples go to Parquet beside --out, for sitebench merge")
     run.add_argument("--run-id", metavar="ID", help="the id the shards of one fleet run share (default "
                      "SITEBENCH_RUN_ID, else slurm-SLURM_ARRAY_JOB_ID)")
     run.add_argument("--samples", choices=("auto", "json", "parquet"), default="auto",

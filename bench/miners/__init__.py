@@ -1,6 +1,6 @@
 """ASIC miners measured through their read-only LAN APIs (``sitebench miners``).
 
-Four sub-packages, bottom up; a module imports only from its own layer or the ones below it:
+Five sub-packages, bottom up; a module imports only from its own layer or the ones below it:
 
 - :mod:`bench.miners.protocol`, the miners' APIs: :mod:`~bench.miners.protocol.transport` (one bounded
   TCP exchange, the boundary every reply crosses: bytes, nesting, read timeout, deadline; Whatsminer API
@@ -26,6 +26,9 @@ Four sub-packages, bottom up; a module imports only from its own layer or the on
   end) and :mod:`~bench.miners.record.recovery` (``recover`` rebuilds the file from the journal: nothing
   measured is lost).
 - :mod:`bench.miners.view`, what the front end prints: :mod:`~bench.miners.view.table`.
+- :mod:`bench.miners.fleet`, a fleet too big for one poller, beside the view on the top layer: shards of
+  the host list (``--shard K/N``, a Slurm job array, a Kubernetes Indexed Job), their samples as Parquet,
+  their results, and ``sitebench merge``.
 
 The rest of sitebench reads miner runs without importing this package (the readers sit below the front
 ends): through :mod:`bench.record.miners` (a miner's figures from its run record), :mod:`bench.shares`
