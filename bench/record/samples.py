@@ -35,6 +35,9 @@ from bench.errors import UsageError
 
 #: Rows per row group (and per batch a reader holds).
 ROW_GROUP = 65_536
+#: The most bytes (uncompressed) one row group of a samples file may hold: a reader holds one at a time. The
+#: writer's groups are about 200 bytes a row; a file from elsewhere is bounded before it is read.
+MAX_GROUP_BYTES = 256 * 1024 * 1024
 #: The schema's version, in the file's key-value metadata.
 FORMAT = "sitebench.samples/1"
 #: Column name -> Arrow type name (``list<...>`` for per-board lists).
@@ -172,6 +175,12 @@ def open_file(path: str | os.PathLike[str]) -> Any:
     missing = [c for c in COLUMNS if c not in f.schema_arrow.names]
     if missing:
         raise ValueError(f"columns missing: {', '.join(missing[:5])}")
+    md = f.metadata
+    for i in range(md.num_row_groups):
+        size = md.row_group(i).total_byte_size
+        if size > MAX_GROUP_BYTES:
+            raise ValueError(f"row group {i} holds {size:,} bytes uncompressed, over the {MAX_GROUP_BYTES:,} a reader "
+                             "takes at once")
     return f
 
 

@@ -259,7 +259,10 @@ def check_shard(doc: Document, path: str) -> list[Finding] | None:
     for i0 in range(0, len(doc.runs), CHUNK):
         chunk = doc.runs[i0:i0 + CHUNK]
         wanted = {a for r in chunk if (a := address(r)) is not None}
-        rows = read_rows(where, wanted) if wanted else {}
+        try:
+            rows = read_rows(where, wanted) if wanted else {}
+        except (OSError, ValueError, samples.arrow()[0].ArrowException) as exc:  # a damaged file
+            return [*out, Finding("parquet", "$.shard.samples", f"{ref.file}: unreadable ({str(exc)[:200]})")]
         hydrated = []
         for j, run in enumerate(chunk):
             a = address(run)

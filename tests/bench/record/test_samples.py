@@ -65,3 +65,14 @@ def test_another_parquet_file_is_not_a_samples_file(tmp_path: Path) -> None:
     (tmp_path / "y.parquet").write_text("{}")
     with pytest.raises(ValueError, match="not a Parquet file"):
         samples.rows(tmp_path / "y.parquet")
+
+
+def test_a_row_group_too_big_to_hold_is_refused_before_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.parquet"
+    with SamplesWriter(path) as w:
+        for row in _rows(1000):
+            w.add(row)
+    monkeypatch.setattr(samples, "MAX_GROUP_BYTES", 1000)
+    with pytest.raises(ValueError, match="row group 0 holds"):
+        samples.rows(path)
+    assert "row group 0 holds" in (samples.check(path, samples.sha256(path), 1000) or "")
