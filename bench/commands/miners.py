@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 from rich.markup import escape
@@ -20,6 +19,7 @@ from bench.miners.protocol.write import PASSWORD_ENV
 from bench.miners.record.session import Request, run_miners
 from bench.miners.view.table import run_table
 from bench.power.discovery import Policy, open_meters
+from bench.power.knobs.points import parse_points
 from bench.power.meters.outlets import read_map
 from bench.record import check_writable
 
@@ -58,10 +58,6 @@ examples:
   SITEBENCH_MINER_PASSWORD=... sitebench miners run 10.0.1.5 --power-target 2400,2800,3200,stock
 """
 
-#: The most points one sweep may have (each is a full run of every miner).
-MAX_POINTS = 100
-#: Words a point may be besides a number or a mode (each knob resolves them).
-POINT_WORDS = ("stock", "default", "max", "min")
 
 
 def register(sub: Any) -> None:
@@ -260,55 +256,6 @@ def request(args: argparse.Namespace) -> Any:
     if args.power_target is not None:
         req.points, req.settle_s = parse_points("--power-target", args.power_target), args.settle
     return req
-
-
-def _finite(text: str, option: str, item: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{option} {item}: {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise UsageError(f"{option} {item}: {text!r} is not a finite number")
-    return value
-
-
-def parse_points(option: str, text: str) -> list[str]:
-    """A sweep's points as words, in the order given: ``2400,2800,stock``; ``LOW:HIGH:STEP`` (inclusive) gives
-    every step from LOW to HIGH; a word that is not a number is a mode (the knob resolves or refuses it).
-
-    Raises:
-        UsageError: an empty point, a malformed range, a non-finite or non-positive number, the same point
-            twice, more than :data:`MAX_POINTS`.
-    """
-    words: list[str] = []
-    for raw in text.split(","):
-        item = raw.strip()
-        if not item:
-            raise UsageError(f"{option} {text!r}: an empty point")
-        if ":" in item:
-            parts = item.split(":")
-            if len(parts) != 3:
-                raise UsageError(f"{option} {item}: a range is LOW:HIGH:STEP")
-            low, high, step = (_finite(x.strip(), option, item) for x in parts)
-            if step <= 0 or low > high or low <= 0:
-                raise UsageError(f"{option} {item}: a range needs 0 < LOW <= HIGH and a positive STEP")
-            count = math.floor((high - low) / step + 1e-9) + 1
-            if count + len(words) > MAX_POINTS:
-                raise UsageError(f"{option} {text!r}: more than {MAX_POINTS} points")
-            words += [format(round(low + i * step, 9), ".12g") for i in range(count)]
-            continue
-        if item.lower() in POINT_WORDS:
-            item = item.lower()
-        elif item[:1].isdigit() or item[:1] in "+-.":
-            if _finite(item, option, item) <= 0:
-                raise UsageError(f"{option} {item}: must be a positive number")
-        words.append(item)
-    if len(words) > MAX_POINTS:
-        raise UsageError(f"{option} {text!r}: more than {MAX_POINTS} points")
-    if len(set(words)) != len(words):
-        twice = next(w for w in words if words.count(w) > 1)
-        raise UsageError(f"{option} {text!r}: {twice} is given twice")
-    return words
 
 
 def main_run(args: argparse.Namespace) -> int:

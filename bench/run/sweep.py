@@ -22,74 +22,17 @@ from bench.measure.runrecord import RunHead
 from bench.power.knobs.guard import KnobGuard, check_before_change
 from bench.power.knobs.knob import STOCK_WORDS, Knob, KnobFailed, KnobRefused, Point, Value
 from bench.power.knobs.open import open_knobs
+from bench.power.knobs.points import parse_points
 from bench.power.sampler import Sampler
 from bench.record import Run, Timing, utc_now
 from bench.record.setting import Setting
 from bench.run.runner import AlignFn, RunLog, RunSpec, SuiteOutcome, run_suite
-
-#: The most points one sweep may have (each is a full run per workload).
-MAX_POINTS = 100
 
 #: Per option: the knob it sweeps on each kind of device.
 KNOBS: dict[str, dict[str, str]] = {
     "--power-limit": {"cuda": "gpu.power_limit", "cpu": "cpu.package_limit"},
     "--sm-clocks": {"cuda": "gpu.sm_clocks"},
 }
-
-
-def _number(text: str, option: str, item: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{option} {item}: {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise UsageError(f"{option} {item}: {text!r} is not a finite number")
-    return value
-
-
-def parse_words(option: str, text: str) -> list[str]:
-    """The points of ``text`` as words, in the order given: ``300,400,max`` -> ``[300, 400, max]``;
-    ``LOW:HIGH:STEP`` (inclusive) -> every step from LOW to HIGH.
-
-    Raises:
-        UsageError: an empty item, a range that is not three finite numbers with a positive step and
-            LOW <= HIGH, a non-finite number, the same point twice, more than :data:`MAX_POINTS`.
-    """
-    words: list[str] = []
-    for raw in text.split(","):
-        item = raw.strip()
-        if not item:
-            raise UsageError(f"{option} {text!r}: an empty point")
-        if ":" in item:
-            parts = item.split(":")
-            if len(parts) != 3:
-                raise UsageError(f"{option} {item}: a range is LOW:HIGH:STEP")
-            low, high, step = (_number(p.strip(), option, item) for p in parts)
-            if step <= 0 or low > high:
-                raise UsageError(f"{option} {item}: a range needs LOW <= HIGH and a positive STEP")
-            count = math.floor((high - low) / step + 1e-9) + 1
-            if count + len(words) > MAX_POINTS:
-                raise UsageError(f"{option} {text!r}: more than {MAX_POINTS} points")
-            words += [format(round(low + i * step, 9), ".12g") for i in range(count)]
-            continue
-        if item.lower() in STOCK_WORDS:
-            item = item.lower()
-        else:
-            try:
-                number = float(item)
-            except ValueError:
-                number = 0.0  # a mode name: the knob resolves it (or refuses it)
-            if not math.isfinite(number):
-                raise UsageError(f"{option} {item}: not a finite number")
-        words.append(item)
-    if len(words) > MAX_POINTS:
-        raise UsageError(f"{option} {text!r}: more than {MAX_POINTS} points")
-    seen: set[str] = set()
-    for word in words:
-        if word in seen:
-            raise UsageError(f"{option} {text!r}: {word} is given twice")
-        seen.add(word)
-    return words
 
 
 @dataclass
@@ -215,7 +158,7 @@ def plan_sweep(device: str, power_limit: str | None = None, sm_clocks: str | Non
     if len(given) > 1:
         raise UsageError("--power-limit and --sm-clocks: one knob per sweep (run one sweep after the other)")
     option, text = given[0]
-    words = parse_words(option, text)
+    words = parse_points(option, text)
     kind = KNOBS[option].get(device.partition(":")[0])
     if kind is None:
         have = ", ".join(d for d in KNOBS[option])

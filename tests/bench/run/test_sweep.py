@@ -13,12 +13,13 @@ import pytest
 from bench.errors import UsageError
 from bench.power.knobs.guard import KnobGuard
 from bench.power.knobs.knob import Allowed, Knob, KnobFailed, KnobRefused, Value
+from bench.power.knobs.points import MAX_POINTS, parse_points
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Sampler
 from bench.record import Timing
 from bench.run import sweep as sweep_module
 from bench.run.runner import RunSpec
-from bench.run.sweep import MAX_POINTS, parse_words, plan_sweep, run_sweep
+from bench.run.sweep import plan_sweep, run_sweep
 from bench.workload import Workload
 
 TINY = Timing(idle_s=0.0, warmup_s=0.0, window_s=0.05, repeats=2, tail_s=0.0)
@@ -106,11 +107,11 @@ def _plan(monkeypatch: pytest.MonkeyPatch, knobs: list[Knob], text: str, settle:
 # --- the option's words --------------------------------------------------------------------------------------
 
 def test_a_list_and_an_inclusive_range_become_points_in_the_order_given() -> None:
-    assert parse_words("--power-limit", "300,400,500,max") == ["300", "400", "500", "max"]
-    assert parse_words("--power-limit", "200:500:50") == ["200", "250", "300", "350", "400", "450", "500"]
-    assert parse_words("--power-limit", "0.1:0.3:0.1, MAX") == ["0.1", "0.2", "0.3", "max"]
-    assert parse_words("--sm-clocks", "1200,1500,unlocked") == ["1200", "1500", "unlocked"]
-    assert parse_words("--power-limit", "200:290:50") == ["200", "250"], "the last step never passes HIGH"
+    assert parse_points("--power-limit", "300,400,500,max") == ["300", "400", "500", "max"]
+    assert parse_points("--power-limit", "200:500:50") == ["200", "250", "300", "350", "400", "450", "500"]
+    assert parse_points("--power-limit", "0.1:0.3:0.1, MAX") == ["0.1", "0.2", "0.3", "max"]
+    assert parse_points("--sm-clocks", "1200,1500,unlocked") == ["1200", "1500", "unlocked"]
+    assert parse_points("--power-limit", "200:290:50") == ["200", "250"], "the last step never passes HIGH"
 
 
 @pytest.mark.parametrize("text, says", [
@@ -126,7 +127,7 @@ def test_a_list_and_an_inclusive_range_become_points_in_the_order_given() -> Non
 ])
 def test_words_that_make_no_sweep_are_refused_in_one_line(text: str, says: str) -> None:
     with pytest.raises(UsageError, match=says) as err:
-        parse_words("--power-limit", text)
+        parse_points("--power-limit", text)
     assert "\n" not in str(err.value)
 
 
