@@ -30,10 +30,13 @@ from bench.miners.fleet.shard import Shard, Slice, choose, select
 from bench.miners.protocol.model import Sample
 from bench.miners.record.runrecord import OutletLog
 from bench.record import Document, Run, check_writable
+from bench.record.bounds import MAX_RUNS
 from bench.record.samples import arrow, sha256
 from bench.record.shards import Clock, SamplesRef, ShardInfo
 
 SAMPLES = ("auto", "json", "parquet")
+#: Miners per shard the docs advise (one poller process's worth, about 45 MB of result file).
+MAX_MINERS_PER_SHARD = 10_000
 
 
 def samples_path(out: Path) -> Path:
@@ -47,12 +50,12 @@ def default_out(run_id: str, shard: Shard) -> Path:
 
 
 def strip(run: Run) -> Run:
-    """``run`` without its series (power traces, telemetry), which a shard's samples file holds."""
+    """``run`` without what a shard's samples file holds: its power traces, its telemetry series and its per-window
+    temperatures (``thermal``; every poll's board and chip temperatures are in the samples, the hottest in the
+    run's metrics and telemetry summary). So a shard of 10,000 miners stays within a result file's 64 MiB."""
     p = run.power
-    if not p.trace and not any(m.trace or m.telemetry for m in p.meters):
-        return run
     meters = [m.model_copy(update={"trace": [], "telemetry": {}}) for m in p.meters]
-    return run.model_copy(update={"power": p.model_copy(update={"trace": [], "meters": meters})})
+    return run.model_copy(update={"power": p.model_copy(update={"trace": [], "meters": meters}), "thermal": None})
 
 
 def clock_record(state: runid.ClockState) -> Clock:
@@ -149,6 +152,9 @@ def prepare(specs: list[str], shard_spec: str | None, run_id_arg: str | None, sa
     part = select(specs, shard, force=force)
     if not part.specs:
         raise UsageError(f"shard {shard.label}: no miner in this shard ({part.total} address(es) in {shard.n} shards)")
+    if len(part.specs) > MAX_RUNS:
+        raise UsageError(f"shard {shard.label}: {len(part.specs):,} addresses, more than the {MAX_RUNS:,} runs a result "
+                         f"file holds: use at least {-(-part.total // MAX_MINERS_PER_SHARD)} shards")
     state = runid.clock_state()
     run = ShardRun(shard, found[0], found[1], part, window_s, period_s, state)
     run.said.append(f"{shard.said()}: {len(part.specs)} of {part.total} address(es); run id {found[0]} "

@@ -146,3 +146,10 @@ def test_bad_shard_options_are_one_line_and_nothing_is_asked(tmp_path: Path, arg
     assert r.returncode == 2 and match in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shard_too_big_for_one_result_file_is_refused(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "bench", "miners", "run", "10.9.0.0/16", *RUN, "--shard", "0/2",
+                        "--run-id", "r", "--out", str(tmp_path / "s.json")], env=_env({}), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "more than the 20,000 runs a result file holds: use at least 7 shards" in r.stderr, r.stderr
