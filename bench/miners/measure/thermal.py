@@ -11,7 +11,8 @@ From each poll, in the miner's own words (source ``miner``, device ``asic:HOST``
 - ``fan<i>_rpm`` (role ``fan``).
 
 Per window as every channel is (:func:`bench.power.window.thermal.channel`): a poll at a window's first
-instant belongs to it, the poll that closes it to the next.
+instant belongs to it, the poll that closes it to the next. No series is kept (a file may hold a thousand
+miners; the ``miner-api`` meter's telemetry holds each one's series, thinned).
 """
 
 from __future__ import annotations
@@ -65,4 +66,4 @@ def miner_thermal(polls: Sequence[Poll], device: str, bounds: Bounds, t_ref: flo
                 infos[name] = Info(name, "miner", device, role, unit, sensor, period_s)
             points.setdefault(name, []).append((p.t, value))
     order = sorted(infos, key=lambda n: _rank(n[len(device) + 1:]))
-    return block([channel(infos[n], points[n], bounds, t_ref) for n in order], [])
+    return block([channel(infos[n], points[n], bounds, t_ref, series_points=0) for n in order], [])

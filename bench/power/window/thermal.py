@@ -86,23 +86,26 @@ def _per_window(points: Sequence[tuple[float, float]], bounds: Bounds, period_s:
     return out
 
 
-def _series(points: Sequence[tuple[float, float]], t_ref: float) -> list[list[float]]:
-    """A point where the value changes (the first and last always), at most :data:`MAX_SERIES_POINTS`."""
+def _series(points: Sequence[tuple[float, float]], t_ref: float, limit: int) -> list[list[float]]:
+    """A point where the value changes (the first and last always), at most ``limit`` evenly spaced."""
+    if limit <= 0:
+        return []
     kept: list[list[float]] = []
     for i, (t, v) in enumerate(points):
         if not kept or v != kept[-1][1] or i == len(points) - 1:
             kept.append([round(t - t_ref, 4), float(v)])
-    if len(kept) > MAX_SERIES_POINTS:
-        n = MAX_SERIES_POINTS
-        kept = [kept[round(i * (len(kept) - 1) / (n - 1))] for i in range(n)]
+    if len(kept) > limit:
+        kept = [kept[round(i * (len(kept) - 1) / (limit - 1))] for i in range(limit)] if limit > 1 else kept[-1:]
     return kept
 
 
 def channel(info: Info, points: Sequence[tuple[float, float]], bounds: Bounds, t_ref: float,
-            gaps: Sequence[tuple[float, str]] = (), since: float | None = None) -> ThermalChannel:
+            gaps: Sequence[tuple[float, str]] = (), since: float | None = None,
+            series_points: int = MAX_SERIES_POINTS) -> ThermalChannel:
     """One channel's record from its ``(t, value)`` points (time order) over the windows ``bounds``.
 
-    ``since`` (default ``t_ref``) starts the series kept for plots; ``gaps`` count when inside the windows.
+    ``since`` (default ``t_ref``) starts the series kept for plots, of at most ``series_points`` points (0: none,
+    where a file holds thousands of runs); ``gaps`` count when inside the windows.
     """
     start = since if since is not None else t_ref
     inside = [v for t, v in points for a, b in bounds if a <= t < b]
@@ -114,7 +117,7 @@ def channel(info: Info, points: Sequence[tuple[float, float]], bounds: Bounds, t
         windows=_per_window(points, bounds, info.period_s), summary=_stats(inside) if inside else None,
         thresholds={k[:200]: v for k, v in list(info.thresholds.items())[:16]}, gaps=len(missed),
         gap_reason=missed[0][:2000] if missed else "",
-        series=_series([(t, v) for t, v in points if t >= start], t_ref),
+        series=_series([(t, v) for t, v in points if t >= start], t_ref, min(series_points, MAX_SERIES_POINTS)),
     )
 
 
