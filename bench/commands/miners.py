@@ -9,7 +9,9 @@ from rich.markup import escape
 
 from bench import console, units
 from bench.commands import help_of
+from bench.drift import DEFAULT_THRESHOLD
 from bench.errors import UsageError
+from bench.measure.soak import from_options
 from bench.miners.fleet import summary as shard
 from bench.miners.measure.outcome import Plan
 from bench.miners.measure.plausible import MAX_RATE_TOLERANCE, RATE_TOLERANCE
@@ -22,6 +24,7 @@ from bench.power.discovery import Policy, open_meters
 from bench.power.knobs.points import parse_points
 from bench.power.meters.outlets import read_map
 from bench.record import check_writable
+from bench.report.terminal import soak_lines
 
 DESCRIPTION = """\
 Qualify ASIC miners (Antminer stock/Braiins OS/LuxOS, Whatsminer API v2 and v3,
@@ -93,7 +96,11 @@ def register(sub: Any) -> None:
     run.add_argument("--warmup", type=float, default=600.0, metavar="S",
                      help="longest warm-up before the windows (default 600; ends earlier when the rate settles)")
     run.add_argument("--window", type=float, default=300.0, metavar="S", help="seconds per window (default 300)")
-    run.add_argument("--repeats", type=int, default=3, metavar="N", help="windows per miner (default 3)")
+    run.add_argument("--repeats", type=int, metavar="N", help="windows per miner (default 3)")
+    run.add_argument("--soak", metavar="DURATION", help="measure each miner in consecutive --window windows for this "
+                     "long (2h, 90m, 45s): hash rate and J/TH drift per hour with its interval and verdict")
+    run.add_argument("--drift-threshold", type=float, metavar="PCT",
+                     help="a soak is stable when its drift's 95%% interval lies within +-PCT %%/h (default 1)")
     run.add_argument("--period", type=float, default=5.0, metavar="S", help="seconds between polls (default 5)")
     run.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
                      help=f"seconds per request, however the reply comes (default {DEFAULT_TIMEOUT_S:g}; a poll gets at most "
@@ -214,6 +221,8 @@ def request(args: argparse.Namespace) -> Any:
 
     specs = _specs(args)
     targets(specs, force=args.force)  # every spec checked now (a range over /16 needs --force)
+    soak = from_options(args.soak, args.window, args.repeats, args.drift_threshold, args.window)
+    args.repeats = soak.windows if soak is not None else 3 if args.repeats is None else args.repeats
     if not (args.period > 0 and args.window >= 2 * args.period and args.warmup >= 0 and args.repeats >= 1
             and args.timeout > 0 and args.read_timeout > 0):
         raise UsageError("need --period > 0, --window >= 2 x --period, --warmup >= 0, --repeats >= 1, --timeout > 0, "
@@ -228,7 +237,9 @@ def request(args: argparse.Namespace) -> Any:
         else Path("results") / "miners" / f"{stamp}-miners.json"
     check_writable(out, replace=args.force)
     req = Request(specs, Plan(period_s=args.period, warmup_s=args.warmup, window_s=args.window, repeats=args.repeats,
-                              rate_tolerance=args.rate_tolerance, aligned=fleet is not None),
+                              rate_tolerance=args.rate_tolerance, aligned=fleet is not None,
+                              soak_s=soak.requested_s if soak else None,
+                              drift_threshold=soak.threshold if soak else DEFAULT_THRESHOLD),
                   out, force=args.force, timeout_s=args.timeout, limits=Limits(read_timeout_s=args.read_timeout),
                   sink=shard.bind(fleet, out, force=args.force) if fleet is not None else None)
     if args.outlets and args.meter:
@@ -273,6 +284,8 @@ def main_run(args: argparse.Namespace) -> int:
         raise
     doc = outcome.doc
     console.out().print(run_table(doc))
+    for line in soak_lines(doc.runs):
+        console.out().print(f"soak: {line}", markup=False, highlight=False)
     err = console.err()
     err.print(f"result file: {outcome.out}", highlight=False)
     for line in outcome.not_restored:

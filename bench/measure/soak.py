@@ -105,6 +105,24 @@ def plan(text: str, window_s: float | None, base_window_s: float, threshold_pct:
     return spec
 
 
+def from_options(text: str | None, window_s: float | None, repeats: int | None, threshold_pct: float | None,
+                 base_window_s: float) -> SoakSpec | None:
+    """The soak a front end's ``--soak``, ``--window``, ``--repeats`` and ``--drift-threshold`` ask for (None
+    without ``--soak``), as :func:`plan` gives it.
+
+    Raises:
+        UsageError: ``--repeats`` beside ``--soak`` (a soak's windows are its duration over the window),
+            ``--drift-threshold`` without it, or what :func:`plan` refuses.
+    """
+    if text is None:
+        if threshold_pct is not None:
+            raise UsageError("--drift-threshold: only with --soak DURATION")
+        return None
+    if repeats is not None:
+        raise UsageError("--soak and --repeats: a soak's windows are its duration over --window; give one of them")
+    return plan(text, window_s, base_window_s, threshold_pct)
+
+
 def check_trace(spec: SoakSpec, rate_hz: float, other_s: float = 0.0, option: str = "--soak") -> None:
     """Refuse a soak whose power trace would hold more readings than a run record keeps.
 

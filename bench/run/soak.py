@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench.drift import Tracker, percent
-from bench.errors import UsageError
 from bench.measure import soak
 from bench.measure.runrecord import RunHead
 from bench.measure.soak import SoakSpec
@@ -26,19 +25,9 @@ from bench.run.runner import RunLog
 
 def plan_soak(text: str | None, window_s: float | None, repeats: int | None, threshold_pct: float | None,
               base: Timing) -> SoakSpec | None:
-    """The soak ``--soak`` asks for (None without it), in windows of ``--window`` or of the preset's.
-
-    Raises:
-        UsageError: ``--repeats`` or ``--drift-threshold`` where they do not belong, a bad duration, a soak
-            shorter than one window, more windows than a run holds.
-    """
-    if text is None:
-        if threshold_pct is not None:
-            raise UsageError("--drift-threshold: only with --soak DURATION")
-        return None
-    if repeats is not None:
-        raise UsageError("--soak and --repeats: a soak's windows are its duration over --window; give one of them")
-    return soak.plan(text, window_s, base.window_s, threshold_pct)
+    """The soak ``--soak`` asks for (None without it), in windows of ``--window`` or of the preset's
+    (:func:`bench.measure.soak.from_options`)."""
+    return soak.from_options(text, window_s, repeats, threshold_pct, base.window_s)
 
 
 def soak_timing(timing: Timing, spec: SoakSpec) -> Timing:

@@ -24,6 +24,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from bench.drift import DEFAULT_THRESHOLD
+from bench.measure.soak import SoakSpec
 from bench.miners.measure import telemetry
 from bench.miners.measure.plausible import RATE_TOLERANCE, Bound, bound
 from bench.miners.measure.poller import Poller, PollStats
@@ -32,6 +34,7 @@ from bench.miners.measure.warmup import MIN_INTERVALS, Warmup, settle
 from bench.miners.measure.window import Window, cut, segments
 from bench.miners.protocol.client import MinerClient
 from bench.miners.protocol.model import Identity, Poll, Sample
+from bench.record.bounds import MAX_SPAN_S
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,16 @@ class Plan:
     #: Windows on a wall-clock grid: the first starts at the first poll at or after a multiple of ``window_s``
     #: in UTC once warm (a fleet's shards line up; bench.miners.fleet.runid).
     aligned: bool = False
+    #: ``--soak``: the seconds the windows cover (``repeats`` of them) and the drift threshold (fraction per hour).
+    soak_s: float | None = None
+    drift_threshold: float = DEFAULT_THRESHOLD
+
+    @property
+    def soak(self) -> SoakSpec | None:
+        """The soak these windows measure (None: not a soak, or one a journal gives out of bounds)."""
+        if self.soak_s is None or not (0 < self.soak_s <= MAX_SPAN_S and 0 < self.drift_threshold <= 100):
+            return None
+        return SoakSpec(self.soak_s, self.window_s, self.drift_threshold)
 
     @property
     def slope_span_s(self) -> float:

@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.measure.replay import ClockReplayMeter
 from bench.measure.runrecord import RunHead, measured_run
+from bench.measure.soak import with_soak
 from bench.miners.measure import telemetry
 from bench.miners.measure.outcome import MinerMeasurement, Plan
 from bench.miners.measure.thermal import miner_thermal
@@ -276,4 +277,4 @@ def miner_run(m: MinerMeasurement, plan: Plan, t_ref: float, *, outlet: OutletLo
                        verified=m.verified, metrics=_metrics(m, plan, block, window_polls))
     thermal = miner_thermal(m.polls, h.device, [(w.t_start, w.t_end) for w in used], t_ref, plan.period_s,
                             m.identity.family)
-    return run if thermal is None else run.model_copy(update={"thermal": thermal})
+    return with_soak(run if thermal is None else run.model_copy(update={"thermal": thermal}), plan.soak)
