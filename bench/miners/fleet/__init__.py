@@ -8,5 +8,6 @@
   (:mod:`bench.record.samples`), written as polled;
 - :mod:`~bench.miners.fleet.summary`: the shard's JSON result (the miners' runs without their series, the
   Parquet file's name, SHA-256 and row count, shard, run id, alignment, clock; signed over all of it);
-- :mod:`~bench.miners.fleet.merge`: the shards joined into one fleet result with bounded memory.
+- :mod:`~bench.miners.fleet.merge`: the shards joined into one fleet result with bounded memory, the spread
+  between miners kept as :mod:`~bench.miners.fleet.distribution` histograms.
 """

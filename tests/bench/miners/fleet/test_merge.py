@@ -208,3 +208,21 @@ def test_qualify_counts_the_miners_of_a_merged_fleet_that_break_each_rule(shards
     spec.write_text("[miners]\nmin_ths = 100\n[outliers]\nfail = false\n")
     code, stdout, _ = cli("qualify", str(out), "--spec", str(spec))
     assert code == 1 and f"{below} of {MINERS} Bitmain Antminer S19 Pro miner(s) below 100 TH/s" in stdout.replace("\n", "")
+
+
+def test_a_signed_shard_must_verify_against_the_trusted_keys(shards: list[Path], tmp_path: Path) -> None:
+    from bench.record import write_result
+    from bench.validation.signing import generate_keypair, sign_document
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    generate_keypair(tmp_path / "k.pem", keys / "k.pub", org="Site ops")
+    d = tmp_path / "signed"
+    d.mkdir()
+    for p in shards:
+        shutil.copy(p.with_suffix(".parquet"), d / p.with_suffix(".parquet").name)
+        write_result(d / p.name, sign_document(load(p), tmp_path / "k.pem"))
+    signed = [d / p.name for p in shards]
+    code, _, err = cli("merge", *map(str, signed), "--out", str(tmp_path / "ok.json"), "--keys", str(keys))
+    assert code == 0, err
+    _bad([*map(str, signed), "--keys", str(tmp_path / "nokeys")], tmp_path / "f.json", "is not a trusted key")
