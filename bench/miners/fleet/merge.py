@@ -253,7 +253,8 @@ def _check_and_flag(files: list[Path], paths: dict[int, Path], stats: list[tuple
         last: tuple[str, int] | None = None
         for dev, k, g, ths, jpth in heapq.merge(*streams):
             if last is not None and last[0] == dev:
-                raise UsageError(f"merge: {dev} is in two shards: {paths[last[1]]} and {paths[k]} (overlapping hosts)")
+                where = f"twice in {paths[k]}" if last[1] == k else f"in two shards: {paths[last[1]]} and {paths[k]}"
+                raise UsageError(f"merge: {dev} is {where} (overlapping hosts)")
             last = (dev, k)
             med_t, mad_t, med_j, mad_j = stats[g]
             found: list[tuple[str, float, float, float]] = []
