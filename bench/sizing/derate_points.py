@@ -2,6 +2,10 @@
 
 What is read, in this order, for each run that finished (status ok):
 
+0. **Per window, from the run's thermal block** (:class:`bench.record.thermal.Thermal`): its inlet channel,
+   else its ambient one (:meth:`~bench.record.thermal.Thermal.inlet`: a BMC's intake sensor, a PDU's
+   probe, a miner's intake side), each window's mean beside that window's throughput and power. A window
+   the channel has no figure for is left out.
 1. **Per window** (a soak's measured windows): a telemetry series of any meter whose key names an inlet or
    ambient channel (:func:`inlet_channel`: ``inlet_c``, ``bmc.inlet_c``, ``pdu0_ambient_c``,
    ``inlet_temp_c``...) averaged over each ``window-N`` phase, beside that window's throughput
@@ -53,10 +57,26 @@ def _window_power(run: Run, n: int) -> float | None:
     return None
 
 
+def _thermal_points(run: Run, index: int) -> list[DeratePoint]:
+    channel = run.thermal.inlet() if run.thermal is not None else None
+    if channel is None:
+        return []
+    out = []
+    for n, window in enumerate(channel.windows[:len(run.throughput.samples)]):
+        if window is None or not math.isfinite(window.mean):
+            continue
+        out.append(DeratePoint(run=index, window=n, channel=channel.name[:200], inlet_c=window.mean,
+                               throughput=run.throughput.samples[n], power_w=_window_power(run, n)))
+    return out
+
+
 def run_points(run: Run, index: int) -> list[DeratePoint]:
     """The points of one run (empty when it carries no inlet temperature or did not finish)."""
     if not run.ok:
         return []
+    from_thermal = _thermal_points(run, index)
+    if from_thermal:
+        return from_thermal
     src = _series_source(run)
     if src is not None:
         meter = run.power.meters[src[0]]

@@ -11,6 +11,7 @@ import pytest
 from bench.cli import main
 from bench.errors import UsageError
 from bench.record import load
+from bench.record.thermal import ChannelWindow, Thermal, ThermalChannel
 from bench.sizing.derate import Curve, fit
 from bench.sizing.derate_build import build
 from bench.sizing.derate_declared import declared_for
@@ -54,6 +55,21 @@ def test_points_come_from_windows_with_an_inlet_series() -> None:
     assert pts[0].throughput == pytest.approx(LEVEL)
     assert pts[0].power_w == pytest.approx(POWER_W)
     assert pts[0].channel == "bmc.bmc.inlet_c"
+
+
+def test_the_thermal_blocks_inlet_channel_comes_first() -> None:
+    """A BMC's intake sensor recorded per window (Run.thermal) is the fit's temperature, ahead of telemetry."""
+    run = soak_run([25.0, 30.0, 35.0], noise=0.0)
+    windows = [ChannelWindow(min=t - 0.5, mean=t, max=t + 0.5, readings=12) for t in (41.0, 43.0)] + [None]
+    thermal = Thermal(channels=[
+        ThermalChannel(name="gpu:0.core_c", source="nvml", device="gpu:0", role="core", unit="°C",
+                       windows=[ChannelWindow(min=60.0, mean=61.0, max=62.0, readings=10)] * 3),
+        ThermalChannel(name="bmc:10.0.0.9.inlet_c", source="redfish", device="bmc:10.0.0.9", role="inlet",
+                       unit="°C", windows=windows)])
+    pts = run_points(run.model_copy(update={"thermal": thermal}), 0)
+    assert [(p.window, p.inlet_c, p.channel) for p in pts] == [(0, 41.0, "bmc:10.0.0.9.inlet_c"),
+                                                               (1, 43.0, "bmc:10.0.0.9.inlet_c")]
+    assert pts[1].throughput == pytest.approx(run.throughput.samples[1])
 
 
 def test_a_run_metric_is_one_point_and_other_keys_are_not_temperatures() -> None:
