@@ -14,11 +14,12 @@ from bench.commands import help_of
 from bench.commands.run import default_out
 from bench.console import err, out
 from bench.errors import UsageError
+from bench.measure.soak import check_meters, from_options
 from bench.measure.stopsignals import exit_code, stop_signals
 from bench.power.discovery import Policy, open_meters
 from bench.power.spec import grammar_help
 from bench.record import check_writable
-from bench.report.terminal import per_mw_table, power_notes, runs_table
+from bench.report.terminal import per_mw_table, power_notes, runs_table, soak_lines
 from bench.serve.measure.metrics import parse_goodput
 from bench.serve.measure.outcome import LoadPoint, ServeSettings, prepare_sync
 from bench.serve.protocol.boundary import (
@@ -32,6 +33,9 @@ from bench.serve.protocol.counts import MAX_TOKENS_PER_EVENT
 from bench.serve.record import render
 from bench.serve.record.session import ServePlan, execute
 
+#: A soak's window without --window (longer where the soak would have more than 100).
+SOAK_WINDOW_S = 10.0
+
 EXAMPLES = """\
 examples:
   sitebench serve --base-url http://127.0.0.1:8000 --max-concurrency 16 --num-prompts 400
@@ -40,6 +44,8 @@ examples:
       --meter prometheus:http://gpu-node:9400/metrics,metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,period=1 \\
       --meter redfish:https://gpu-node-bmc/redfish/v1/Chassis/1
   sitebench serve --base-url http://127.0.0.1:8000 --max-concurrency 8 --json > vllm-keys.json
+  sitebench serve --base-url http://gpu-node:8000 --max-concurrency 64 --soak 2h --window 60 \
+      --meter prometheus:http://gpu-node:9400/metrics,metric=DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION
 
 Every run writes a sitebench.result/2 file (--out, default results/runs/<time>-<host>.json): one
 run per load point, workload "serve", unit "token", device endpoint:HOST[:PORT]; size, plan,
@@ -49,6 +55,11 @@ full, queue not yet draining), cut into contiguous slices; use --max-concurrency
 --request-rate inf for a closed loop that has one. Ctrl-C, SIGTERM or SIGHUP end the point in
 progress as "interrupted" and the file is still written; after a kill, sitebench recover
 <out>.journal.jsonl rebuilds it.
+
+A soak (--soak 2h, 90m, 45s) sends the prompts over and over for that long once the load has filled
+(a closed loop needs --max-concurrency), cuts the steady window into windows of --window seconds
+(default 10, or longer so there are at most 100), and gives the token rate's and tokens per joule's
+drift per hour with a 95% interval and a verdict against --drift-threshold (%/h, default 1).
 """
 
 
@@ -91,6 +102,14 @@ def register(sub: Any) -> None:
                    f"else none; a remote server refuses meters of this machine): {grammar_help()}")
     p.add_argument("--sample-hz", dest="rate", type=float, default=10.0, metavar="HZ",
                    help="power sampling rate (default 10)")
+    p.add_argument("--soak", metavar="DURATION",
+                   help="send for this long once the load has filled (2h, 90m, 45s): drift per hour of tokens/s and "
+                        "tokens/J with its interval and verdict")
+    p.add_argument("--window", type=float, metavar="S",
+                   help=f"seconds per soak window (with --soak; default {SOAK_WINDOW_S:g}, or longer so there are at "
+                        "most 100)")
+    p.add_argument("--drift-threshold", type=float, metavar="PCT",
+                   help="a soak is stable when its drift's 95%% interval lies within +-PCT %%/h (default 1)")
     p.add_argument("--json", action="store_true", help="print the result as JSON with vLLM's keys (a list for a sweep)")
     p.add_argument("--out", "-o", metavar="FILE", help="result file (default: results/runs/<time>-<host>.json)")
     p.add_argument("--force", action="store_true", help="replace the --out file when it exists")
@@ -144,6 +163,13 @@ def main(args: argparse.Namespace) -> int:
     path = _check(args)
     rates = _floats(args.request_rate, "--request-rate")
     caps = _ints(args.max_concurrency, "--max-concurrency")
+    points = [LoadPoint(r, c) for c in caps for r in rates]
+    if args.window is not None and args.soak is None:
+        raise UsageError("--window: only with --soak DURATION (a point's windows are slices of its steady window)")
+    soak = from_options(args.soak, args.window, None, args.drift_threshold, SOAK_WINDOW_S)
+    if soak is not None and any(math.isinf(p.rate) and p.max_concurrency is None for p in points):
+        raise UsageError("--soak with --request-rate inf needs --max-concurrency: a soak keeps that many requests in "
+                         "flight for its whole length")
     settings = ServeSettings(args.base_url, model=args.model, endpoint=args.endpoint, dataset=args.dataset,
                              num_prompts=args.num_prompts, warmup=args.warmup, seed=args.seed,
                              burstiness=args.burstiness, tokenizer=args.tokenizer,
@@ -151,11 +177,12 @@ def main(args: argparse.Namespace) -> int:
                              limits=Limits(read_timeout_s=args.timeout, deadline_s=args.deadline,
                                            max_response_bytes=args.max_response_bytes,
                                            max_event_bytes=args.max_event_bytes),
-                             per_event=args.max_tokens_per_event)
-    points = [LoadPoint(r, c) for c in caps for r in rates]
+                             per_event=args.max_tokens_per_event, soak=soak)
     with stop_signals():  # a stop signal before the load starts: nothing measured, exit 128 + signal
         opened = open_meters(args.meter, Policy.server(args.base_url))
         try:
+            if soak is not None:
+                check_meters(soak, opened.meters, args.rate, option=f"--soak (--sample-hz {args.rate:g})")
             setup = prepare_sync(settings)  # the server, the probe and the dataset: bad input stops here
         except BaseException:
             opened.close()
@@ -167,7 +194,7 @@ def main(args: argparse.Namespace) -> int:
                      notes[0] if notes and not meters else "no power meter works here")
     with Progress(console=err(), transient=True, disable=args.quiet) as bars:
         def progress(point: LoadPoint, total: int) -> Any:
-            task = bars.add_task(point.label, total=total)
+            task = bars.add_task(point.label, total=None if soak is not None else total)
             return lambda rec: bars.advance(task)
 
         result = execute(plan, setup, progress)
@@ -200,6 +227,8 @@ def _tables(measurements: list[Any], doc: Any, path: str) -> None:
     out().print(runs_table(doc.runs, title=f"sitebench serve from {doc.system.hostname}"))
     for line in power_notes(doc.runs):
         err().print(f"[yellow]power:[/yellow] {line}")
+    for line in soak_lines(doc.runs):
+        out().print(f"soak: {line}", markup=False, highlight=False)
     table, modelled = per_mw_table(doc, path)
     out().print(table)
     if modelled:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from bench import drift as drifts
 from bench.errors import UsageError
+from bench.power.meter import Meter
+from bench.power.sampler import Sampler
 from bench.record import Run
 from bench.record.bounds import MAX_POINTS, MAX_SPAN_S, MAX_WINDOWS
 from bench.record.soak import Drift, Soak, SoakThrottle
@@ -140,6 +142,14 @@ def check_trace(spec: SoakSpec, rate_hz: float, other_s: float = 0.0, option: st
     raise UsageError(f"{option}: {spec.requested_s / 3600:.3g} h at {rate_hz:g} Hz is {points:,.0f} power readings "
                      f"per meter, more than a run record holds ({MAX_POINTS:,}): at most {max(longest, 0) / 3600:.3g} h "
                      f"at {rate_hz:g} Hz, or --sample-hz {math.floor(fits * 100) / 100:g} or less")
+
+
+def check_meters(spec: SoakSpec, meters: list[Meter], rate_hz: float, other_s: float = 0.0,
+                 option: str = "--soak") -> None:
+    """:func:`check_trace` at the rate a sampler will poll ``meters`` at (raised where a counter would wrap
+    between polls); nothing to check without a meter."""
+    if meters:
+        check_trace(spec, Sampler(meters, rate_hz=rate_hz).rate_hz, other_s, option)
 
 
 def _drift(d: drifts.Drift | None) -> Drift | None:

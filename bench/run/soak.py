@@ -18,7 +18,6 @@ from bench.measure import soak
 from bench.measure.runrecord import RunHead
 from bench.measure.soak import SoakSpec
 from bench.power.meter import Meter
-from bench.power.sampler import Sampler
 from bench.record import Run, Timing
 from bench.run.runner import RunLog
 
@@ -37,11 +36,8 @@ def soak_timing(timing: Timing, spec: SoakSpec) -> Timing:
 
 def check_capacity(spec: SoakSpec, timing: Timing, meters: list[Meter], rate_hz: float) -> None:
     """Refuse a soak whose power trace, at the rate the sampler will poll ``meters``, a run record cannot hold."""
-    if not meters:
-        return
-    rate = Sampler(meters, rate_hz=rate_hz).rate_hz  # raised where a counter would wrap between polls
-    soak.check_trace(spec, rate, timing.idle_s + timing.warmup_s + timing.tail_s,
-                     option=f"--soak (--sample-hz {rate_hz:g})")
+    soak.check_meters(spec, meters, rate_hz, timing.idle_s + timing.warmup_s + timing.tail_s,
+                      option=f"--soak (--sample-hz {rate_hz:g})")
 
 
 Update = Callable[[str], None]

@@ -7,6 +7,10 @@ drawn in advance from ``seed`` and scaled so the last release falls at ``N / rat
 request waits for one of ``--max-concurrency`` slots (an asyncio semaphore) before it is sent;
 the wait is its client queue time (sent - released), outside TTFT and latency.
 
+A soak (:func:`run_soak_load`) sends for a time instead of a number of requests: the prompts over and over,
+a new request as soon as a slot frees (closed loop) or at gamma-distributed gaps (a finite rate), until
+its deadline; then the tracker hears that nothing more will be sent.
+
 A ``stop`` event (a stop signal, Ctrl-C) ends the load early: requests in flight are cancelled
 and, like those never sent, recorded as failed (``interrupted``).
 """
@@ -139,4 +143,88 @@ async def run_load(client: OpenAIClient, prompts: list[Prompt], *, rate: float =
     for rec in records[len(tasks):]:
         rec.fail(INTERRUPTED, "never sent: the load was stopped", finished)
         rec.arrival = rec.dispatched = finished
+    return LoadResult(records, started, finished)
+
+
+async def run_soak_load(client: OpenAIClient, prompts: list[Prompt], deadline: Callable[[], float], *,
+                        rate: float = math.inf, burstiness: float = 1.0, max_concurrency: int | None = None,
+                        seed: int = 0, tracker: SteadyTracker | None = None,
+                        progress: Callable[[RequestRecord], None] | None = None,
+                        stop: asyncio.Event | None = None) -> LoadResult:
+    """Send ``prompts`` over and over until ``deadline()`` (monotonic s; it may move, e.g. once the load has
+    filled), then wait for the answers; as :func:`run_load` otherwise. A closed loop (``rate`` inf) needs
+    ``max_concurrency``: a new request goes out as soon as one of its slots frees."""
+    if math.isinf(rate) and not max_concurrency:
+        raise ValueError("a soak at an infinite rate needs a concurrency cap")
+    rng = np.random.default_rng(seed)
+    slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+    first = tracker.first_token if tracker else None
+    records: list[RequestRecord] = []
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(prompt: Prompt, rec: RequestRecord, held: bool) -> None:
+        try:
+            if slots is not None and not held:
+                async with slots:
+                    await send(prompt, rec)
+            else:
+                await send(prompt, rec)
+        except asyncio.CancelledError:
+            rec.fail(INTERRUPTED, "interrupted before it ended (stop signal)", time.monotonic())
+            return
+        finally:
+            if held and slots is not None:
+                slots.release()
+        if progress:
+            progress(rec)
+
+    async def send(prompt: Prompt, rec: RequestRecord) -> None:
+        rec.dispatched = time.monotonic()
+        if tracker:
+            tracker.sent(rec)
+        await client.send(http, prompt, rec, first)
+        if tracker:
+            tracker.finished(rec)
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    async def cancel_on_stop(event: asyncio.Event) -> None:
+        await event.wait()
+        for task in list(pending):
+            task.cancel()
+
+    async with session(max_concurrency) as http:
+        started = next_t = time.monotonic()
+        watch = asyncio.create_task(cancel_on_stop(stop)) if stop is not None else None
+        while not stopped() and time.monotonic() < deadline():
+            held = False
+            if math.isinf(rate):
+                assert slots is not None
+                try:
+                    await asyncio.wait_for(slots.acquire(), timeout=max(0.0, min(1.0, deadline() - time.monotonic())))
+                except asyncio.TimeoutError:
+                    continue
+                held = True
+                if stopped() or time.monotonic() >= deadline():
+                    slots.release()
+                    break
+            else:
+                gap = 1.0 / rate if math.isinf(burstiness) else float(rng.gamma(burstiness, 1.0 / (rate * burstiness)))
+                next_t += gap
+                await _pause(max(0.0, min(next_t, deadline()) - time.monotonic()), stop)
+                if stopped() or time.monotonic() >= deadline():
+                    break
+            rec = RequestRecord(len(records))
+            rec.arrival = time.monotonic()
+            records.append(rec)
+            task = asyncio.create_task(one(prompts[rec.index % len(prompts)], rec, held))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        if tracker:
+            tracker.close()
+        await asyncio.gather(*list(pending))
+        finished = time.monotonic()
+        if watch is not None:
+            watch.cancel()
     return LoadResult(records, started, finished)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
+import sys
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -22,13 +23,14 @@ from typing import Any, TypeVar
 import aiohttp
 
 from bench.errors import UsageError
+from bench.measure.soak import SoakSpec
 from bench.power.sampler import Sampler
 from bench.power.window.block import power_block
 from bench.power.window.energy import MIN_PERIODS
 from bench.serve.measure.energy import ServeEnergy, energy_per_token
-from bench.serve.measure.load import LoadResult, run_load, session
+from bench.serve.measure.load import LoadResult, run_load, run_soak_load, session
 from bench.serve.measure.metrics import ServeMetrics, compute
-from bench.serve.measure.slices import Boundary, Ticker, boundaries
+from bench.serve.measure.slices import Boundary, Ticker, boundaries, grid_boundaries
 from bench.serve.measure.steady import (
     END_PHASE,
     START_PHASE,
@@ -66,6 +68,8 @@ class ServeSettings:
     limits: Limits = LIMITS
     #: the most tokens one streamed chunk is believed to carry (:mod:`bench.serve.protocol.counts`)
     per_event: int = MAX_TOKENS_PER_EVENT
+    #: ``--soak``: each point sends for this long once its load has filled, cut into windows of the soak's length
+    soak: SoakSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,8 @@ async def measure_point(setup: Setup, settings: ServeSettings, point: LoadPoint,
                               stop=stop)
         warm_failed = sum(1 for r in warm.records if not r.ok)
         line.warmup_end = mark("warmup/end")
-    ticker = Ticker(mark)
+    soak = settings.soak
+    ticker = Ticker(mark, soak.window_s if soak is not None else None)
 
     def edge(phase: str) -> float:
         t = mark(phase)
@@ -197,17 +202,27 @@ async def measure_point(setup: Setup, settings: ServeSettings, point: LoadPoint,
             ticker.stop(join=False)
         return t
 
-    tracker = SteadyTracker(len(setup.prompts), point.closed_target, edge)
-    load = await run_load(setup.client, setup.prompts, rate=point.rate, burstiness=settings.burstiness,
-                          max_concurrency=point.max_concurrency, seed=settings.seed, tracker=tracker, progress=progress,
-                          stop=stop)
+    if soak is None:
+        tracker = SteadyTracker(len(setup.prompts), point.closed_target, edge)
+        load = await run_load(setup.client, setup.prompts, rate=point.rate, burstiness=settings.burstiness,
+                              max_concurrency=point.max_concurrency, seed=settings.seed, tracker=tracker,
+                              progress=progress, stop=stop)
+    else:
+        tracker = SteadyTracker(sys.maxsize, point.closed_target, edge)
+        seconds, began = soak.requested_s, time.monotonic()  # a load that never fills stops sending after as long
+        load = await run_soak_load(
+            setup.client, setup.prompts, lambda: (began if tracker.start is None else tracker.start) + seconds,
+            rate=point.rate, burstiness=settings.burstiness, max_concurrency=point.max_concurrency, seed=settings.seed,
+            tracker=tracker, progress=progress, stop=stop)
     interrupted = stop is not None and stop.is_set()
-    if interrupted and tracker.start is not None and tracker.end is None:
-        tracker.end = edge(END_PHASE)  # the window ends where the load was stopped
+    if (interrupted or soak is not None) and tracker.start is not None and tracker.end is None:
+        tracker.end = edge(END_PHASE)  # the window ends where the load was stopped (or a soak's queue ran dry)
     ticker.stop()
     line.end = mark("run/end")
     if tracker.start is not None and tracker.end is not None:
-        line.slices = boundaries((START_PHASE, tracker.start), (END_PHASE, tracker.end), ticker.ticks)
+        start, end = (START_PHASE, tracker.start), (END_PHASE, tracker.end)
+        line.slices = boundaries(start, end, ticker.ticks) if soak is None else \
+            grid_boundaries(start, end, ticker.ticks, soak.windows)
     need = max((MIN_PERIODS * log.meter.update_period_s for log in sampler.logs.values()), default=0.0) if sampler else 0.0
     window = analyse(load.records, tracker.start, tracker.end, closed_target=point.closed_target, min_duration_s=need,
                      bounds=[t for _, t in line.slices] or None)

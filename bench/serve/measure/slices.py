@@ -14,6 +14,10 @@ window (within ``1 / DENSITY`` of it), and the slices between the kept ticks are
 ``window-0`` ... ``window-N`` phases: every boundary is a real marker, so the power of each slice
 is read at its edges like a ``sitebench run`` window.
 
+A soak (``serve --soak``) ticks on a fixed grid instead (:class:`Ticker` with a ``period``: one tick every
+``--window`` seconds from the window's start) and keeps the first ticks as its boundaries
+(:func:`grid_boundaries`): each slice is one soak window, the last one running on to the window's end.
+
 Token attribution (:func:`token_events`, :func:`attribute`): a request's output tokens are
 spread evenly over its token events (one event may carry several tokens, and the server's
 usage says only how many in all), and each event's share counts in the slice holding its
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 from collections.abc import Callable
 
 from bench.serve.protocol.records import RequestRecord
@@ -41,10 +46,12 @@ Boundary = tuple[str, float]
 
 
 class Ticker:
-    """Sets markers ``tick-K`` through ``mark`` in a daemon thread from :meth:`start` until :meth:`stop`."""
+    """Sets markers ``tick-K`` through ``mark`` in a daemon thread from :meth:`start` until :meth:`stop`;
+    every ``period`` seconds from the start when one is given (a soak's windows)."""
 
-    def __init__(self, mark: Callable[[str], float]) -> None:
+    def __init__(self, mark: Callable[[str], float], period: float | None = None) -> None:
         self.mark = mark
+        self.period = period
         self.ticks: list[Boundary] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,12 +62,15 @@ class Ticker:
         self._thread.start()
 
     def _run(self, t0: float) -> None:
-        delay = MIN_TICK_S
+        delay = self.period or MIN_TICK_S
         while not self._stop.wait(delay):
             name = f"tick-{len(self.ticks)}"
             t = self.mark(name)
             self.ticks.append((name, t))
-            delay = max(MIN_TICK_S, (t - t0) / DENSITY)
+            if self.period:  # on the grid: the next tick at t0 + (k + 1) x period, however late this one was
+                delay = max(0.0, t0 + (len(self.ticks) + 1) * self.period - time.monotonic())
+            else:
+                delay = max(MIN_TICK_S, (t - t0) / DENSITY)
 
     def stop(self, join: bool = True) -> None:
         """No more ticks; ``join`` waits for a tick being set to finish."""
@@ -87,6 +97,13 @@ def boundaries(start: Boundary, end: Boundary, ticks: list[Boundary], slices: in
         if best[1] - last >= MIN_SLICE_S:
             chosen.append(best)
     return [start, *chosen, end]
+
+
+def grid_boundaries(start: Boundary, end: Boundary, ticks: list[Boundary], count: int) -> list[Boundary]:
+    """A soak's slice boundaries: ``start``, the first ``count - 1`` ticks strictly inside the window, ``end``
+    (the last slice runs on to the window's end)."""
+    inside = [b for b in ticks if start[1] + MIN_SLICE_S <= b[1] <= end[1] - MIN_SLICE_S]
+    return [start, *inside[: max(count - 1, 0)], end]
 
 
 def equal_bounds(start: float, end: float, slices: int = SLICES) -> list[float]:

@@ -92,6 +92,12 @@ class SteadyTracker:
         if self.closed_target and self._firsts == self.closed_target and self.start is None and self.end is None:
             self.start = self.mark(START_PHASE)
 
+    def close(self) -> None:
+        """No request will be sent after those sent so far (a soak's load stops at its deadline): the window
+        ends at the next completion."""
+        self.total = self._sent
+        self._all_sent = self.end is None
+
     def finished(self, rec: RequestRecord) -> None:
         """A request ended (successfully or not)."""
         if not self.closed_target and self.start is None and self.end is None:

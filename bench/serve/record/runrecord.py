@@ -37,6 +37,7 @@ from itertools import pairwise
 from typing import Any
 
 from bench.measure.runrecord import RunHead, flat_metrics, measured_run
+from bench.measure.soak import with_soak
 from bench.record import Hardware, Phase, PowerBlock, Run, no_power, utc_now
 from bench.record.run import Status
 from bench.serve.measure.outcome import LoadPoint, ServeMeasurement, ServeSettings, Setup
@@ -157,6 +158,7 @@ def to_run_record(m: ServeMeasurement, head: RunHead, no_power_reason: str = "no
         return run.model_copy(update={"metrics": flat_metrics(figures)})
     power: PowerBlock = m.energy.block if m.energy is not None else no_power(no_power_reason)
     refused = verification(m)
-    return measured_run(head, m.window.slice_tokens, [b - a for a, b in pairwise(bounds)], power=power,
-                        phases=phases(m), status=status, error="interrupted (stop signal)" if m.interrupted else None,
-                        verified=refused is None, metrics={**figures, **({"verification": refused} if refused else {})})
+    run = measured_run(head, m.window.slice_tokens, [b - a for a, b in pairwise(bounds)], power=power,
+                       phases=phases(m), status=status, error="interrupted (stop signal)" if m.interrupted else None,
+                       verified=refused is None, metrics={**figures, **({"verification": refused} if refused else {})})
+    return with_soak(run, m.settings.soak)
