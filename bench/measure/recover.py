@@ -49,6 +49,7 @@ from bench.measure.journalfile import (
 )
 from bench.measure.replay import ReplayMeter
 from bench.measure.runrecord import RunHead, measured_run
+from bench.measure.soak import SoakSpec, with_soak
 from bench.power.meter import Reading
 from bench.power.sampler import Gap, Marker, Sampler
 from bench.power.window.block import power_block
@@ -429,7 +430,7 @@ def _rebuild(j: Journaled, seg: Segment, lo: int, reason: str) -> tuple[Run, boo
     run = measured_run(head, [w.units for w in wins], [w.duration_s for w in wins], power=power, phases=phases,
                        status="ok" if complete else "interrupted", error=None if complete else why, verified=True,
                        metrics={"recovered": why})
-    return run, True
+    return with_soak(run, SoakSpec.of(j.document.settings.soak if j.document.settings else None)), True
 
 
 def _runs(j: Journaled) -> tuple[list[Run], list[str], int]:

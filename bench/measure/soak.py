@@ -19,7 +19,7 @@ from bench.power.meter import Meter
 from bench.power.sampler import Sampler
 from bench.record import Run
 from bench.record.bounds import MAX_POINTS, MAX_SPAN_S, MAX_WINDOWS
-from bench.record.soak import Drift, Soak, SoakThrottle
+from bench.record.soak import Drift, Soak, SoakPlan, SoakThrottle
 
 #: Seconds per unit of a duration.
 UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
@@ -71,6 +71,15 @@ class SoakSpec:
     requested_s: float
     window_s: float
     threshold: float = drifts.DEFAULT_THRESHOLD
+
+    def record(self) -> SoakPlan:
+        """As a file's ``settings.soak``."""
+        return SoakPlan(requested_s=self.requested_s, window_s=self.window_s, threshold=self.threshold)
+
+    @classmethod
+    def of(cls, plan: SoakPlan | None) -> SoakSpec | None:
+        """From a file's ``settings.soak`` (None without one)."""
+        return None if plan is None else cls(plan.requested_s, plan.window_s, plan.threshold)
 
     @property
     def windows(self) -> int:

@@ -28,6 +28,7 @@ from bench.record.bounds import (
 from bench.record.derating import Derating
 from bench.record.run import Run
 from bench.record.shards import MinersFleet, ShardInfo
+from bench.record.soak import SoakPlan
 
 SCHEMA_ID = "sitebench.result/2"
 Source = Literal["measured", "declared"]
@@ -121,6 +122,7 @@ class Settings(Record):
     sample_rate_hz: Annotated[float, Field(gt=0, le=1e6)] | None = None
     sampler_notes: Texts = []
     meters_unavailable: Annotated[list[Unavailable], Field(max_length=MAX_ITEMS)] = []
+    soak: SoakPlan | None = None
 
 
 class FleetNode(Record):

@@ -37,6 +37,17 @@ PerHour = Annotated[float, Field(ge=-1e9, le=1e9)]
 """A fraction of a mean per hour (-0.012: -1.2 %/h)."""
 
 
+class SoakPlan(Record):
+    """A soak as asked (the file's ``settings.soak``): its length, its windows' and the drift threshold (/h).
+
+    A journal's header carries it, so that a soak killed before its end is recovered with its block.
+    """
+
+    requested_s: PositiveSeconds
+    window_s: PositiveSeconds
+    threshold: Annotated[float, Field(gt=0.0, le=100.0)]
+
+
 class Drift(Record):
     """One figure's drift over the soak's windows: a fraction of its mean per hour, interval and verdict."""
 

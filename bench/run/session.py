@@ -75,7 +75,7 @@ class Outcome:
 
 def _settings(plan: RunPlan, sampler: Sampler) -> Settings:
     return Settings(preset=plan.preset, timing=plan.timing, sample_rate_hz=sampler.rate_hz,
-                    sampler_notes=[n[:2000] for n in sampler.notes],
+                    sampler_notes=[n[:2000] for n in sampler.notes], soak=plan.soak.record() if plan.soak else None,
                     meters_unavailable=[UnavailableRecord(name=u.name, reason=u.reason[:2000]) for u in plan.unavailable])
 
 

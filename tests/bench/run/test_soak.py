@@ -162,3 +162,36 @@ def test_a_real_soak_end_to_end(tmp_path: Path) -> None:
     forged = subprocess.run([sys.executable, "-m", "bench", "validate", str(out)], capture_output=True, text=True,
                             timeout=120)
     assert forged.returncode == 1 and "$.runs[0].soak.throughput.per_hour" in forged.stdout + forged.stderr
+
+
+def test_a_soak_killed_midway_is_recovered_with_its_block(tmp_path: Path) -> None:
+    import signal
+
+    out = tmp_path / "r.json"
+    journal = Path(f"{out}.journal.jsonl")
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "-w", "sha256", "--meter", "model", "--soak", "1m",
+                             "--window", "0.5", "--drift-threshold", "3", "--quiet", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while sum('"type":"window"' in line for line in
+                  (journal.read_text().splitlines() if journal.exists() else [])) < 5:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-2000:]
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    assert not out.exists()
+    r = subprocess.run([sys.executable, "-m", "bench", "recover", str(journal)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["soak"] == {"requested_s": 60.0, "window_s": 0.5, "threshold": 0.03}
+    (run,) = doc["runs"]
+    s = run["soak"]
+    assert run["status"] == "interrupted" and s["planned_windows"] == 120 and 5 <= s["windows"] < 120
+    assert s["windows"] == len(run["throughput"]["samples"]) and s["threshold"] == 0.03
+    assert f"{s['windows']} of 120 windows measured" in s["notes"]
+    checked = subprocess.run([sys.executable, "-m", "bench", "validate", str(out)], capture_output=True, text=True,
+                             timeout=120)
+    assert "[soak]" not in checked.stdout, checked.stdout
