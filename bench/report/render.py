@@ -13,6 +13,7 @@ from bench.report.climate import climate_section
 from bench.report.envelopes import envelopes_section
 from bench.report.miners import miners_section
 from bench.report.page import card, esc, figure, kv, nowrap, page, section, table
+from bench.report.soak import soak_section
 from bench.report.thermal import thermal_section
 from bench.sizing.climate.cooling import Cooling
 from bench.sizing.climate.year import ClimateYear
@@ -252,7 +253,8 @@ def render(files: list[tuple[str, Document]], *, mw: float = 1.0, pue: float = 1
     body = summary(sources, refs, sized, mw, pue)
     if len(sources) > 1:
         body += files_section(sources)
-    body += plots_section(refs, sized, mw, pue) + thermal_section(refs) + climate_section(sources, sized, climate)
+    body += plots_section(refs, sized, mw, pue) + thermal_section(refs) + soak_section(refs)
+    body += climate_section(sources, sized, climate)
     body += runs_section(refs) + fleet_section(sources) + miners_section(sources)
     body += envelopes_section(sources, mw, pue)
     body += validation_section(sources) + systems_section(sources)
