@@ -13,6 +13,7 @@ from bench.drift import DEFAULT_THRESHOLD
 from bench.errors import UsageError
 from bench.measure.soak import from_options
 from bench.miners.fleet import summary as shard
+from bench.miners.measure import eventloop
 from bench.miners.measure.outcome import Plan
 from bench.miners.measure.plausible import MAX_RATE_TOLERANCE, RATE_TOLERANCE
 from bench.miners.protocol.scan import scan, targets
@@ -157,7 +158,6 @@ def _reached(row: dict[str, Any]) -> str:
 
 
 def main_scan(args: argparse.Namespace) -> int:
-    import asyncio
     import json
     import time
 
@@ -167,8 +167,8 @@ def main_scan(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     if not args.read_timeout > 0:
         raise UsageError("--read-timeout must be positive")
-    results = asyncio.run(scan(args.targets, force=args.force, concurrency=args.concurrency,
-                               timeout_s=args.timeout, limits=Limits(read_timeout_s=args.read_timeout)))
+    results = eventloop.run(scan(args.targets, force=args.force, concurrency=args.concurrency,
+                                 timeout_s=args.timeout, limits=Limits(read_timeout_s=args.read_timeout)))
     seconds = time.monotonic() - t0
     rows = [_row(r) for r in results]
     if args.json:
@@ -270,14 +270,12 @@ def request(args: argparse.Namespace) -> Any:
 
 
 def main_run(args: argparse.Namespace) -> int:
-    import asyncio
-
 
     req = request(args)
     for line in req.sink.said if req.sink is not None else []:
         console.err().print(line, highlight=False, markup=False)
     try:
-        outcome = asyncio.run(run_miners(req))
+        outcome = eventloop.run(run_miners(req))
     except BaseException:
         if req.sink is not None:
             req.sink.abort()
