@@ -31,6 +31,7 @@ def soak_plot(run: Run) -> str | None:
     if s is None or len(mids) < 2:
         return None
     centre = sum(mids) / len(mids)
+    ends = [mids[0], mids[-1]]
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(8.6, 2.8), layout="constrained")
     for i, (name, ys, d) in enumerate((("throughput", rates, s.throughput), ("units per joule", eff, s.efficiency))):
@@ -41,12 +42,11 @@ def soak_plot(run: Run) -> str | None:
         colour = PALETTE[i % len(PALETTE)]
         ax.plot(hours, [y / d.mean for y in ys[::step]], "o", ms=2.5, color=colour,
                 label=f"{name}: {d.per_hour * 100:+.2f} %/h")
-        ends = [mids[0], mids[-1]]
         ax.plot([(t - mids[0]) / 3600 for t in ends], [1 + d.per_hour * (t - centre) / 3600 for t in ends], "-",
                 lw=1.2, color=colour)
-    band = s.threshold
-    ax.axhspan(1 - band * (mids[-1] - mids[0]) / 7200, 1 + band * (mids[-1] - mids[0]) / 7200, color="#999999",
-               alpha=0.12, lw=0)
+    for sign in (1, -1):  # a drift at the threshold, either way: a line steeper than these drifts
+        ax.plot([(t - mids[0]) / 3600 for t in ends], [1 + sign * s.threshold * (t - centre) / 3600 for t in ends],
+                "--", lw=0.8, color="#888888", label=f"±{s.threshold * 100:g} %/h" if sign > 0 else None)
     ax.set_xlabel("hours into the soak (window mid-times)")
     ax.set_ylabel("share of the soak's mean")
     ax.legend(loc="upper left", fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1.0))
@@ -73,7 +73,7 @@ def soak_section(refs: list[model.RunRef]) -> str:
                    "verdict", "throttled", "reasons"], rows, numeric={1, 2})
     for r in soaked[:MAX_RUNS]:
         body += figure(f"{r.run.workload} on {r.label}: each window against its mean, the drift's line, the "
-                       "threshold's band shaded", soak_plot(r.run), "fewer than two windows")
+                       "threshold's slopes dashed", soak_plot(r.run), "fewer than two windows")
     if len(soaked) > MAX_RUNS:
         body += f'<p class="note">The plots of the first {MAX_RUNS} of {len(soaked)} soaks.</p>'
     note = ('<p class="note">Drift: the OLS slope of each window\'s figure against its mid-time, as a share of the '
