@@ -16,6 +16,7 @@ Throttled time is sample-and-hold: each reading's reasons hold until the next re
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -71,18 +72,24 @@ def _stats(values: list[float]) -> MinMeanMax:
     return MinMeanMax(min=min(values), mean=sum(values) / len(values), max=max(values))
 
 
+def _slices(times: Sequence[float], bounds: Bounds) -> list[tuple[int, int]]:
+    """For each window ``[a, b)`` the index range of the (time-ordered) readings inside it, by bisection."""
+    return [(bisect.bisect_left(times, a), bisect.bisect_left(times, b)) for a, b in bounds]
+
+
 def _per_window(points: Sequence[tuple[float, float]], bounds: Bounds, period_s: float | None) -> list[ChannelWindow | None]:
+    times = [t for t, _ in points]
     out: list[ChannelWindow | None] = []
-    for a, b in bounds:
-        inside = [v for t, v in points if a <= t < b]
+    for (a, _), (lo, hi) in zip(bounds, _slices(times, bounds)):
+        inside = [v for _, v in points[lo:hi]]
         if inside:
             s = _stats(inside)
             out.append(ChannelWindow(min=s.min, mean=s.mean, max=s.max, readings=len(inside)))
             continue
-        before = [(t, v) for t, v in points if t < a]
-        fresh = period_s is not None and before and a - before[-1][0] <= HOLD_PERIODS * period_s
-        out.append(ChannelWindow(min=before[-1][1], mean=before[-1][1], max=before[-1][1], readings=0, held=True)
-                   if fresh else None)
+        last = points[lo - 1] if lo > 0 else None
+        fresh = period_s is not None and last is not None and a - last[0] <= HOLD_PERIODS * period_s
+        out.append(ChannelWindow(min=last[1], mean=last[1], max=last[1], readings=0, held=True)
+                   if fresh and last is not None else None)
     return out
 
 
@@ -108,7 +115,8 @@ def channel(info: Info, points: Sequence[tuple[float, float]], bounds: Bounds, t
     where a file holds thousands of runs); ``gaps`` count when inside the windows.
     """
     start = since if since is not None else t_ref
-    inside = [v for t, v in points for a, b in bounds if a <= t < b]
+    times = [t for t, _ in points]
+    inside = [v for lo_i, hi_i in _slices(times, bounds) for _, v in points[lo_i:hi_i]]
     lo, hi = (bounds[0][0], bounds[-1][1]) if bounds else (t_ref, t_ref)
     missed = [reason for t, reason in gaps if lo <= t <= hi]
     return ThermalChannel(
@@ -124,13 +132,17 @@ def channel(info: Info, points: Sequence[tuple[float, float]], bounds: Bounds, t
 def throttle(device: str, source: SourceKind, samples: Sequence[tuple[float, list[str]]], bounds: Bounds,
              period_s: float | None = None) -> Throttle:
     """One device's clock-event reasons per window, sample-and-hold (each reading's until the next)."""
+    times = [t for t, _ in samples]
     windows: list[ThrottleWindow | None] = []
     total: dict[str, float] = {}
     throttled_total = span_total = 0.0
     for a, b in bounds:
         reasons: dict[str, float] = {}
         throttled = covered = 0.0
-        for i, (t, names) in enumerate(samples):
+        for i in range(max(0, bisect.bisect_right(times, a) - 1), len(samples)):
+            t, names = samples[i]
+            if t >= b:
+                break
             until = samples[i + 1][0] if i + 1 < len(samples) else b
             lo, hi = max(t, a), min(until, b)
             if hi <= lo:
