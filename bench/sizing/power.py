@@ -48,6 +48,17 @@ OVERHEAD_BAND = (0.10, 0.60)
 REFUSED = "power not valid for sizing: "
 
 
+def unit_limit_margin_w(power: PowerBlock) -> tuple[float, bool]:
+    """How far a whole unit's measured power may exceed the power target it was set to before it is over:
+    the largest accuracy its primary meters state, else :data:`UNSTATED_ACCURACY` of its power (a miner's
+    firmware states none). Returns ``(margin_w, stated)``; ``(0, True)`` without a measured power."""
+    if power.avg_w is None:
+        return 0.0, True
+    stated = [m.tolerance_w(m.avg_w or power.avg_w) for m in power.primary if m.accuracy is not None]
+    known = [t for t in stated if t is not None]
+    return (max(known), True) if known else (UNSTATED_ACCURACY * power.avg_w, False)
+
+
 @dataclass(frozen=True)
 class MachinePower:
     """Power per machine in W with its bounds and where each part comes from."""

@@ -24,6 +24,7 @@ import re
 
 from bench.record import Document, MeterFigure, Run, Setting
 from bench.sizing.frontier import envelopes, setting_label
+from bench.sizing.power import unit_limit_margin_w
 from bench.validation.core import Finding, check
 
 #: Relative tolerance between the value asked for and the value read back.
@@ -131,7 +132,10 @@ def _limit_findings(i: int, run: Run, s: Setting) -> list[Finding]:
                                f"({line:.1f} W)"))
         return out
     p = run.power
-    margin = _margin([m for m in p.primary if m.measured]) if p.primary else 0.0
+    if s.knob.startswith("miner."):  # a miner's target caps the whole unit: the rule miners run judged it by
+        margin = unit_limit_margin_w(p)[0]
+    else:
+        margin = _margin([m for m in p.primary if m.measured]) if p.primary else 0.0
     if p.avg_w is None or not p.measured:
         if s.over_limit:
             out.append(Finding("setting-limit", f"{where}.over_limit", "over its limit, but no measured power shows it"))

@@ -3,7 +3,7 @@
 A miner's power target caps the whole unit, so the run's own power figure is compared with it: its PDU
 outlet (scope ``wall``) where mapped, else its firmware's own figure (scope ``node``). The margin is the
 accuracy that meter states; a firmware figure states none, and is taken as +/-10%
-(:data:`bench.miners.record.runrecord.ASSUMED_ACCURACY`, what sitebench assumes for it everywhere), and the
+(:func:`bench.sizing.power.unit_limit_margin_w`, the rule validate applies too), and the
 note says so. A run whose power is MODELLED (nameplate J/TH x the measured rate) is not judged.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from bench.miners.record.runrecord import ASSUMED_ACCURACY
 from bench.record import Run
 from bench.record.setting import Setting
+from bench.sizing.power import unit_limit_margin_w
 
 
 def judged(run: Run, setting: Setting) -> Setting:
@@ -26,9 +27,7 @@ def judged(run: Run, setting: Setting) -> Setting:
     if not power.measured or power.scope_class == "modelled":
         notes.append("over-limit not judged: the run's power is MODELLED, not measured")
         return setting.model_copy(update={"notes": notes})
-    margins = [m.tolerance_w(m.avg_w or power.avg_w) if m.accuracy is not None else None for m in power.primary]
-    stated = [t for t in margins if t is not None]
-    margin = max(stated) if stated else ASSUMED_ACCURACY * power.avg_w
+    margin, stated = unit_limit_margin_w(power)
     over = power.avg_w > setting.limit_w + margin
     how = f"±{margin:.1f} W" + ("" if stated else f" (±{ASSUMED_ACCURACY:.0%} assumed: the meter states no accuracy)")
     if over:

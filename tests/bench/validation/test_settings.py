@@ -128,3 +128,20 @@ def test_one_setting_over_two_cpu_packages_caps_their_sum() -> None:
     assert [f for f in found(document([r])) if f[1].endswith("limit_w")] == []
     wrong = r.model_copy(update={"setting": setting.model_copy(update={"limit_w": 60.0})})
     assert [p for _, p, _ in found(document([wrong]))] == ["$.runs[0].setting.limit_w"]
+
+
+def test_a_miner_at_its_target_by_its_firmwares_figure_is_judged_as_miners_run_judged_it() -> None:
+    """A firmware figure states no accuracy: +/-10% is assumed by miners run and by validate alike, so 1905.1 W
+    against a 1905 W target is neither over nor noted; 2200 W is, and must be flagged."""
+    def at(watts: float, over: bool) -> Run:
+        setting = Setting(knob="miner.power_target", target="127.0.0.5:4028", unit="W", requested=1905.0,
+                          read_back=1905.0, original=2850.0, limit_w=1905.0, over_limit=over)
+        return run("sha256d", "asic", rate=74.5e12, watts=watts, unit="hash", scope="node",
+                   meters=[meter("node", watts, 3.0, accuracy=None)], setting=setting)
+
+    def over_notes(r: Run) -> list[str]:
+        return [m for _, p, m in found(document([r]), "note") if p.endswith("over_limit")]
+
+    assert over_notes(at(1905.1, False)) == []
+    assert len(over_notes(at(2200.0, False))) == 1
+    assert found(document([at(2200.0, True)])) == []
