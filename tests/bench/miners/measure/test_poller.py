@@ -117,3 +117,20 @@ def test_every_tick_leaves_one_sample_on_either_loop(fleet: Fleet, loop: str, mo
     assert all(isinstance(s, Poll) for s in poller.samples["127.0.0.91:4028"])
     assert all(isinstance(s, PollFailure) and "no answer within 0.45 s" in s.reason for s in poller.samples["127.0.0.92:4028"])
     assert all(isinstance(s, PollFailure) and "refused" in s.reason for s in poller.samples["127.0.0.93:4028"])
+
+
+def test_fewer_collections_while_polling_and_the_thresholds_put_back() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+
+    class Watching(FakeClient):
+        async def poll(self, budget_s: float | None = None) -> Poll:
+            seen.append(gc.get_threshold())
+            return await super().poll(budget_s)
+
+    poller = Poller([Watching("10.0.2.1", [0, 0])], period_s=0.2)  # type: ignore[list-item]
+    asyncio.run(poller.run(ticks=2))
+    assert seen == [(max(eventloop.GC_THRESHOLD, before[0]), *before[1:])] * 2
+    assert gc.get_threshold() == before
