@@ -15,6 +15,8 @@ Each line crosses one boundary, in this order, and a line that fails a step is o
    a ``window`` of zero or negative duration, a ``reading`` without ``t`` or of NaN watts, a ``run``
    that is not a valid run record are all refused here. Front ends' own line types (``miners``,
    ``poll``) come back as plain objects for the front end to type (:func:`bench.measure.recover.register`).
+   Temperature lines (``thermal-source``, ``thermal``, ``thermal-gap``, ``meter-channels``) are typed
+   against the thermal record's own words (sources, roles, units) and bounds.
 
 The last line of a journal is the one a crash can cut short: when it has no newline and does not
 read, it is reported as cut short, which is not a loss (it was never complete).
@@ -36,12 +38,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bench.errors import UsageError
 from bench.measure.journal import MAX_DEPTH, MAX_JOURNAL_BYTES, MAX_LINE_BYTES, unframe
 from bench.measure.runrecord import RunHead
+from bench.power.channels import Channel, MeterChannel
 from bench.power.meter import Reading
 from bench.power.sampler import Gap
 from bench.record import Document, Hardware, MeterFigure, Run
 from bench.record.bounds import (
+    MAX_ITEMS,
     MAX_METERS,
     MAX_WINDOWS,
+    Gauge,
     Joules,
     Name,
     Params,
@@ -53,9 +58,12 @@ from bench.record.bounds import (
     Watts,
 )
 from bench.record.io import first_error
+from bench.record.thermal import MAX_CHANNELS, Role, SourceKind, ThermalUnit
 
+#: The temperature lines (:mod:`bench.power.thermal.sampler`, :meth:`bench.power.sampler.Sampler.declare`).
+THERMAL_KINDS = ("thermal-source", "thermal", "thermal-gap", "meter-channels")
 #: The line types of the runner's journal; a front end registers its own (``miners``, ``poll``).
-CORE_KINDS = ("header", "run-start", "window", "reading", "gap", "marker", "run")
+CORE_KINDS = ("header", "run-start", "window", "reading", "gap", "marker", "run", *THERMAL_KINDS)
 #: The longest integer (digits) a line may hold: counters and sequence numbers are far below it.
 MAX_INT_DIGITS = 20
 #: A ``time.monotonic()`` in a journal: finite and within this many seconds of zero.
@@ -145,6 +153,44 @@ class MarkerLine:
     t: float
 
 
+@dataclass(frozen=True)
+class ThermalSourceLine:
+    """A temperature source as it started: its name, kind, poll period, notes and channels."""
+
+    source: str
+    kind: SourceKind
+    period_s: float
+    local: bool
+    notes: list[str]
+    channels: list[Channel]
+
+
+@dataclass(frozen=True)
+class ThermalReading:
+    """One reading of a temperature source: its channels' values by channel name."""
+
+    source: str
+    t: float
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ThermalGap:
+    """A failed read of a temperature source."""
+
+    source: str
+    t: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class MeterChannels:
+    """The temperatures a power meter reads with its power (its readings' ``extra`` keys)."""
+
+    meter: str
+    channels: list[MeterChannel]
+
+
 @dataclass
 class FileRead:
     """A journal as it crossed the boundary: its good lines in file order, and the damage."""
@@ -224,8 +270,74 @@ class _Run(_Typed):
     run: Run
 
 
+class _Sensor(_Typed):
+    key: Name
+    role: Role
+    unit: ThermalUnit
+    sensor: Text = ""
+    thresholds: Annotated[dict[Name, Gauge], Field(max_length=16)] = {}
+
+
+class _Channel(_Sensor):
+    device: Name
+
+
+class _MeterChannel(_Sensor):
+    extra: Name
+
+
+class _ThermalSource(_Typed):
+    type: Literal["thermal-source"]
+    source: Name
+    kind: SourceKind
+    period_s: PositiveSeconds
+    local: bool = False
+    notes: Annotated[list[Text], Field(max_length=MAX_ITEMS)] = []
+    channels: Annotated[list[_Channel], Field(max_length=MAX_CHANNELS)]
+
+
+class _Thermal(_Typed):
+    type: Literal["thermal"]
+    source: Name
+    t: Clock
+    values: Annotated[dict[Name, Gauge], Field(max_length=MAX_CHANNELS)] = {}
+
+
+class _ThermalGap(_Typed):
+    type: Literal["thermal-gap"]
+    source: Name
+    t: Clock
+    reason: Text = ""
+
+
+class _MeterChannels(_Typed):
+    type: Literal["meter-channels"]
+    meter: Name
+    channels: Annotated[list[_MeterChannel], Field(max_length=MAX_CHANNELS)]
+
+
+def _thermal(kind: str, obj: dict[str, Any]) -> Any:
+    """The typed value of a temperature line. Raises: ValidationError."""
+    if kind == "thermal":
+        r = _Thermal.model_validate(obj)
+        return ThermalReading(r.source, r.t, dict(r.values))
+    if kind == "thermal-gap":
+        g = _ThermalGap.model_validate(obj)
+        return ThermalGap(g.source, g.t, g.reason)
+    if kind == "thermal-source":
+        s = _ThermalSource.model_validate(obj)
+        return ThermalSourceLine(s.source, s.kind, s.period_s, s.local, list(s.notes),
+                                 [Channel(c.device, c.key, c.role, c.unit, c.sensor, dict(c.thresholds))
+                                  for c in s.channels])
+    m = _MeterChannels.model_validate(obj)
+    return MeterChannels(m.meter, [MeterChannel(c.extra, c.key, c.role, c.unit, c.sensor, dict(c.thresholds))
+                                   for c in m.channels])
+
+
 def _typed(kind: str, obj: dict[str, Any]) -> Any:
     """The typed value of a core line. Raises: ValidationError."""
+    if kind in THERMAL_KINDS:
+        return _thermal(kind, obj)
     if kind == "reading":
         r = _Reading.model_validate(obj)
         return MeterReading(r.meter, Reading(t=r.t, energy_j=r.energy_j, power_w=r.power_w, extra=dict(r.extra)))

@@ -13,6 +13,11 @@ sequence numbers. Then, run by run:
   had finished measuring;
 - a run of which nothing identifying survived is reported lost.
 
+Temperatures come back too: the sources a run polled (``thermal-source`` lines, their ``thermal`` readings
+and ``thermal-gap`` lines) and the temperatures a meter read with its power (``meter-channels``, with the
+readings' own figures) give a rebuilt run its ``thermal`` block through the code a live run uses
+(:func:`Journaled.polled`, :func:`bench.measure.replay.replay_thermal`).
+
 A knob sweep's lines (``knob``, ``knob_set``, ``knob_restored``, ``knob_restore_failed``,
 ``sweep-point``) are read for every front end: :attr:`Recovery.knob_lines` are what ``recover``
 hands to :func:`bench.power.knobs.guard.restore_journaled` to put back every knob a killed run
@@ -29,6 +34,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -41,17 +47,22 @@ from bench.measure.journalfile import (
     Limits,
     Line,
     MarkerLine,
+    MeterChannels,
     MeterGap,
     MeterReading,
     RunStart,
+    ThermalGap,
+    ThermalReading,
+    ThermalSourceLine,
     Window,
     read_file,
 )
-from bench.measure.replay import ReplayMeter
+from bench.measure.replay import ReplayMeter, ReplaySource, replay_thermal
 from bench.measure.runrecord import RunHead, measured_run
 from bench.measure.soak import SoakSpec, with_soak
-from bench.power.meter import Reading
+from bench.power.meter import Meter, Reading
 from bench.power.sampler import Gap, Marker, Sampler
+from bench.power.thermal.sampler import ThermalSampler
 from bench.power.window.block import power_block
 from bench.record import Document, MeterFigure, Phase, Run, System, new_document, no_power
 from bench.record.io import first_error
@@ -114,7 +125,15 @@ class Journaled:
     readings: dict[str, list[Reading]] = field(default_factory=dict)
     gaps: dict[str, list[tuple[int, Gap]]] = field(default_factory=dict)
     markers: list[tuple[int, MarkerLine]] = field(default_factory=list)
+    #: Temperature sources as declared (the first declaration of each name), their readings and gaps by line
+    #: index, and the channels each meter read with its power.
+    thermal_sources: dict[str, ThermalSourceLine] = field(default_factory=dict)
+    thermal_at: dict[str, list[int]] = field(default_factory=dict)
+    thermal: dict[str, list[ThermalReading]] = field(default_factory=dict)
+    thermal_gaps: dict[str, list[tuple[int, ThermalGap]]] = field(default_factory=dict)
+    meter_channels: dict[str, MeterChannels] = field(default_factory=dict)
     _at: dict[int, int] = field(default_factory=dict, repr=False)
+    _polled: dict[tuple[int, int | None], ThermalSampler | None] = field(default_factory=dict, repr=False)
 
     def refuse(self, line: Line, reason: str) -> Damage:
         """A line a front end could not use (its own types): reported like any damaged line."""
@@ -127,6 +146,24 @@ class Journaled:
     def of_kind(self, kind: str) -> list[Line]:
         """The good lines of one type, in order."""
         return [x for x in self.lines if x.kind == kind]
+
+    def polled(self, lo: int = 0, hi: int | None = None) -> ThermalSampler | None:
+        """The temperature sources the journal declared, holding their readings and gaps of lines ``[lo, hi)``
+        (and each source's last reading before ``lo``, which may stand for a window: a held reading), for
+        :func:`bench.power.window.thermal.run_thermal` or a front end's own; None when no source was declared.
+        The same range is built once."""
+        if (lo, hi) not in self._polled:
+            sources = [ReplaySource(d.source, d.kind, d.channels, period_s=d.period_s, local=d.local, notes=d.notes)
+                       for d in self.thermal_sources.values()]
+            readings: dict[str, list[tuple[float, dict[str, float]]]] = {}
+            for name, at in self.thermal_at.items():
+                a, b = bisect_left(at, lo), bisect_left(at, hi) if hi is not None else len(at)
+                got = self.thermal[name][max(a - 1, 0):b]
+                readings[name] = [(r.t, r.values) for r in got]
+            gaps = {name: [(g.t, g.reason) for i, g in got if lo <= i and (hi is None or i < hi)]
+                    for name, got in self.thermal_gaps.items()}
+            self._polled[(lo, hi)] = replay_thermal(sources, readings, gaps)
+        return self._polled[(lo, hi)]
 
 
 @dataclass
@@ -293,6 +330,8 @@ def journaled(read: FileRead) -> Journaled:
             j.markers.append((i, line.value))
         elif line.kind == "run":
             j.runs.append(line.value)
+        elif line.kind in ("thermal-source", "meter-channels", "thermal", "thermal-gap"):
+            _thermal_line(j, i, line)
     for meter, got in by_meter.items():
         keep = _in_time([r.t for _, r in got], strict=True)
         for (i, r), k in zip(got, keep):
@@ -308,6 +347,31 @@ def journaled(read: FileRead) -> Journaled:
                                  lines[i].nbytes, kind="marker", at=i))
     j.markers = [x for x, k in zip(j.markers, keep) if k]
     return j
+
+
+def _thermal_line(j: Journaled, i: int, line: Line) -> None:
+    """One temperature line into ``j``: a declaration (a second, different one of the same name is refused),
+    a reading or gap of a declared source, in time order (any other is refused)."""
+    v = line.value
+    if isinstance(v, (ThermalSourceLine, MeterChannels)):
+        name = v.source if isinstance(v, ThermalSourceLine) else v.meter
+        known: dict[str, Any] = j.thermal_sources if isinstance(v, ThermalSourceLine) else j.meter_channels
+        if name in known and known[name] != v:
+            j.refuse(line, f"a second, different declaration of {name}'s temperature channels: the first is kept")
+        known.setdefault(name, v)
+        return
+    if v.source not in j.thermal_sources:
+        j.refuse(line, f"a {line.kind} line of {v.source}, which no thermal-source line declares before it")
+        return
+    if isinstance(v, ThermalGap):
+        j.thermal_gaps.setdefault(v.source, []).append((i, v))
+        return
+    got = j.thermal.setdefault(v.source, [])
+    if got and v.t <= got[-1].t:
+        j.refuse(line, f"a reading of {v.source} out of time order (t={v.t:.6g}): not used")
+        return
+    got.append(v)
+    j.thermal_at.setdefault(v.source, []).append(i)
 
 
 # --- runs ---------------------------------------------------------------------------------------------------
@@ -367,7 +431,14 @@ def _sampler(j: Journaled, seg: Segment, lo: int) -> Sampler:
     tag = seg.tag
     starts = [i for i, m in j.markers if m.phase == f"{tag}/run/start" and lo <= i < seg.at]
     first = starts[-1] if starts else lo
-    sampler = Sampler([ReplayMeter(f) for f in j.meters])
+    meters: list[Meter] = [ReplayMeter(f) for f in j.meters]
+    for meter in meters:
+        declared = j.meter_channels.get(meter.name)
+        if declared is not None:
+            meter.thermal_channels = list(declared.channels)  # type: ignore[attr-defined]
+    settings = j.document.settings
+    rate = settings.sample_rate_hz if settings is not None and settings.sample_rate_hz else 10.0
+    sampler = Sampler(meters, rate_hz=rate, thermal=j.polled(lo, seg.end))
     bounds: dict[str, tuple[int, int]] = {}
     for name, log in sampler.logs.items():
         at = j.reading_at.get(name, [])
@@ -414,13 +485,15 @@ def _rebuild(j: Journaled, seg: Segment, lo: int, reason: str) -> tuple[Run, boo
     sampler = _sampler(j, seg, lo)
     names = {m.phase for m in sampler.markers}
     marks = [(f"{tag}/window-{i}", f"{tag}/window-{i + 1}") for i in range(len(wins))]
-    power, phases = no_power(), []
+    power, phases, t_ref = no_power(), [], 0.0
+    measured: Sampler | None = None  # the sampler the thermal block is read from, with the windows' markers
     if f"{tag}/run/start" in names and all(a in names and b in names for a, b in marks) and j.meters:
         t_ref = sampler.marker(f"{tag}/run/start").t
         phases = _phases(sampler, tag, t_ref)
         tail = (f"{tag}/tail/start", f"{tag}/tail/end") if {f"{tag}/tail/start", f"{tag}/tail/end"} <= names else None
         power = power_block(sampler, t_ref, marks, (f"{tag}/idle/start", f"{tag}/idle/end"),
                             (f"{tag}/run/start", sampler.markers[-1].phase), tail, device=head.device)
+        measured = sampler
     else:
         reason += "; its markers or meters are not in the journal intact, so it has no power figures"
     timing = j.document.settings.timing if j.document.settings else None
@@ -428,6 +501,7 @@ def _rebuild(j: Journaled, seg: Segment, lo: int, reason: str) -> tuple[Run, boo
     why = reason if reason == KILLED else f"{reason}; rebuilt from its {len(wins)} window(s), readings and markers " \
                                           f"({NOT_JOURNALED})"
     run = measured_run(head, [w.units for w in wins], [w.duration_s for w in wins], power=power, phases=phases,
+                       sampler=measured, t_ref=t_ref, windows=marks if measured is not None else (),
                        status="ok" if complete else "interrupted", error=None if complete else why, verified=True,
                        metrics={"recovered": why})
     return with_soak(run, SoakSpec.of(j.document.settings.soak if j.document.settings else None)), True

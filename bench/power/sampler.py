@@ -13,6 +13,7 @@ so an interrupted run keeps what it measured.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -166,12 +167,27 @@ class Sampler:
             next_t += self.period_s
             self._stop.wait(max(0.0, next_t - time.monotonic()))
 
+    def declare(self) -> None:
+        """Journal the temperatures each meter reads with its power (a ``meter-channels`` line per meter that
+        lists ``thermal_channels``, NVML's), so ``recover`` knows them; nothing without a journal."""
+        if not self.journal:
+            return
+        for log in self.logs.values():
+            channels = getattr(log.meter, "thermal_channels", None)
+            if channels:
+                self.journal.write({"type": "meter-channels", "meter": log.meter.name,
+                                    "channels": [dataclasses.asdict(c) for c in channels]}, flush=True)
+
     def start(self) -> None:
-        """Take a first reading and start polling."""
+        """Take a first reading and start polling (with a journal, the meters' and sources' channels declared
+        first, and the temperature sources journaled too)."""
+        self.declare()
         self._poll()
         self._thread = threading.Thread(target=self._loop, name="sitebench-sampler", daemon=True)
         self._thread.start()
         if self.thermal is not None:
+            if self.thermal.journal is None:
+                self.thermal.journal = self.journal
             self.thermal.start()
 
     def mark(self, phase: str) -> float:

@@ -9,14 +9,20 @@ Readings carry ``time.monotonic()`` (taken when the read returned) and hold only
 (:func:`~bench.power.thermal.source.admit`); a failed read is a gap with its reason, never a 0.
 :meth:`ThermalSampler.trim` forgets what precedes a time (the power sampler trims both once a run's
 record is built), keeping the last reading before it, which may stand for the next window.
+
+With a journal (the power sampler hands it its own when it starts), every source is declared once as it
+starts (a ``thermal-source`` line: its kind, period, notes and channels) and every reading and gap is
+journaled as it is taken (``thermal`` and ``thermal-gap`` lines), so ``sitebench recover`` rebuilds a
+killed run's thermal block from them (:func:`bench.measure.replay.replay_thermal`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
+from typing import Any
 
 from bench.errors import MeterReadError
 from bench.power.poller import Poller
@@ -40,9 +46,13 @@ class ThermalLog:
 
 
 class ThermalSampler:
-    """Polls ``sources`` in the background; :meth:`mark` reads the local ones at a power marker."""
+    """Polls ``sources`` in the background; :meth:`mark` reads the local ones at a power marker.
 
-    def __init__(self, sources: list[ThermalSource]) -> None:
+    ``journal`` (anything with ``write(dict)``, thread-safe) takes every declaration, reading and gap.
+    """
+
+    def __init__(self, sources: list[ThermalSource], journal: Any | None = None) -> None:
+        self.journal = journal
         self.logs = {s.name: ThermalLog(s) for s in sources}
         self._lock = threading.Lock()
         self._units = {c.name: c.unit for s in sources for c in s.channels}
@@ -64,14 +74,19 @@ class ThermalSampler:
         except Exception as exc:  # noqa: BLE001 - any failure of a source is a gap for it, never the end of the run
             reason = str(exc) if isinstance(exc, MeterReadError) else f"{source.name}: {type(exc).__name__}: {exc}"
             with self._lock:
-                log.gaps.append((time.monotonic(), reason[:2000]))
+                t = time.monotonic()
+                log.gaps.append((t, reason[:2000]))
                 del log.gaps[:-MAX_GAPS]
+                if self.journal is not None:
+                    self.journal.write({"type": "thermal-gap", "source": source.name, "t": t, "reason": reason[:2000]})
             raise MeterReadError(reason) from None
-        t = time.monotonic()
         values = {name: v for name, value in raw.items()
                   if name in self._units and (v := admit(value, self._units[name])) is not None}
-        with self._lock:
+        with self._lock:  # the time taken under the lock: a marker's read and the poller's stay in time order
+            t = time.monotonic()
             log.readings.append((t, values))
+            if self.journal is not None:
+                self.journal.write({"type": "thermal", "source": source.name, "t": t, "values": values})
         return values
 
     def poll(self, name: str) -> None:
@@ -81,8 +96,19 @@ class ThermalSampler:
         except MeterReadError:
             pass
 
+    def declare(self) -> None:
+        """Journal every source and its channels (a ``thermal-source`` line each); nothing without a journal."""
+        if self.journal is None:
+            return
+        for log in self.logs.values():
+            s = log.source
+            self.journal.write({"type": "thermal-source", "source": s.name, "kind": s.kind, "period_s": s.period_s,
+                                "local": s.local, "notes": [n[:2000] for n in s.notes[:1000]],
+                                "channels": [asdict(c) for c in s.channels]}, flush=True)
+
     def start(self) -> None:
-        """A first reading of every source, then polling in the background."""
+        """Declare the sources to the journal, take a first reading of each, then poll in the background."""
+        self.declare()
         for name in self.logs:
             self.poll(name)
         for poller in self.pollers.values():
