@@ -134,10 +134,13 @@ class _Exchange(asyncio.Protocol):
             self._silence = None
 
     def abandon(self) -> None:
-        """The exchange is over, answered or not: nothing that still arrives or times out is kept."""
+        """The exchange is over, answered or not: nothing that still arrives or times out is kept (a failure set
+        in the same turn of the loop as the deadline's cancellation is taken, not left to be reported unretrieved)."""
         self.stop_watch()
         if not self.done.done():
             self.done.cancel()
+        elif not self.done.cancelled():
+            self.done.exception()
 
     def _fail(self, exc: MinerError) -> None:
         if not self.done.done():
