@@ -59,6 +59,7 @@ examples:
   sitebench miners run 10.0.1.5 10.0.1.6 --out miners.json
   sitebench miners run --hosts rack7.txt --outlets rack7-outlets.csv --window 300 --repeats 3
   sitebench miners run 10.0.1.5 --meter snmp:pdu-7,outlet=12
+  sitebench miners run --hosts rack7.txt --soak 12h --window 600 --thermal snmp:pdu-7
   SITEBENCH_MINER_PASSWORD=... sitebench miners run 10.0.1.5 --power-target 2400,2800,3200,stock
 """
 
@@ -94,6 +95,11 @@ def register(sub: Any) -> None:
                      "[, mib=apc, period=1]' per line (options as in --meter snmp:...); the community comes from "
                      "SNMP_COMMUNITY")
     run.add_argument("--meter", metavar="SPEC", help="the wall meter of a single miner (e.g. snmp:PDU,outlet=N)")
+    run.add_argument("--thermal", action="append", metavar="SPEC",
+                     help="the room's air beside the miners, as run --thermal reads it: a rack PDU's environmental "
+                     "probe, snmp:PDU[:PORT][,role=inlet][,community=...] (APC, Raritan, ServerTech; or a BMC's "
+                     "redfish:URL / ipmi:HOST), repeatable; its channels lead each miner's thermal block, per window, "
+                     "so a soak's derating fit has the air's temperature (hwmon, this machine's CPUs, is refused)")
     run.add_argument("--warmup", type=float, default=600.0, metavar="S",
                      help="longest warm-up before the windows (default 600; ends earlier when the rate settles)")
     run.add_argument("--window", type=float, default=300.0, metavar="S", help="seconds per window (default 300)")
@@ -266,7 +272,28 @@ def request(args: argparse.Namespace) -> Any:
         raise UsageError("--settle needs --power-target, and 0..86400 seconds")
     if args.power_target is not None:
         req.points, req.settle_s = parse_points("--power-target", args.power_target), args.settle
+    if args.thermal:
+        req.thermal = _room(args.thermal, fleet is not None, req.wall_meter)
     return req
+
+
+def _room(specs: list[str], sharded: bool, opened: Any) -> list[Any]:
+    """The ``--thermal`` sources, opened last (nothing else is left open when one cannot be)."""
+    from bench.power.thermal.spec import ThermalSpec, open_thermal
+
+    try:
+        if sharded:
+            raise UsageError("--thermal: a shard's result leaves temperatures to its samples, which hold no probe "
+                             "readings: read the room's air in an unsharded miners run")
+        for spec in specs:
+            if spec.strip() != "none" and ThermalSpec.parse(spec, where="--thermal").name == "hwmon":
+                raise UsageError(f"--thermal {spec}: hwmon reads this machine's CPU packages, not the miners' air: "
+                                 "name the rack PDU's probe (snmp:PDU) or a BMC")
+        return open_thermal(specs).sources
+    except BaseException:
+        if opened is not None:
+            opened.close()
+        raise
 
 
 def main_run(args: argparse.Namespace) -> int:

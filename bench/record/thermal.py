@@ -28,7 +28,8 @@ otherwise the window's entry is null. ``summary`` covers all measured windows' r
 
 **The derating fit** (:mod:`bench.sizing.derate`) reads the channel :meth:`Thermal.inlet` gives: the first
 channel of role ``inlet``, else the first of role ``ambient``, and takes ``windows[n].mean`` as window
-``n``'s inlet temperature.
+``n``'s inlet temperature. A hash board's sensors on its intake side (``board<i>_inlet_c``, role ``inlet``)
+are a board's temperature, above the air's: they are read only where no channel of the air is there.
 
 Throttling: per device whose source reports clock-event reasons (NVML), ``throttle[].windows[n]`` gives
 the seconds of window ``n`` spent with each reason active and the seconds (and fraction) spent throttled:
@@ -43,6 +44,7 @@ source's own name for them.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -62,6 +64,14 @@ HOLD_PERIODS = 3.0
 #: The most channels one run may carry, and points one channel's series keeps.
 MAX_CHANNELS = 256
 MAX_SERIES_POINTS = 500
+
+
+_BOARD_SIDE = re.compile(r"\.board\d+_inlet_c$")
+
+
+def _board_side(c: ThermalChannel) -> bool:
+    """A miner's hash board sensor on its intake side: a board temperature named for where it sits."""
+    return c.source == "miner" and c.role == "inlet" and _BOARD_SIDE.search(c.name) is not None
 
 
 class ChannelWindow(Record):
@@ -121,12 +131,14 @@ class Thermal(Record):
     notes: Texts = []
 
     def inlet(self) -> ThermalChannel | None:
-        """The channel a derating fit reads: the first of role ``inlet``, else the first of role ``ambient``."""
+        """The channel a derating fit reads: the first of role ``inlet``, else the first of role ``ambient``
+        (a hash board's intake-side sensor only where neither measures the air)."""
+        air = [c for c in self.channels if c.unit == "°C" and not _board_side(c)]
         for role in AIR_ROLES:
-            found = next((c for c in self.channels if c.role == role and c.unit == "°C"), None)
+            found = next((c for c in air if c.role == role), None)
             if found is not None:
                 return found
-        return None
+        return next((c for c in self.channels if c.role == "inlet" and c.unit == "°C"), None)
 
     def channel(self, name: str) -> ThermalChannel | None:
         """The channel called ``name``, or None."""

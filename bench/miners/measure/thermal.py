@@ -13,14 +13,20 @@ From each poll, in the miner's own words (source ``miner``, device ``asic:HOST``
 Per window as every channel is (:func:`bench.power.window.thermal.channel`): a poll at a window's first
 instant belongs to it, the poll that closes it to the next. No series is kept (a file may hold a thousand
 miners; the ``miner-api`` meter's telemetry holds each one's series, thinned).
+
+The room's air, where ``miners run --thermal`` reads a rack PDU's environmental probe (or another source of
+``--thermal``'s grammar), comes first: the same source's channels over each miner's own windows
+(:func:`bench.power.window.thermal.polled_channels`), so that a miner soak's derating fit has an ambient (or,
+with the probe at the intake, an inlet) channel of the air and not only the miner's own sensors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bench.miners.protocol.model import Poll
-from bench.power.window.thermal import Bounds, Info, block, channel
+from bench.power.thermal.sampler import ThermalLog
+from bench.power.window.thermal import Bounds, Info, block, channel, polled_channels
 from bench.record.thermal import Role, Thermal, ThermalUnit
 
 #: the order channels are listed in: the intake air, then each board's figures, then fans
@@ -54,8 +60,9 @@ def _rank(key: str) -> tuple[int, str]:
 
 
 def miner_thermal(polls: Sequence[Poll], device: str, bounds: Bounds, t_ref: float, period_s: float,
-                  family: str = "") -> Thermal | None:
-    """The thermal block of one miner's run from its polls over the windows ``bounds`` (None: no figure)."""
+                  family: str = "", room: Mapping[str, ThermalLog] | None = None) -> Thermal | None:
+    """The thermal block of one miner's run from its polls over the windows ``bounds`` (None: no figure), the
+    channels of the sources ``room`` holds (the room's air: a snapshot of the run's ``--thermal`` sources) first."""
     points: dict[str, list[tuple[float, float]]] = {}
     infos: dict[str, Info] = {}
     for p in polls:
@@ -66,4 +73,5 @@ def miner_thermal(polls: Sequence[Poll], device: str, bounds: Bounds, t_ref: flo
                 infos[name] = Info(name, "miner", device, role, unit, sensor, period_s)
             points.setdefault(name, []).append((p.t, value))
     order = sorted(infos, key=lambda n: _rank(n[len(device) + 1:]))
-    return block([channel(infos[n], points[n], bounds, t_ref, series_points=0) for n in order], [])
+    air, notes = polled_channels(room, bounds, t_ref, series_points=0) if room else ([], [])
+    return block(air + [channel(infos[n], points[n], bounds, t_ref, series_points=0) for n in order], [], notes)

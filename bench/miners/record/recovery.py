@@ -185,7 +185,7 @@ def _rebuild(j: Journaled, identity: Identity, outlet: str | None, head: MinersH
         m = analyse(identity, samples[identity.address], head.plan)
         complete = len(m.valid_windows) >= head.plan.repeats
         run = miner_run(m, head.plan, head.t_ref, outlet=outlets.get(outlet) if outlet else None, stopped=not complete,
-                        params=head.params, started=head.started)
+                        params=head.params, started=head.started, room=j.polled())  # --thermal: the room's air
         setting = _setting(j, head, identity)
         if setting is not None:
             run = run.model_copy(update={"setting": judged(run, setting)})

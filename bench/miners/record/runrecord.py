@@ -36,6 +36,7 @@ from bench.miners.protocol import catalog
 from bench.miners.protocol.model import Identity, Poll
 from bench.power.meter import Meter, Reading
 from bench.power.sampler import Gap, Marker, Sampler
+from bench.power.thermal.sampler import ThermalSampler
 from bench.power.window.block import power_block
 from bench.power.window.quality import quality
 from bench.record import Crosscheck, Hardware, MeterFigure, Phase, PowerBlock, Quality, Run, no_power
@@ -251,8 +252,10 @@ def _general(reason: str) -> str:
 
 
 def miner_run(m: MinerMeasurement, plan: Plan, t_ref: float, *, outlet: OutletLog | None = None,
-              stopped: bool = False, params: dict[str, object] | None = None, started: str | None = None) -> Run:
-    """The run record of one miner's measurement (``t_ref``: ``time.monotonic()`` of the run's start).
+              stopped: bool = False, params: dict[str, object] | None = None, started: str | None = None,
+              room: ThermalSampler | None = None) -> Run:
+    """The run record of one miner's measurement (``t_ref``: ``time.monotonic()`` of the run's start); ``room``:
+    the run's ``--thermal`` sources (a PDU's probe), whose channels lead the miner's thermal block.
 
     Status ``ok`` when it has valid windows (``metrics.note`` says when fewer than planned), ``interrupted``
     when a stop came first, ``failed`` without a window; ``verified`` and ``error`` from the pool and
@@ -276,5 +279,5 @@ def miner_run(m: MinerMeasurement, plan: Plan, t_ref: float, *, outlet: OutletLo
                        status=status, error=None if m.verified else "; ".join(m.verify_reasons)[:2000],
                        verified=m.verified, metrics=_metrics(m, plan, block, window_polls))
     thermal = miner_thermal(m.polls, h.device, [(w.t_start, w.t_end) for w in used], t_ref, plan.period_s,
-                            m.identity.family)
+                            m.identity.family, room.snapshot() if room is not None else None)
     return with_soak(run if thermal is None else run.model_copy(update={"thermal": thermal}), plan.soak)

@@ -7,7 +7,9 @@ request per PDU, :mod:`bench.power.meters.outlets`); then every miner is polled 
 lost: the journal (:mod:`bench.miners.measure.journal`) takes every poll and outlet reading as it comes
 and each miner's record, synced, as soon as it is complete; SIGINT, SIGTERM and SIGHUP end the
 polling, the miners short of windows are recorded ``interrupted`` and the file is still written
-(the caller exits 128 + the signal number); after SIGKILL, ``sitebench recover`` rebuilds it.
+(the caller exits 128 + the signal number); after SIGKILL, ``sitebench recover`` rebuilds it. The room's
+air (``--thermal``: a rack PDU's environmental probe) is polled beside them, journaled as it is read, and
+leads each miner's thermal block over that miner's windows.
 
 A sweep (``--power-target 2400,2800,stock``) is one run per miner per point. Before anything changes,
 each miner's knob is chosen by its firmware (:func:`bench.miners.protocol.knobs.miner_knob`), every point
@@ -54,6 +56,8 @@ from bench.power.knobs.knob import Knob, KnobFailed, KnobRefused, Value
 from bench.power.meter import Meter
 from bench.power.meters.outlets import OutletEntry, open_outlets
 from bench.power.sampler import Sampler
+from bench.power.thermal.sampler import ThermalSampler
+from bench.power.thermal.source import ThermalSource
 from bench.record import Document, Run, Settings, Timing, new_document, utc_now, write_result
 from bench.record.setting import Setting
 
@@ -78,6 +82,9 @@ class Request:
     settle_s: float | None = None
     #: A shard of a fleet run (bench.miners.fleet): every sample as it comes, and the file it writes.
     sink: ShardSink | None = None
+    #: ``--thermal``: sources of the room's air (a rack PDU's probe), polled beside the miners, journaled, and
+    #: in every miner's thermal block over its own windows.
+    thermal: list[ThermalSource] = field(default_factory=list)
 
 
 @dataclass
@@ -200,6 +207,7 @@ class _Context:
     stop: asyncio.Event
     got: list[int]
     sink: ShardSink | None = None
+    room: ThermalSampler | None = None
 
 
 async def _measure(ctx: _Context, clients: Sequence[MinerClient], point: int | None = None,
@@ -223,7 +231,7 @@ async def _measure(ctx: _Context, clients: Sequence[MinerClient], point: int | N
         if not final and outlet is not None and end is not None and not any(r.t > end for r in outlet.readings[-3:]):
             return  # the outlet's figure at the window's end needs a reading after it: next check
         run = miner_run(m, plan, t_ref, outlet=outlet, stopped=final and bool(ctx.got), params=ctx.params,
-                        started=started)
+                        started=started, room=ctx.room)
         if address in settings:
             run = run.model_copy(update={"setting": judged(run, settings[address])})
         finished[address] = run
@@ -330,6 +338,8 @@ async def run_miners(req: Request) -> Outcome:
     finally:
         for meter in outlet_meters.values():
             meter.close()
+        for source in req.thermal:
+            source.close()
 
 
 async def _run(req: Request, clients: list[MinerClient], tuned: list[Tuned], outlet_meters: dict[str, Meter],
@@ -344,13 +354,16 @@ async def _run(req: Request, clients: list[MinerClient], tuned: list[Tuned], out
         timing=timing, sample_rate_hz=sampler.rate_hz if sampler else None,
         sampler_notes=[n[:2000] for n in sampler.notes] if sampler else []))
     journal = MinersJournal(journal_path(req.out))
-    ctx = _Context(plan, journal, outlet_meters, sampler, params, stop, got, req.sink)
+    room = ThermalSampler(req.thermal, journal=journal) if req.thermal else None
+    ctx = _Context(plan, journal, outlet_meters, sampler, params, stop, got, req.sink, room)
     journal.header(doc, [m.figure() for m in meters])
     for run in not_measured:
         journal.record(run)
     if sampler is not None:
         sampler.journal = journal
         sampler.start()
+    if room is not None:
+        await asyncio.to_thread(room.start)  # a first reading of each (a PDU answers in a second or two)
     guard = KnobGuard(write=journal.knob)
     try:
         if req.points is None:
@@ -363,6 +376,8 @@ async def _run(req: Request, clients: list[MinerClient], tuned: list[Tuned], out
         finally:
             if sampler is not None:
                 await asyncio.to_thread(sampler.stop)
+            if room is not None:
+                await asyncio.to_thread(room.stop, False)  # closed with the run's other sources
     doc = doc.model_copy(update={"runs": not_measured + runs})
     if req.sink is not None:
         logs = {a: _outlet_log(sampler, m) for a, m in outlet_meters.items()}

@@ -17,10 +17,11 @@ Throttled time is sample-and-hold: each reading's reasons hold until the next re
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bench.power.sampler import Sampler
+from bench.power.thermal.sampler import ThermalLog
 from bench.power.thermal.source import Channel, ThermalSource
 from bench.power.window.telemetry import BENIGN_REASONS, REASONS_KEY
 from bench.record import Phase
@@ -208,16 +209,24 @@ def run_thermal(sampler: Sampler | None, t_ref: float, phases: Sequence[Phase],
     bounds = bounds or window_bounds(phases, t_ref)
     channels, throttles = _meter_channels(sampler, bounds, t_ref)
     notes: list[str] = []
-    polled = sampler.thermal
-    if polled is not None:
-        logs = polled.snapshot()
-        for source, c in polled.channels():
-            log = logs[source.name]
+    if sampler.thermal is not None:
+        more, notes = polled_channels(sampler.thermal.snapshot(), bounds, t_ref)
+        channels += more
+    return block(channels, throttles, notes)
+
+
+def polled_channels(logs: Mapping[str, ThermalLog], bounds: Bounds, t_ref: float,
+                    series_points: int = MAX_SERIES_POINTS) -> tuple[list[ThermalChannel], list[str]]:
+    """The channels of polled temperature sources (a :meth:`~bench.power.thermal.sampler.ThermalSampler.snapshot`)
+    over the windows ``bounds``, in the sources' order, and the sources' notes; a channel never read and
+    without a gap is left out."""
+    channels: list[ThermalChannel] = []
+    for log in logs.values():
+        for c in log.source.channels:
             points = log.points(c.name)
             if points or log.gaps:
-                channels.append(channel(Info.of(source, c), points, bounds, t_ref, log.gaps))
-        notes += [n[:2000] for s in polled.sources for n in s.notes]
-    return block(channels, throttles, notes)
+                channels.append(channel(Info.of(log.source, c), points, bounds, t_ref, log.gaps, series_points=series_points))
+    return channels, [n[:2000] for log in logs.values() for n in log.source.notes]
 
 
 def block(channels: list[ThermalChannel], throttles: list[Throttle], notes: list[str] | None = None) -> Thermal | None:
