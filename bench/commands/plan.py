@@ -9,7 +9,7 @@ from bench import console
 from bench.commands import help_of
 from bench.sizing import plan_render
 from bench.sizing.climate import apply as climate
-from bench.sizing.climate.options import add_options, per_allocation
+from bench.sizing.climate.options import add_options, per_use
 from bench.sizing.frontier import DEFAULT_YEARS
 from bench.sizing.plan import ChoiceOptions, evaluate, parse_plan, warnings
 from bench.sizing.plots import check_path, plan_plot
@@ -29,7 +29,9 @@ the sizing guide (docs/guides/sizing.md) for every key. A use whose result
 file holds a sweep is sized at the setting that buys the most for its MW
 (--max-machines caps the machines per use; with a machine cost and an energy
 price, from the options or the plan, by cost per unit of throughput) and the
-gain over stock is printed.
+gain over stock is printed. With --climate (or climate = ... in the plan's
+allocations or uses), each use's annual and worst-month figures are shown beside
+the flat ones; the command line overrides the plan.
 
 examples:
   sitebench plan results/plans/phase1-2000mw.toml
@@ -63,13 +65,13 @@ def main(args: argparse.Namespace) -> int:
 
         check_path(args.plot)
     plan = parse_plan(args.plan)
-    climates = per_allocation(args.climate, args.cooling, [a.name for a in plan.allocations])
+    climates = per_use(args.climate, args.cooling, plan)
     results = evaluate(plan, ChoiceOptions(args.max_machines, args.machine_cost, args.energy_price, args.years))
     warns = warnings(plan)
     rows = climate.plan_rows(plan, results, climates)
     if args.json:
         doc = plan_render.as_json(plan, results, warns)
-        print(json.dumps({**doc, "climate": climate.plan_json(rows, climates)} if climates else doc, indent=2))
+        print(json.dumps({**doc, "climate": climate.plan_json(plan, rows, climates)} if rows else doc, indent=2))
     else:
         out = console.out()
         out.print(plan_render.plan_table(plan, results))
@@ -85,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
             out.print(f"[yellow]warning: {w}[/yellow]")
         for line in plan_render.choice_lines(results):
             out.print(escape(line))
-        if climates:
+        if rows:
             climate.print_plan(out, plan, rows, climates)
     if args.plot:
 

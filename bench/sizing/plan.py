@@ -19,6 +19,9 @@ A plan::
     mw = 667               # facility MW
     site_capacity_mw = 1320   # optional: the plant, and how loaded it runs now,
     site_load_factor = 0.15   # to warn when the allocation exceeds its spare capacity
+    climate = "sahiwal"    # optional: the site's climate for annual figures (a shipped site, or an
+                           # .epw/.csv year relative to the plan file), for every use without its own
+    cooling = "air"        # optional: the cooling model with it (air, evaporative, dry-cooler)
 
     [[allocation.use]]
     name = "ASIC mining"
@@ -27,6 +30,12 @@ A plan::
     workload = "sha256d"   # which run, when the file holds several usable runs
     model = "S19 Pro"      # which hardware, in a file of several (a miners file: one average miner per model)
     capex_per_machine = 4000   # optional: purchase price of one machine, in the plan's currency
+    climate = "sahiwal"        # optional: this use's climate and cooling, over the allocation's
+    cooling = "evaporative"
+
+``plan --climate``/``--cooling`` override the plan's climates and cooling models (a bare value for every
+use, ``NAME=...`` for one allocation's); without either, a use with a climate in the plan (its own, else its
+allocation's) gets annual figures with its cooling model (default: air).
 
 Per use: the sizing of :mod:`bench.sizing.model` for ``mw x share``; energy
 per year = ``mw x share x availability x 8760`` MWh (the machines fill the
@@ -93,6 +102,9 @@ class Use:
     workload: str | None = None
     model: str | None = None
     capex_per_machine: float | None = None
+    #: a shipped site's name or a climate file's path (resolved against the plan file), and a cooling model
+    climate: str | None = None
+    cooling: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,9 @@ class AllocationSpec:
     uses: tuple[Use, ...]
     site_capacity_mw: float | None = None
     site_load_factor: float | None = None
+    #: the climate and cooling of every use that names none of its own
+    climate: str | None = None
+    cooling: str | None = None
 
     @property
     def spare_mw(self) -> float | None:
@@ -160,8 +175,30 @@ def _text(table: dict[str, Any], key: str, path: Path, where: str, default: str 
     return value
 
 
+def _climate(t: dict[str, Any], path: Path, where: str) -> tuple[str | None, str | None]:
+    """``climate`` (a shipped site, or an .epw/.csv file resolved against the plan's folder) and ``cooling``."""
+    from bench.sizing.climate.cooling import KINDS
+    from bench.sizing.climate.sites import site_names
+
+    climate = _text(t, "climate", path, where) if "climate" in t else None
+    if climate is not None:
+        if Path(climate).suffix.lower() in (".epw", ".csv"):
+            found = path.parent / climate
+            if not found.is_file():
+                raise _fail(path, f"{where}.climate", f"no such file {found}")
+            climate = str(found)
+        elif climate.strip().lower().replace(" ", "-").replace("_", "-") not in site_names():
+            raise _fail(path, f"{where}.climate", f"no such site {climate!r} (shipped: {', '.join(site_names())}; "
+                                                  "or an .epw or .csv file)")
+    cooling = _text(t, "cooling", path, where) if "cooling" in t else None
+    if cooling is not None and cooling.strip().lower() not in KINDS:
+        raise _fail(path, f"{where}.cooling", f"{cooling!r}: expected one of {', '.join(KINDS)}")
+    return climate, cooling
+
+
 def _use(table: Any, path: Path, where: str) -> Use:
-    t = _known(table, {"name", "share", "result", "workload", "model", "capex_per_machine"}, path, where)
+    t = _known(table, {"name", "share", "result", "workload", "model", "capex_per_machine", "climate", "cooling"},
+               path, where)
     share = _number(t, "share", path, where, low=0.0, high=1.0)
     if share is None:
         raise _fail(path, f"{where}.share", "missing (a fraction of the allocation's MW)")
@@ -173,13 +210,14 @@ def _use(table: Any, path: Path, where: str) -> Use:
     workload = _text(t, "workload", path, where) if "workload" in t else None
     model = _text(t, "model", path, where) if "model" in t else None
     capex = _number(t, "capex_per_machine", path, where, low=0.0, low_open=False)
-    return Use(_text(t, "name", path, where, Path(result).stem), share, result, workload, model, capex)
+    return Use(_text(t, "name", path, where, Path(result).stem), share, result, workload, model, capex,
+               *_climate(t, path, where))
 
 
 def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> AllocationSpec:
     where = f"allocation[{i}]"
-    t = _known(table, {"name", "mw", "pue", "availability", "use", "site_capacity_mw", "site_load_factor"},
-               path, where)
+    t = _known(table, {"name", "mw", "pue", "availability", "use", "site_capacity_mw", "site_load_factor",
+                       "climate", "cooling"}, path, where)
     mw = _number(t, "mw", path, where, low=0.0)
     if mw is None:
         raise _fail(path, f"{where}.mw", "missing (facility MW of the allocation)")
@@ -190,6 +228,7 @@ def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> Allocat
     total = sum(u.share for u in parsed)
     if total > 1 + 1e-9:
         raise _fail(path, where, f"uses allocate {total:.1%} of its MW, more than 100%")
+    climate, cooling = _climate(t, path, where)
     return AllocationSpec(
         name=_text(t, "name", path, where, f"allocation {i + 1}"), mw=mw,
         pue=_number(t, "pue", path, where, low=1.0, low_open=False, default=head["pue"]) or 1.0,
@@ -198,6 +237,7 @@ def _allocation(table: Any, path: Path, i: int, head: dict[str, Any]) -> Allocat
         uses=parsed,
         site_capacity_mw=_number(t, "site_capacity_mw", path, where, low=0.0),
         site_load_factor=_number(t, "site_load_factor", path, where, low=0.0, high=1.0, low_open=False),
+        climate=climate, cooling=cooling,
     )
 
 

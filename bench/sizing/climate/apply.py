@@ -1,17 +1,20 @@
 """Annual figures for what ``size`` and ``plan`` sized: the glue between the commands and the year.
 
-``size`` gives one climate and cooling model for every option; ``plan`` one per allocation
-(:mod:`bench.sizing.climate.options`). Each sized option's derating curve comes from
+``size`` gives one climate and cooling model for every option; ``plan`` one per use, from the command line
+or the plan (:func:`bench.sizing.climate.options.per_use`: a list with one entry per use, in order, None for
+a use without a climate). Each sized option's derating curve comes from
 :mod:`bench.sizing.climate.curves`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from rich.markup import escape
 
 from bench.record import Document, load
 from bench.sizing.climate.annual import annual
@@ -37,15 +40,18 @@ def size_rows(sized: Sequence[Sized], year: ClimateYear, cool: Cooling) -> list[
     return [Row(s.workload, s.system, annual(s, year, cool, curve_for(s, _doc(s.file)))) for s in sized]
 
 
-def plan_rows(plan: Plan, results: Sequence[UseResult],
-              climates: dict[str, tuple[ClimateYear, Cooling]]) -> list[Row]:
-    """Every use of every allocation that has a climate."""
+Climates = Sequence[tuple[ClimateYear, Cooling] | None]
+
+
+def plan_rows(plan: Plan, results: Sequence[UseResult], climates: Climates) -> list[Row]:
+    """Every use of every allocation that has a climate (``climates``: one per use, in the plan's order, as
+    ``results`` are)."""
     availability = {a.name: a.availability for a in plan.allocations}
     rows = []
-    for r in results:
-        if r.allocation not in climates:
+    for r, climate in zip(results, climates):
+        if climate is None:
             continue
-        year, cool = climates[r.allocation]
+        year, cool = climate
         s = r.sized
         rows.append(Row(f"{r.allocation}: {r.use}", s.system,
                         annual(s, year, cool, curve_for(s, _doc(s.file)), availability[r.allocation])))
@@ -77,7 +83,49 @@ def print_size(out: Any, rows: Sequence[Row], year: ClimateYear, cool: Cooling, 
         out.print(line)
 
 
-def print_plan(out: Any, plan: Plan, rows: Sequence[Row], climates: dict[str, tuple[ClimateYear, Cooling]]) -> None:
+@dataclass(frozen=True)
+class Applied:
+    """One climate and cooling model and what they apply to: an allocation whose uses share them
+    (``use`` None), else one use of it."""
+
+    allocation: str
+    use: str | None
+    year: ClimateYear
+    cool: Cooling
+
+    @property
+    def label(self) -> str:
+        return f"allocation {self.allocation!r}" + (f" use {self.use!r}" if self.use is not None else "")
+
+    @property
+    def key(self) -> str:
+        return self.allocation if self.use is None else f"{self.allocation}: {self.use}"
+
+
+def labelled(plan: Plan, climates: Climates) -> tuple[list[Applied], list[str]]:
+    """Each climate with what it applies to (an allocation whose uses share one, else each use of it), and the
+    allocations (or uses) without one."""
+    found: list[Applied] = []
+    missing: list[str] = []
+    k = 0
+    for a in plan.allocations:
+        mine = list(climates[k:k + len(a.uses)])
+        k += len(a.uses)
+        if len({(id(c[0]), c[1].kind) if c is not None else None for c in mine}) == 1:
+            if mine[0] is None:
+                missing.append(a.name)
+            else:
+                found.append(Applied(a.name, None, *mine[0]))
+            continue
+        for u, c in zip(a.uses, mine):
+            if c is None:
+                missing.append(f"{a.name}: {u.name}")
+            else:
+                found.append(Applied(a.name, u.name, *c))
+    return found, missing
+
+
+def print_plan(out: Any, plan: Plan, rows: Sequence[Row], climates: Climates) -> None:
     """``plan --climate``: the annual table per use, the totals flat against annual, and the notes."""
     from rich.table import Table
 
@@ -96,10 +144,11 @@ def print_plan(out: Any, plan: Plan, rows: Sequence[Row], climates: dict[str, tu
                       f"{t['worst_month']}: {units.rate(t['worst_month_throughput'], unit)} ({worst:+.1%})",
                       f"{t['energy_mwh']:,.0f}")
     out.print(table)
-    missing = [a.name for a in plan.allocations if a.name not in climates]
+    found, missing = labelled(plan, climates)
     if missing:
-        out.print(f"[yellow]no climate for {', '.join(missing)}: flat figures only (--climate NAME=SITE)[/yellow]")
-    for line in climate_notes([(f"allocation {name!r}", y, c) for name, (y, c) in climates.items()], rows):
+        out.print(f"[yellow]no climate for {escape(', '.join(missing))}: flat figures only (--climate NAME=SITE, "
+                  "or climate = ... in the plan)[/yellow]")
+    for line in climate_notes([(f.label, f.year, f.cool) for f in found], rows):
         out.print(line)
 
 
@@ -114,10 +163,15 @@ def size_json(objects: list[dict[str, Any]], sized: Sequence[Sized], rows: Seque
     return {"climate": json_block(year, cool), "runs": objects}
 
 
-def plan_json(rows: Sequence[Row], climates: dict[str, tuple[ClimateYear, Cooling]]) -> dict[str, Any]:
-    """``plan --climate --json``: the ``climate`` block added to the plan's JSON."""
-    return {"allocations": {name: json_block(y, c) for name, (y, c) in climates.items()},
-            "uses": [{"use": r.label, "system": r.system, **r.annual.to_json()} for r in rows],
+def plan_json(plan: Plan, rows: Sequence[Row], climates: Climates) -> dict[str, Any]:
+    """``plan --climate --json``: the ``climate`` block added to the plan's JSON: each climate by what it applies
+    to (an allocation's name, or ``allocation: use`` where its uses differ), each use's year with its site and
+    cooling model, the totals."""
+    found, _ = labelled(plan, climates)
+    used = [c for c in climates if c is not None]
+    return {"allocations": {f.key: json_block(f.year, f.cool) for f in found},
+            "uses": [{"use": r.label, "system": r.system, "site": y.name, "cooling": c.kind, **r.annual.to_json()}
+                     for r, (y, c) in zip(rows, used)],
             "totals": totals(rows)}
 
 

@@ -2,7 +2,9 @@
 
 ``size`` and ``report`` take one of each. ``plan`` takes either one for every allocation or one per
 allocation, ``--climate NAME=SITE|FILE`` (the allocation's name in the plan), repeated; a bare value sets
-every allocation that has none of its own. Without ``--cooling`` the air-side economiser is assumed.
+every allocation that has none of its own. A plan may name each use's climate and cooling itself (``climate``
+and ``cooling`` in a use, else in its allocation: :mod:`bench.sizing.plan`); the command line overrides them.
+Without a cooling model anywhere the air-side economiser is assumed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from bench.errors import UsageError
 from bench.sizing.climate.cooling import KINDS, Cooling, cooling
 from bench.sizing.climate.sites import load_climate, site_names
 from bench.sizing.climate.year import ClimateYear
+from bench.sizing.plan import Plan
 
 DEFAULT_COOLING = "air"
 
@@ -60,18 +63,28 @@ def _split(values: list[str], names: list[str], option: str) -> tuple[str | None
     return every, each
 
 
-def per_allocation(climates: list[str], kinds: list[str], names: list[str]) -> dict[str, tuple[ClimateYear, Cooling]]:
-    """Each allocation's climate and cooling; allocations without a climate are left out."""
-    if not climates:
-        if kinds:
-            raise UsageError("--cooling needs --climate (which site's air does it cool with?)")
-        return {}
+def per_use(climates: list[str], kinds: list[str], plan: Plan) -> list[tuple[ClimateYear, Cooling] | None]:
+    """Each use's climate and cooling, one per use of the plan in order (None: no climate, flat figures only).
+
+    The climate is the first given of: ``--climate NAME=...`` for its allocation, a bare ``--climate``, the
+    use's ``climate``, its allocation's; the cooling model likewise (default: air). Each climate is read once.
+    """
+    names = [a.name for a in plan.allocations]
+    in_plan = any(a.climate is not None or any(u.climate is not None for u in a.uses) for a in plan.allocations)
+    if kinds and not climates and not in_plan:
+        raise UsageError("--cooling needs --climate (which site's air does it cool with?)")
     every, each = _split(climates, names, "--climate")
     every_kind, each_kind = _split(kinds, names, "--cooling")
-    out = {}
-    for name in names:
-        spec = each.get(name, every)
-        if spec is None:
-            continue
-        out[name] = (load_climate(spec), cooling(each_kind.get(name, every_kind) or DEFAULT_COOLING))
+    loaded: dict[str, ClimateYear] = {}
+    out: list[tuple[ClimateYear, Cooling] | None] = []
+    for a in plan.allocations:
+        for u in a.uses:
+            spec = each.get(a.name) or every or u.climate or a.climate
+            kind = each_kind.get(a.name) or every_kind or u.cooling or a.cooling or DEFAULT_COOLING
+            if spec is None:
+                out.append(None)
+                continue
+            if spec not in loaded:
+                loaded[spec] = load_climate(spec)
+            out.append((loaded[spec], cooling(kind)))
     return out
