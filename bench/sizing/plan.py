@@ -176,24 +176,16 @@ def _text(table: dict[str, Any], key: str, path: Path, where: str, default: str 
 
 
 def _climate(t: dict[str, Any], path: Path, where: str) -> tuple[str | None, str | None]:
-    """``climate`` (a shipped site, or an .epw/.csv file resolved against the plan's folder) and ``cooling``."""
-    from bench.sizing.climate.cooling import KINDS
-    from bench.sizing.climate.sites import site_names
-
+    """``climate`` (an .epw/.csv file resolved against the plan's folder, else a site's name) and ``cooling``, as
+    written; which sites and cooling models exist is checked with the plan by
+    :func:`bench.sizing.climate.options.per_use`."""
     climate = _text(t, "climate", path, where) if "climate" in t else None
-    if climate is not None:
-        if Path(climate).suffix.lower() in (".epw", ".csv"):
-            found = path.parent / climate
-            if not found.is_file():
-                raise _fail(path, f"{where}.climate", f"no such file {found}")
-            climate = str(found)
-        elif climate.strip().lower().replace(" ", "-").replace("_", "-") not in site_names():
-            raise _fail(path, f"{where}.climate", f"no such site {climate!r} (shipped: {', '.join(site_names())}; "
-                                                  "or an .epw or .csv file)")
-    cooling = _text(t, "cooling", path, where) if "cooling" in t else None
-    if cooling is not None and cooling.strip().lower() not in KINDS:
-        raise _fail(path, f"{where}.cooling", f"{cooling!r}: expected one of {', '.join(KINDS)}")
-    return climate, cooling
+    if climate is not None and Path(climate).suffix.lower() in (".epw", ".csv"):
+        found = path.parent / climate
+        if not found.is_file():
+            raise _fail(path, f"{where}.climate", f"no such file {found}")
+        climate = str(found)
+    return climate, _text(t, "cooling", path, where) if "cooling" in t else None
 
 
 def _use(table: Any, path: Path, where: str) -> Use:

@@ -9,6 +9,7 @@ Without a cooling model anywhere the air-side economiser is assumed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
@@ -63,12 +64,32 @@ def _split(values: list[str], names: list[str], option: str) -> tuple[str | None
     return every, each
 
 
+def check_plan(plan: Plan) -> None:
+    """Every ``climate`` in the plan a shipped site (a file was found when it was read) and every ``cooling`` a
+    model sitebench has.
+
+    Raises:
+        UsageError: one line naming the plan file and the key at fault.
+    """
+    for i, a in enumerate(plan.allocations):
+        tables = [(f"allocation[{i}]", a.climate, a.cooling)]
+        tables += [(f"allocation[{i}].use[{j}]", u.climate, u.cooling) for j, u in enumerate(a.uses)]
+        for where, climate, kind in tables:
+            if climate is not None and Path(climate).suffix.lower() not in (".epw", ".csv") \
+                    and climate.strip().lower().replace(" ", "-").replace("_", "-") not in site_names():
+                raise UsageError(f"{plan.path}: {where}.climate: no such site {climate!r} (shipped: "
+                                 f"{', '.join(site_names())}; or an .epw or .csv file)")
+            if kind is not None and kind.strip().lower() not in KINDS:
+                raise UsageError(f"{plan.path}: {where}.cooling: {kind!r}: expected one of {', '.join(KINDS)}")
+
+
 def per_use(climates: list[str], kinds: list[str], plan: Plan) -> list[tuple[ClimateYear, Cooling] | None]:
     """Each use's climate and cooling, one per use of the plan in order (None: no climate, flat figures only).
 
     The climate is the first given of: ``--climate NAME=...`` for its allocation, a bare ``--climate``, the
     use's ``climate``, its allocation's; the cooling model likewise (default: air). Each climate is read once.
     """
+    check_plan(plan)
     names = [a.name for a in plan.allocations]
     in_plan = any(a.climate is not None or any(u.climate is not None for u in a.uses) for a in plan.allocations)
     if kinds and not climates and not in_plan:
