@@ -31,7 +31,8 @@ channel of role ``inlet``, else the first of role ``ambient``, and takes ``windo
 ``n``'s inlet temperature. A hash board's sensors on its intake side (``board<i>_inlet_c``, role ``inlet``)
 are a board's temperature, above the air's: they are read only where no channel of the air is there.
 
-Throttling: per device whose source reports clock-event reasons (NVML), ``throttle[].windows[n]`` gives
+Throttling: per device whose source reports clock-event reasons (NVML; a miner whose firmware lists its
+heat-protection codes, :mod:`bench.miners.measure.throttle`), ``throttle[].windows[n]`` gives
 the seconds of window ``n`` spent with each reason active and the seconds (and fraction) spent throttled:
 with any reason active that is not benign (idle, a clock set by the user or the display, and the GPU
 holding its power limit, ``sw_power_cap``, which is how a power-bound GPU runs at full load). The reasons

@@ -8,7 +8,10 @@ From each poll, in the miner's own words (source ``miner``, device ``asic:HOST``
   firmware tells the board's intake side from its exhaust side (a stock Antminer's four PCB sensors),
   ``board<i>_inlet_c`` (``inlet``: the board at the intake, a few degrees above the air) and
   ``board<i>_outlet_c`` (``outlet``);
-- ``fan<i>_rpm`` (role ``fan``).
+- ``fan<i>_rpm`` (role ``fan``);
+
+and, where the firmware says so poll by poll (Whatsminer API v2's protection codes,
+:mod:`bench.miners.measure.throttle`), the time it held itself back for heat, as the block's ``throttle``.
 
 Per window as every channel is (:func:`bench.power.window.thermal.channel`): a poll at a window's first
 instant belongs to it, the poll that closes it to the next. No series is kept (a file may hold a thousand
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bench.miners.measure.throttle import miner_throttle
 from bench.miners.protocol.model import Poll
 from bench.power.thermal.sampler import ThermalLog
 from bench.power.window.thermal import Bounds, Info, block, channel, polled_channels
@@ -74,4 +78,6 @@ def miner_thermal(polls: Sequence[Poll], device: str, bounds: Bounds, t_ref: flo
             points.setdefault(name, []).append((p.t, value))
     order = sorted(infos, key=lambda n: _rank(n[len(device) + 1:]))
     air, notes = polled_channels(room, bounds, t_ref, series_points=0) if room else ([], [])
-    return block(air + [channel(infos[n], points[n], bounds, t_ref, series_points=0) for n in order], [], notes)
+    held = miner_throttle(polls, device, bounds, period_s)
+    return block(air + [channel(infos[n], points[n], bounds, t_ref, series_points=0) for n in order],
+                 [held] if held is not None else [], notes)
