@@ -213,22 +213,29 @@ def analyse(identity: Identity, samples: list[Sample], plan: Plan) -> MinerMeasu
     return MinerMeasurement(identity, samples, warmups, windows, breaks, ok, reasons, source, power, limits, refused)
 
 
-def complete(samples: list[Sample], plan: Plan, identity: Identity | None = None) -> bool:
-    """True once the miner has ``repeats`` valid windows (judged against ``identity``'s model when given)."""
+def valid_windows(samples: list[Sample], plan: Plan, identity: Identity | None = None) -> list[Window]:
+    """The valid windows of one miner's samples so far (judged against ``identity``'s model when given)."""
     limits = None if identity is None else bound(identity, [s for s in samples if isinstance(s, Poll)],
                                                   plan.rate_tolerance)
-    return sum(w.valid for w in measured_windows(samples, plan, limits)[1]) >= plan.repeats
+    return [w for w in measured_windows(samples, plan, limits)[1] if w.valid]
+
+
+def complete(samples: list[Sample], plan: Plan, identity: Identity | None = None) -> bool:
+    """True once the miner has ``repeats`` valid windows (judged against ``identity``'s model when given)."""
+    return len(valid_windows(samples, plan, identity)) >= plan.repeats
 
 
 async def measure(clients: Sequence[MinerClient], plan: Plan,
                   on_sample: Callable[[str, int, Sample], None] | None = None, *,
                   on_tick: Callable[[set[str], dict[str, list[Sample]]], None] | None = None,
+                  on_windows: Callable[[dict[str, list[Window]]], object] | None = None,
                   stop: asyncio.Event | None = None) -> tuple[list[MinerMeasurement], PollStats]:
     """Poll ``clients`` until each has ``plan.repeats`` valid windows, the deadline or ``stop``; one result each.
 
     Args:
         on_sample: called with (``host:port``, tick, sample) as each sample arrives (the journal).
         on_tick: called at each completion check with the addresses complete so far and every miner's samples.
+        on_windows: called at each completion check with every miner's valid windows so far (a soak's trend).
         stop: set it to end polling early (a stop signal): the samples so far are analysed.
     """
     poller = Poller(list(clients), plan.period_s, on_sample=on_sample)
@@ -239,13 +246,20 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
 
     async def watch() -> None:
         done: set[str] = set()  # checked at most every quarter window: a full check costs ~ms per miner
+        windows: dict[str, list[Window]] = {a: [] for a in poller.samples}
         while loop.time() < t_end and not stop.is_set():
             wait = min(max(plan.period_s, plan.window_s / 4), max(t_end - loop.time(), 0.0))
             try:
                 await asyncio.wait_for(stop.wait(), wait)
             except asyncio.TimeoutError:
                 pass
-            done |= {a for a in poller.samples if a not in done and complete(poller.samples[a], plan, identity[a])}
+            for a in poller.samples:
+                if a not in done:
+                    windows[a] = valid_windows(poller.samples[a], plan, identity[a])
+                    if len(windows[a]) >= plan.repeats:
+                        done.add(a)
+            if on_windows is not None:
+                on_windows(windows)
             if on_tick is not None:
                 on_tick(set(done), poller.samples)
             if len(done) == len(poller.samples):

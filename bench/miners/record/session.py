@@ -43,6 +43,7 @@ from bench.measure.journal import journal_path, prepare_out
 from bench.measure.runrecord import RunHead
 from bench.miners.measure.journal import MinersJournal
 from bench.miners.measure.outcome import Plan, analyse, measure
+from bench.miners.measure.trend import SoakTrend
 from bench.miners.protocol.client import MinerClient
 from bench.miners.protocol.knobs import miner_knob
 from bench.miners.protocol.model import Sample
@@ -247,11 +248,19 @@ async def _measure(ctx: _Context, clients: Sequence[MinerClient], point: int | N
         if ctx.sink is not None:
             ctx.sink.sample(address, tick, sample)
 
-    results, _ = await measure(clients, plan, on_sample, on_tick=on_tick, stop=ctx.stop)
+    soak = plan.soak
+    trend = SoakTrend(plan.repeats, soak.threshold, _say_trend) if soak is not None else None
+    results, _ = await measure(clients, plan, on_sample, on_tick=on_tick, stop=ctx.stop,
+                               on_windows=trend.update if trend is not None else None)
     for client, m in zip(clients, results):
         if client.identity.address not in finished:
             finish(client.identity.address, m.samples, final=True)
     return [finished[c.identity.address] for c in clients]
+
+
+def _say_trend(line: str) -> None:
+    """A soak's running drift (:mod:`bench.miners.measure.trend`), on stderr as it goes."""
+    console.err().print(line, markup=False, highlight=False)
 
 
 def _setting(t: Tuned, i: int, guard: KnobGuard, read_back: Value | None, settle_s: float) -> Setting:
