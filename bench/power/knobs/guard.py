@@ -72,16 +72,24 @@ class KnobGuard:
         """Set ``value`` on ``knob`` (its original journaled first); returns the value read back.
 
         Raises:
-            KnobRefused: out of the device's range (nothing changed).
-            KnobFailed: the device did not take it.
+            KnobRefused: out of the device's range, or the device refused the change (a wrong password): nothing
+                changed; a knob refused on its first change is not restored at exit, having never changed.
+            KnobFailed: the device did not answer (it may have changed: it is restored at exit).
         """
         knob.allowed().check(value, knob.unit, knob.label)
-        if knob.label not in self.originals:
+        first = knob.label not in self.originals
+        if first:
             original = knob.read()
             self.write({"type": "knob", "label": knob.label, "spec": knob.spec(), "unit": knob.unit,
                         "original": original})
             self.originals[knob.label] = (knob, original)
-        knob.set(value)
+        try:
+            knob.set(value)
+        except KnobRefused:
+            if first:  # the device refused its first change (a wrong password): it holds its original still
+                _, original = self.originals.pop(knob.label)
+                self.write({"type": "knob_restored", "label": knob.label, "value": original, "unchanged": True})
+            raise
         read_back = knob.read()
         self.write({"type": "knob_set", "label": knob.label, "value": value, "read_back": read_back})
         return read_back

@@ -109,10 +109,25 @@ def test_a_firmware_without_the_command_or_a_range_is_refused(password: str, fle
 def test_a_wrong_password_is_one_line_and_never_the_password(password: str, fleet: Any) -> None:
     miner = v3("127.0.28.6", password="another")
     fleet(miner)
-    with pytest.raises(KnobFailed) as info:
+    with pytest.raises(KnobRefused) as info:
         WhatsminerPowerLimit(miner.host, timeout_s=1.0).set(2000.0)
     assert "code -4 (invalid token)" in str(info.value) and "\n" not in str(info.value)
+    assert "nothing was changed" in str(info.value)
     assert PASSWORD not in str(info.value) and miner.target_w == 2850.0
+
+
+def test_a_change_the_miner_refused_is_not_put_back_since_nothing_changed(password: str, fleet: Any) -> None:
+    """The guard journals the original, the miner refuses the write: the knob is closed as unchanged, so neither
+    the end of the run nor recover writes to a miner that never changed (a wrong password would fail again)."""
+    miner = v3("127.0.28.7", password="another")
+    fleet(miner)
+    lines: list[dict[str, Any]] = []
+    knob = WhatsminerPowerLimit(miner.host, timeout_s=1.0)
+    with KnobGuard(write=lines.append) as guard, pytest.raises(KnobRefused):
+        guard.apply(knob, 2000.0)
+    assert guard.failures == [] and guard.restored == []
+    assert [line["type"] for line in lines] == ["knob", "knob_restored"] and lines[-1]["unchanged"] is True
+    assert restore_journaled(lines) == ([], []) and miner.target_w == 2850.0
 
 
 def test_recover_reopens_it_from_its_spec_and_the_environment(password: str, fleet: Any) -> None:

@@ -109,9 +109,9 @@ class WhatsminerPowerLimit(Knob):
         """Send ``set.miner.power_limit`` with ``value`` W.
 
         Raises:
-            KnobRefused: no password in the environment.
-            KnobFailed: no answer, or the firmware refused it (a wrong password, a value it does not take); the
-                message never holds the password.
+            KnobRefused: no password in the environment, or the firmware answered and refused it (a wrong
+                password, a value it does not take): nothing changed; the message never holds the password.
+            KnobFailed: no answer (it may have changed).
         """
         if isinstance(value, str) or value != round(value) or not 0 <= value <= MAX_LIMIT_W:
             raise KnobRefused(f"{self.label}: {value!r} is not a whole number of W the API takes")
@@ -122,6 +122,8 @@ class WhatsminerPowerLimit(Knob):
         watts = int(round(value))
         try:
             run(lambda: self._set(watts, account, password))
+        except Refused as exc:
+            raise KnobRefused(scrub(f"{self.label}: {SET_POWER_LIMIT} {watts} W {exc}; nothing was changed", 600)) from None
         except MinerError as exc:
             raise KnobFailed(scrub(f"{self.label}: {SET_POWER_LIMIT} {watts} W: {exc}", 600)) from None
 
@@ -169,7 +171,12 @@ class WhatsminerPowerLimit(Knob):
         reply = (await request(self.host, self.port, payload, timeout_s=self.timeout_s, framed=True,
                                limits=self.limits))[0]
         if reply.get("code") != 0:
-            raise CommandFailed(f"refused: code {str(reply.get('code'))[:40]} ({str(reply.get('msg'))[:200]})")
+            raise Refused(f"refused: code {str(reply.get('code'))[:40]} ({str(reply.get('msg'))[:200]})")
+
+
+class Refused(CommandFailed):
+    """The miner answered and refused the write (a wrong password's invalid token, a value it does not take):
+    nothing changed."""
 
 
 def open_spec(spec: dict[str, Any]) -> WhatsminerPowerLimit:
