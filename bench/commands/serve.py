@@ -22,6 +22,7 @@ from bench.record import check_writable
 from bench.report.terminal import per_mw_table, power_notes, runs_table, soak_lines
 from bench.serve.measure.metrics import parse_goodput
 from bench.serve.measure.outcome import LoadPoint, ServeSettings, prepare_sync
+from bench.serve.measure.trend import TokenTrend
 from bench.serve.protocol.boundary import (
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_EVENT_BYTES,
@@ -195,7 +196,16 @@ def main(args: argparse.Namespace) -> int:
     with Progress(console=err(), transient=True, disable=args.quiet) as bars:
         def progress(point: LoadPoint, total: int) -> Any:
             task = bars.add_task(point.label, total=None if soak is not None else total)
-            return lambda rec: bars.advance(task)
+            if soak is None:
+                return lambda rec: bars.advance(task)
+            trend = TokenTrend(soak.window_s, soak.threshold)  # a soak's bar shows its drift as it goes
+
+            def advance(rec: Any) -> None:
+                bars.advance(task)
+                if (text := trend.add(rec)) is not None:
+                    bars.update(task, description=f"{point.label} {text}")
+
+            return advance
 
         result = execute(plan, setup, progress)
     measurements, doc = result.measurements, result.doc
