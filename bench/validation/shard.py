@@ -6,22 +6,28 @@ A shard (``miners run --shard``) leaves its runs' series to the samples file its
 1. the file beside the result must be the one named: SHA-256 and row count (a signature over the result
    covers the samples through them);
 2. every check that needs no series runs on the result as it is;
-3. the runs, a chunk of :data:`CHUNK` at a time, get their series back from the samples, rebuilt the
-   way the power layer built them (each meter's readings through :func:`bench.power.window.energy.window`
-   between the miner's first and last sample: the firmware's power figure from each poll, the nameplate
+3. the runs, some at a time, get their series back from the samples, rebuilt the way the power layer
+   built them (each meter's readings between the miner's first and last sample, through
+   :func:`bench.power.window.energy.trace`: the firmware's power figure from each poll, the nameplate
    model's energy from each poll's hash counter, the outlet's readings), and the checks that read series
    (:data:`SERIES_CHECKS`) run on them; then each miner's figures are recomputed from its polls
    (check ``parquet``): each window's hashes and seconds from the counter at the polls that bound it, each
    meter's energy over the windows and each window's energy, no more polls or failed polls than the samples
    hold, the fewest chips present and the hottest board or chip over the windows.
 
-The samples are read as a stream (one batch at a time, only the columns needed, only the chunk's miners
-kept), so memory holds one chunk's samples, not the shard's.
+The samples are read as a stream (one batch at a time, only the columns needed, only the miners of the pass
+kept, as arrays: :data:`ROWS_PER_PASS` rows of them), and the series rebuilt for :data:`ROWS_PER_CHECK` rows'
+worth of runs at a time, so memory holds a bounded part of a shard's samples whatever its size; the file is
+read once for a shard of up to 2 million rows (10,000 miners polled 200 times each).
 """
 
 from __future__ import annotations
 
+import gc
 import re
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +42,11 @@ from bench.record import Document, MeterFigure, Run, samples
 from bench.record.bounds import MAX_MACHINE_W
 from bench.validation.core import FILE_CHECKS, Finding, close, run_checks
 
-#: Runs hydrated at once (each chunk is one pass over the samples file).
-CHUNK = 1000
+#: Samples rows read in one pass over the file (kept as arrays, about 70 bytes a row): the runs whose rows
+#: these are, at the file's rows per miner, are one pass.
+ROWS_PER_PASS = 2_000_000
+#: Samples rows whose runs get their series back at once (as Python objects, about 500 bytes a row).
+ROWS_PER_CHECK = 250_000
 #: The checks that read a run's series: they run on the runs with their series rebuilt from the samples.
 SERIES_CHECKS = frozenset({"energy-trace", "markers", "timestamps", "power-derivation", "peaks"})
 #: Phase times are rounded to 0.1 ms: a poll within this of a phase's edge is the poll that bounds it.
@@ -63,6 +72,49 @@ class Rows:
         return max([p[0] for p in self.polls[-1:]] + self.failed[-1:])
 
 
+#: The ``kind`` of a samples row, by its code in :class:`Chunk`.
+KINDS = ("poll", "failed", "outlet")
+
+
+def _values(data: np.ndarray, null: np.ndarray) -> list[Any]:
+    """``data`` as a list, None where ``null``."""
+    return [None if n else v for v, n in zip(data.tolist(), null.tolist())] if null.any() else data.tolist()
+
+
+class Chunk(Mapping[str, Rows]):
+    """The samples of some miners, as arrays in file order (numbers, with a null mask where a column may be null);
+    one miner's :class:`Rows` are made when asked for, so Python objects exist for one miner at a time."""
+
+    def __init__(self, keys: list[str], code: np.ndarray, kind: np.ndarray, columns: dict[str, np.ndarray],
+                 nulls: dict[str, np.ndarray]) -> None:
+        self._keys = {k: i for i, k in enumerate(keys)}
+        self._order = np.argsort(code, kind="stable")  # each miner's rows together, in file (time) order
+        self._bounds = np.concatenate([[0], np.cumsum(np.bincount(code, minlength=len(keys)))])
+        self._kind, self._columns, self._nulls = kind, columns, nulls
+
+    def __getitem__(self, address: str) -> Rows:
+        i = self._keys[address]
+        at = self._order[int(self._bounds[i]):int(self._bounds[i + 1])]
+        kind = self._kind[at]
+
+        def take(name: str, which: np.ndarray) -> list[Any]:
+            return _values(self._columns[name][at[which]], self._nulls[name][at[which]])
+
+        poll, failed, outlet = (kind == k for k in range(len(KINDS)))
+        rows = Rows(failed=take("t", failed))
+        rows.polls = list(zip(take("t", poll), take("hashes", poll), take("power_w", poll),
+                              [None if c is None else int(c) for c in take("chips", poll)], take("hottest", poll)))
+        rows.outlet = [Reading(t=t, power_w=w, energy_j=e) for t, w, e in
+                       zip(take("t", outlet), take("power_w", outlet), take("energy_j", outlet))]
+        return rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 def address(run: Run) -> str | None:
     """The miner's ``host:port`` (the samples' ``miner``), from its hardware details."""
     d = run.hardware.details if run.hardware is not None else {}
@@ -70,35 +122,54 @@ def address(run: Run) -> str | None:
     return f"{host}:{port}" if isinstance(host, str) and isinstance(port, int) else None
 
 
-def _hottest(boards: list[Any] | None, chips: list[Any] | None) -> float | None:
-    temps = [float(v) for v in (boards or []) + (chips or []) if v is not None]
-    return max(temps) if temps else None
+def _hottest(columns: list[Any], n: int) -> np.ndarray:
+    """Per row, the largest number in any of the list ``columns`` (nulls skipped; NaN where there is none)."""
+    import pyarrow.compute as pc
+    top = np.full(n, np.nan)
+    for col in columns:
+        values = pc.list_flatten(col).to_numpy(zero_copy_only=False).astype(float)
+        np.fmax.at(top, pc.list_parent_indices(col).to_numpy(zero_copy_only=False), values)
+    return top
 
 
-def read_rows(path: Path, wanted: set[str]) -> dict[str, Rows]:
-    """The samples of the miners ``wanted``, streamed from ``path`` one batch at a time."""
+def read_rows(path: Path, wanted: set[str]) -> Chunk:
+    """The samples of the miners ``wanted``, streamed from ``path`` one batch at a time: of each batch, the rows of
+    those miners are kept as arrays (about 60 bytes a row), and each miner's :class:`Rows` are made when asked for."""
     pa, _ = samples.arrow()  # first: without pyarrow, one line naming the extra
     import pyarrow.compute as pc
-    out: dict[str, Rows] = {a: Rows() for a in wanted}
-    keys = pa.array(sorted(wanted), type=pa.string())
+    keys = sorted(wanted)
+    key_set = pa.array(keys, type=pa.string())
+    kinds = pa.array(KINDS, type=pa.string())
+    parts: dict[str, list[np.ndarray]] = {}
+
+    def keep(name: str, value: np.ndarray) -> None:
+        parts.setdefault(name, []).append(value)
+
     for batch in samples.batches(path, COLUMNS):
-        miners = batch.column("miner").dictionary_decode() if pa.types.is_dictionary(batch.column("miner").type) \
-            else batch.column("miner")
-        mask = pc.is_in(miners, value_set=keys)
+        miner = batch.column("miner")
+        miner = miner.dictionary_decode() if pa.types.is_dictionary(miner.type) else miner
+        code = pc.index_in(miner, value_set=key_set)
+        mask = code.is_valid()
         if not pc.any(mask).as_py():
             continue
         kept = batch.filter(mask)
-        cols = {name: kept.column(name).to_pylist() for name in COLUMNS}
-        for i, miner in enumerate(cols["miner"]):
-            rows, kind, t = out[miner], cols["kind"][i], cols["t"][i]
-            if kind == "poll":
-                rows.polls.append((t, cols["hashes"][i], cols["power_w"][i], cols["chips"][i],
-                                   _hottest(cols["board_temp_c"][i], cols["board_chip_temp_c"][i])))
-            elif kind == "failed":
-                rows.failed.append(t)
-            elif kind == "outlet":
-                rows.outlet.append(Reading(t=t, power_w=cols["power_w"][i], energy_j=cols["energy_j"][i]))
-    return out
+        keep("code", pc.filter(code, mask).to_numpy(zero_copy_only=False).astype(np.int64))
+        kind = kept.column("kind")
+        kind = kind.dictionary_decode() if pa.types.is_dictionary(kind.type) else kind
+        keep("kind", pc.fill_null(pc.index_in(kind, value_set=kinds), -1).to_numpy(zero_copy_only=False))
+        for name in ("t", "hashes", "power_w", "energy_j", "chips"):
+            col = kept.column(name)
+            keep(name, pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False))
+            keep(f"{name}?", col.is_null().to_numpy(zero_copy_only=False))
+        hot = _hottest([kept.column("board_temp_c"), kept.column("board_chip_temp_c")], kept.num_rows)
+        keep("hottest", np.nan_to_num(hot))
+        keep("hottest?", np.isnan(hot))
+    numbers = ("t", "hashes", "power_w", "energy_j", "chips", "hottest")
+    joined = {name: np.concatenate(parts.get(name) or [np.zeros(0, dtype=bool if name.endswith("?") else float)])
+              for name in ("code", "kind", *numbers, *(f"{n}?" for n in numbers))}
+    joined["code"], joined["kind"] = joined["code"].astype(np.int64), joined["kind"].astype(np.int64)
+    return Chunk(keys, joined["code"], joined["kind"], {n: joined[n] for n in numbers},
+                 {n: joined[f"{n}?"] for n in numbers})
 
 
 def _jpt(run: Run) -> float | None:
@@ -107,11 +178,16 @@ def _jpt(run: Run) -> float | None:
     return w / ths if ok else None  # type: ignore[operator]
 
 
-def _edge(polls: list[tuple[float, float | None, float | None, int | None, float | None]], at: float,
-          t_ref: float) -> tuple[float, float | None] | None:
-    """The poll whose time is the phase edge ``at`` (seconds from ``t_ref``): its ``(t, hashes)``."""
-    hit = next((p for p in polls if abs(round(p[0] - t_ref, 4) - at) <= EDGE_S), None)
-    return (hit[0], hit[1]) if hit is not None else None
+def _edge(polls: list[tuple[float, float | None, float | None, int | None, float | None]], times: list[float],
+          at: float, t_ref: float) -> tuple[float, float | None] | None:
+    """The poll whose time is the phase edge ``at`` (seconds from ``t_ref``): its ``(t, hashes)``; ``times``: the
+    polls' times (in order, as a miner's are in its samples; the polls near ``at`` are the ones looked at)."""
+    i = bisect_left(times, t_ref + at - 2 * EDGE_S)
+    while i < len(polls) and times[i] <= t_ref + at + 2 * EDGE_S:
+        if abs(round(times[i] - t_ref, 4) - at) <= EDGE_S:
+            return polls[i][0], polls[i][1]
+        i += 1
+    return None
 
 
 def readings(meter: MeterFigure, run: Run, rows: Rows, span: tuple[float, float] | None) -> list[Reading] | None:
@@ -157,7 +233,8 @@ def hydrate(run: Run, rows: Rows, t_ref: float, base: str) -> tuple[Run, list[Fi
         return run, out
     out += _counts(run, rows, base)
     wins = run.windows
-    edges = [(_edge(rows.polls, w.start, t_ref), _edge(rows.polls, w.end, t_ref)) for w in wins]
+    times = [p[0] for p in rows.polls]
+    edges = [(_edge(rows.polls, times, w.start, t_ref), _edge(rows.polls, times, w.end, t_ref)) for w in wins]
     missing = [w.name for w, (a, b) in zip(wins, edges) if a is None or b is None]
     if missing:
         out.append(Finding("parquet", f"{base}.phases",
@@ -168,24 +245,25 @@ def hydrate(run: Run, rows: Rows, t_ref: float, base: str) -> tuple[Run, list[Fi
         out += _hottest_in(run, rows, span, base)
     first, last = Marker("run/start", rows.first, {}), Marker("run/end", rows.last, {})
     meters = []
+    logs: dict[str, MeterLog] = {}
     for k, m in enumerate(run.power.meters):
         got = readings(m, run, rows, span)
         if got is None:
             meters.append(m)
             continue
-        log = _log(m, got)
-        meters.append(m.model_copy(update={"trace": energy.window(log, first, last, t_ref).trace}))
+        log = logs[m.name] = _log(m, got)
+        meters.append(m.model_copy(update={"trace": energy.trace(log, first, last, t_ref)}))
         if span is not None and m.energy_j is not None:
-            fig = energy.window(log, Marker("w/start", span[0], {}), Marker("w/end", span[1], {}), t_ref)
-            if not close(fig.energy_j, m.energy_j, 1e-6):
+            got_j = energy.window_energy(log, Marker("w/start", span[0], {}), Marker("w/end", span[1], {}))
+            if not close(got_j, m.energy_j, 1e-6):
                 out.append(Finding("parquet", f"{base}.power.meters[{k}].energy_j",
-                                   f"{m.energy_j:.6g} J but its readings in the samples give {fig.energy_j} J"))
+                                   f"{m.energy_j:.6g} J but its readings in the samples give {got_j} J"))
     chosen = [m for m in meters if m.name in {p.name for p in run.power.primary}]
     trace = [p for p in _sum_traces([m.trace for m in chosen]) if p[1] <= MAX_MACHINE_W]
     if span is not None and run.power.window_energy_j and len(run.power.window_energy_j) == len(edges) and chosen:
-        logs = [_log(m, readings(m, run, rows, span) or []) for m in chosen]
+        logs_ = [logs.get(m.name) or _log(m, []) for m in chosen]
         for j, ((a, _), (b, _)) in enumerate(edges):  # type: ignore[misc]
-            parts = [energy.window_energy(log, Marker("a", a, {}), Marker("b", b, {})) for log in logs]
+            parts = [energy.window_energy(log, Marker("a", a, {}), Marker("b", b, {})) for log in logs_]
             want = sum(p for p in parts if p is not None) if all(p is not None for p in parts) else None
             if not close(run.power.window_energy_j[j], want, 1e-6):
                 out.append(Finding("parquet", f"{base}.power.window_energy_j[{j}]",
@@ -256,24 +334,52 @@ def check_shard(doc: Document, path: str) -> list[Finding] | None:
     if why is not None:
         return [*out, Finding("parquet", "$.shard.samples", why)]
     t_ref = doc.shard.t_ref
-    for i0 in range(0, len(doc.runs), CHUNK):
-        chunk = doc.runs[i0:i0 + CHUNK]
-        wanted = {a for r in chunk if (a := address(r)) is not None}
-        try:
-            rows = read_rows(where, wanted) if wanted else {}
-        except (OSError, ValueError, samples.arrow()[0].ArrowException) as exc:  # a damaged file
-            return [*out, Finding("parquet", "$.shard.samples", f"{ref.file}: unreadable ({str(exc)[:200]})")]
-        hydrated = []
-        for j, run in enumerate(chunk):
-            a = address(run)
-            if a is None:
-                hydrated.append(run)
-                continue
-            run2, found = hydrate(run, rows.get(a, Rows()), t_ref, f"$.runs[{i0 + j}]")
-            hydrated.append(run2)
-            out += found
-        out += _shifted(run_checks(doc.model_copy(update={"runs": hydrated}), only=SERIES_CHECKS), i0)
+    per_pass, per_check = (_per(doc, ref.rows, budget) for budget in (ROWS_PER_PASS, ROWS_PER_CHECK))
+    with paused_gc():
+        for p0 in range(0, len(doc.runs), per_pass):
+            part = doc.runs[p0:p0 + per_pass]
+            wanted = {a for r in part if (a := address(r)) is not None}
+            try:
+                rows = read_rows(where, wanted)
+            except (OSError, ValueError, samples.arrow()[0].ArrowException) as exc:  # a damaged file
+                return [*out, Finding("parquet", "$.shard.samples", f"{ref.file}: unreadable ({str(exc)[:200]})")]
+            for i0 in range(p0, p0 + len(part), per_check):
+                out += _hydrated_checks(doc, doc.runs[i0:min(i0 + per_check, p0 + len(part))], i0, rows, t_ref)
     return out
+
+
+def _per(doc: Document, rows: int, budget: int) -> int:
+    """Runs to take at once so that their samples are about ``budget`` rows (the file's rows shared evenly)."""
+    return max(1, min(len(doc.runs), budget * len(doc.runs) // max(rows, 1)))
+
+
+def _hydrated_checks(doc: Document, runs: list[Run], i0: int, rows: Mapping[str, Rows], t_ref: float) -> list[Finding]:
+    """The findings of ``runs`` (from ``doc.runs[i0]``) with their series rebuilt from ``rows``."""
+    out: list[Finding] = []
+    hydrated = []
+    for j, run in enumerate(runs):
+        a = address(run)
+        if a is None:
+            hydrated.append(run)
+            continue
+        run2, found = hydrate(run, rows.get(a) or Rows(), t_ref, f"$.runs[{i0 + j}]")
+        hydrated.append(run2)
+        out += found
+    return out + _shifted(run_checks(doc.model_copy(update={"runs": hydrated}), only=SERIES_CHECKS), i0)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a while: what is made here (runs, readings, traces) holds no
+    cycles and is freed as it goes, but every collection would walk a whole shard's document (half the time
+    of validating one, measured on 10,000 miners)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 FILE_CHECKS.append(check_shard)

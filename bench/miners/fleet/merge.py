@@ -62,6 +62,7 @@ from bench.record.shards import (
 )
 from bench.sizing.miners import RANK, usable
 from bench.validation import errors, validate_file
+from bench.validation.shard import paused_gc
 from bench.validation.signing import verify_document
 
 #: A first window may start this long after a poll period past its grid boundary (latency, clock slew).
@@ -328,7 +329,8 @@ def merge(paths: list[Path], out: Path, *, keys: dict[str, Any] | None = None, k
     with tempfile.TemporaryDirectory(prefix=".sitebench-merge-", dir=out.parent if out.parent.is_dir() else None) as tmp:
         files: list[Path] = []
         for path in paths:
-            doc = _shard_doc(path, keys)
+            with paused_gc():
+                doc = _shard_doc(path, keys)
             info = doc.shard
             assert info is not None
             _first(info, path, ref)

@@ -157,6 +157,11 @@ def window(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> MeterFigu
     return fig
 
 
+def trace(log: MeterLog, start: Marker, end: Marker, t_ref: float) -> list[list[float]]:
+    """The trace :func:`window` records for one meter between two markers, without its other figures."""
+    return _recordable(_trace(select(log, start, end), t_ref))[0]
+
+
 def window_energy(log: MeterLog, start: Marker, end: Marker) -> float | None:
     """Energy of one meter between two markers (J), None without a figure."""
     readings = select(log, start, end)
