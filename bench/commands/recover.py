@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import bench.miners.fleet.recovery  # noqa: F401  (registers a shard's journal: its samples written again)
 import bench.miners.record.recovery  # noqa: F401  (registers the miners journal)
 import bench.power.knobs.open  # noqa: F401  (registers the machine's knobs for reopening)
 from bench.commands import help_of
@@ -22,7 +23,9 @@ A run writes <out>.journal.jsonl as it measures: every power reading, every phas
 marker, and each run's record the moment the run completes. When the run is
 killed (SIGKILL, a crash, a power cut), recover rebuilds a valid result file from
 it: completed runs exactly as recorded, the run in progress as "interrupted" with
-the windows it completed. The journal is left where it is.
+the windows it completed. The journal is left where it is. A shard of a fleet
+run (miners run --shard) comes back as a shard: its Parquet samples are written
+again beside the file from the journal's polls, so it validates and merges.
 
 Every line carries a sequence number and a checksum, so damage is known, not
 guessed. A damaged line is reported by its line number; a completed run whose
@@ -81,10 +84,14 @@ def main(args: argparse.Namespace) -> int:
     check_writable(out, replace=args.force)
     rec = recover(journal, Limits(line_bytes=args.max_line_bytes, journal_bytes=args.max_bytes))
     not_restored = restore_knobs(rec.knob_lines)
-    write_result(out, rec.document)
+    doc = rec.document_at(out, replace=args.force)
+    write_result(out, doc)
     status = ", ".join(f"{r.workload} {r.status}" + (" (rebuilt after damage)" if how == "rebuilt" else "")
                        for r, how in zip(rec.document.runs, rec.outcomes)) or "no runs"
     print(f"recovered {out}: {len(rec.document.runs)} run(s) ({status})")
+    if doc.shard is not None:
+        print(f"shard {doc.shard.k}/{doc.shard.n} of run {doc.shard.run_id}: samples {doc.shard.samples.file} "
+              f"({doc.shard.samples.rows} rows) written again from the journal's polls")
     for line in report(rec, str(journal)):
         print(line, file=sys.stderr)
     return 0 if rec.clean and not not_restored else 1

@@ -33,6 +33,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,20 @@ NOT_JOURNALED = "its workload metrics, ceiling and contention are not in the jou
 def register(detect: Detect, rebuild: Rebuild, kinds: tuple[str, ...] = ()) -> None:
     """Make ``recover`` rebuild the journals ``detect`` claims with ``rebuild``; ``kinds``: its own line types."""
     RECOVERERS.append((detect, rebuild))
+    KINDS.update(kinds)
+
+
+#: What a front end does once the result file's path is known, for the journals ``detect`` claims:
+#: ``finish(journal, document, out, replace)`` writes the files the result names beside ``out`` (a shard's
+#: samples file; ``replace``: one there may be replaced) and returns the document to write there.
+Finish = Callable[["Journaled", Document, Path, bool], Document]
+FINISHERS: list[tuple[Detect, Finish]] = []
+
+
+def on_write(detect: Detect, finish: Finish, kinds: tuple[str, ...] = ()) -> None:
+    """Make ``recover`` call ``finish`` for the journals ``detect`` claims, with the result's path; ``kinds``: line
+    types of its own."""
+    FINISHERS.append((detect, finish))
     KINDS.update(kinds)
 
 
@@ -182,6 +197,16 @@ class Recovery:
     runs_lost: int = 0
     #: The journal's knob lines in order (plain objects): what ``recover`` restores from.
     knob_lines: list[dict[str, object]] = field(default_factory=list)
+    #: The front ends' last word once the file's path is known (:func:`on_write`), bound to the journal.
+    finishers: list[Callable[[Document, Path, bool], Document]] = field(default_factory=list)
+
+    def document_at(self, out: Path, replace: bool = False) -> Document:
+        """The document to write at ``out``, once every front end that claims the journal has written the files it
+        names beside ``out`` (a shard's samples); ``replace``: such a file there may be replaced."""
+        doc = self.document
+        for finish in self.finishers:
+            doc = finish(doc, out, replace)
+        return doc
 
     @property
     def clean(self) -> bool:
@@ -616,8 +641,10 @@ def recover(path: str | Path, limits: Limits | None = None) -> Recovery:
         runs, outcomes, runs_lost = _runs(j)
     j.damage.sort(key=lambda d: (d.at, d.no))
     knob_lines = [dict(x.value) for x in j.lines if x.kind in KNOB_KINDS and isinstance(x.value, dict)]
+    finishers: list[Callable[[Document, Path, bool], Document]] = [partial(finish, j) for detect, finish in FINISHERS
+                                                                   if detect(j)]
     return Recovery(j.document.model_copy(update={"runs": runs}), j.damage, j.checked, j.total_bytes, j.total_lines,
-                    outcomes, runs_lost, knob_lines)
+                    outcomes, runs_lost, knob_lines, finishers)
 
 
 #: The most damaged lines reported one by one; the rest are counted.

@@ -35,6 +35,8 @@ from bench.record.samples import arrow, sha256
 from bench.record.shards import Clock, SamplesRef, ShardInfo
 
 SAMPLES = ("auto", "json", "parquet")
+#: The journal line a shard's run writes beside its ``miners`` line (:meth:`ShardRun.journal_line`).
+SHARD_LINE = "shard"
 #: Miners per shard the docs advise (one poller process's worth, about 45 MB of result file).
 MAX_MINERS_PER_SHARD = 10_000
 
@@ -56,6 +58,16 @@ def strip(run: Run) -> Run:
     p = run.power
     meters = [m.model_copy(update={"trace": [], "telemetry": {}}) for m in p.meters]
     return run.model_copy(update={"power": p.model_copy(update={"trace": [], "meters": meters}), "thermal": None})
+
+
+def samples_ref(path: Path, rows: int) -> SamplesRef:
+    """The result's reference to the samples file at ``path`` (closed, in place) of ``rows`` rows."""
+    return SamplesRef(file=path.name, sha256=sha256(path), rows=rows, bytes=path.stat().st_size)
+
+
+def shard_result(doc: Document, info: ShardInfo) -> Document:
+    """``doc`` as a shard's result: its runs without their series (:func:`strip`), the ``shard`` block."""
+    return doc.model_copy(update={"runs": [strip(r) for r in doc.runs], "shard": info})
 
 
 def clock_record(state: runid.ClockState) -> Clock:
@@ -98,23 +110,31 @@ class ShardRun:
         if self._sink is not None:
             self._sink.sample(address, tick, sample)
 
+    def journal_line(self) -> dict[str, Any]:
+        """The journal's ``shard`` line (after :meth:`start`): the ``shard`` block but its samples file, which
+        ``recover`` writes again from the journal's polls (:mod:`bench.miners.fleet.recovery`)."""
+        info = self._info(SamplesRef(file="pending.parquet", sha256="0" * 64, rows=0, bytes=0))
+        return {"type": SHARD_LINE, "shard": info.model_dump(mode="json", exclude={"samples"})}
+
+    def _info(self, ref: SamplesRef) -> ShardInfo:
+        assert self._t_ref is not None and self._wall_ref is not None
+        return ShardInfo(run_id=self.run_id, run_id_from=self.run_id_from, k=self.shard.k, n=self.shard.n,
+                         source=self.shard.source, detail=self.shard.detail[:2000], hosts=self.part.total,
+                         hosts_sha256=self.part.fingerprint, miners=len(self.part.specs), window_s=self.window_s,
+                         period_s=self.period_s, t_ref=self._t_ref, wall_ref=self._wall_ref,
+                         clock=clock_record(self.clock), samples=ref)
+
     def finish(self, doc: Document, outlets: dict[str, OutletLog]) -> Document:
         """The outlets' readings added, the samples file closed into place, the result with the ``shard`` block."""
         assert self.out is not None
         if self._sink is None:
             self.start(time.monotonic())
-        assert self._sink is not None and self._t_ref is not None and self._wall_ref is not None
+        assert self._sink is not None
         for address, log in outlets.items():
             self._sink.outlet(address, log.readings)
         path = samples_path(self.out)
         self._sink.close()
-        ref = SamplesRef(file=path.name, sha256=sha256(path), rows=self._sink.rows, bytes=path.stat().st_size)
-        info = ShardInfo(run_id=self.run_id, run_id_from=self.run_id_from, k=self.shard.k, n=self.shard.n,
-                         source=self.shard.source, detail=self.shard.detail[:2000], hosts=self.part.total,
-                         hosts_sha256=self.part.fingerprint, miners=len(self.part.specs), window_s=self.window_s,
-                         period_s=self.period_s, t_ref=self._t_ref, wall_ref=self._wall_ref,
-                         clock=clock_record(self.clock), samples=ref)
-        return doc.model_copy(update={"runs": [strip(r) for r in doc.runs], "shard": info})
+        return shard_result(doc, self._info(samples_ref(path, self._sink.rows)))
 
     def abort(self) -> None:
         """Remove a samples file not yet in place."""

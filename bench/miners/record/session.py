@@ -219,6 +219,7 @@ async def _measure(ctx: _Context, clients: Sequence[MinerClient], point: int | N
     t_ref, started = time.monotonic(), utc_now()
     if ctx.sink is not None:
         ctx.sink.start(t_ref)
+        ctx.journal.write(ctx.sink.journal_line())  # synced with the miners line: recover makes the shard's file
     outlet_of = {c.identity.address: ctx.outlets.get(c.identity.address) for c in clients}
     ctx.journal.miners(plan, t_ref, [(c.identity, o.name if o else None) for c, o in zip(clients, outlet_of.values())],
                        ctx.params, started, point, {a: s.to_json() for a, s in settings.items()})
