@@ -114,14 +114,19 @@ class Point:
         return self.sized.throughput_per_machine
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` object: the setting, the per-machine figures with their bounds, frontier flag."""
+        """The ``--json`` object: the setting, the per-machine figures with their bounds, frontier flag.
+
+        Keys name what they are per, as ``size --json`` names them (``throughput`` there is the allocation's):
+        ``power_w_per_machine``, ``throughput_per_machine``, ``machine_efficiency``, each with ``_low``/``_high``.
+        """
         s = self.sized
         return {"file": s.file, "run": s.run, "setting": self.setting.to_json(), "label": self.label,
-                "power_w": s.power_w_per_machine, "power_w_low": s.power_w_per_machine_low,
-                "power_w_high": s.power_w_per_machine_high, "throughput": s.throughput_per_machine,
-                "throughput_low": self.throughput_low, "throughput_high": self.throughput_high,
-                "efficiency": s.machine_efficiency, "efficiency_low": s.machine_efficiency_low,
-                "efficiency_high": s.machine_efficiency_high, "on_frontier": self.on_frontier}
+                "power_w_per_machine": s.power_w_per_machine, "power_w_per_machine_low": s.power_w_per_machine_low,
+                "power_w_per_machine_high": s.power_w_per_machine_high,
+                "throughput_per_machine": s.throughput_per_machine,
+                "throughput_per_machine_low": self.throughput_low, "throughput_per_machine_high": self.throughput_high,
+                "machine_efficiency": s.machine_efficiency, "machine_efficiency_low": s.machine_efficiency_low,
+                "machine_efficiency_high": s.machine_efficiency_high, "on_frontier": self.on_frontier}
 
 
 @dataclass(frozen=True)
