@@ -21,9 +21,10 @@ DESCRIPTION = """\
 Fit a derating curve from soaks at different inlet temperatures: throughput and
 wall power against inlet temperature, piecewise linear with one knee, with the
 knee's 95% interval (profile likelihood over the knee) and the curve's 95%
-band. Points come from each run's measured windows where a meter's telemetry
-carries an inlet or ambient channel (a key ending inlet_c or ambient_c), else
-from the run's metrics.inlet_c. --out writes a result file with the runs and
+band. Points come from each run's measured windows: its thermal block's inlet
+channel, else its ambient one (a BMC's intake, a PDU's probe: --thermal), else
+a meter's telemetry key ending inlet_c or ambient_c; else from the run's
+metrics.inlet_c. --out writes a result file with the runs and
 the fit (sitebench validate refits it; size and plan --climate use it).
 DECLARED curves (a maker's or review's published knee and shutdown) are shown
 apart, never mixed with fitted ones. Fewer than 6 points at 4 temperatures:

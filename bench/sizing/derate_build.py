@@ -39,8 +39,10 @@ def build(docs: Sequence[tuple[str, Document]], workload: str | None = None) -> 
             if pts:
                 found.append((path, i, run, pts))
     if not found:
-        raise UsageError("derate: no run carries an inlet or ambient temperature (a meter's telemetry key ending "
-                         "inlet_c or ambient_c per window, or metrics.inlet_c): nothing to fit")
+        which = f" of workload {workload}" if workload is not None else ""
+        raise UsageError(f"derate: no run{which} carries an inlet or ambient temperature (a thermal block's inlet or "
+                         "ambient channel, a meter's telemetry key ending inlet_c or ambient_c per window, or "
+                         "metrics.inlet_c): nothing to fit")
     workloads = sorted({run.workload for _, _, run, _ in found})
     if len(workloads) > 1:
         raise UsageError(f"derate: runs of {len(workloads)} workloads ({', '.join(workloads)}): choose one with "

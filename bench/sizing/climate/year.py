@@ -56,7 +56,7 @@ class ClimateYear:
             if bad.size:
                 i = int(bad[0])
                 raise UsageError(f"{self.source}: {label} at hour {i} (day {i // 24 + 1}, hour {i % 24}) is "
-                                 f"{arr[i]!r}: must be a number within {low:g}..{high:g}")
+                                 f"{float(arr[i])!r}: must be a number within {low:g}..{high:g}")
             object.__setattr__(self, "dry_bulb_c" if label == "dry bulb" else "rh_pct", arr)
         object.__setattr__(self, "wet_bulb_c", wet_bulb(self.dry_bulb_c, self.rh_pct))
 
