@@ -52,7 +52,8 @@ class Plan:
     #: How far over its nameplate a miner's rate may be (bench.miners.measure.plausible).
     rate_tolerance: float = RATE_TOLERANCE
     #: Windows on a wall-clock grid: the first starts at the first poll at or after a multiple of ``window_s``
-    #: in UTC once warm (a fleet's shards line up; bench.miners.fleet.runid).
+    #: in UTC once warm, each next at the first poll at or after the next multiple (a fleet's shards line up;
+    #: bench.miners.fleet.runid, bench.miners.measure.window.cut).
     aligned: bool = False
     #: ``--soak``: the seconds the windows cover (``repeats`` of them) and the drift threshold (fraction per hour).
     soak_s: float | None = None
@@ -142,7 +143,7 @@ def measured_windows(samples: list[Sample], plan: Plan, limits: Bound | None = N
         if start is None:
             continue
         while True:
-            new = cut(run, failures, start, plan.window_s, plan.repeats, len(windows), end_reason)
+            new = cut(run, failures, start, plan.window_s, plan.repeats, len(windows), end_reason, plan.aligned)
             if not warm.stable:
                 new = [replace(w, invalid_reasons=(*w.invalid_reasons, warm.reason)) for w in new]
             why = [None if limits is None else limits.rate_reason(w.throughput_hs) for w in new]
@@ -225,6 +226,11 @@ def complete(samples: list[Sample], plan: Plan, identity: Identity | None = None
     return len(valid_windows(samples, plan, identity)) >= plan.repeats
 
 
+#: Miners checked (or handed to ``on_tick``) between turns of the event loop: checking a miner costs up to a
+#: millisecond and making its record a few, so thousands at once would hold the polls due meanwhile for seconds.
+SLICE = 32
+
+
 async def measure(clients: Sequence[MinerClient], plan: Plan,
                   on_sample: Callable[[str, int, Sample], None] | None = None, *,
                   on_tick: Callable[[set[str], dict[str, list[Sample]]], None] | None = None,
@@ -234,7 +240,8 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
 
     Args:
         on_sample: called with (``host:port``, tick, sample) as each sample arrives (the journal).
-        on_tick: called at each completion check with the addresses complete so far and every miner's samples.
+        on_tick: called at each completion check with the addresses complete so far and every miner's samples
+            (the newly complete :data:`SLICE` at a time, the event loop turning between calls).
         on_windows: called at each completion check with every miner's valid windows so far (a soak's trend).
         stop: set it to end polling early (a stop signal): the samples so far are analysed.
     """
@@ -246,6 +253,7 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
 
     async def watch() -> None:
         done: set[str] = set()  # checked at most every quarter window: a full check costs ~ms per miner
+        told: set[str] = set()
         windows: dict[str, list[Window]] = {a: [] for a in poller.samples}
         while loop.time() < t_end and not stop.is_set():
             wait = min(max(plan.period_s, plan.window_s / 4), max(t_end - loop.time(), 0.0))
@@ -253,15 +261,21 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
                 await asyncio.wait_for(stop.wait(), wait)
             except asyncio.TimeoutError:
                 pass
-            for a in poller.samples:
+            for i, a in enumerate(poller.samples):
                 if a not in done:
                     windows[a] = valid_windows(poller.samples[a], plan, identity[a])
                     if len(windows[a]) >= plan.repeats:
                         done.add(a)
+                if i % SLICE == SLICE - 1:
+                    await asyncio.sleep(0)  # the polls due meanwhile go out
             if on_windows is not None:
                 on_windows(windows)
             if on_tick is not None:
-                on_tick(set(done), poller.samples)
+                new = sorted(done - told)
+                for i in range(0, max(len(new), 1), SLICE):  # a miner's record costs ms: a slice at a time
+                    told.update(new[i:i + SLICE])
+                    on_tick(set(told), poller.samples)
+                    await asyncio.sleep(0)
             if len(done) == len(poller.samples):
                 break
         poller.stop()

@@ -134,3 +134,30 @@ def test_fewer_collections_while_polling_and_the_thresholds_put_back() -> None:
     asyncio.run(poller.run(ticks=2))
     assert seen == [(max(eventloop.GC_THRESHOLD, before[0]), *before[1:])] * 2
     assert gc.get_threshold() == before
+
+
+def test_completion_is_handed_on_a_slice_at_a_time_with_the_loop_turning_between(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.miners.measure import outcome
+
+    clients = [FakeClient(f"10.0.3.{i}", [0, 0], hold_s=0.0) for i in range(100)]
+    monkeypatch.setattr(outcome, "valid_windows", lambda samples, plan, identity=None: [None] * plan.repeats if samples else [])
+    told: list[int] = []
+    turns = [0]
+
+    def on_tick(done: set[str], samples: object) -> None:
+        told.append(len(done))
+
+    async def go() -> None:
+        async def spin() -> None:
+            while True:
+                turns[0] += 1
+                await asyncio.sleep(0)
+
+        spinner = asyncio.create_task(spin())
+        plan = outcome.Plan(period_s=0.05, warmup_s=0.0, window_s=0.2, repeats=1, span_s=0.1)
+        await outcome.measure(clients, plan, on_tick=on_tick)  # type: ignore[arg-type]
+        spinner.cancel()
+
+    monkeypatch.setattr(outcome, "analyse", lambda identity, samples, plan: None)
+    asyncio.run(go())
+    assert told == [32, 64, 96, 100] and turns[0] >= len(told)
