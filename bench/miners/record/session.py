@@ -224,9 +224,10 @@ async def _measure(ctx: _Context, clients: Sequence[MinerClient], point: int | N
     ctx.journal.miners(plan, t_ref, [(c.identity, o.name if o else None) for c, o in zip(clients, outlet_of.values())],
                        ctx.params, started, point, {a: s.to_json() for a, s in settings.items()})
     finished: dict[str, Run] = {}
+    by_address = {c.identity.address: c for c in clients}  # a scan of the list per miner is seconds at 10,000
 
     def finish(address: str, samples: list[Sample], final: bool) -> None:
-        client = next(c for c in clients if c.identity.address == address)
+        client = by_address[address]
         m = analyse(client.identity, samples, plan)
         outlet = _outlet_log(ctx.sampler, outlet_of[address])
         end = m.valid_windows[-1].t_end if m.valid_windows else None
