@@ -196,9 +196,9 @@ class MinersFleet(Record):
     """A merged fleet: run id, shards joined and missing, the window grid, totals, models, outliers.
 
     ``complete`` only when every shard ``0..shards-1`` was merged (``missing`` lists the others).
-    ``lag_s`` is the latest a shard's first window started after its grid boundary (a poll period at most),
-    ``clock_bound_s`` the widest a shard's clock may be from UTC: together, how far the fleet's windows
-    may be from lining up.
+    ``lag_s`` is the latest any miner's window started after its grid boundary (a poll period, more where polls
+    were missed at a boundary; ``notes`` counts those), ``clock_bound_s`` the widest a shard's clock may be
+    from UTC: together, how far the fleet's windows may be from lining up.
     """
 
     run_id: Name

@@ -64,17 +64,18 @@ def polls(host: str, *, factor: float, polls_: int, period_s: float, t0: float, 
 def shard_files(out_dir: Path, *, miners: int, shards: int, polls_: int = 16, period_s: float = 5.0,
                 window_s: float = 30.0, repeats: int = 2, run_id: str = "synthetic", spread: float = 0.02,
                 rate_ths: float = 110.0, power_w: float = 3250.0, only: list[int] | None = None,
-                slow: int = 0) -> list[Path]:
+                slow: int = 0, aligned: bool = True) -> list[Path]:
     """Write ``shards`` shard results (``only``: just these) of ``miners`` miners; returns their paths.
 
     Every miner's figures are the first miner's times ``1 + spread x u`` for a fixed ``u`` in [-1, 1] per miner;
-    the first ``slow`` addresses run at 0.8 times that (TH/s outliers; their J/TH is everyone's).
+    the first ``slow`` addresses run at 0.8 times that (TH/s outliers; their J/TH is everyone's). ``aligned=False``
+    cuts the windows as a run outside a fleet does (each ``window_s`` from poll to poll, off the wall-clock grid).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     hosts = addresses(miners)
     ordered = sorted(hosts, key=lambda a: (hashlib.sha256(a.encode()).digest()[:8], a))
     fingerprint = hashlib.sha256("\n".join(ordered).encode()).hexdigest()
-    plan = Plan(period_s=period_s, warmup_s=period_s, window_s=window_s, repeats=repeats, aligned=True, miners=1)
+    plan = Plan(period_s=period_s, warmup_s=period_s, window_s=window_s, repeats=repeats, aligned=aligned, miners=1)
     wall0 = math.ceil(time.time() / window_s) * window_s  # the grid, as a shard's first window starts on it
     t0 = 1000.0
     template = polls(hosts[0], factor=1.0, polls_=polls_, period_s=period_s, t0=t0, wall0=wall0 - period_s,

@@ -4,8 +4,12 @@ Shards are taken one at a time, in the order given. Each must be a shard result 
 that validates, samples included (:func:`bench.validation.validate_file`: the Parquet file's SHA-256 and
 rows, every miner's figures recomputed from its polls); a signed one must verify against the trusted keys.
 All must carry the same run id, shard count, host list (its fingerprint) and window grid, and no shard
-number twice; every miner's first window must start on the grid (within a poll period of a multiple of
-the window length in UTC). A refusal is one line (exit 2) and nothing is written.
+number twice. Every window of every miner must be on the grid: window ``k`` of a miner belongs to the ``k``-th
+fleet window after its first's, and starts within half a window after that one's boundary (a multiple of
+the window length in UTC), else the shard is refused; a shard's windows start at the first poll at or after
+each boundary (:func:`bench.miners.measure.window.cut`), so one later than a poll period and
+:data:`ALIGN_SLACK_S` (polls missed at the boundary, a clock stepped) is counted and noted, and the latest
+start is the fleet's ``lag_s``. A refusal is one line (exit 2) and nothing is written.
 
 From each shard only sums and bounded histograms stay in memory (per model, per fleet window:
 :class:`~bench.miners.fleet.distribution.LogHistogram`), and one line per miner goes to a temporary file
@@ -65,7 +69,8 @@ from bench.validation import errors, validate_file
 from bench.validation.shard import paused_gc
 from bench.validation.signing import verify_document
 
-#: A first window may start this long after a poll period past its grid boundary (latency, clock slew).
+#: A window is on time when it starts within a poll period and this after its grid boundary (latency; the
+#: slew between the poller's monotonic clock, which the windows' times count on, and UTC since the run began).
 ALIGN_SLACK_S = 1.0
 #: Outliers listed in the result (all are counted).
 MAX_LISTED = 1000
@@ -204,17 +209,47 @@ def _shard_doc(path: Path, keys: dict[str, Any]) -> Document:
     return doc
 
 
-def _slot(info: ShardInfo, run: Run, path: Path) -> int | None:
-    """The fleet window of ``run``'s first window; refused when that window is not on the grid."""
+@dataclass
+class Alignment:
+    """How the windows merged so far sit on the grid: the latest start after its boundary, the late windows."""
+
+    lag_s: float = 0.0
+    late: int = 0
+    late_miners: int = 0
+
+    def note(self) -> str | None:
+        """The fleet's note on its late windows (None: none late)."""
+        if not self.late:
+            return None
+        return (f"{self.late} window(s) of {self.late_miners} miner(s) started more than a poll period (+{ALIGN_SLACK_S:g} s) "
+                f"after their grid boundary, the latest {self.lag_s:.3g} s: polls missed at the boundary, or a clock "
+                "stepped")
+
+
+def _slot(info: ShardInfo, run: Run, path: Path, seen: Alignment) -> int | None:
+    """The fleet window of ``run``'s first window (None: it has none), every window checked against the grid.
+
+    Window ``k`` belongs to the ``k``-th fleet window after the first's. It is on time when it starts within a poll
+    period (plus :data:`ALIGN_SLACK_S`) after that window's boundary, late (counted in ``seen``) when later, and
+    refused when it starts before its boundary (by more than the slack) or half a window or more after it: then the
+    miner's windows are not on this grid at all.
+    """
     wins = run.windows
     if not wins:
         return None
-    wall = info.wall_ref + wins[0].start
-    slot = math.floor((wall + ALIGN_SLACK_S) / info.window_s)
-    lag = wall - slot * info.window_s
-    if lag > info.period_s + ALIGN_SLACK_S:
-        raise UsageError(f"merge: {path}: {run.device}'s windows do not align: its first starts {lag:.3g} s after a "
-                         f"multiple of {info.window_s:g} s in UTC (more than a poll period, {info.period_s:g} s)")
+    width = info.window_s
+    slot = math.floor((info.wall_ref + wins[0].start + ALIGN_SLACK_S) / width)
+    late = 0
+    for k, w in enumerate(wins):
+        lag = info.wall_ref + w.start - (slot + k) * width
+        if not -ALIGN_SLACK_S <= lag < width / 2:
+            raise UsageError(f"merge: {path}: {run.device}'s windows are not on the grid: {w.name} starts {lag:+.3g} s "
+                             f"from its boundary, a multiple of {width:g} s in UTC (a window must start within half a "
+                             "window after it)")
+        late += lag > info.period_s + ALIGN_SLACK_S
+        seen.lag_s = max(seen.lag_s, lag)
+    seen.late += late
+    seen.late_miners += late > 0
     return slot
 
 
@@ -324,7 +359,7 @@ def merge(paths: list[Path], out: Path, *, keys: dict[str, Any] | None = None, k
     seen: dict[int, Path] = {}
     ref: tuple[ShardInfo, Path] | None = None
     settings = None
-    lag, failed, bounds = 0.0, 0, []
+    aligned, failed, bounds = Alignment(), 0, []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix=".sitebench-merge-", dir=out.parent if out.parent.is_dir() else None) as tmp:
         files: list[Path] = []
@@ -339,9 +374,7 @@ def merge(paths: list[Path], out: Path, *, keys: dict[str, Any] | None = None, k
             ref = ref or (info, path)
             seen[info.k] = path
             settings = settings or doc.settings
-            slots0 = [_slot(info, r, path) for r in doc.runs]
-            lag = max([lag] + [info.wall_ref + r.windows[0].start - s * info.window_s
-                               for r, s in zip(doc.runs, slots0) if s is not None])
+            slots0 = [_slot(info, r, path, aligned) for r in doc.runs]
             for run, slot0 in zip(doc.runs, slots0):
                 key = _group_key(run)
                 if key not in groups:
@@ -377,11 +410,14 @@ def merge(paths: list[Path], out: Path, *, keys: dict[str, Any] | None = None, k
                     j_per_th=joules / hashes * 1e12 if hashes else None,
                     missing_chips_miners=sum(n for g in models for c, n in g.missing.items() if c != "0"),
                     missing_chips=sum(int(c) * n for g in models for c, n in g.missing.items()), outliers=count)
+    if aligned.note():
+        notes.append(str(aligned.note()))
     if missing:
         notes.append(f"incomplete: missing shard(s) {', '.join(f'{k}/{info.n}' for k in missing)}")
     known = [b for b in bounds if b is not None]
     block = MinersFleet(run_id=info.run_id, shards=info.n, complete=not missing, missing=missing, hosts=info.hosts,
-                        hosts_sha256=info.hosts_sha256, window_s=info.window_s, period_s=info.period_s, lag_s=max(lag, 0.0),
+                        hosts_sha256=info.hosts_sha256, window_s=info.window_s, period_s=info.period_s,
+                        lag_s=max(aligned.lag_s, 0.0),
                         clock_bound_s=max(known) if len(known) == len(bounds) else None, k_mad=k_mad,
                         min_rel_gap=min_rel_gap, members=sorted(members, key=lambda m: m.k), totals=totals,
                         models=[g.record() for g in models], outliers=outliers, notes=[n[:2000] for n in notes[:100]])

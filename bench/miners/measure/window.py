@@ -149,21 +149,40 @@ def make_window(index: int, polls: list[Poll], missed: int, planned_s: float, ex
 
 
 def cut(run: list[Poll], failure_times: list[float], start_t: float, window_s: float, count: int,
-        first_index: int = 0, end_reason: str | None = None) -> list[Window]:
+        first_index: int = 0, end_reason: str | None = None, aligned: bool = False) -> list[Window]:
     """Up to ``count`` consecutive windows of at least ``window_s`` in one segment (see :func:`segments`),
     from its first poll at or after ``start_t``. When the segment ended in a break (``end_reason``:
-    a restart), the window it cut short is returned too, invalid, with that reason."""
+    a restart), the window it cut short is returned too, invalid, with that reason.
+
+    ``aligned`` (a fleet's shard, whose first window starts at a poll on the wall-clock grid): each window ends at
+    the first poll whose wall clock is at or past the next multiple of ``window_s`` in UTC after the window's
+    first poll, so every window starts on the grid (within a poll period of its boundary, more only where polls
+    failed there), not only the first: windows of ``window_s`` from poll to poll would each run up to a poll
+    period long and drift off the grid by as much, window after window. Such a window lasts ``window_s`` give
+    or take a period, and must cover 90% of its grid window from its first poll."""
     polls = [p for p in run if p.t >= start_t]
     windows: list[Window] = []
     i = 0
     while i < len(polls) - 1 and len(windows) < count:
-        j = next((k for k in range(i + 1, len(polls)) if polls[k].t - polls[i].t >= window_s), None)
+        planned_s = window_s
+        if aligned:
+            end_wall = next_boundary(polls[i].wall, window_s)
+            planned_s = end_wall - polls[i].wall
+            j = next((k for k in range(i + 1, len(polls)) if polls[k].wall >= end_wall), None)
+        else:
+            j = next((k for k in range(i + 1, len(polls)) if polls[k].t - polls[i].t >= window_s), None)
         span = polls[i:] if j is None else polls[i:j + 1]
         missed = sum(1 for t in failure_times if span[0].t < t < span[-1].t)
         if j is None:
             if end_reason is not None:
-                windows.append(make_window(first_index + len(windows), span, missed, window_s, (end_reason,)))
+                windows.append(make_window(first_index + len(windows), span, missed, planned_s, (end_reason,)))
             break
-        windows.append(make_window(first_index + len(windows), span, missed, window_s))
+        windows.append(make_window(first_index + len(windows), span, missed, planned_s))
         i = j
     return windows
+
+
+def next_boundary(wall: float, window_s: float) -> float:
+    """The first multiple of ``window_s`` seconds in UTC after ``wall`` (a poll on a boundary starts its window)."""
+    return (math.floor(wall / window_s + 1e-6) + 1) * window_s
+
