@@ -326,6 +326,8 @@ def check_shard(doc: Document, path: str) -> list[Finding] | None:
         return None
     ref = doc.shard.samples
     out = run_checks(doc, skip=SERIES_CHECKS)
+    if doc.shard.k >= doc.shard.n:
+        out.append(Finding("shard", "$.shard.k", f"shard {doc.shard.k} of {doc.shard.n}: K must be 0..{doc.shard.n - 1}"))
     where = Path(path).parent / ref.file
     try:
         why = samples.check(where, ref.sha256, ref.rows)

@@ -10,4 +10,6 @@
   Parquet file's name, SHA-256 and row count, shard, run id, alignment, clock; signed over all of it);
 - :mod:`~bench.miners.fleet.merge`: the shards joined into one fleet result with bounded memory, the spread
   between miners kept as :mod:`~bench.miners.fleet.distribution` histograms.
+- :mod:`~bench.miners.fleet.recovery`: a shard killed before its end made again by ``sitebench recover``, its
+  samples written again from the journal.
 """

@@ -3,13 +3,13 @@
 Shards are taken one at a time, in the order given. Each must be a shard result (its ``shard`` block)
 that validates, samples included (:func:`bench.validation.validate_file`: the Parquet file's SHA-256 and
 rows, every miner's figures recomputed from its polls); a signed one must verify against the trusted keys.
-All must carry the same run id, shard count, host list (its fingerprint) and window grid, and no shard
-number twice. Every window of every miner must be on the grid: window ``k`` of a miner belongs to the ``k``-th
-fleet window after its first's, and starts within half a window after that one's boundary (a multiple of
-the window length in UTC), else the shard is refused; a shard's windows start at the first poll at or after
-each boundary (:func:`bench.miners.measure.window.cut`), so one later than a poll period and
-:data:`ALIGN_SLACK_S` (polls missed at the boundary, a clock stepped) is counted and noted, and the latest
-start is the fleet's ``lag_s``. A refusal is one line (exit 2) and nothing is written.
+All must carry the same run id, shard count, host list (its fingerprint), window grid and poll period,
+and no shard number twice (nor one outside the count). Every window of every miner must be on the grid:
+window ``k`` of a miner belongs to the ``k``-th fleet window after its first's, and starts within half a
+window after that one's boundary (a multiple of the window length in UTC), else the shard is refused; a
+shard's windows start at the first poll at or after each boundary (:func:`bench.miners.measure.window.cut`),
+so one later than a poll period and :data:`ALIGN_SLACK_S` (polls missed at the boundary, a clock stepped)
+is counted and noted, and the latest start is the fleet's ``lag_s``. A refusal is one line (exit 2) and nothing is written.
 
 From each shard only sums and bounded histograms stay in memory (per model, per fleet window:
 :class:`~bench.miners.fleet.distribution.LogHistogram`), and one line per miner goes to a temporary file
@@ -174,12 +174,15 @@ class Merged:
 
 
 def _first(info: ShardInfo, path: Path, ref: tuple[ShardInfo, Path] | None) -> None:
-    """Refuse a shard that does not belong with the first one."""
+    """Refuse a shard numbered outside its count, or one that does not belong with the first one."""
+    if not info.k < info.n:
+        raise UsageError(f"merge: {path} says it is shard {info.k}/{info.n}: K must be 0..{info.n - 1}")
     if ref is None:
         return
     a, where = ref
     for what, x, y in (("run", a.run_id, info.run_id), ("shard count", a.n, info.n),
-                       ("host list", a.hosts_sha256, info.hosts_sha256), ("window length", a.window_s, info.window_s)):
+                       ("host list", a.hosts_sha256, info.hosts_sha256), ("window length", a.window_s, info.window_s),
+                       ("poll period", a.period_s, info.period_s)):
         if x != y:
             extra = " (cut from different host lists)" if what == "host list" else ""
             raise UsageError(f"merge: {path} is from another {what} than {where}{extra}: "

@@ -226,3 +226,51 @@ def test_a_signed_shard_must_verify_against_the_trusted_keys(shards: list[Path],
     code, _, err = cli("merge", *map(str, signed), "--out", str(tmp_path / "ok.json"), "--keys", str(keys))
     assert code == 0, err
     _bad([*map(str, signed), "--keys", str(tmp_path / "nokeys")], tmp_path / "f.json", "is not a trusted key")
+
+
+def _variant(shard: Path, to: Path, edit: dict[str, object], name: str | None = None) -> Path:
+    """A copy of ``shard`` (and its samples) whose shard block has ``edit`` applied."""
+    to.mkdir(parents=True, exist_ok=True)
+    doc = json.loads(shard.read_text())
+    doc["shard"].update(edit)
+    path = to / (name or shard.name)
+    path.write_text(json.dumps(doc))
+    shutil.copy(shard.with_suffix(".parquet"), path.with_suffix(".parquet"))
+    return path
+
+
+@pytest.mark.parametrize("edit, match", [
+    ({"n": 5}, "is from another shard count"),
+    ({"window_s": 60.0}, "is from another window length"),
+    ({"period_s": 10.0}, "is from another poll period"),
+])
+def test_a_shard_of_another_shape_is_refused(shards: list[Path], tmp_path: Path, edit: dict[str, object],
+                                             match: str) -> None:
+    other = _variant(shards[1], tmp_path / "v", edit)
+    _bad([str(shards[0]), str(other)], tmp_path / "f.json", match)
+
+
+def test_a_shard_numbered_outside_its_count_is_refused_and_does_not_validate(shards: list[Path], tmp_path: Path) -> None:
+    outside = _variant(shards[1], tmp_path / "v", {"k": 4})
+    code, stdout, _ = cli("validate", str(outside))
+    assert code == 1 and "$.shard.k: shard 4 of 4: K must be 0..3" in stdout, stdout
+    _bad([str(shards[0]), str(outside)], tmp_path / "f.json", "K must be 0..3")
+
+
+def test_a_merged_fleet_a_damaged_file_an_empty_directory_and_bad_options_are_refused(shards: list[Path],
+                                                                                     tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.json"
+    merge(shards, fleet)
+    _bad([str(fleet)], tmp_path / "f.json", "is a merged fleet, not a shard")
+    broken = tmp_path / "broken" / shards[0].name
+    broken.parent.mkdir()
+    broken.write_text(shards[0].read_text()[:1000])
+    _bad([str(broken)], tmp_path / "f.json", "shard does not validate")
+    (tmp_path / "empty").mkdir()
+    _bad([str(tmp_path / "empty")], tmp_path / "f.json", "no *.json shard result in this directory")
+    copy = _variant(shards[0], tmp_path / "same", {})
+    before = copy.read_bytes()
+    code, _, err = cli("merge", str(copy), "--out", str(copy), "--force")
+    assert code == 2 and "is one of the shards" in err and len(err.strip().splitlines()) == 1, err
+    assert copy.read_bytes() == before and _left(copy.parent) == []
+    _bad([str(shards[0]), "--k-mad", "0"], tmp_path / "f.json", "--k-mad must be in (0, 100]")
