@@ -18,7 +18,8 @@ A shard (``miners run --shard``) leaves its runs' series to the samples file its
 The samples are read as a stream (one batch at a time, only the columns needed, only the miners of the pass
 kept, as arrays: :data:`ROWS_PER_PASS` rows of them), and the series rebuilt for :data:`ROWS_PER_CHECK` rows'
 worth of runs at a time, so memory holds a bounded part of a shard's samples whatever its size; the file is
-read once for a shard of up to 2 million rows (10,000 miners polled 200 times each).
+read once for a shard of up to a million rows (2,500 miners polled 400 times each; at 10,000, four times: a
+pass costs about 0.1 s a million rows, a few per cent of checking their runs).
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ from bench.validation.core import FILE_CHECKS, Finding, close, run_checks
 
 #: Samples rows read in one pass over the file (kept as arrays, about 70 bytes a row): the runs whose rows
 #: these are, at the file's rows per miner, are one pass.
-ROWS_PER_PASS = 2_000_000
-#: Samples rows whose runs get their series back at once (as Python objects, about 500 bytes a row).
-ROWS_PER_CHECK = 250_000
+ROWS_PER_PASS = 1_000_000
+#: Samples rows whose runs get their series back at once (as Python objects, with the runs' copies and their
+#: checks' findings), and at most this many runs.
+ROWS_PER_CHECK = 100_000
+RUNS_PER_CHECK = 1_000
 #: The checks that read a run's series: they run on the runs with their series rebuilt from the samples.
 SERIES_CHECKS = frozenset({"energy-trace", "markers", "timestamps", "power-derivation", "peaks"})
 #: Phase times are rounded to 0.1 ms: a poll within this of a phase's edge is the poll that bounds it.
@@ -336,7 +339,7 @@ def check_shard(doc: Document, path: str) -> list[Finding] | None:
     if why is not None:
         return [*out, Finding("parquet", "$.shard.samples", why)]
     t_ref = doc.shard.t_ref
-    per_pass, per_check = (_per(doc, ref.rows, budget) for budget in (ROWS_PER_PASS, ROWS_PER_CHECK))
+    per_pass, per_check = _per(doc, ref.rows, ROWS_PER_PASS), min(_per(doc, ref.rows, ROWS_PER_CHECK), RUNS_PER_CHECK)
     with paused_gc():
         for p0 in range(0, len(doc.runs), per_pass):
             part = doc.runs[p0:p0 + per_pass]

@@ -23,9 +23,9 @@ from bench.validation.windows import TOL_S, energy_meters, measured_runs, period
 ENERGY_REL_TOL = 0.05
 
 
-def _trapezoid(trace: list[list[float]], start: float, end: float) -> float:
-    """Trapezoid of ``trace`` over [start, end] (inside the trace's span)."""
-    t, w = np.array(trace, dtype=float).T
+def _trapezoid(trace: np.ndarray, start: float, end: float) -> float:
+    """Trapezoid of ``trace`` (``[[t, w], ...]`` as an array) over [start, end] (inside the trace's span)."""
+    t, w = trace.T
     inside = (t > start) & (t < end)
     grid = np.concatenate([[start], t[inside], [end]])
     watts = np.interp(grid, t, w)
@@ -37,7 +37,7 @@ def excused(meter: MeterFigure) -> bool:
     return not meter.valid and bool(meter.gaps)
 
 
-def _against_trace(trace: list[list[float]], start: float, end: float, energy: float, period: float,
+def _against_trace(trace: np.ndarray, start: float, end: float, energy: float, period: float,
                    whole: bool) -> str | None:
     """Why ``energy`` is not the trace's integral over [start, end] (None when it is).
 
@@ -54,7 +54,7 @@ def _against_trace(trace: list[list[float]], start: float, end: float, energy: f
         return (f"the power trace ({t0:.6g}..{t1:.6g} s) does not cover the window ({start:.6g}..{end:.6g} s), "
                 "yet the figure is marked valid")
     got = _trapezoid(trace, lo, hi)
-    peak = max(abs(w) for _, w in trace)
+    peak = float(np.abs(trace[:, 1]).max())
     if abs(got - energy) > ENERGY_REL_TOL * abs(energy) + 2 * peak * slack:
         return f"{energy:.6g} J but the power trace integrates to {got:.6g} J over the window"
     return None
@@ -68,15 +68,14 @@ def _run_period(doc: Document, run: Run) -> float:
 POLLED = "trapezoid of polled power"
 
 
-def _edge_w(trace: list[list[float]], t: float, slack: float) -> float:
+def _edge_w(a: np.ndarray, t: float, slack: float) -> float:
     """What a polled trace's power could add or take at an edge ``t``: its spread within a reading period."""
-    a = np.array(trace, dtype=float)
     near = a[(a[:, 0] >= t - slack) & (a[:, 0] <= t + slack), 1]
     values = np.concatenate([near, np.interp([t - slack, t, t + slack], a[:, 0], a[:, 1])])
     return float(slack * (values.max() - values.min()) + TOL_S * np.abs(values).max())
 
 
-def _window_energies(doc: Document, run: Run, base: str) -> list[Finding]:
+def _window_energies(doc: Document, run: Run, trace: np.ndarray, base: str) -> list[Finding]:
     """Each window's energy against the run's trace over that window.
 
     Polled meters integrate the very readings the trace holds, so a window's energy may differ from the
@@ -88,16 +87,16 @@ def _window_energies(doc: Document, run: Run, base: str) -> list[Finding]:
     period = _run_period(doc, run)
     slack = period + TOL_S
     polled = bool(p.primary) and all(m.energy_method == POLLED for m in p.primary)
-    peak = max(abs(w) for _, w in p.trace)
+    peak = float(np.abs(trace[:, 1]).max())
     out = []
     for k, (e, ph) in enumerate(zip(p.window_energy_j, run.windows)):
-        lo, hi = max(ph.start, p.trace[0][0]), min(ph.end, p.trace[-1][0])
+        lo, hi = max(ph.start, float(trace[0, 0])), min(ph.end, float(trace[-1, 0]))
         if hi <= lo:
             out.append(Finding("energy-trace", f"{base}.window_energy_j[{k}]",
                                f"{ph.name}: the power trace holds no reading in it"))
             continue
-        got = _trapezoid(p.trace, lo, hi)
-        edges = _edge_w(p.trace, ph.start, slack) + _edge_w(p.trace, ph.end, slack) if polled else 2 * peak * slack
+        got = _trapezoid(trace, lo, hi)
+        edges = _edge_w(trace, ph.start, slack) + _edge_w(trace, ph.end, slack) if polled else 2 * peak * slack
         if abs(got - e) > ENERGY_REL_TOL * abs(e) + edges:
             out.append(Finding("energy-trace", f"{base}.window_energy_j[{k}]",
                                f"{ph.name}: {e:.6g} J but the power trace integrates to {got:.6g} J over it"))
@@ -113,12 +112,14 @@ def energy_matches_trace(doc: Document) -> list[Finding]:
         p = run.power
         base = f"$.runs[{i}].power"
         run_excused = not p.valid_for_sizing and any(excused(m) for m in p.primary)
-        holders: list[tuple[str, list[list[float]], float | None, float, bool]] = []
+        trace = np.asarray(p.trace, dtype=float)  # each trace made an array once, for every integral over it
+        holders: list[tuple[str, np.ndarray, float | None, float, bool]] = []
         if not run_excused:
-            holders.append((base, p.trace, p.energy_j, _run_period(doc, run), p.valid_for_sizing))
+            holders.append((base, trace, p.energy_j, _run_period(doc, run), p.valid_for_sizing))
         for k, m in energy_meters(run):
             if m.trace and not excused(m):  # an empty trace is refused by power-derivation
-                holders.append((f"{base}.meters[{k}]", m.trace, m.energy_j, period_s(doc, m), m.valid))
+                holders.append((f"{base}.meters[{k}]", np.asarray(m.trace, dtype=float), m.energy_j, period_s(doc, m),
+                                m.valid))
         for path, trace, energy, period, whole in holders:
             if energy is None:
                 continue
@@ -126,7 +127,7 @@ def energy_matches_trace(doc: Document) -> list[Finding]:
             if why:
                 out.append(Finding("energy-trace", f"{path}.energy_j", why))
         if not run_excused and len(p.window_energy_j) == len(run.windows) and len(p.trace) >= 2:
-            out += _window_energies(doc, run, base)  # a count that differs is the power check's finding
+            out += _window_energies(doc, run, trace, base)  # a count that differs is the power check's finding
     return out
 
 
