@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -58,21 +57,28 @@ def test_unsafe_names_and_symlinks(doc: dict[str, Any], tmp_path: Path) -> None:
     assert list(outside.iterdir()) == []
 
 
-def _worker(args: tuple[str, str]) -> str:
-    src, store = args
-    try:
-        submit(src, "acme", store)
-        return "ok"
-    except CheckFailed:
-        return "refused"
+#: One submit in a process of its own: prints ok, or refused when the store already holds the file.
+_SUBMIT = """
+import sys
+from bench.errors import CheckFailed
+from bench.store import submit
+try:
+    submit(sys.argv[1], "acme", sys.argv[2])
+    print("ok")
+except CheckFailed:
+    print("refused")
+"""
 
 
 def test_concurrent_submits_leave_one_copy(doc: dict[str, Any], tmp_path: Path) -> None:
+    """Eight processes submit the same file at once (fresh interpreters, not forks of this one: a fork inherits
+    whatever threads earlier tests left, and a pool of forks can deadlock on them)."""
     src = tmp_path / "r.json"
     src.write_text(json.dumps(doc))
     store = tmp_path / "store"
-    with mp.get_context("fork").Pool(4) as pool:
-        results = pool.map(_worker, [(str(src), str(store))] * 8)
+    procs = [subprocess.Popen([sys.executable, "-c", _SUBMIT, str(src), str(store)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    results = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert sorted(results) == ["ok"] + ["refused"] * 7
     assert len(_files(store)) == 1
 
