@@ -236,7 +236,8 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
                   on_tick: Callable[[set[str], dict[str, list[Sample]]], None] | None = None,
                   on_windows: Callable[[dict[str, list[Window]]], object] | None = None,
                   stop: asyncio.Event | None = None) -> tuple[list[MinerMeasurement], PollStats]:
-    """Poll ``clients`` until each has ``plan.repeats`` valid windows, the deadline or ``stop``; one result each.
+    """Poll ``clients`` until each has ``plan.repeats`` valid windows (a miner that has them is polled no more),
+    the deadline or ``stop``; one result each.
 
     Args:
         on_sample: called with (``host:port``, tick, sample) as each sample arrives (the journal).
@@ -266,6 +267,7 @@ async def measure(clients: Sequence[MinerClient], plan: Plan,
                     windows[a] = valid_windows(poller.samples[a], plan, identity[a])
                     if len(windows[a]) >= plan.repeats:
                         done.add(a)
+                        poller.retire(a)  # its windows are measured: its polls would only cost the others time
                 if i % SLICE == SLICE - 1:
                     await asyncio.sleep(0)  # the polls due meanwhile go out
             if on_windows is not None:

@@ -93,6 +93,7 @@ class Poller:
     def __post_init__(self) -> None:
         self._stop = asyncio.Event()
         self._sleeping: set[str] = set()
+        self._retired: set[str] = set()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._turns: asyncio.Semaphore | None = None
         self._turn_count = self.max_in_flight
@@ -105,6 +106,13 @@ class Poller:
         self._stop.set()
         for host in list(self._sleeping):
             self._tasks[host].cancel()
+
+    def retire(self, address: str) -> None:
+        """Poll miner ``address`` (``host:port``) no more: now when it waits for its next tick, else after the poll in
+        flight (call from the loop's thread). Its samples so far stay; the others are polled on."""
+        self._retired.add(address)
+        if address in self._sleeping:
+            self._tasks[address].cancel()
 
     def _record(self, host: str, tick: int, sample: Sample) -> None:
         self.samples[host].append(sample)
@@ -119,7 +127,7 @@ class Poller:
         loop, host = asyncio.get_running_loop(), client.identity.address
         budget = min(client.timeout_s, POLL_BUDGET * self.period_s)
         k = 0
-        while (ticks is None or k < ticks) and not self._stop.is_set():
+        while (ticks is None or k < ticks) and not self._stop.is_set() and host not in self._retired:
             due = t0 + offset + k * self.period_s
             delay = due - loop.time()
             if delay > 0:
@@ -127,10 +135,10 @@ class Poller:
                 try:
                     await asyncio.sleep(delay)
                 except asyncio.CancelledError:
-                    break  # stop() while waiting for the next tick
+                    break  # stop() or retire() while waiting for the next tick
                 finally:
                     self._sleeping.discard(host)
-                if self._stop.is_set():
+                if self._stop.is_set() or host in self._retired:
                     break
             lag = loop.time() - due
             self.stats.max_lag_s = max(self.stats.max_lag_s, lag)

@@ -161,3 +161,20 @@ def test_completion_is_handed_on_a_slice_at_a_time_with_the_loop_turning_between
     monkeypatch.setattr(outcome, "analyse", lambda identity, samples, plan: None)
     asyncio.run(go())
     assert told == [32, 64, 96, 100] and turns[0] >= len(told)
+
+
+def test_a_retired_miner_is_polled_no_more_and_the_others_go_on() -> None:
+    open_now = [0, 0]
+    a, b = FakeClient("10.0.4.1", open_now, hold_s=0.0), FakeClient("10.0.4.2", open_now, hold_s=0.0)
+    poller = Poller([a, b], period_s=0.1, slots=1)  # type: ignore[list-item]
+
+    async def go() -> None:
+        task = asyncio.create_task(poller.run(ticks=6))
+        while len(poller.samples[a.identity.address]) < 2:
+            await asyncio.sleep(0.01)
+        poller.retire(a.identity.address)
+        await task
+
+    asyncio.run(go())
+    assert len(poller.samples[a.identity.address]) in (2, 3)  # the poll in flight when retired, if any, ends
+    assert len(poller.samples[b.identity.address]) == 6
