@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+#: This environment's scripts (``sitebench``, ``python``): first on the PATH of the cluster's jobs, which inherit it.
+BIN = Path(sys.executable).parent
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sinfo", "sbatch", "srun", "squeue", "scontrol")
 #: How long the cluster may take to show its node idle (a loaded 2-core CI machine is slow to start daemons).
@@ -79,6 +82,15 @@ class Slurm:
             time.sleep(0.5)
         raise AssertionError(f"job {job_id} still queued or running after {deadline_s:.0f} s\n{self.logs()}")
 
+    def wait_idle(self, deadline_s: float = JOB_DEADLINE_S) -> None:
+        """Until no job at all is pending or running."""
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if not self.run("squeue", "--noheader", "-o", "%i", check=False).stdout.strip():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"jobs still queued or running after {deadline_s:.0f} s\n{self.logs()}")
+
     def logs(self, tail: int = 30) -> str:
         """The last lines of each daemon's log, for a failure's message."""
         out = []
@@ -88,6 +100,14 @@ class Slurm:
                 lines = path.read_text(errors="replace").splitlines()[-tail:]
                 out.append(f"--- {name}.log ---\n" + "\n".join(lines))
         return "\n".join(out)
+
+
+def node_memory_mb() -> int:
+    """Nine tenths of this machine's memory in MB (a node that reports less than its RealMemory is drained)."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) * 9 // 10 // 1024
+    return 1024
 
 
 def slurm_conf(root: Path, *, user: str, cpus: int, ctld_port: int, slurmd_port: int, socket_path: Path) -> str:
@@ -124,7 +144,7 @@ SlurmctldTimeout=30
 SlurmdTimeout=30
 InactiveLimit=0
 KillWait=5
-NodeName=localhost NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={node_memory_mb()} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 """
 
@@ -167,7 +187,7 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slurm]:
     conf = root / "slurm.conf"
     conf.write_text(slurm_conf(root, user=getpass.getuser(), cpus=os.cpu_count() or 1, ctld_port=_free_port(),
                                slurmd_port=_free_port(), socket_path=socket_path))
-    env = {**os.environ, "SLURM_CONF": str(conf)}
+    env = {**os.environ, "SLURM_CONF": str(conf), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     for k in [k for k in env if k.startswith(("SLURM_", "SBATCH_", "SRUN_", "SALLOC_")) and k != "SLURM_CONF"]:
         del env[k]  # a test run inside someone's Slurm job must not submit into that job's cluster
     procs: list[subprocess.Popen[bytes]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.slurm.conftest import Slurm
+from tests.deploy.conftest import Slurm
 
 
 def test_an_sbatch_array_of_four_runs_every_task(slurm: Slurm, tmp_path: Path) -> None:

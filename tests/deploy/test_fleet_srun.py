@@ -3,23 +3,19 @@ node, two gloo ranks, and rank 0 writes one fleet file."""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 from bench.record import load
-from tests.slurm.conftest import Slurm
+from tests.deploy.conftest import BIN, Slurm
 
-BIN = Path(sys.executable).parent
 FAST = ["--window", "0.3", "--repeats", "2", "--idle", "0", "--warmup", "0.1", "-q"]
 
 
 def test_fleet_slurm_runs_two_ranks_through_srun(slurm: Slurm, tmp_path: Path) -> None:
     out = tmp_path / "fleet.json"
-    env = {**slurm.env, "PATH": f"{BIN}{os.pathsep}{slurm.env.get('PATH', '')}"}  # the srun task's `python`
     cmd = [str(BIN / "sitebench"), "fleet", "--slurm", "--nnodes", "1", "--nproc-per-node", "2", "--",
            "--device", "cpu", "-w", "sha256d", *FAST, "--out", str(out)]
-    proc = Slurm(slurm.root, slurm.conf, env).run(*cmd, timeout_s=180, cwd=tmp_path)
+    proc = slurm.run(*cmd, timeout_s=180, cwd=tmp_path)  # srun's task runs `python`: this one, first on PATH
     doc = load(out)
     assert sorted(r.rank for r in doc.runs) == [0, 1], proc.stdout + proc.stderr
     assert all(r.workload == "sha256d" and r.verified for r in doc.runs)
