@@ -112,10 +112,10 @@ def energy_matches_trace(doc: Document) -> list[Finding]:
         p = run.power
         base = f"$.runs[{i}].power"
         run_excused = not p.valid_for_sizing and any(excused(m) for m in p.primary)
-        trace = np.asarray(p.trace, dtype=float)  # each trace made an array once, for every integral over it
+        run_trace = np.asarray(p.trace, dtype=float)  # each trace made an array once, for every integral over it
         holders: list[tuple[str, np.ndarray, float | None, float, bool]] = []
         if not run_excused:
-            holders.append((base, trace, p.energy_j, _run_period(doc, run), p.valid_for_sizing))
+            holders.append((base, run_trace, p.energy_j, _run_period(doc, run), p.valid_for_sizing))
         for k, m in energy_meters(run):
             if m.trace and not excused(m):  # an empty trace is refused by power-derivation
                 holders.append((f"{base}.meters[{k}]", np.asarray(m.trace, dtype=float), m.energy_j, period_s(doc, m),
@@ -127,7 +127,7 @@ def energy_matches_trace(doc: Document) -> list[Finding]:
             if why:
                 out.append(Finding("energy-trace", f"{path}.energy_j", why))
         if not run_excused and len(p.window_energy_j) == len(run.windows) and len(p.trace) >= 2:
-            out += _window_energies(doc, run, trace, base)  # a count that differs is the power check's finding
+            out += _window_energies(doc, run, run_trace, base)  # a count that differs is the power check's finding
     return out
 
 

@@ -98,7 +98,8 @@ def test_a_simulated_whatsminer_in_temperature_protection_soaks_throttled(tmp_pa
     (run,) = load(path).runs
     s = run.soak
     assert s is not None and s.windows == 3
-    assert s.throttled_fraction == pytest.approx(1.0) and s.throttled_s == pytest.approx(s.duration_s)
+    # sample-and-hold from the first poll in each window: the fraction is exact to the polls' timing (ms)
+    assert s.throttled_fraction == pytest.approx(1.0, abs=0.01) and s.throttled_s == pytest.approx(s.duration_s, rel=0.01)
     (dev,) = s.throttle
     assert set(dev.reasons) == {"board_temperature_protection"}
     found = validate_file(path).findings

@@ -14,7 +14,7 @@ import pytest
 from bench.miners.measure.journal import MinersJournal
 from bench.miners.protocol.knobs.whatsminer import WhatsminerPowerLimit
 from bench.miners.protocol.write import token
-from bench.power.knobs.knob import KnobFailed
+from bench.power.knobs.knob import KnobRefused
 from bench.record import load
 from bench.testing.miners import SimFleet, SimMiner
 from tests.bench.miners.helpers import RUN, cli
@@ -30,7 +30,7 @@ def test_the_token_is_mine_and_the_v3_sim_checks_it(fleet: Any, monkeypatch: pyt
     knob.set(3100)
     assert miner.power_w == 3100.0 and knob.read() == 3100.0
     monkeypatch.setenv("SITEBENCH_MINER_PASSWORD", "wrong")
-    with pytest.raises(KnobFailed) as info:
+    with pytest.raises(KnobRefused) as info:
         knob.set(3000)
     assert "code -4 (invalid token)" in str(info.value) and miner.power_w == 3100.0
     assert all("token" not in w and PASSWORD not in json.dumps(w) for w in miner.writes)
